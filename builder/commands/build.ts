@@ -1,0 +1,3 @@
+export async function buildCommand(_pos: string[], _v: Record<string, unknown>): Promise<number> {
+  return 1;
+}

@@ -1,0 +1,22 @@
+import { KilnError } from '../errors.ts';
+import { ImageSpecSchema } from '../spec/schema.ts';
+
+// Later issues add `node` (firstboot config) and `cluster` here.
+const SCHEMAS: Record<string, object> = { image: ImageSpecSchema };
+
+/** JSON Schema for editors: TypeBox schemas are JSON Schema already; drop kiln's private x- keys. */
+export function exportSchema(name: string): string {
+  const schema = SCHEMAS[name];
+  if (!schema) throw new KilnError(`unknown schema "${name}"`, { hint: `known: ${Object.keys(SCHEMAS).join(', ')}`, exitCode: 2 });
+  const json = JSON.stringify(
+    { $schema: 'http://json-schema.org/draft-07/schema#', ...schema },
+    (key, value: unknown) => (key.startsWith('x-') ? undefined : value),
+    2,
+  );
+  return `${json}\n`;
+}
+
+export async function schemaCommand(args: string[]): Promise<number> {
+  process.stdout.write(exportSchema(args[0] ?? 'image'));
+  return 0;
+}

@@ -1,0 +1,123 @@
+// Fills every optional field, so later stages read one fully resolved spec and never guess.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { ImageSpec, SliceSettings, JournaldSettings, KubeletDefaults } from './schema.ts';
+import { pauseImageFor } from '../rootfs/kubernetes.ts';
+import { packagesFor } from '../rootfs/packages.ts';
+
+const DEFAULT_SYSCTLS: Record<string, string | number> = {
+  'net.ipv4.ip_forward': 1,
+  'net.ipv6.conf.all.forwarding': 1,
+  // keepalived and services bind VIPs this node may not hold yet
+  'net.ipv4.ip_nonlocal_bind': 1,
+  'net.ipv6.ip_nonlocal_bind': 1,
+  'net.bridge.bridge-nf-call-iptables': 1,
+  'net.bridge.bridge-nf-call-ip6tables': 1,
+  'fs.inotify.max_user_watches': 524288,
+  'fs.inotify.max_user_instances': 8192,
+  // what kubelet's protectKernelDefaults expects
+  'vm.overcommit_memory': 1,
+  'vm.panic_on_oom': 0,
+  'kernel.panic': 10,
+  'kernel.panic_on_oops': 1,
+};
+
+const DEFAULT_MODULES = ['overlay', 'br_netfilter'];
+
+const DEFAULT_SLICES: Record<'kubesvc' | 'container' | 'system', SliceSettings> = {
+  kubesvc: { cpuWeight: 200, memoryLow: '256M' },
+  container: { cpuWeight: 100, memoryHigh: '85%', memoryMax: '90%' },
+  system: { cpuWeight: 100 },
+};
+
+const DEFAULT_JOURNALD: JournaldSettings = {
+  storage: 'persistent',
+  systemMaxUse: '2G',
+  systemKeepFree: '1G',
+  systemMaxFileSize: '128M',
+  rateLimitIntervalSec: '30s',
+  rateLimitBurst: 10000,
+};
+
+const DEFAULT_KUBELET: KubeletDefaults = {
+  maxPods: 110,
+  systemReserved: { cpu: '250m', memory: '512Mi' },
+  kubeReserved: { cpu: '250m', memory: '512Mi' },
+  evictionHard: { 'memory.available': '256Mi', 'nodefs.available': '10%', 'nodefs.inodesFree': '5%', 'imagefs.available': '15%' },
+  imageGCHighThresholdPercent: 85,
+  imageGCLowThresholdPercent: 80,
+  nodeStatusUpdateFrequency: '10s',
+};
+
+export interface ResolvedSpec {
+  file: string;
+  dir: string;
+  /** sha256 of the canonical resolved spec: names outputs and seeds UUIDs. */
+  hash: string;
+  name: string;
+  sourceDateEpoch: number;
+  base: { distro: 'debian'; suite: string; arch: 'amd64'; mirror?: string; components: string[] };
+  packages: string[];
+  runtime: { engine: 'containerd' | 'docker'; sandboxImage: string; docker: { hosts: string[]; metricsAddress: string; logTag: string } };
+  kubernetes: { version: string; components: string[] };
+  node: {
+    slices: typeof DEFAULT_SLICES;
+    sysctls: Array<[string, string]>;
+    kernelModules: string[];
+    journald: JournaldSettings;
+    kubelet: KubeletDefaults;
+  };
+  overlays: Array<{ path: string }>;
+  outputs: string[];
+}
+
+export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
+  const sysctls = { ...DEFAULT_SYSCTLS, ...(spec.node?.sysctls ?? {}) };
+  const resolved: Omit<ResolvedSpec, 'hash'> = {
+    file,
+    dir: path.dirname(path.resolve(file)),
+    name: spec.name,
+    sourceDateEpoch: spec.sourceDateEpoch,
+    base: { ...spec.base, components: spec.base.components ?? ['main'] },
+    packages: packagesFor(spec),
+    runtime: {
+      engine: spec.runtime?.engine ?? 'containerd',
+      sandboxImage: spec.runtime?.sandboxImage ?? pauseImageFor(spec.kubernetes.version) ?? '',
+      docker: {
+        hosts: spec.runtime?.docker?.hosts ?? ['unix:///run/docker.sock'],
+        metricsAddress: spec.runtime?.docker?.metricsAddress ?? '127.0.0.1:9323',
+        logTag: spec.runtime?.docker?.logTag ?? '{{.Name}}/{{.ID}}',
+      },
+    },
+    kubernetes: { version: spec.kubernetes.version, components: [...spec.kubernetes.components].sort() },
+    node: {
+      slices: {
+        kubesvc: { ...DEFAULT_SLICES.kubesvc, ...spec.node?.slices?.kubesvc },
+        container: { ...DEFAULT_SLICES.container, ...spec.node?.slices?.container },
+        system: { ...DEFAULT_SLICES.system, ...spec.node?.slices?.system },
+      },
+      sysctls: Object.entries(sysctls)
+        .filter((e): e is [string, string | number] => e[1] !== null)
+        .map(([k, v]) => [k, String(v)] as [string, string])
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      kernelModules: [...new Set([...DEFAULT_MODULES, ...(spec.node?.kernelModules ?? [])])],
+      journald: { ...DEFAULT_JOURNALD, ...spec.node?.journald },
+      kubelet: { ...DEFAULT_KUBELET, ...spec.node?.kubelet },
+    },
+    overlays: spec.overlays ?? [],
+    outputs: spec.outputs.map((o) => o.format),
+  };
+  // file/dir are where the spec lives, not what it says: keep them out of the hash.
+  const { file: _f, dir: _d, ...content } = resolved;
+  return { ...resolved, hash: sha256(canonicalJson(content)) };
+}
+
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+export function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}

@@ -1,0 +1,182 @@
+// The image spec schema: one TypeBox definition gives the TypeScript type, the validator and the
+// JSON Schema that `kiln schema image` exports for editors.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { OUTPUT_FORMATS } from '../outputs/formats.ts';
+
+export const API_VERSION = 'kiln.dev/v1alpha1';
+export const KIND = 'Image';
+
+/** Attach a hint that validation prints when a value does not match. */
+const hinted = <T extends TSchema>(schema: T, hint: string): T => ({ ...schema, 'x-hint': hint });
+
+const Strict = { additionalProperties: false } as const;
+
+/** A map whose keys must match a pattern; a bad key is reported with the key hint. */
+const recordOf = <V extends TSchema>(pattern: string, keyHint: string, value: V, extra: object = {}) =>
+  Type.Record(Type.String({ pattern }), value, { ...Strict, 'x-key-hint': keyHint, ...extra });
+
+// Sizes as systemd's config_parse_iec_size reads them; journald does not take percentages.
+const IecSize = hinted(
+  Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?[KMGTPE]?$', description: 'bytes with an optional K, M, G, T, P or E suffix (base 1024)' }),
+  'use a size such as 512M or 2G; journald rejects percentages (20% of a 10G /var is 2G)',
+);
+// MemoryMax=/MemoryHigh= accept a size, a percentage of physical memory, or "infinity".
+const MemoryLimit = hinted(
+  Type.String({ pattern: '^([0-9]+[KMGT]?|[0-9]{1,2}(\\.[0-9]+)?%|100%|infinity)$', description: 'cgroup v2 memory limit' }),
+  'use a size (4G), a percentage of RAM (80%) or "infinity"',
+);
+const CpuWeight = hinted(
+  Type.Union([Type.Integer({ minimum: 1, maximum: 10000 }), Type.Literal('idle')]),
+  'CPUWeight= is an integer from 1 to 10000 (default 100) or "idle"',
+);
+const TimeSpan = hinted(
+  Type.String({ pattern: '^[0-9]+(us|ms|s|min|h|d|w)?$' }),
+  'use a systemd time span such as 30s, 5min or 1h',
+);
+
+const Slice = Type.Object(
+  {
+    memoryHigh: Type.Optional(MemoryLimit),
+    memoryMax: Type.Optional(MemoryLimit),
+    memoryLow: Type.Optional(MemoryLimit),
+    cpuWeight: Type.Optional(CpuWeight),
+    tasksMax: Type.Optional(hinted(Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('infinity')]), 'a positive integer or "infinity"')),
+  },
+  { ...Strict, description: 'cgroup v2 resource settings for a systemd slice' },
+);
+
+const Base = Type.Object(
+  {
+    distro: hinted(Type.Literal('debian'), 'kiln builds Debian-based images; use "debian"'),
+    suite: hinted(Type.Union([Type.Literal('bookworm'), Type.Literal('trixie')]), 'supported suites: bookworm, trixie'),
+    arch: hinted(Type.Literal('amd64'), 'only amd64 images are supported'),
+    mirror: Type.Optional(
+      hinted(Type.String({ pattern: '^(https?|file)://\\S+$' }), 'an http(s):// or file:// URL, e.g. http://snapshot.debian.org/archive/debian/20250520T000000Z'),
+    ),
+    components: Type.Optional(
+      Type.Array(hinted(Type.Union([Type.Literal('main'), Type.Literal('contrib'), Type.Literal('non-free'), Type.Literal('non-free-firmware')]), 'one of main, contrib, non-free, non-free-firmware'), { uniqueItems: true }),
+    ),
+  },
+  Strict,
+);
+
+const PackageName = hinted(Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$' }), 'a Debian package name, optionally pinned as name=version');
+
+const Docker = Type.Object(
+  {
+    hosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    metricsAddress: Type.Optional(hinted(Type.String({ pattern: '^(127\\.0\\.0\\.1|\\[::1\\]|localhost):[0-9]{1,5}$' }), 'metrics stay on loopback, e.g. 127.0.0.1:9323')),
+    logTag: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  Strict,
+);
+
+const Runtime = Type.Object(
+  {
+    engine: hinted(Type.Union([Type.Literal('containerd'), Type.Literal('docker')]), 'containerd (default) or docker (docker.io on top of containerd)'),
+    sandboxImage: Type.Optional(hinted(Type.String({ pattern: '^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9/._-]+:[A-Za-z0-9._-]+$' }), 'a full image reference such as registry.k8s.io/pause:3.10')),
+    docker: Type.Optional(Docker),
+  },
+  Strict,
+);
+
+const Component = hinted(Type.Union([Type.Literal('kubelet'), Type.Literal('kubeadm'), Type.Literal('kubectl')]), 'components are kubelet, kubeadm and kubectl');
+const Kubernetes = Type.Object(
+  {
+    version: hinted(Type.String({ pattern: '^v1\\.[0-9]+\\.[0-9]+$' }), 'a full release such as v1.31.4'),
+    components: Type.Array(Component, { uniqueItems: true, minItems: 1 }),
+  },
+  Strict,
+);
+
+const Journald = Type.Object(
+  {
+    storage: Type.Optional(hinted(Type.Union([Type.Literal('persistent'), Type.Literal('volatile'), Type.Literal('auto')]), 'persistent keeps logs across reboots')),
+    systemMaxUse: Type.Optional(IecSize),
+    systemKeepFree: Type.Optional(IecSize),
+    systemMaxFileSize: Type.Optional(IecSize),
+    runtimeMaxUse: Type.Optional(IecSize),
+    rateLimitIntervalSec: Type.Optional(TimeSpan),
+    rateLimitBurst: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxRetentionSec: Type.Optional(TimeSpan),
+    compress: Type.Optional(Type.Boolean()),
+    forwardToSyslog: Type.Optional(Type.Boolean()),
+  },
+  Strict,
+);
+
+const Quantity = hinted(Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$' }), 'a Kubernetes quantity such as 500m, 1Gi or 10Gi');
+const ResourceList = Type.Object({ cpu: Type.Optional(Quantity), memory: Type.Optional(Quantity), 'ephemeral-storage': Type.Optional(Quantity), pid: Type.Optional(Type.String({ pattern: '^[0-9]+$' })) }, Strict);
+const Percent = Type.Integer({ minimum: 0, maximum: 100 });
+
+const KubeletDefaults = Type.Object(
+  {
+    maxPods: Type.Optional(Type.Integer({ minimum: 1, maximum: 2500 })),
+    systemReserved: Type.Optional(ResourceList),
+    kubeReserved: Type.Optional(ResourceList),
+    evictionHard: Type.Optional(
+      recordOf(
+        '^(memory\\.available|nodefs\\.available|nodefs\\.inodesFree|imagefs\\.available|imagefs\\.inodesFree|pid\\.available)$',
+        'eviction signals: memory.available, nodefs.available, nodefs.inodesFree, imagefs.available, imagefs.inodesFree, pid.available',
+        hinted(Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(%|Ki|Mi|Gi)?$' }), 'a percentage (10%) or quantity (500Mi)'),
+      ),
+    ),
+    imageGCHighThresholdPercent: Type.Optional(Percent),
+    imageGCLowThresholdPercent: Type.Optional(Percent),
+    nodeStatusUpdateFrequency: Type.Optional(hinted(Type.String({ pattern: '^[0-9]+(ms|s|m|h)$' }), 'a Go duration such as 10s')),
+  },
+  { ...Strict, description: 'image-wide KubeletConfiguration defaults; firstboot merges node-specific settings over them' },
+);
+
+const Node = Type.Object(
+  {
+    slices: Type.Optional(Type.Object({ kubesvc: Type.Optional(Slice), container: Type.Optional(Slice), system: Type.Optional(Slice) }, Strict)),
+    sysctls: Type.Optional(
+      recordOf(
+        '^[a-z0-9_]+(\\.[a-zA-Z0-9_*-]+)+$',
+        'a sysctl name such as net.ipv4.ip_forward',
+        hinted(Type.Union([Type.String({ minLength: 1, pattern: '^[^\\n]*$' }), Type.Number(), Type.Null()]), 'a single-line value, or null to drop a default'),
+        { description: 'merged over the defaults; null removes a default' },
+      ),
+    ),
+    kernelModules: Type.Optional(Type.Array(hinted(Type.String({ pattern: '^[a-z0-9_-]+$' }), 'a kernel module name such as br_netfilter'), { uniqueItems: true })),
+    journald: Type.Optional(Journald),
+    kubelet: Type.Optional(KubeletDefaults),
+  },
+  Strict,
+);
+
+const Overlay = Type.Object(
+  { path: Type.String({ minLength: 1, description: 'a directory, relative to the spec file, copied over the rootfs; *.hbs files are rendered' }) },
+  Strict,
+);
+
+const Output = Type.Object(
+  {
+    format: hinted(Type.Union(OUTPUT_FORMATS.map((f) => Type.Literal(f))), `known output formats: ${OUTPUT_FORMATS.join(', ')}`),
+  },
+  Strict,
+);
+
+export const ImageSpecSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String()),
+    apiVersion: hinted(Type.Literal(API_VERSION), `set apiVersion: ${API_VERSION}`),
+    kind: hinted(Type.Literal(KIND), `set kind: ${KIND}`),
+    name: hinted(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), 'lower-case letters, digits and dashes'),
+    sourceDateEpoch: hinted(Type.Integer({ minimum: 315532800 }), 'seconds since 1970, e.g. the date of the release you pin; ≥ 1980 (zip/FAT epoch)'),
+    base: Base,
+    packages: Type.Optional(Type.Array(PackageName, { uniqueItems: true })),
+    runtime: Type.Optional(Runtime),
+    kubernetes: Kubernetes,
+    node: Type.Optional(Node),
+    overlays: Type.Optional(Type.Array(Overlay)),
+    outputs: Type.Array(Output, { minItems: 1 }),
+  },
+  { ...Strict, $id: 'https://kiln.dev/schemas/image.json', title: 'kiln image spec' },
+);
+
+export type ImageSpec = Static<typeof ImageSpecSchema>;
+export type SliceSettings = Static<typeof Slice>;
+export type JournaldSettings = Static<typeof Journald>;
+export type KubeletDefaults = Static<typeof KubeletDefaults>;

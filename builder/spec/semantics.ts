@@ -1,0 +1,82 @@
+// Checks the schema cannot express, as a table: each rule looks at the spec and reports problems.
+import type { Problem } from '../errors.ts';
+import type { ImageSpec } from './schema.ts';
+import { pauseImageFor } from '../rootfs/kubernetes.ts';
+
+type Rule = (spec: ImageSpec) => Array<Omit<Problem, 'file'>>;
+
+const bytes = (v: string | undefined): number | undefined => {
+  const m = v === undefined ? null : /^([0-9]+)([KMGT]?)$/.exec(v);
+  return m ? Number(m[1]) * 1024 ** ' KMGT'.indexOf(m[2] || ' ') : undefined;
+};
+
+const rules: Array<[name: string, rule: Rule]> = [
+  [
+    'docker-no-tcp',
+    (s) =>
+      (s.runtime?.docker?.hosts ?? []).flatMap((h, i) =>
+        /^(tcp|http):\/\//.test(h) || /^[0-9.]+:[0-9]+$/.test(h)
+          ? [{ path: `/runtime/docker/hosts/${i}`, message: `"${h}" opens dockerd on an unauthenticated TCP socket`, hint: 'anyone who reaches that port is root on the node; keep unix:///run/docker.sock (use ssh:// contexts for remote access)' }]
+          : /^(unix|fd):\/\//.test(h)
+            ? []
+            : [{ path: `/runtime/docker/hosts/${i}`, message: `"${h}" is not a socket address dockerd accepts here`, hint: 'use unix:///run/docker.sock or fd://' }],
+      ),
+  ],
+  [
+    'docker-settings-need-docker',
+    (s) => (s.runtime?.docker && s.runtime.engine !== 'docker' ? [{ path: '/runtime/docker', message: 'docker settings given but engine is not docker', hint: 'set runtime.engine: docker, or remove runtime.docker' }] : []),
+  ],
+  [
+    'sandbox-image-known',
+    (s) =>
+      s.runtime?.sandboxImage || !/^v1\.[0-9]+\.[0-9]+$/.test(String(s.kubernetes.version)) || pauseImageFor(s.kubernetes.version)
+        ? []
+        : [{ path: '/kubernetes/version', message: `kiln does not know the pause image of Kubernetes ${s.kubernetes.version}`, hint: 'set runtime.sandboxImage to what `kubeadm config images list` prints for this version' }],
+  ],
+  [
+    'kubelet-needs-kubeadm',
+    (s) => (s.kubernetes.components.includes('kubelet') && !s.kubernetes.components.includes('kubeadm') ? [{ path: '/kubernetes/components', message: 'kubelet without kubeadm', hint: 'kiln nodes join with kubeadm; add kubeadm' }] : []),
+  ],
+  [
+    'image-gc-order',
+    (s) => {
+      const k = s.node?.kubelet;
+      return k?.imageGCLowThresholdPercent !== undefined && k.imageGCHighThresholdPercent !== undefined && k.imageGCLowThresholdPercent >= k.imageGCHighThresholdPercent
+        ? [{ path: '/node/kubelet/imageGCLowThresholdPercent', message: 'must be lower than imageGCHighThresholdPercent', hint: 'kubelet refuses to start otherwise; e.g. 80 and 85' }]
+        : [];
+    },
+  ],
+  [
+    'memory-high-below-max',
+    (s) =>
+      Object.entries(s.node?.slices ?? {}).flatMap(([name, sl]) => {
+        const [high, max] = [bytes(sl?.memoryHigh), bytes(sl?.memoryMax)];
+        return high !== undefined && max !== undefined && high > max
+          ? [{ path: `/node/slices/${name}/memoryHigh`, message: `memoryHigh (${sl?.memoryHigh}) is above memoryMax (${sl?.memoryMax})`, hint: 'MemoryHigh throttles before MemoryMax kills; keep it lower' }]
+          : [];
+      }),
+  ],
+  [
+    'forwarding-stays-on',
+    (s) =>
+      ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'].flatMap((k) =>
+        s.node?.sysctls && k in s.node.sysctls && String(s.node.sysctls[k]) !== '1'
+          ? [{ path: `/node/sysctls/${k.replace(/\//g, '~1')}`, message: `${k} must stay 1 on a Kubernetes node`, hint: 'pod networking needs it; remove the override' }]
+          : [],
+      ),
+  ],
+];
+
+export const SEMANTIC_RULES = rules.map(([name]) => name);
+
+export function semanticProblems(spec: ImageSpec, file: string): Problem[] {
+  // Rules also run on documents the schema rejected, so every problem is reported at once;
+  // a rule that trips over a malformed shape has nothing to add to the schema's own report.
+  return rules.flatMap(([, rule]) => {
+    try {
+      return rule(spec).map((p) => ({ file, ...p }));
+    } catch {
+      return [];
+    }
+  });
+}

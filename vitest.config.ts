@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests mirror the source layout: unit (fast, pure), integration (real host tools, root),
+// vm (boots images in QEMU). Each tier is a project so CI and developers can pick.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 20 * 60_000,
+          hookTimeout: 30 * 60_000,
+          // Integration tests share the rootfs cache and the two cores: run files one at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
