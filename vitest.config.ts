@@ -13,7 +13,8 @@ export default defineConfig({
           testTimeout: 20 * 60_000,
           hookTimeout: 30 * 60_000,
           // Integration tests share the rootfs cache and the two cores: run files one at a time.
-          fileParallelism: false,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -100,11 +100,23 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+let settled = false;
+// If the event loop drains while a command is still pending (a stream that never finishes),
+// node would exit 0 silently; make that a loud failure instead.
+process.on('exit', () => {
+  if (!settled) {
+    process.stderr.write('kiln: internal error: the command stalled before finishing\n');
+    process.exitCode = 1;
+  }
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (error: unknown) => {
+    settled = true;
     process.stderr.write(`kiln: ${String(error)}\n`);
     process.exitCode = 1;
   },

@@ -39,7 +39,7 @@ const DEFAULT_JOURNALD: JournaldSettings = {
   rateLimitBurst: 10000,
 };
 
-const DEFAULT_KUBELET: KubeletDefaults = {
+export const DEFAULT_KUBELET: KubeletDefaults = {
   maxPods: 110,
   systemReserved: { cpu: '250m', memory: '512Mi' },
   kubeReserved: { cpu: '250m', memory: '512Mi' },
@@ -84,7 +84,8 @@ export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
       engine: spec.runtime?.engine ?? 'containerd',
       sandboxImage: spec.runtime?.sandboxImage ?? pauseImageFor(spec.kubernetes.version) ?? '',
       docker: {
-        hosts: spec.runtime?.docker?.hosts ?? ['unix:///run/docker.sock'],
+        // fd:// is docker.socket's socket activation, as Debian ships it
+        hosts: spec.runtime?.docker?.hosts ?? ['fd://'],
         metricsAddress: spec.runtime?.docker?.metricsAddress ?? '127.0.0.1:9323',
         logTag: spec.runtime?.docker?.logTag ?? '{{.Name}}/{{.ID}}',
       },

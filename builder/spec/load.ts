@@ -60,13 +60,16 @@ function at(file: string, lines: LineCounter, offset: number): string {
 /** Finds the YAML node a JSON-pointer path refers to, or its nearest existing ancestor. */
 function nodeAt(root: unknown, pointer: string): YamlNode | undefined {
   let node = root as YamlNode | undefined;
-  for (const raw of pointer.split('/').slice(1)) {
+  const segments = pointer.split('/').slice(1);
+  for (const [i, raw] of segments.entries()) {
     const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     let next: unknown;
     if (isMap(node)) {
       const pair = node.items.find((it) => String((it.key as { value?: unknown })?.value ?? it.key) === key);
       next = pair ? (pair.value ?? pair.key) : undefined;
       if (next === undefined || next === null) return pair?.key as YamlNode | undefined ?? node;
+      // A block mapping or list starts on the line below its key: point at the key the problem names.
+      if (i === segments.length - 1 && (isMap(next) || isSeq(next))) return pair!.key as YamlNode;
     } else if (isSeq(node)) {
       next = node.items[Number(key)];
     }

@@ -31,7 +31,7 @@ function toProblem(root: TSchema, error: ValueError, file: string): Problem {
       };
     }
     case ValueErrorType.ObjectRequiredProperty:
-      return { file, path: error.path, message: `missing required key "${key}"`, hint: hintOf(error.schema) ?? describe(error.schema) };
+      return { file, path: error.path, message: `missing required key "${key}"`, hint: hintOf(error.schema) ?? describe(error.schema) ?? shapeHint(error) };
     case ValueErrorType.Union: {
       const options = literalsOf(error.schema);
       if (options)
@@ -43,7 +43,7 @@ function toProblem(root: TSchema, error: ValueError, file: string): Problem {
         file,
         path: error.path,
         message: `${describeValue(error.value)}: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`,
-        hint: hintOf(error.schema) ?? hintOf(schemaAt(root, error.path.split('/'))) ?? describe(error.schema),
+        hint: hintOf(error.schema) ?? hintOf(schemaAt(root, error.path.split('/'))) ?? describe(error.schema) ?? shapeHint(error),
       };
   }
 }
@@ -61,6 +61,20 @@ function describe(schema: TSchema): string | undefined {
   if (schema.pattern) return `must match ${schema.pattern}`;
   if (schema.description) return schema.description as string;
   return undefined;
+}
+
+/** Last resort, so no problem goes without a hint: say what shape the schema wants here. */
+function shapeHint(error: ValueError): string {
+  const s = error.schema;
+  if (error.type === ValueErrorType.ArrayMinItems) return `list at least ${s.minItems} entr${s.minItems === 1 ? 'y' : 'ies'}`;
+  if (error.type === ValueErrorType.ArrayUniqueItems) return 'list each entry only once';
+  if (s.type === 'object') return s.properties ? `a mapping with the keys: ${Object.keys(s.properties).join(', ')}` : 'a mapping';
+  if (s.type === 'array') return 'a YAML list, e.g. [a, b]';
+  if (s.type === 'boolean') return 'true or false';
+  if (s.type === 'integer' || s.type === 'number')
+    return `a ${s.type === 'integer' ? 'whole ' : ''}number${s.minimum !== undefined ? ` ≥ ${s.minimum}` : ''}${s.maximum !== undefined ? ` and ≤ ${s.maximum}` : ''}`;
+  if (s.type === 'string') return s.minLength ? 'a non-empty string' : 'a string';
+  return 'see `kiln schema image` for the expected shape';
 }
 
 function describeValue(value: unknown): string {

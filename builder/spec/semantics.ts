@@ -2,12 +2,15 @@
 import type { Problem } from '../errors.ts';
 import type { ImageSpec } from './schema.ts';
 import { pauseImageFor } from '../rootfs/kubernetes.ts';
+import { DEFAULT_KUBELET } from './defaults.ts';
 
 type Rule = (spec: ImageSpec) => Array<Omit<Problem, 'file'>>;
 
-const bytes = (v: string | undefined): number | undefined => {
-  const m = v === undefined ? null : /^([0-9]+)([KMGT]?)$/.exec(v);
-  return m ? Number(m[1]) * 1024 ** ' KMGT'.indexOf(m[2] || ' ') : undefined;
+/** A MemoryHigh=/MemoryMax= value as [unit, amount], so like compares with like: bytes or % of RAM ("infinity": undefined). */
+const amount = (v: string | undefined): [unit: string, n: number] | undefined => {
+  const m = v === undefined ? null : /^([0-9.]+)([KMGT%]?)$/.exec(v);
+  if (!m) return undefined;
+  return m[2] === '%' ? ['%', Number(m[1])] : ['B', Number(m[1]) * 1024 ** ' KMGT'.indexOf(m[2] || ' ')];
 };
 
 const rules: Array<[name: string, rule: Rule]> = [
@@ -15,7 +18,7 @@ const rules: Array<[name: string, rule: Rule]> = [
     'docker-no-tcp',
     (s) =>
       (s.runtime?.docker?.hosts ?? []).flatMap((h, i) =>
-        /^(tcp|http):\/\//.test(h) || /^[0-9.]+:[0-9]+$/.test(h)
+        /^(tcp|http):\/\//.test(h) || /^[^/]*:[0-9]+$/.test(h) // dockerd reads a bare [host]:port as tcp://
           ? [{ path: `/runtime/docker/hosts/${i}`, message: `"${h}" opens dockerd on an unauthenticated TCP socket`, hint: 'anyone who reaches that port is root on the node; keep unix:///run/docker.sock (use ssh:// contexts for remote access)' }]
           : /^(unix|fd):\/\//.test(h)
             ? []
@@ -40,9 +43,10 @@ const rules: Array<[name: string, rule: Rule]> = [
   [
     'image-gc-order',
     (s) => {
-      const k = s.node?.kubelet;
-      return k?.imageGCLowThresholdPercent !== undefined && k.imageGCHighThresholdPercent !== undefined && k.imageGCLowThresholdPercent >= k.imageGCHighThresholdPercent
-        ? [{ path: '/node/kubelet/imageGCLowThresholdPercent', message: 'must be lower than imageGCHighThresholdPercent', hint: 'kubelet refuses to start otherwise; e.g. 80 and 85' }]
+      // Compare what kubelet will get: a threshold left out takes the default (high 85, low 80).
+      const { imageGCLowThresholdPercent: low, imageGCHighThresholdPercent: high } = { ...DEFAULT_KUBELET, ...s.node?.kubelet };
+      return low !== undefined && high !== undefined && low >= high
+        ? [{ path: '/node/kubelet/imageGCLowThresholdPercent', message: `must be lower than imageGCHighThresholdPercent (${low} ≥ ${high})`, hint: 'kubelet refuses to start otherwise; e.g. 80 and 85' }]
         : [];
     },
   ],
@@ -50,8 +54,8 @@ const rules: Array<[name: string, rule: Rule]> = [
     'memory-high-below-max',
     (s) =>
       Object.entries(s.node?.slices ?? {}).flatMap(([name, sl]) => {
-        const [high, max] = [bytes(sl?.memoryHigh), bytes(sl?.memoryMax)];
-        return high !== undefined && max !== undefined && high > max
+        const [high, max] = [amount(sl?.memoryHigh), amount(sl?.memoryMax)];
+        return high !== undefined && max !== undefined && high[0] === max[0] && high[1] > max[1]
           ? [{ path: `/node/slices/${name}/memoryHigh`, message: `memoryHigh (${sl?.memoryHigh}) is above memoryMax (${sl?.memoryMax})`, hint: 'MemoryHigh throttles before MemoryMax kills; keep it lower' }]
           : [];
       }),

@@ -1,0 +1,164 @@
+// The build, as one readable pipeline: spec → rootfs → overlays → rootfs.tar → outputs → manifest.
+// Each stage is a small named function over one context object. Everything that can be checked
+// is checked in `validate`, before the first side effect.
+import { rename, rm, stat, access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import { KilnError, ToolError } from './errors.ts';
+import { sha256File, makeStagingDir, writeFileAtomic } from './fsutil.ts';
+import { CONVERTERS, type Artifact } from './outputs/formats.ts';
+import { overlayOps } from './overlays/registry.ts';
+import type { OverlayOps } from './overlays/types.ts';
+import { findOnPath } from './host/tools.ts';
+import type { Reporter } from './progress.ts';
+import { baseView, composeRootfs, EMPTY_BASE } from './rootfs/compose.ts';
+import { baseRecipe, ensureBase, parseDpkgStatus, type BaseResult } from './rootfs/mmdebstrap.ts';
+import type { ResolvedSpec } from './spec/defaults.ts';
+import { loadSpecFile } from './spec/load.ts';
+import { indexTar, type IndexedEntry } from './tar/read.ts';
+import { writeTar } from './tar/write.ts';
+import { KILN_VERSION } from './version.ts';
+
+export interface BuildOptions {
+  specFile: string;
+  outDir: string;
+  cacheDir: string;
+  noCache: boolean;
+  reporter: Reporter;
+}
+
+interface BuildContext {
+  opts: BuildOptions;
+  log: (message: string) => void;
+  spec?: ResolvedSpec;
+  staging?: string;
+  base?: BaseResult;
+  entries?: IndexedEntry[];
+  overlays?: Array<{ name: string; ops: OverlayOps }>;
+  rootfsTar?: string;
+  packages?: Array<{ name: string; version: string; architecture: string }>;
+  artifacts?: Array<Artifact & { size: number; sha256: string }>;
+  timings: Record<string, number>;
+}
+
+type Stage = [name: string, run: (ctx: BuildContext) => Promise<string | void>];
+
+async function validate(ctx: BuildContext): Promise<string> {
+  const spec = (ctx.spec = await loadSpecFile(ctx.opts.specFile));
+  const converters = spec.outputs.map((f) => CONVERTERS.find((c) => c.format === f)!);
+  const tools = ['mmdebstrap', ...converters.flatMap((c) => c.tools)];
+  const missing = (await Promise.all(tools.map(async (t) => ((await findOnPath(t)) ? undefined : t)))).filter(Boolean);
+  if (missing.length) throw new ToolError(missing.join(', '), 'not installed', { hint: 'run scripts/host-deps (or `kiln doctor` to see what each tool is for)' });
+  // Render every overlay now (against an empty base) so a template or overlay-path error
+  // stops the build before mmdebstrap runs.
+  await overlayOps({ spec, base: EMPTY_BASE });
+  const out = path.resolve(ctx.opts.outDir);
+  const outStat = await stat(out).catch(() => undefined);
+  if (outStat && !outStat.isDirectory()) throw new KilnError(`${out} exists and is not a directory`, { hint: 'choose another --out', exitCode: 2 });
+  if (outStat) await access(out, constants.W_OK).catch((cause) => { throw new KilnError(`${out} is not writable`, { cause, exitCode: 2 }); });
+  return `spec ${spec.name} (${spec.hash.slice(0, 12)}), outputs: ${spec.outputs.join(', ')}`;
+}
+
+async function rootfs(ctx: BuildContext): Promise<string> {
+  ctx.base = await ensureBase(baseRecipe(ctx.spec!), { cacheDir: ctx.opts.cacheDir, noCache: ctx.opts.noCache, log: ctx.log });
+  return `${ctx.base.cached ? 'cache hit' : 'built'} ${ctx.base.key.slice(0, 12)}`;
+}
+
+async function overlays(ctx: BuildContext): Promise<string> {
+  ctx.entries = await indexTar(ctx.base!.tar);
+  const view = baseView(ctx.base!.tar, ctx.entries);
+  ctx.overlays = await overlayOps({ spec: ctx.spec!, base: view });
+  ctx.packages = parseDpkgStatus(await view.readText('var/lib/dpkg/status'));
+  const files = ctx.overlays.reduce((n, o) => n + o.ops.files.length, 0);
+  return `${ctx.overlays.length} overlays, ${files} paths over ${ctx.entries.length} base entries`;
+}
+
+async function pack(ctx: BuildContext): Promise<string> {
+  const view = baseView(ctx.base!.tar, ctx.entries!);
+  const entries = composeRootfs({
+    baseTar: ctx.base!.tar,
+    base: ctx.entries!,
+    overlays: ctx.overlays!,
+    sourceDateEpoch: ctx.spec!.sourceDateEpoch,
+    groupFile: await view.readText('etc/group'),
+  });
+  ctx.staging = await makeStagingDir(path.resolve(ctx.opts.outDir));
+  ctx.rootfsTar = path.join(ctx.staging, 'rootfs.tar');
+  await writeTar(ctx.rootfsTar, entries);
+  return `${entries.length} entries`;
+}
+
+async function outputs(ctx: BuildContext): Promise<string> {
+  const produced: Artifact[] = [];
+  for (const format of ctx.spec!.outputs) {
+    const converter = CONVERTERS.find((c) => c.format === format)!;
+    produced.push(...(await converter.convert({ spec: ctx.spec!, rootfsTar: ctx.rootfsTar!, outDir: path.resolve(ctx.opts.outDir), stagingDir: ctx.staging!, log: ctx.log })));
+  }
+  ctx.artifacts = await Promise.all(
+    produced.map(async (a) => {
+      const file = path.join(ctx.staging!, a.path);
+      return { ...a, size: (await stat(file)).size, sha256: await sha256File(file) };
+    }),
+  );
+  return ctx.artifacts.map((a) => `${a.path} ${(a.size / 2 ** 20).toFixed(0)} MiB`).join(', ');
+}
+
+async function manifest(ctx: BuildContext): Promise<string> {
+  const spec = ctx.spec!;
+  const doc = {
+    kilnVersion: KILN_VERSION,
+    name: spec.name,
+    specHash: spec.hash,
+    sourceDateEpoch: spec.sourceDateEpoch,
+    base: { ...spec.base, cacheKey: ctx.base!.key },
+    kubernetes: spec.kubernetes,
+    runtime: { engine: spec.runtime.engine, sandboxImage: spec.runtime.sandboxImage },
+    overlays: ctx.overlays!.map((o) => o.name),
+    packages: ctx.packages,
+    artifacts: ctx.artifacts,
+  };
+  await writeFileAtomic(path.join(ctx.staging!, 'manifest.json'), `${JSON.stringify(doc, null, 2)}\n`);
+  return `${ctx.packages!.length} packages, ${ctx.artifacts!.length} artifacts`;
+}
+
+async function publish(ctx: BuildContext): Promise<string> {
+  const out = path.resolve(ctx.opts.outDir);
+  // Artifacts first, manifest last: a manifest under its final name means a complete build.
+  const names = [...new Set([...ctx.artifacts!.map((a) => a.path), 'rootfs.tar'])];
+  for (const name of names) await rename(path.join(ctx.staging!, name), path.join(out, name));
+  await rename(path.join(ctx.staging!, 'manifest.json'), path.join(out, 'manifest.json'));
+  await rm(ctx.staging!, { recursive: true, force: true });
+  return out;
+}
+
+export const STAGES: Stage[] = [
+  ['validate', validate],
+  ['rootfs', rootfs],
+  ['overlays', overlays],
+  ['pack', pack],
+  ['outputs', outputs],
+  ['manifest', manifest],
+  ['publish', publish],
+];
+
+export async function build(opts: BuildOptions): Promise<{ outDir: string; timings: Record<string, number>; spec: ResolvedSpec }> {
+  const started = Date.now();
+  let current = '';
+  const now = () => new Date().toISOString();
+  const ctx: BuildContext = { opts, timings: {}, log: (message) => opts.reporter.emit({ event: 'log', stage: current, time: now(), message }) };
+  try {
+    for (const [name, run] of STAGES) {
+      current = name;
+      const t0 = Date.now();
+      opts.reporter.emit({ event: 'stage-start', stage: name, time: now() });
+      const detail = await run(ctx);
+      ctx.timings[name] = Date.now() - t0;
+      opts.reporter.emit({ event: 'stage-end', stage: name, time: now(), ms: ctx.timings[name]!, ...(detail ? { detail } : {}) });
+    }
+  } catch (error) {
+    if (ctx.staging) await rm(ctx.staging, { recursive: true, force: true });
+    opts.reporter.emit({ event: 'error', stage: current, time: now(), message: error instanceof Error ? error.message : String(error) });
+    throw error;
+  }
+  opts.reporter.emit({ event: 'done', time: now(), ms: Date.now() - started, outDir: path.resolve(opts.outDir) });
+  return { outDir: path.resolve(opts.outDir), timings: ctx.timings, spec: ctx.spec! };
+}

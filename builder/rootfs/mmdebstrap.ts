@@ -1,0 +1,114 @@
+// The rootfs stage: mmdebstrap builds the Debian base as a tar, cached by a hash of its inputs.
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { ToolError } from '../errors.ts';
+import { canonicalJson, sha256, type ResolvedSpec } from '../spec/defaults.ts';
+
+// Bump when the way the base is made changes, so old cache entries are not reused.
+const RECIPE = 3;
+
+// Documentation and translations a node never reads; copyright files stay (licences).
+const DPKG_OPTS = [
+  'path-exclude=/usr/share/man/*',
+  'path-exclude=/usr/share/doc/*',
+  'path-include=/usr/share/doc/*/copyright',
+  'path-exclude=/usr/share/locale/*',
+  'path-include=/usr/share/locale/locale.alias',
+  'path-exclude=/usr/share/info/*',
+];
+
+export interface BaseRecipe {
+  recipe: number;
+  suite: string;
+  arch: string;
+  mirror: string | null;
+  components: string[];
+  variant: string;
+  packages: string[];
+  dpkgOpts: string[];
+  sourceDateEpoch: number;
+}
+
+export function baseRecipe(spec: ResolvedSpec): BaseRecipe {
+  return {
+    recipe: RECIPE,
+    suite: spec.base.suite,
+    arch: spec.base.arch,
+    mirror: spec.base.mirror ?? null,
+    components: spec.base.components,
+    variant: 'required',
+    packages: spec.packages,
+    dpkgOpts: DPKG_OPTS,
+    sourceDateEpoch: spec.sourceDateEpoch,
+  };
+}
+
+export const cacheKey = (recipe: BaseRecipe) => sha256(canonicalJson(recipe)).slice(0, 32);
+
+export function defaultCacheDir(): string {
+  return process.env.KILN_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kiln');
+}
+
+export function mmdebstrapArgs(recipe: BaseRecipe, output: string): string[] {
+  return [
+    `--variant=${recipe.variant}`,
+    `--mode=${process.getuid?.() === 0 ? 'root' : 'unshare'}`,
+    '--format=tar',
+    `--architectures=${recipe.arch}`,
+    `--components=${recipe.components.join(',')}`,
+    `--include=${recipe.packages.join(',')}`,
+    ...recipe.dpkgOpts.map((o) => `--dpkgopt=${o}`),
+    recipe.suite,
+    output,
+    ...(recipe.mirror ? [recipe.mirror] : []),
+  ];
+}
+
+export interface BaseResult {
+  tar: string;
+  key: string;
+  cached: boolean;
+}
+
+/** Returns the cached base tar for this recipe, building it with mmdebstrap when absent. */
+export async function ensureBase(recipe: BaseRecipe, opts: { cacheDir: string; noCache: boolean; log: (line: string) => void }): Promise<BaseResult> {
+  const key = cacheKey(recipe);
+  const dir = path.join(opts.cacheDir, 'rootfs');
+  const tar = path.join(dir, `${key}.tar`);
+  if (!opts.noCache && (await stat(tar).then((s) => s.isFile(), () => false))) return { tar, key, cached: true };
+
+  await mkdir(dir, { recursive: true });
+  const partial = path.join(dir, `${key}.tar.partial-${process.pid}`);
+  const args = mmdebstrapArgs(recipe, partial);
+  opts.log(`mmdebstrap ${args.join(' ')}`);
+  try {
+    const child = execa('mmdebstrap', args, { env: { SOURCE_DATE_EPOCH: String(recipe.sourceDateEpoch) }, all: true, buffer: { all: true } });
+    child.all?.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (/^(I|W|E): /.test(line)) opts.log(line);
+    });
+    await child;
+  } catch (cause) {
+    await rm(partial, { force: true });
+    const output = String((cause as { all?: string }).all ?? '').split('\n').filter((l) => /^E: |error/i.test(l)).slice(-5).join('\n');
+    throw new ToolError('mmdebstrap', `building the ${recipe.suite} rootfs failed${output ? `:\n${output}` : ''}`, {
+      hint: 'check the mirror is reachable and every package in `packages:` exists in the suite',
+      cause,
+    });
+  }
+  await writeFile(path.join(dir, `${key}.json`), `${JSON.stringify(recipe, null, 2)}\n`);
+  await rename(partial, tar);
+  return { tar, key, cached: false };
+}
+
+/** Installed packages and versions, from the rootfs's own dpkg status database. */
+export function parseDpkgStatus(status: string): Array<{ name: string; version: string; architecture: string }> {
+  return status
+    .split(/\n\n+/)
+    .map((para) => Object.fromEntries(para.split('\n').filter((l) => /^[A-Za-z-]+: /.test(l)).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)])))
+    .filter((f) => f.Package && /install ok installed/.test(f.Status ?? ''))
+    .map((f) => ({ name: f.Package!, version: f.Version!, architecture: f.Architecture! }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+

@@ -1,0 +1,27 @@
+// Shared helpers for integration tests: one rootfs cache per machine, builds through the real CLI.
+import { execa } from 'execa';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+/** The mmdebstrap cache shared by every integration test (and by CI within one run). */
+export const testCacheDir = process.env.KILN_TEST_CACHE_DIR ?? path.join(repoRoot, '.cache/test/kiln');
+
+export function tempDir(prefix = 'kiln-it-'): string {
+  return mkdtempSync(path.join(process.env.KILN_TEST_TMP ?? os.tmpdir(), prefix));
+}
+
+export async function kiln(args: string[], opts: { reject?: boolean; cwd?: string } = {}) {
+  return execa('npx', ['tsx', path.join(repoRoot, 'builder/cli.ts'), ...args], {
+    cwd: opts.cwd ?? repoRoot,
+    reject: opts.reject ?? true,
+    env: { CI: 'true' },
+    all: true,
+  });
+}
+
+export async function kilnBuild(spec: string, outDir: string, extra: string[] = []) {
+  return kiln(['build', spec, '--out', outDir, '--cache-dir', testCacheDir, ...extra]);
+}
