@@ -19,7 +19,7 @@ import * as esbuild from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
-/** What to build. `name` is also what `<output> --version` must print first. */
+/** What to build; entries whose source is missing are skipped. `<output> --version` must print exactly `<name> <version>`. */
 const ENTRIES = [
   { name: 'kiln', entry: 'builder/cli.ts', output: 'dist/kiln' },
   { name: 'kiln-firstboot', entry: 'firstboot/cli.ts', output: 'dist/kiln-firstboot' },

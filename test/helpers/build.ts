@@ -14,7 +14,7 @@ export function tempDir(prefix = 'kiln-it-'): string {
 }
 
 export async function kiln(args: string[], opts: { reject?: boolean; cwd?: string } = {}) {
-  return execa('npx', ['tsx', path.join(repoRoot, 'builder/cli.ts'), ...args], {
+  return execa(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'builder/cli.ts'), ...args], {
     cwd: opts.cwd ?? repoRoot,
     reject: opts.reject ?? true,
     env: { CI: 'true' },

@@ -100,6 +100,7 @@ describe('bundling (scripts/dist.mjs bundle())', () => {
         mode: a.mode,
         sha256: createHash('sha256').update(a.data).digest('hex'),
       }));
+      expect(onDisk.length, 'overlays/ has files to embed').toBeGreaterThan(0);
       expect(got.assets).toEqual(onDisk);
     } finally {
       await rm(probeDir, { recursive: true, force: true });

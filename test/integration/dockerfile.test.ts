@@ -28,6 +28,7 @@ const smallerSet = process.env.KILN_TEST_HOST_DEPS?.trim();
 
 const timings: Record<string, number> = {};
 let mountpoint: string | undefined;
+let imageSize: number | undefined;
 const created: string[] = [];
 
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
@@ -82,6 +83,7 @@ describe.skipIf(skip)(skip ? 'Dockerfile (skipped: podman is not installed — a
       created.push(IMAGE_TAG);
       must('podman', [...args, '-t', IMAGE_TAG, '.']);
     });
+    imageSize = Number(must('podman', ['image', 'inspect', '--format', '{{.Size}}', IMAGE_TAG]).trim());
     mountpoint = must('podman', ['image', 'mount', IMAGE_TAG]).trim();
   });
 
@@ -89,6 +91,7 @@ describe.skipIf(skip)(skip ? 'Dockerfile (skipped: podman is not installed — a
     if (mountpoint) run('podman', ['image', 'unmount', IMAGE_TAG]);
     for (const tag of created.reverse()) run('podman', ['rmi', '--force', tag]);
     const report = Object.entries(timings).map(([k, v]) => `  ${k}: ${v.toFixed(1)}s`);
+    if (imageSize) report.push(`  image size: ${(imageSize / 1048576).toFixed(0)} MiB`);
     console.log(`Dockerfile test timings${smallerSet ? ` (HOST_DEPS=${smallerSet})` : ' (full host-deps set)'}:\n${report.join('\n')}`);
   });
 
