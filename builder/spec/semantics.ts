@@ -19,7 +19,7 @@ const rules: Array<[name: string, rule: Rule]> = [
     (s) =>
       (s.runtime?.docker?.hosts ?? []).flatMap((h, i) =>
         /^(tcp|http):\/\//.test(h) || /^[^/]*:[0-9]+$/.test(h) // dockerd reads a bare [host]:port as tcp://
-          ? [{ path: `/runtime/docker/hosts/${i}`, message: `"${h}" opens dockerd on an unauthenticated TCP socket`, hint: 'anyone who reaches that port is root on the node; keep unix:///run/docker.sock (use ssh:// contexts for remote access)' }]
+          ? [{ path: `/runtime/docker/hosts/${i}`, message: `"${h}" opens dockerd on an unauthenticated TCP socket`, hint: 'anyone who reaches that port is root on the node; use fd:// (socket activation, the default) or unix:///run/docker.sock, and ssh:// contexts for remote access' }]
           : /^(unix|fd):\/\//.test(h)
             ? []
             : [{ path: `/runtime/docker/hosts/${i}`, message: `"${h}" is not a socket address dockerd accepts here`, hint: 'use unix:///run/docker.sock or fd://' }],
