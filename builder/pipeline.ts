@@ -5,7 +5,8 @@ import { rename, rm, stat, access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError, ToolError } from './errors.ts';
 import { sha256File, makeStagingDir, writeFileAtomic } from './fsutil.ts';
-import { CONVERTERS, type Artifact } from './outputs/formats.ts';
+import { convertersFor, type Artifact } from './outputs/formats.ts';
+import { WorkArea } from './outputs/work.ts';
 import { overlayOps } from './overlays/registry.ts';
 import type { OverlayOps } from './overlays/types.ts';
 import { findOnPath } from './host/tools.ts';
@@ -44,7 +45,7 @@ type Stage = [name: string, run: (ctx: BuildContext) => Promise<string | void>];
 
 async function validate(ctx: BuildContext): Promise<string> {
   const spec = (ctx.spec = await loadSpecFile(ctx.opts.specFile));
-  const converters = spec.outputs.map((f) => CONVERTERS.find((c) => c.format === f)!);
+  const converters = convertersFor(spec.outputs);
   const tools = ['mmdebstrap', ...converters.flatMap((c) => c.tools)];
   const missing = (await Promise.all(tools.map(async (t) => ((await findOnPath(t)) ? undefined : t)))).filter(Boolean);
   if (missing.length) throw new ToolError(missing.join(', '), 'not installed', { hint: 'run scripts/host-deps (or `kiln doctor` to see what each tool is for)' });
@@ -88,13 +89,19 @@ async function pack(ctx: BuildContext): Promise<string> {
 }
 
 async function outputs(ctx: BuildContext): Promise<string> {
-  const produced: Artifact[] = [];
-  for (const format of ctx.spec!.outputs) {
-    const converter = CONVERTERS.find((c) => c.format === format)!;
-    produced.push(...(await converter.convert({ spec: ctx.spec!, rootfsTar: ctx.rootfsTar!, outDir: path.resolve(ctx.opts.outDir), stagingDir: ctx.staging!, log: ctx.log })));
+  const work = new WorkArea(ctx.spec!, ctx.rootfsTar!, path.join(ctx.staging!, 'work'), ctx.log);
+  const produced = new Map<string, Artifact[]>();
+  try {
+    for (const converter of convertersFor(ctx.spec!.outputs)) {
+      const t0 = Date.now();
+      produced.set(converter.format, await converter.convert({ spec: ctx.spec!, rootfsTar: ctx.rootfsTar!, stagingDir: ctx.staging!, work, produced, log: ctx.log }));
+      ctx.log(`${converter.format}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    }
+  } finally {
+    await work.cleanup();
   }
   ctx.artifacts = await Promise.all(
-    produced.map(async (a) => {
+    ctx.spec!.outputs.flatMap((format) => produced.get(format) ?? []).map(async (a) => {
       const file = path.join(ctx.staging!, a.path);
       return { ...a, size: (await stat(file)).size, sha256: await sha256File(file) };
     }),
@@ -122,9 +129,13 @@ async function manifest(ctx: BuildContext): Promise<string> {
 
 async function publish(ctx: BuildContext): Promise<string> {
   const out = path.resolve(ctx.opts.outDir);
-  // Artifacts first, manifest last: a manifest under its final name means a complete build.
-  const names = [...new Set([...ctx.artifacts!.map((a) => a.path), 'rootfs.tar'])];
-  for (const name of names) await rename(path.join(ctx.staging!, name), path.join(out, name));
+  // Artifacts first (a bundle such as pxe/ moves as one directory), manifest last: a manifest
+  // under its final name means a complete build.
+  const tops = [...new Set([...ctx.artifacts!.map((a) => a.path.split('/')[0]!), 'rootfs.tar'])];
+  for (const name of tops) {
+    await rm(path.join(out, name), { recursive: true, force: true });
+    await rename(path.join(ctx.staging!, name), path.join(out, name));
+  }
   await rename(path.join(ctx.staging!, 'manifest.json'), path.join(out, 'manifest.json'));
   await rm(ctx.staging!, { recursive: true, force: true });
   return out;

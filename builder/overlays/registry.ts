@@ -84,6 +84,12 @@ export const OVERLAYS: Overlay[] = [
     })),
   },
   {
+    name: 'disk-grow',
+    why: 'disk images grow their root partition and file system to fill the real disk on first boot',
+    when: () => true,
+    ops: builtin('disk-grow', () => ({ files: [enable('disk-grow', 'kiln-grow-root.service', 'local-fs.target')] })),
+  },
+  {
     name: 'containerd',
     why: 'CRI config with the systemd cgroup driver, pause image, registry mirror path and CNI directory',
     when: () => true,

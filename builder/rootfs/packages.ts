@@ -3,7 +3,8 @@ import type { ImageSpec } from '../spec/schema.ts';
 
 const PACKAGE_GROUPS: Array<[why: string, packages: string[]]> = [
   ['init and devices', ['systemd', 'systemd-sysv', 'systemd-resolved', 'udev', 'dbus', 'libpam-systemd', 'kmod']],
-  ['kernel and early boot (live-boot serves the ISO and PXE outputs)', ['linux-image-amd64', 'initramfs-tools', 'live-boot', 'cloud-guest-utils', 'e2fsprogs']],
+  // live-boot serves the ISO and PXE outputs; busybox gives its initramfs wget for PXE's fetch=
+  ['kernel and early boot', ['linux-image-amd64', 'initramfs-tools', 'live-boot', 'busybox', 'cloud-guest-utils', 'e2fsprogs', 'dosfstools']],
   ['container runtime', ['containerd', 'runc', 'containernetworking-plugins']],
   ['control-plane VIP', ['keepalived']],
   ['kubelet and kube-proxy host tools', ['iproute2', 'iptables', 'nftables', 'conntrack', 'socat', 'ethtool', 'ebtables', 'ipset', 'ipvsadm']],

@@ -68,6 +68,9 @@ export interface ResolvedSpec {
     kubelet: KubeletDefaults;
   };
   overlays: Array<{ path: string }>;
+  boot: { cmdline: string[]; console: 'serial' | 'vga' | 'both'; serialSpeed: number; timeout: number };
+  disk: { size?: string };
+  pxe: { baseUrl: string };
   outputs: string[];
 }
 
@@ -106,6 +109,10 @@ export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
       kubelet: { ...DEFAULT_KUBELET, ...spec.node?.kubelet },
     },
     overlays: spec.overlays ?? [],
+    boot: { cmdline: spec.boot?.cmdline ?? [], console: spec.boot?.console ?? 'both', serialSpeed: spec.boot?.serialSpeed ?? 115200, timeout: spec.boot?.timeout ?? 1 },
+    disk: { ...(spec.disk?.size ? { size: spec.disk.size } : {}) },
+    // ${next-server} is iPXE's own variable: the TFTP/DHCP server that handed out boot.ipxe
+    pxe: { baseUrl: spec.pxe?.baseUrl ?? `http://\${next-server}/kiln/${spec.name}` },
     outputs: spec.outputs.map((o) => o.format),
   };
   // file/dir are where the spec lives, not what it says: keep them out of the hash.

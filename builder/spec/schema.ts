@@ -151,6 +151,33 @@ const Overlay = Type.Object(
   Strict,
 );
 
+const KernelArg = hinted(Type.String({ pattern: '^[A-Za-z0-9_.:,/=+@-]+$' }), 'one kernel argument without spaces or quotes, e.g. quiet or systemd.show_status=1');
+const Boot = Type.Object(
+  {
+    cmdline: Type.Optional(Type.Array(KernelArg, { description: 'extra kernel arguments, after the ones kiln sets' })),
+    console: Type.Optional(hinted(Type.Union([Type.Literal('serial'), Type.Literal('vga'), Type.Literal('both')]), 'serial (ttyS0), vga (tty0) or both (serial is the primary console)')),
+    serialSpeed: Type.Optional(hinted(Type.Union([9600, 19200, 38400, 57600, 115200].map((n) => Type.Literal(n))), 'a standard baud rate such as 115200')),
+    timeout: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, description: 'seconds the GRUB menu waits' })),
+  },
+  Strict,
+);
+
+const Disk = Type.Object(
+  {
+    size: Type.Optional(hinted(Type.String({ pattern: '^[0-9]+[MG]$' }), 'a size such as 4G or 3072M; the root partition grows to fill the real disk on first boot')),
+  },
+  Strict,
+);
+
+const Pxe = Type.Object(
+  {
+    baseUrl: Type.Optional(
+      hinted(Type.String({ pattern: '^https?://\\S+[^/]$' }), 'where the PXE bundle is served, without a trailing slash; iPXE settings such as ${next-server} are allowed'),
+    ),
+  },
+  Strict,
+);
+
 const Output = Type.Object(
   {
     format: hinted(Type.Union(OUTPUT_FORMATS.map((f) => Type.Literal(f))), `known output formats: ${OUTPUT_FORMATS.join(', ')}`),
@@ -171,6 +198,9 @@ export const ImageSpecSchema = Type.Object(
     kubernetes: Kubernetes,
     node: Type.Optional(Node),
     overlays: Type.Optional(Type.Array(Overlay)),
+    boot: Type.Optional(Boot),
+    disk: Type.Optional(Disk),
+    pxe: Type.Optional(Pxe),
     outputs: Type.Array(Output, { minItems: 1 }),
   },
   { ...Strict, $id: 'https://kiln.dev/schemas/image.json', title: 'kiln image spec' },

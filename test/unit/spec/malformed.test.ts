@@ -198,7 +198,7 @@ const rows: Row[] = [
     name: 'unknown output format',
     mutate: set(['outputs', 0, 'format'], 'floppy'),
     path: '/outputs/0/format',
-    message: /^"floppy": /,
+    message: /^"floppy"( is not one of)?:? /,
     hint: new RegExp(`^known output formats: ${OUTPUT_FORMATS.join(', ')}$`),
     at: 'format: floppy',
   },
