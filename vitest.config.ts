@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // vm (boots images in QEMU). Each tier is a project so CI and developers can pick.
 export default defineConfig({
   test: {
+    maxWorkers: 2,
+    minWorkers: 1,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },
       {
@@ -15,6 +17,17 @@ export default defineConfig({
           // Integration tests share the rootfs cache and the two cores: run files one at a time.
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
+        },
+      },
+      {
+        test: {
+          name: 'vm',
+          include: ['test/vm/**/*.test.ts'],
+          globalSetup: ['test/vm/setup.ts'],
+          testTimeout: 20 * 60_000,
+          hookTimeout: 30 * 60_000,
+          // Test files run in parallel up to the root maxWorkers (2): one TCG vCPU per core.
+          pool: 'forks',
         },
       },
     ],

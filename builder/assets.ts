@@ -11,6 +11,8 @@ export interface Asset {
   path: string;
   mode: number;
   data: Buffer;
+  /** Set for symbolic links (their target); data is empty then. */
+  symlink?: string;
 }
 
 const embedded = typeof __KILN_ASSETS__ === 'object' ? __KILN_ASSETS__ : undefined;
@@ -33,14 +35,14 @@ export async function listAssets(dir: string): Promise<Asset[]> {
 
 /** Reads a directory tree from disk as assets (also used for user overlays). Sorted by path. */
 export async function readTree(root: string, dir: string): Promise<Asset[]> {
-  const { stat } = await import('node:fs/promises');
+  const { stat, readlink } = await import('node:fs/promises');
   const out: Asset[] = [];
   const entries = await readdir(path.join(root, dir), { recursive: true, withFileTypes: true });
   for (const e of entries) {
-    if (!e.isFile()) continue;
     const abs = path.join(e.parentPath, e.name);
     const rel = path.relative(root, abs).split(path.sep).join('/');
-    out.push({ path: rel, mode: (await stat(abs)).mode & 0o7777, data: await readFile(abs) });
+    if (e.isSymbolicLink()) out.push({ path: rel, mode: 0o777, data: Buffer.alloc(0), symlink: await readlink(abs) });
+    else if (e.isFile()) out.push({ path: rel, mode: (await stat(abs)).mode & 0o7777, data: await readFile(abs) });
   }
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -32,8 +32,9 @@ function file(overlay: string, p: string, data: string, mode = 0o644, group?: st
 /** Files of an asset tree placed at the rootfs root; `.hbs` templates rendered with the spec. */
 function treeOps(overlay: string, assets: Asset[], prefix: string, spec: ResolvedSpec): FileOp[] {
   const data = templateData(spec);
-  return assets.map((a) => {
+  return assets.map((a): FileOp => {
     const rel = a.path.slice(prefix.length + 1);
+    if (a.symlink !== undefined) return { overlay, type: 'symlink', path: rel, mode: 0o777, target: a.symlink };
     const isTemplate = rel.endsWith('.hbs');
     const content = isTemplate ? Buffer.from(renderTemplate(a.data.toString('utf8'), data, a.path)) : a.data;
     return { overlay, type: 'file', path: isTemplate ? rel.slice(0, -4) : rel, data: content, mode: a.mode & 0o111 ? 0o755 : 0o644 };

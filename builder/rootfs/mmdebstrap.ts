@@ -1,5 +1,5 @@
 // The rootfs stage: mmdebstrap builds the Debian base as a tar, cached by a hash of its inputs.
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -77,16 +77,47 @@ export async function ensureBase(recipe: BaseRecipe, opts: { cacheDir: string; n
   const key = cacheKey(recipe);
   const dir = path.join(opts.cacheDir, 'rootfs');
   const tar = path.join(dir, `${key}.tar`);
-  if (!opts.noCache && (await stat(tar).then((s) => s.isFile(), () => false))) return { tar, key, cached: true };
+  const present = () => stat(tar).then((s) => s.isFile(), () => false);
+  if (!opts.noCache && (await present())) return { tar, key, cached: true };
 
   await mkdir(dir, { recursive: true });
+  // Concurrent builds of the same base (parallel CI jobs) wait for one mmdebstrap, not run two.
+  const release = await lock(path.join(dir, `${key}.lock`), opts.log);
+  try {
+    if (!opts.noCache && (await present())) return { tar, key, cached: true };
+    return await runMmdebstrap(recipe, dir, key, tar, opts.log);
+  } finally {
+    await release();
+  }
+}
+
+export async function lock(file: string, log: (line: string) => void): Promise<() => Promise<void>> {
+  for (let waited = 0; ; waited++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => rm(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(await readFile(file, 'utf8').catch(() => '0'));
+      const alive = holder > 0 && (() => { try { process.kill(holder, 0); return true; } catch { return false; } })();
+      if (!alive) {
+        await rm(file, { force: true }); // left by a killed build
+        continue;
+      }
+      if (waited % 30 === 0) log(`waiting for another build (pid ${holder}) to finish this base`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
+async function runMmdebstrap(recipe: BaseRecipe, dir: string, key: string, tar: string, log: (line: string) => void): Promise<BaseResult> {
   const partial = path.join(dir, `${key}.tar.partial-${process.pid}`);
   const args = mmdebstrapArgs(recipe, partial);
-  opts.log(`mmdebstrap ${args.join(' ')}`);
+  log(`mmdebstrap ${args.join(' ')}`);
   try {
     const child = execa('mmdebstrap', args, { env: { SOURCE_DATE_EPOCH: String(recipe.sourceDateEpoch) }, all: true, buffer: { all: true } });
     child.all?.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (/^(I|W|E): /.test(line)) opts.log(line);
+      for (const line of chunk.toString().split('\n')) if (/^(I|W|E): /.test(line)) log(line);
     });
     await child;
   } catch (cause) {

@@ -1,0 +1,125 @@
+// Boots images in QEMU (TCG: KVM hangs on these machines) with the serial console in a file,
+// and reads the facts the test-only boot probe prints (test/fixtures/overlays/boot-probe).
+import { execa, type ResultPromise } from 'execa';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+
+export interface BootSpec {
+  name: string;
+  dir: string;
+  firmware: 'bios' | 'uefi';
+  /** Disks in order: the first virtio/ide disk is what firmware boots from. */
+  disks?: Array<{ file: string; format: 'raw' | 'qcow2'; interface?: 'virtio' | 'ide' | 'usb'; snapshot?: boolean }>;
+  cdrom?: string;
+  /** Network boot from QEMU's built-in TFTP server; user networking only (guest → host 10.0.2.2). */
+  netboot?: { tftpDir: string; bootfile: string };
+  memoryMiB?: number;
+  /** Boot order letter for -boot: c disk, d cdrom, n network. */
+  bootOrder?: string;
+}
+
+export interface Probe {
+  facts: Record<string, string>;
+  log: string;
+  seconds: number;
+}
+
+export class Vm {
+  readonly serialLog: string;
+  private readonly monitor: string;
+  private child?: ResultPromise;
+  private started = 0;
+
+  constructor(readonly spec: BootSpec) {
+    this.serialLog = path.join(spec.dir, `${spec.name}.serial.log`);
+    this.monitor = path.join(spec.dir, `${spec.name}.monitor`);
+  }
+
+  args(): string[] {
+    const s = this.spec;
+    const a = ['-accel', 'tcg', '-machine', 'q35', '-cpu', 'max', '-smp', '1', '-m', String(s.memoryMiB ?? 2048), '-nographic', '-no-reboot'];
+    a.push('-serial', `file:${this.serialLog}`, '-monitor', `unix:${this.monitor},server,nowait`);
+    if (s.firmware === 'uefi') {
+      const vars = path.join(s.dir, `${s.name}.OVMF_VARS.fd`);
+      if (!existsSync(vars)) copyFileSync(OVMF_VARS, vars);
+      a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
+    }
+    for (const [i, d] of (s.disks ?? []).entries()) {
+      const snap = d.snapshot === false ? '' : ',snapshot=on';
+      if (d.interface === 'usb') a.push('-device', 'qemu-xhci', '-drive', `if=none,id=usb${i},format=${d.format},file=${d.file}${snap}`, '-device', `usb-storage,drive=usb${i},bootindex=${i}`);
+      else if (d.interface === 'ide') a.push('-drive', `if=none,id=d${i},format=${d.format},file=${d.file}${snap}`, '-device', `ide-hd,drive=d${i},bootindex=${i}`);
+      else a.push('-drive', `if=none,id=d${i},format=${d.format},file=${d.file}${snap}`, '-device', `virtio-blk-pci,drive=d${i},bootindex=${i}`);
+    }
+    if (s.cdrom) a.push('-drive', `if=none,id=cd,media=cdrom,readonly=on,file=${s.cdrom}`, '-device', 'ide-cd,drive=cd,bootindex=0');
+    if (s.netboot) a.push('-nic', `user,model=virtio-net-pci,tftp=${s.netboot.tftpDir},bootfile=${s.netboot.bootfile}`, '-boot', 'n');
+    else a.push('-nic', 'none');
+    if (s.bootOrder) a.push('-boot', s.bootOrder);
+    return a;
+  }
+
+  start(): void {
+    this.started = Date.now();
+    this.child = execa('qemu-system-x86_64', this.args(), { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
+  }
+
+  log(): string {
+    return existsSync(this.serialLog) ? readFileSync(this.serialLog, 'latin1') : '';
+  }
+
+  /** Waits (bounded) for the probe's END marker and returns its facts. */
+  async probe(timeoutSeconds = 420, after = 0): Promise<Probe> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const log = this.log().slice(after);
+      const end = log.indexOf('KILN-PROBE-END');
+      if (end !== -1) {
+        const begin = log.lastIndexOf('KILN-PROBE-BEGIN', end);
+        const facts: Record<string, string> = {};
+        for (const line of log.slice(begin, end).split(/\r?\n/)) {
+          const m = /^KILN-PROBE ([^=]+)=(.*)$/.exec(line.trim());
+          if (m) facts[m[1]!] = m[2]!.trim();
+        }
+        return { facts, log, seconds: (Date.now() - this.started) / 1000 };
+      }
+      if (this.child && this.child.exitCode !== null) throw new Error(`${this.spec.name}: QEMU exited (${this.child.exitCode}) before the probe finished\n${tail(this.log())}`);
+      if (Date.now() > deadline) throw new Error(`${this.spec.name}: no probe output within ${timeoutSeconds}s\n${tail(this.log())}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  /** ACPI power button, then wait (bounded) for QEMU to exit; killed if the guest ignores it. */
+  async powerdown(timeoutSeconds = 120): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const sock = net.createConnection(this.monitor, () => sock.end('system_powerdown\n'));
+      sock.on('close', () => resolve());
+      sock.on('error', () => resolve());
+    });
+    const done = this.child?.then(() => 'exited');
+    const timer = new Promise((r) => setTimeout(() => r('timeout'), timeoutSeconds * 1000));
+    if ((await Promise.race([done, timer])) === 'timeout') await this.kill();
+  }
+
+  async kill(): Promise<void> {
+    this.child?.kill('SIGKILL');
+    await this.child;
+  }
+}
+
+function tail(log: string, lines = 40): string {
+  return log.split(/\r?\n/).slice(-lines).join('\n');
+}
+
+/** Boots, waits for the probe, shuts the VM down. */
+export async function bootAndProbe(spec: BootSpec, timeoutSeconds?: number): Promise<Probe> {
+  const vm = new Vm(spec);
+  vm.start();
+  try {
+    return await vm.probe(timeoutSeconds);
+  } finally {
+    await vm.kill();
+  }
+}

@@ -1,0 +1,41 @@
+// Assertions on the facts the boot probe gathered live in a booted kiln node.
+import { expect } from 'vitest';
+import type { Probe } from '../helpers/qemu.ts';
+
+export const EXPECTED_SYSCTLS: Record<string, string> = {
+  'net.ipv4.ip_forward': '1',
+  'net.ipv4.ip_nonlocal_bind': '1',
+  'net.ipv6.ip_nonlocal_bind': '1',
+  'net.bridge.bridge-nf-call-iptables': '1',
+  'fs.inotify.max_user_watches': '524288',
+  'fs.inotify.max_user_instances': '8192',
+};
+
+export function expectKilnNode({ facts, log }: Probe): void {
+  const f = (k: string) => facts[k] ?? '';
+  expect(f('state'), `failed units: ${f('failed_units')}\n${log.slice(-3000)}`).toBe('running');
+  expect(f('bpf')).toMatch(/^bpf\s+shared$/);
+  for (const [key, value] of Object.entries(EXPECTED_SYSCTLS)) expect(f(`sysctl.${key}`), key).toBe(value);
+  expect(f('modules').split(' ').sort()).toEqual(['br_netfilter', 'overlay']);
+  // the slices exist with their limits, applied to the cgroup tree
+  expect(f('slice.container.slice')).toMatch(/ActiveState=active/);
+  expect(f('slice.container.slice')).toMatch(/CPUWeight=100/);
+  expect(f('slice.container.slice')).toMatch(/MemoryMax=\d+/);
+  expect(f('cgroup.container.slice').split(' ')[0]).toMatch(/^\d+$/); // memory.max is a number, not "max"
+  expect(f('slice.kubesvc.slice')).toMatch(/CPUWeight=200/);
+  expect(f('cgroup.kubesvc.slice').split(' ')[1]).toBe('200');
+  expect(f('containerd')).toMatch(/ActiveState=active/);
+  expect(f('containerd')).toMatch(/Slice=kubesvc\.slice/);
+  expect(f('containerd')).toMatch(/ControlGroup=\/kubesvc\.slice\/containerd\.service/);
+  // kubelet waits for firstboot/kubeadm to configure it
+  expect(f('kubelet')).toMatch(/ConditionResult=no/);
+  // journald: persistent, with the configured cap in effect
+  expect(f('journal_storage')).toMatch(/^\/var\/log\/journal\/[0-9a-f]{32}$/);
+  expect(f('journal_config')).toMatch(/SystemMaxUse=2G/);
+  expect(f('journal_limits')).toMatch(/max 2\.0G/);
+  // a fresh identity
+  expect(f('machine_id')).toMatch(/^[0-9a-f]{32}$/);
+  expect(Number(f('ssh_host_keys'))).toBeGreaterThanOrEqual(3);
+  expect(f('sshd')).toBe('active');
+  expect(f('hostname')).toBe('localhost');
+}
