@@ -1,6 +1,10 @@
 // kiln benchmarks, measured side by side in one run on this machine:
 //   1. cold `kiln build` ÷ bare mmdebstrap of the same package list (target ≤ 1.3×)
 //   2. wall time of a warm rebuild after an overlay-only change (target ≤ 10 s)
+//   3. all outputs from a built rootfs ÷ the floor of mksquashfs + qemu-img convert (target ≤ 2×),
+//      and the size of each output (target: compressed qcow2 ≤ 400 MB)
+//   4. boot time to the probe marker for each format (QEMU TCG)
+// `scripts/bench --outputs-only` skips 1 and 2 (they rebuild the base with mmdebstrap).
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,9 +12,12 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { baseRecipe, mmdebstrapArgs } from '../builder/rootfs/mmdebstrap.ts';
 import { loadSpecFile } from '../builder/spec/load.ts';
+import { bootAndProbe, type BootSpec } from '../test/helpers/qemu.ts';
+import { serveStatic } from '../test/helpers/http.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
-const specFile = path.join(repo, process.argv[2] ?? 'images/debian-bookworm.yaml');
+const outputsOnly = process.argv.includes('--outputs-only');
+const specFile = path.join(repo, process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'images/debian-bookworm.yaml');
 const work = mkdtempSync(path.join(process.env.KILN_BENCH_TMP ?? '/var/tmp', 'kiln-bench-'));
 const kilnCli = path.join(repo, 'builder/cli.ts');
 
@@ -29,6 +36,13 @@ try {
   const recipe = baseRecipe(spec);
   console.log(`kiln bench — ${path.relative(repo, specFile)}, ${recipe.packages.length} packages, ${os.cpus().length} cores`);
 
+  if (!outputsOnly) await baseBenchmarks(spec, recipe);
+  await outputBenchmarks();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+async function baseBenchmarks(spec: Awaited<ReturnType<typeof loadSpecFile>>, recipe: ReturnType<typeof baseRecipe>) {
   console.log('1. cold build vs bare mmdebstrap (same packages, same mirror, same SOURCE_DATE_EPOCH)');
   const bare = await timed('bare mmdebstrap', () =>
     execa('mmdebstrap', mmdebstrapArgs(recipe, path.join(work, 'bare.tar')), { env: { SOURCE_DATE_EPOCH: String(spec.sourceDateEpoch) } }),
@@ -46,6 +60,45 @@ try {
   writeFileSync(changed, YAML.stringify(doc));
   const warm = await timed('kiln build (cached base, changed sysctl)', () => kiln(['build', changed, '--out', path.join(work, 'warm'), '--cache-dir', path.join(work, 'cache')]));
   console.log(`  target ≤ 10 s: ${warm <= 10 ? 'MET' : 'MISSED'}`);
-} finally {
-  rmSync(work, { recursive: true, force: true });
+}
+
+async function outputBenchmarks() {
+  const bootSpec = path.join(repo, 'test/fixtures/specs/boot-test.yaml');
+  const cache = process.env.KILN_TEST_CACHE_DIR ?? path.join(repo, '.cache/test/kiln');
+  console.log('3. outputs from a built rootfs (boot-test spec: raw, qcow2, iso, pxe)');
+  const out = path.join(work, 'outputs');
+  const r = await kiln(['build', bootSpec, '--out', out, '--cache-dir', cache, '--json']);
+  const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const outputsSeconds = events.find((e) => e.event === 'stage-end' && e.stage === 'outputs').ms / 1000;
+  console.log(`  kiln outputs stage: ${outputsSeconds.toFixed(1)} s`);
+  const floorSquash = await timed('floor: mksquashfs -tar (zstd) of rootfs.tar', () =>
+    execa('sh', ['-c', `mksquashfs - ${path.join(work, 'floor.squashfs')} -tar -comp zstd -quiet -no-progress < ${path.join(out, 'rootfs.tar')}`]),
+  );
+  const floorQcow = await timed('floor: qemu-img convert -c of disk.raw', () => execa('qemu-img', ['convert', '-c', '-O', 'qcow2', path.join(out, 'disk.raw'), path.join(work, 'floor.qcow2')]));
+  const ratio = outputsSeconds / (floorSquash + floorQcow);
+  console.log(`  ratio: ${ratio.toFixed(2)}× (target ≤ 2×) ${ratio <= 2 ? 'MET' : 'MISSED'}`);
+  const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+  for (const a of manifest.artifacts) console.log(`  size ${a.path}: ${(a.size / 1e6).toFixed(0)} MB`);
+  const qcow = manifest.artifacts.find((a: { path: string }) => a.path === 'disk.qcow2');
+  console.log(`  qcow2 ≤ 400 MB: ${qcow.size <= 400e6 ? 'MET' : 'MISSED'} (no Kubernetes binaries baked yet: air-gap issue)`);
+
+  console.log('4. boot to the probe marker (QEMU TCG, 1 vCPU; guest boot + firmware)');
+  const boots: Array<[string, Omit<BootSpec, 'name' | 'dir'>]> = [
+    ['raw UEFI', { firmware: 'uefi', disks: [{ file: path.join(out, 'disk.raw'), format: 'raw' }] }],
+    ['raw BIOS', { firmware: 'bios', disks: [{ file: path.join(out, 'disk.raw'), format: 'raw' }] }],
+    ['qcow2 BIOS', { firmware: 'bios', disks: [{ file: path.join(out, 'disk.qcow2'), format: 'qcow2' }] }],
+    ['iso CD UEFI', { firmware: 'uefi', cdrom: path.join(out, 'kiln.iso'), memoryMiB: 3072 }],
+    ['iso CD BIOS', { firmware: 'bios', cdrom: path.join(out, 'kiln.iso'), memoryMiB: 3072 }],
+  ];
+  for (const [label, spec] of boots) {
+    const probe = await bootAndProbe({ ...spec, name: label.replace(/ /g, '-'), dir: work });
+    console.log(`  ${label}: ${probe.seconds.toFixed(0)} s (${probe.facts.state})`);
+  }
+  const server = await serveStatic(path.join(out, 'pxe'), '/kiln/boot-test');
+  try {
+    const probe = await bootAndProbe({ name: 'pxe', dir: work, firmware: 'bios', netboot: { tftpDir: path.join(out, 'pxe'), bootfile: 'boot.ipxe', httpPort: server.port }, memoryMiB: 3072 });
+    console.log(`  pxe BIOS: ${probe.seconds.toFixed(0)} s (${probe.facts.state})`);
+  } finally {
+    await server.close();
+  }
 }

@@ -15,8 +15,11 @@ export interface BootSpec {
   /** Disks in order: the first virtio/ide disk is what firmware boots from. */
   disks?: Array<{ file: string; format: 'raw' | 'qcow2'; interface?: 'virtio' | 'ide' | 'usb'; snapshot?: boolean }>;
   cdrom?: string;
-  /** Network boot from QEMU's built-in TFTP server; user networking only (guest → host 10.0.2.2). */
-  netboot?: { tftpDir: string; bootfile: string };
+  /**
+   * Network boot from QEMU's built-in TFTP server. httpPort forwards the guest's connections to
+   * 10.0.2.2:80 (iPXE's ${next-server}) to an HTTP server on the host's loopback.
+   */
+  netboot?: { tftpDir: string; bootfile: string; httpPort?: number };
   memoryMiB?: number;
   /** Boot order letter for -boot: c disk, d cdrom, n network. */
   bootOrder?: string;
@@ -55,8 +58,15 @@ export class Vm {
       else a.push('-drive', `if=none,id=d${i},format=${d.format},file=${d.file}${snap}`, '-device', `virtio-blk-pci,drive=d${i},bootindex=${i}`);
     }
     if (s.cdrom) a.push('-drive', `if=none,id=cd,media=cdrom,readonly=on,file=${s.cdrom}`, '-device', 'ide-cd,drive=cd,bootindex=0');
-    if (s.netboot) a.push('-nic', `user,model=virtio-net-pci,tftp=${s.netboot.tftpDir},bootfile=${s.netboot.bootfile}`, '-boot', 'n');
-    else a.push('-nic', 'none');
+    // User networking with restrict=on: DHCP/TFTP from QEMU itself, nothing routed off this machine
+    // (the image's NTP and DNS lookups go nowhere); the only way out is the explicit guestfwd.
+    let nic = 'user,restrict=on,model=virtio-net-pci';
+    if (s.netboot) {
+      nic += `,tftp=${s.netboot.tftpDir},bootfile=${s.netboot.bootfile}`;
+      if (s.netboot.httpPort) nic += `,guestfwd=tcp:10.0.2.2:80-cmd:socat STDIO TCP:127.0.0.1:${s.netboot.httpPort}`;
+    }
+    a.push('-nic', nic);
+    if (s.netboot) a.push('-boot', 'n');
     if (s.bootOrder) a.push('-boot', s.bootOrder);
     return a;
   }
