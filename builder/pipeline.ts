@@ -46,6 +46,7 @@ type Stage = [name: string, run: (ctx: BuildContext) => Promise<string | void>];
 async function validate(ctx: BuildContext): Promise<string> {
   const spec = (ctx.spec = await loadSpecFile(ctx.opts.specFile));
   const converters = convertersFor(spec.outputs);
+  for (const c of converters) c.validate?.(spec);
   const tools = ['mmdebstrap', ...converters.flatMap((c) => c.tools)];
   const missing = (await Promise.all(tools.map(async (t) => ((await findOnPath(t)) ? undefined : t)))).filter(Boolean);
   if (missing.length) throw new ToolError(missing.join(', '), 'not installed', { hint: 'run scripts/host-deps (or `kiln doctor` to see what each tool is for)' });

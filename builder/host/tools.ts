@@ -17,6 +17,7 @@ export const HOST_TOOLS: HostTool[] = [
   { command: 'mkfs.vfat', package: 'dosfstools', purpose: 'formats the EFI system partition' },
   { command: 'mcopy', package: 'mtools', purpose: 'fills FAT images without mounting' },
   { command: 'mkfs.ext4', package: 'e2fsprogs', purpose: 'creates the ext4 root from a directory (mkfs.ext4 -d)' },
+  { command: 'debugfs', package: 'e2fsprogs', purpose: 'pins inode timestamps in the ext4 root for reproducible disks' },
   { command: 'sgdisk', package: 'gdisk', purpose: 'writes GPT partition tables with fixed GUIDs' },
   { command: 'qemu-img', package: 'qemu-utils', purpose: 'converts raw disks to qcow2' },
   { command: 'qemu-system-x86_64', package: 'qemu-system-x86', purpose: 'boots images for tests and test clusters' },

@@ -34,6 +34,8 @@ export interface Converter {
   tools: string[];
   /** Formats whose artifacts this converter reads. */
   requires?: string[];
+  /** Checks of the spec this converter depends on, run before any work (throw a KilnError). */
+  validate?: (spec: ResolvedSpec) => void;
   convert: (ctx: ConvertContext) => Promise<Artifact[]>;
 }
 

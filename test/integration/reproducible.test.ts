@@ -83,6 +83,19 @@ describe('nothing half-written', () => {
     expect(existsSync(cache)).toBe(false);
   });
 
+  it('a disk too small for a raw output is refused up front, naming /disk/size', async () => {
+    const small = variant('small-disk', (d) => {
+      d.outputs = [{ format: 'raw' }];
+      d.disk = { size: '100M' };
+    });
+    const cache = path.join(work, 'small-disk-cache');
+    const r = await kiln(['build', small, '--out', out('small'), '--cache-dir', cache], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/\/disk\/size/);
+    expect(existsSync(out('small'))).toBe(false);
+    expect(existsSync(cache)).toBe(false);
+  });
+
   it('a killed build leaves no file under a final name, and the next build clears its leftovers', async () => {
     const dir = out('killed');
     mkdirSync(dir);

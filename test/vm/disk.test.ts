@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { bootAndProbe } from '../helpers/qemu.ts';
-import { expectKilnNode } from './facts.ts';
+import { expectKilnNode, journalMaxBytes } from './facts.ts';
 
 const images = inject('vmImages');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-vm-disk-'));
@@ -14,10 +14,10 @@ const machineIds: string[] = [];
 
 describe('raw disk', () => {
   it('boots with UEFI (OVMF), finds root by PARTUUID and grows it to fill a bigger disk', async () => {
-    // a copy-on-write overlay 2 GiB larger than the image: kiln-grow-root must claim the space
+    // a copy-on-write overlay 4 GiB larger than the image: kiln-grow-root must claim the space
     const rawMiB = Math.round(statSync(raw).size / 2 ** 20);
     const bigger = path.join(dir, 'bigger.qcow2');
-    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', raw, '-F', 'raw', bigger, `${rawMiB + 2048}M`]);
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', raw, '-F', 'raw', bigger, `${rawMiB + 4096}M`]);
     const probe = await bootAndProbe({ name: 'raw-uefi', dir, firmware: 'uefi', disks: [{ file: bigger, format: 'qcow2', snapshot: false }] });
     console.log(`raw/UEFI: probe after ${probe.seconds.toFixed(0)} s`);
     expectKilnNode(probe);
@@ -25,7 +25,9 @@ describe('raw disk', () => {
     expect(probe.facts.cmdline).toMatch(/console=ttyS0,115200n8/);
     expect(probe.facts.root).toMatch(/^\/dev\/vda\d\s+ext4$/);
     expect(probe.facts.grow_root).toMatch(/active success/);
-    expect(Number(probe.facts.root_size_mb)).toBeGreaterThan(rawMiB + 1500);
+    expect(Number(probe.facts.root_size_mb)).toBeGreaterThan(rawMiB + 3500);
+    // grown before journald sized itself: the full configured cap (SystemMaxUse=2G) is in effect
+    expect(journalMaxBytes(probe.facts.journal_limits!)).toBe(2 * 2 ** 30);
     machineIds.push(probe.facts.machine_id!);
   });
 
