@@ -1,6 +1,7 @@
 // Shared helpers for integration tests: one rootfs cache per machine, builds through the real CLI.
 import { execa } from 'execa';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import YAML from 'yaml';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -24,4 +25,18 @@ export async function kiln(args: string[], opts: { reject?: boolean; cwd?: strin
 
 export async function kilnBuild(spec: string, outDir: string, extra: string[] = []) {
   return kiln(['build', spec, '--out', outDir, '--cache-dir', testCacheDir, ...extra]);
+}
+
+/**
+ * The default spec with only the rootfs output: rootfs tests need not pay for disk, ISO and PXE
+ * conversions on every build. Same base, same overlays; only the spec hash differs.
+ */
+export function rootfsOnlySpec(dir: string): string {
+  const text = readFileSync(path.join(repoRoot, 'images/debian-bookworm.yaml'), 'utf8');
+  const doc = YAML.parseDocument(text);
+  doc.delete('$schema');
+  doc.set('outputs', [{ format: 'tar' }]);
+  const file = path.join(dir, 'debian-bookworm.yaml');
+  writeFileSync(file, doc.toString());
+  return file;
 }

@@ -8,10 +8,10 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../builder/fsutil.ts';
 import { indexTar } from '../../builder/tar/read.ts';
-import { kiln, kilnBuild, repoRoot, tempDir, testCacheDir } from '../helpers/build.ts';
+import { kiln, kilnBuild, repoRoot, rootfsOnlySpec, tempDir, testCacheDir } from '../helpers/build.ts';
 
-const spec = path.join(repoRoot, 'images/debian-bookworm.yaml');
 const work = tempDir('kiln-repro-it-');
+const spec = rootfsOnlySpec(work);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const out = (name: string) => path.join(work, name);

@@ -316,7 +316,7 @@ describe('valid specs resolve their defaults', () => {
     expect(spec.runtime.sandboxImage).toBe('registry.k8s.io/pause:3.10');
     expect(spec.kubernetes).toEqual({ version: 'v1.31.4', components: ['kubeadm', 'kubectl', 'kubelet'] });
     expect(spec.base.components).toEqual(['main']);
-    expect(spec.outputs).toEqual(['tar']);
+    expect(spec.outputs).toEqual(['tar', 'raw', 'qcow2', 'iso', 'pxe']);
     expect(spec.hash).toMatch(/^[0-9a-f]{64}$/);
 
     const sysctls = new Map(spec.node.sysctls);
