@@ -69,7 +69,11 @@ export const OVERLAYS: Overlay[] = [
     why: 'slices, cgroup accounting, sysctls, kernel modules, bpffs, journald and kubelet defaults from the node-tuning guides',
     when: () => true,
     ops: builtin('node-tuning', () => ({
-      files: [{ overlay: 'node-tuning', type: 'directory', path: 'var/log/journal', mode: 0o2755, group: 'systemd-journal' }],
+      files: [
+        { overlay: 'node-tuning', type: 'directory', path: 'var/log/journal', mode: 0o2755, group: 'systemd-journal' },
+        // started at boot, so the cgroups and their limits exist before the first pod or service lands
+        ...['container.slice', 'kubesvc.slice'].map((slice): FileOp => ({ overlay: 'node-tuning', type: 'symlink', mode: 0o777, path: `etc/systemd/system/slices.target.wants/${slice}`, target: `/etc/systemd/system/${slice}` })),
+      ],
     })),
   },
   {

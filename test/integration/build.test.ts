@@ -89,6 +89,7 @@ describe('kiln build images/debian-bookworm.yaml', () => {
   it('enables kubelet (held by a condition until configured) and links CNI plugins into /opt/cni/bin', () => {
     expect(readlinkSync(path.join(root, 'etc/systemd/system/multi-user.target.wants/kubelet.service'))).toBe('/usr/lib/systemd/system/kubelet.service');
     expect(readFileSync(path.join(root, 'usr/lib/systemd/system/kubelet.service.d/20-kiln.conf'), 'utf8')).toMatch(/ConditionPathExists=\/var\/lib\/kubelet\/config.yaml[\s\S]*Slice=kubesvc.slice/);
+    for (const slice of ['container.slice', 'kubesvc.slice']) expect(readlinkSync(path.join(root, 'etc/systemd/system/slices.target.wants', slice))).toBe(`/etc/systemd/system/${slice}`);
     const bridge = path.join(root, 'opt/cni/bin/bridge');
     expect(lstatSync(bridge).isSymbolicLink()).toBe(true);
     expect(existsSync(path.join(root, readlinkSync(bridge)))).toBe(true);
