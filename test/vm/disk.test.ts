@@ -1,9 +1,9 @@
 // Boots the raw disk with UEFI (OVMF) and BIOS (SeaBIOS), and the qcow2, and checks the live facts.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { bootAndProbe } from '../helpers/qemu.ts';
 import { expectKilnNode, journalMaxBytes } from './facts.ts';
 
@@ -11,6 +11,7 @@ const images = inject('vmImages');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-vm-disk-'));
 const raw = path.join(images, 'disk.raw');
 const machineIds: string[] = [];
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('raw disk', () => {
   it('boots with UEFI (OVMF), finds root by PARTUUID and grows it to fill a bigger disk', async () => {
