@@ -7,6 +7,7 @@ import { buildCommand } from './commands/build.ts';
 import { validateCommand } from './commands/validate.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { dataDiskCommand } from './commands/data-disk.ts';
 
 interface Command {
   name: string;
@@ -37,6 +38,13 @@ const COMMANDS: Command[] = [
     summary: 'print the JSON Schema of a kiln document (for editors)',
     options: {},
     run: (pos) => schemaCommand(pos),
+  },
+  {
+    name: 'data-disk',
+    usage: 'kiln data-disk FILE [--size 20G]',
+    summary: 'create the persistent /var disk for live (ISO/PXE) nodes',
+    options: { size: { type: 'string' } },
+    run: (pos, v) => dataDiskCommand(pos, v),
   },
   {
     name: 'doctor',

@@ -1,6 +1,6 @@
-import { ValidationError, formatProblem, type Problem } from '../errors.ts';
+import { KilnError, ValidationError, formatProblem, type Problem } from '../errors.ts';
+import { convertersFor } from '../outputs/formats.ts';
 import { loadSpecFile } from '../spec/load.ts';
-import { KilnError } from '../errors.ts';
 
 /** `kiln validate SPEC...`: every file checked, every problem printed, exit 2 if any. */
 export async function validateCommand(files: string[], opts: Record<string, unknown>): Promise<number> {
@@ -9,10 +9,12 @@ export async function validateCommand(files: string[], opts: Record<string, unkn
   for (const file of files) {
     try {
       const spec = await loadSpecFile(file);
+      // the same output checks `kiln build` makes before its first side effect
+      for (const converter of convertersFor(spec.outputs)) converter.validate?.(spec);
       results.push({ file, valid: true, hash: spec.hash, problems: [] });
     } catch (error) {
       if (error instanceof ValidationError) results.push({ file, valid: false, problems: error.problems });
-      else if (error instanceof KilnError) results.push({ file, valid: false, problems: [{ file, path: '', message: error.message, hint: error.hint }] });
+      else if (error instanceof KilnError) results.push({ file, valid: false, problems: [{ file, path: error.path ?? '', message: error.message, hint: error.hint }] });
       else throw error;
     }
   }

@@ -101,6 +101,7 @@ export const OVERLAYS: Overlay[] = [
     ops: builtin('containerd', ({ base }) => ({
       // containerd 1.x reads one CNI bin_dir; Cilium installs into /opt/cni/bin, Debian's plugins live in /usr/lib/cni.
       files: [
+        enable('containerd', 'var-lib-containerd.mount', 'local-fs.target'),
         { overlay: 'containerd', type: 'directory', path: 'opt/cni/bin', mode: 0o755 },
         { overlay: 'containerd', type: 'directory', path: 'etc/containerd/certs.d', mode: 0o755 },
         { overlay: 'containerd', type: 'directory', path: 'etc/cni/net.d', mode: 0o755 },

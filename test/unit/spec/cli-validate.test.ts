@@ -1,5 +1,7 @@
 // `kiln validate` end to end through the CLI: exit codes, the human report on stderr, --json.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -97,5 +99,16 @@ describe('kiln validate', { timeout: 60_000 }, () => {
     const r = await kiln('validate');
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/no spec given[\s\S]*hint: kiln validate images\/debian-bookworm\.yaml/);
+  });
+});
+
+describe('kiln validate runs the output checks too', () => {
+  it('a disk too small for the raw output is invalid (exit 2) with its path', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-validate-'));
+    const file = path.join(dir, 'small.yaml');
+    writeFileSync(file, readFileSync(path.join(ROOT, 'images/debian-bookworm.yaml'), 'utf8').replace('$schema: ./image.schema.json\n', '') + 'disk:\n  size: 100M\n');
+    const r = await execa(process.execPath, ['--import', 'tsx', path.join(ROOT, 'builder/cli.ts'), 'validate', file], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/\/disk\/size: 100M is too small/);
   });
 });
