@@ -17,7 +17,7 @@ export interface BootSpec {
   cdrom?: string;
   /**
    * Network boot from QEMU's built-in TFTP server. httpPort forwards the guest's connections to
-   * 10.0.2.2:80 (iPXE's ${next-server}) to an HTTP server on the host's loopback.
+   * 10.0.2.100:80 to an HTTP server on the host's loopback (QEMU refuses forwards on 10.0.2.2).
    */
   netboot?: { tftpDir: string; bootfile: string; httpPort?: number };
   memoryMiB?: number;
@@ -51,7 +51,8 @@ export class Vm {
       if (!existsSync(vars)) copyFileSync(OVMF_VARS, vars);
       a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
     }
-    for (const [i, d] of (s.disks ?? []).entries()) {
+    for (const [n, d] of (s.disks ?? []).entries()) {
+      const i = n + (s.cdrom ? 1 : 0); // a CD, when present, boots first
       const snap = d.snapshot === false ? '' : ',snapshot=on';
       if (d.interface === 'usb') a.push('-device', 'qemu-xhci', '-drive', `if=none,id=usb${i},format=${d.format},file=${d.file}${snap}`, '-device', `usb-storage,drive=usb${i},bootindex=${i}`);
       else if (d.interface === 'ide') a.push('-drive', `if=none,id=d${i},format=${d.format},file=${d.file}${snap}`, '-device', `ide-hd,drive=d${i},bootindex=${i}`);
@@ -63,7 +64,7 @@ export class Vm {
     let nic = 'user,restrict=on,model=virtio-net-pci';
     if (s.netboot) {
       nic += `,tftp=${s.netboot.tftpDir},bootfile=${s.netboot.bootfile}`;
-      if (s.netboot.httpPort) nic += `,guestfwd=tcp:10.0.2.2:80-cmd:socat STDIO TCP:127.0.0.1:${s.netboot.httpPort}`;
+      if (s.netboot.httpPort) nic += `,guestfwd=tcp:10.0.2.100:80-cmd:socat STDIO TCP:127.0.0.1:${s.netboot.httpPort}`;
     }
     a.push('-nic', nic);
     if (s.netboot) a.push('-boot', 'n');
@@ -95,7 +96,10 @@ export class Vm {
         }
         return { facts, log, seconds: (Date.now() - this.started) / 1000 };
       }
-      if (this.child && this.child.exitCode !== null) throw new Error(`${this.spec.name}: QEMU exited (${this.child.exitCode}) before the probe finished\n${tail(this.log())}`);
+      if (this.child && this.child.exitCode !== null) {
+        const stderr = String((await this.child).stderr ?? '');
+        throw new Error(`${this.spec.name}: QEMU exited (${this.child.exitCode}) before the probe finished\n${stderr}\n${tail(this.log())}`);
+      }
       if (Date.now() > deadline) throw new Error(`${this.spec.name}: no probe output within ${timeoutSeconds}s\n${tail(this.log())}`);
       await new Promise((r) => setTimeout(r, 1000));
     }

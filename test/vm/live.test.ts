@@ -78,7 +78,7 @@ describe('PXE bundle', () => {
     console.log(`PXE/BIOS: probe after ${probe.seconds.toFixed(0)} s; fetched: ${server.requests.join(', ')}`);
     expectKilnNode(probe);
     expectLive(probe.facts);
-    expect(probe.facts.cmdline).toMatch(/fetch=http:\/\/10\.0\.2\.2\/kiln\/boot-test\/rootfs\.squashfs/);
+    expect(probe.facts.cmdline).toMatch(/fetch=http:\/\/10\.0\.2\.100\/kiln\/boot-test\/rootfs\.squashfs/);
     expect(server.requests).toEqual(expect.arrayContaining(['GET /kiln/boot-test/vmlinuz', 'GET /kiln/boot-test/initrd.img', 'GET /kiln/boot-test/rootfs.squashfs']));
   });
 });
