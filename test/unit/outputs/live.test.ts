@@ -1,43 +1,16 @@
 // The live outputs' pure parts: live-boot kernel arguments, the spec checks run before any work,
 // and the ISO's GRUB config (golden files: UPDATE_GOLDEN=1 npx vitest run test/unit/outputs/live).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../builder/errors.ts';
 import { DATA_DISK_LABEL, PERSISTENCE_CONF } from '../../../builder/outputs/data-disk.ts';
 import { grubEarlyCfg, isoMarker, isoVolumeId, renderGrubCfg } from '../../../builder/outputs/iso.ts';
 import { checkLiveSpec, liveArgs, liveCmdline, liveSpecProblems } from '../../../builder/outputs/live.ts';
-import type { ResolvedSpec } from '../../../builder/spec/defaults.ts';
-import { parseSpec } from '../../../builder/spec/load.ts';
+import { customBoot as custom, defaultSpecWith, expectGolden } from '../../helpers/specs.ts';
 
-const root = path.resolve(import.meta.dirname, '../../..');
-const goldenDir = path.join(root, 'test/fixtures/outputs-live');
-const HASH = 'f'.repeat(64);
-
-/** The default spec with edits, parsed for real; the hash is pinned so goldens survive package-list changes. */
-function liveSpec(edit: (doc: Record<string, any>) => void = () => {}, file = 'live.yaml'): ResolvedSpec {
-  const doc = YAML.parse(readFileSync(path.join(root, 'images/debian-bookworm.yaml'), 'utf8'));
-  delete doc.$schema;
-  doc.outputs = [{ format: 'iso' }, { format: 'pxe' }];
-  edit(doc);
-  return { ...parseSpec(YAML.stringify(doc), file), hash: HASH };
-}
-
-function golden(name: string, actual: string) {
-  const file = path.join(goldenDir, name);
-  if (process.env.UPDATE_GOLDEN) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, actual);
-  }
-  expect(actual).toBe(readFileSync(file, 'utf8'));
-}
-
-const custom = (d: Record<string, any>) => {
-  d.name = 'edge-node';
-  d.boot = { console: 'serial', serialSpeed: 57600, timeout: 5, cmdline: ['quiet', 'systemd.show_status=1'] };
-  d.pxe = { baseUrl: 'http://boot.example.com:8080/images/edge' };
-};
+const goldenDir = path.join(import.meta.dirname, '../../fixtures/outputs-live');
+const golden = (name: string, actual: string) => expectGolden(path.join(goldenDir, name), actual);
+const liveSpec = (edit?: (doc: Record<string, any>) => void, file = 'live.yaml') => defaultSpecWith(['iso', 'pxe'], edit, file);
 
 describe('live-boot arguments', () => {
   it('boot from the squashfs, with /var on a kiln-data disk when one is attached', () => {

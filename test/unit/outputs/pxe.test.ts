@@ -1,39 +1,13 @@
 // The PXE bundle's rendered files, boot.ipxe and profile.json, against golden files
 // (UPDATE_GOLDEN=1 npx vitest run test/unit/outputs/pxe rewrites them).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { PXE_FILES, pxeArgs, renderBootIpxe, renderProfile } from '../../../builder/outputs/pxe.ts';
-import type { ResolvedSpec } from '../../../builder/spec/defaults.ts';
-import { parseSpec } from '../../../builder/spec/load.ts';
+import { customBoot as custom, defaultSpecWith, expectGolden } from '../../helpers/specs.ts';
 
-const root = path.resolve(import.meta.dirname, '../../..');
-const goldenDir = path.join(root, 'test/fixtures/outputs-live');
-
-/** The default spec with edits, parsed for real; the hash is pinned so goldens survive package-list changes. */
-function pxeSpec(edit: (doc: Record<string, any>) => void = () => {}): ResolvedSpec {
-  const doc = YAML.parse(readFileSync(path.join(root, 'images/debian-bookworm.yaml'), 'utf8'));
-  delete doc.$schema;
-  doc.outputs = [{ format: 'pxe' }];
-  edit(doc);
-  return { ...parseSpec(YAML.stringify(doc), 'pxe.yaml'), hash: 'f'.repeat(64) };
-}
-
-function golden(name: string, actual: string) {
-  const file = path.join(goldenDir, name);
-  if (process.env.UPDATE_GOLDEN) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, actual);
-  }
-  expect(actual).toBe(readFileSync(file, 'utf8'));
-}
-
-const custom = (d: Record<string, any>) => {
-  d.name = 'edge-node';
-  d.boot = { console: 'serial', serialSpeed: 57600, timeout: 5, cmdline: ['quiet', 'systemd.show_status=1'] };
-  d.pxe = { baseUrl: 'http://boot.example.com:8080/images/edge' };
-};
+const goldenDir = path.join(import.meta.dirname, '../../fixtures/outputs-live');
+const golden = (name: string, actual: string) => expectGolden(path.join(goldenDir, name), actual);
+const pxeSpec = (edit?: (doc: Record<string, any>) => void, file = 'pxe.yaml') => defaultSpecWith(['pxe'], edit, file);
 
 describe('boot.ipxe', () => {
   it('loads kernel and initrd from the base URL and lets live-boot fetch the squashfs, ${next-server} left to iPXE', () => {
