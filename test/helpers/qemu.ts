@@ -35,6 +35,7 @@ export class Vm {
   readonly serialLog: string;
   private readonly monitor: string;
   private child?: ResultPromise;
+  private stderr = '';
   private started = 0;
 
   constructor(readonly spec: BootSpec) {
@@ -74,7 +75,19 @@ export class Vm {
 
   start(): void {
     this.started = Date.now();
-    this.child = execa('qemu-system-x86_64', this.args(), { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
+    this.child = execa('qemu-system-x86_64', this.args(), { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false });
+    this.child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+  }
+
+  private exited(): boolean {
+    return this.child?.exitCode != null || this.child?.signalCode != null;
+  }
+
+  /** Polls (a timer keeps node's event loop alive, unlike waiting on the process promise alone). */
+  private async waitExit(timeoutSeconds: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    while (!this.exited() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    return this.exited();
   }
 
   log(): string {
@@ -96,10 +109,7 @@ export class Vm {
         }
         return { facts, log, seconds: (Date.now() - this.started) / 1000 };
       }
-      if (this.child && this.child.exitCode !== null) {
-        const stderr = String((await this.child).stderr ?? '');
-        throw new Error(`${this.spec.name}: QEMU exited (${this.child.exitCode}) before the probe finished\n${stderr}\n${tail(this.log())}`);
-      }
+      if (this.exited()) throw new Error(`${this.spec.name}: QEMU exited (${this.child?.exitCode}) before the probe finished\n${this.stderr}\n${tail(this.log())}`);
       if (Date.now() > deadline) throw new Error(`${this.spec.name}: no probe output within ${timeoutSeconds}s\n${tail(this.log())}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -109,17 +119,21 @@ export class Vm {
   async powerdown(timeoutSeconds = 120): Promise<void> {
     await new Promise<void>((resolve) => {
       const sock = net.createConnection(this.monitor, () => sock.end('system_powerdown\n'));
-      sock.on('close', () => resolve());
-      sock.on('error', () => resolve());
+      const done = () => {
+        sock.destroy();
+        resolve();
+      };
+      sock.setTimeout(5000, done);
+      sock.on('close', done);
+      sock.on('error', done);
     });
-    const done = this.child?.then(() => 'exited');
-    const timer = new Promise((r) => setTimeout(() => r('timeout'), timeoutSeconds * 1000));
-    if ((await Promise.race([done, timer])) === 'timeout') await this.kill();
+    if (!(await this.waitExit(timeoutSeconds))) await this.kill();
   }
 
   async kill(): Promise<void> {
-    this.child?.kill('SIGKILL');
-    await this.child;
+    if (!this.child || this.exited()) return;
+    this.child.kill('SIGKILL');
+    await this.waitExit(30);
   }
 }
 

@@ -48,3 +48,13 @@ export function journalMaxBytes(line: string): number {
   if (!m) throw new Error(`no journal limit in: ${line}`);
   return Number(m[1]) * 1024 ** 'BKMGT'.indexOf(m[2]!);
 }
+
+/** A live (ISO/PXE) boot without a data disk. */
+export function expectLive(facts: Record<string, string>): void {
+  expect(facts.cmdline).toMatch(/\bboot=live\b/);
+  expect(facts.cmdline).toMatch(/console=ttyS0,115200n8/);
+  expect(facts.root).toMatch(/overlay$/);
+  expect(facts.grow_root!.split(' ')).toContain('inactive'); // live systems do not touch disks
+  // containerd's snapshotter needs a real file system under it, not the live overlay
+  expect(facts.containerd_storage).toBe('tmpfs');
+}
