@@ -2,7 +2,6 @@
 // and reads the facts the test-only boot probe prints (test/fixtures/overlays/boot-probe).
 import { execa, type ResultPromise } from 'execa';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
@@ -33,20 +32,18 @@ export interface Probe {
 
 export class Vm {
   readonly serialLog: string;
-  private readonly monitor: string;
   private child?: ResultPromise;
   private stderr = '';
   private started = 0;
 
   constructor(readonly spec: BootSpec) {
     this.serialLog = path.join(spec.dir, `${spec.name}.serial.log`);
-    this.monitor = path.join(spec.dir, `${spec.name}.monitor`);
   }
 
   args(): string[] {
     const s = this.spec;
     const a = ['-accel', 'tcg', '-machine', 'q35', '-cpu', 'max', '-smp', '1', '-m', String(s.memoryMiB ?? 2048), '-nographic', '-no-reboot'];
-    a.push('-serial', `file:${this.serialLog}`, '-monitor', `unix:${this.monitor},server,nowait`);
+    a.push('-serial', `file:${this.serialLog}`, '-monitor', 'none');
     if (s.firmware === 'uefi') {
       const vars = path.join(s.dir, `${s.name}.OVMF_VARS.fd`);
       if (!existsSync(vars)) copyFileSync(OVMF_VARS, vars);
@@ -113,21 +110,6 @@ export class Vm {
       if (Date.now() > deadline) throw new Error(`${this.spec.name}: no probe output within ${timeoutSeconds}s\n${tail(this.log())}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
-  }
-
-  /** ACPI power button, then wait (bounded) for QEMU to exit; killed if the guest ignores it. */
-  async powerdown(timeoutSeconds = 120): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const sock = net.createConnection(this.monitor, () => sock.end('system_powerdown\n'));
-      const done = () => {
-        sock.destroy();
-        resolve();
-      };
-      sock.setTimeout(5000, done);
-      sock.on('close', done);
-      sock.on('error', done);
-    });
-    if (!(await this.waitExit(timeoutSeconds))) await this.kill();
   }
 
   async kill(): Promise<void> {
