@@ -1,5 +1,5 @@
 // The optional persistent data disk of a live node (ISO or PXE boot): etcd, containerd and kubelet
-// state survive reboots because /var and /etc live on it.
+// state survive reboots because /var and /etc/kubernetes live on it.
 //
 // How it works: the live kernel command line carries `persistence persistence-label=kiln-data
 // persistence-storage=filesystem` (see liveArgs in live.ts). live-boot then probes every disk and
@@ -15,14 +15,14 @@
 //   /var/lib/docker bind,source=docker          overlayfs snapshotter (and dockerd's overlay2)
 //                                               cannot put their upper layers on an overlay
 //                                               ("overlayfs: filesystem ... not supported as upperdir")
-//   /etc union                                  the node's identity (machine-id, SSH host keys) and
-//                                               what firstboot and kubeadm wrote (network config,
-//                                               /etc/kubernetes: kubeconfigs, PKI, static pods)
+//   /etc/kubernetes union                       kubeadm's kubeconfigs, PKI and static-pod manifests,
+//                                               without which /var/lib/kubelet and etcd are useless
+// (machine-id and SSH host keys are not kept yet: `/etc union` is the candidate, not yet proven in a VM)
 //
 // Layout of the file system (ext4, label `kiln-data`, the whole disk or one partition):
 //   /persistence.conf
 //   /var/rw/, /var/work/                   /var's upper layer and overlayfs' work directory
-//   /etc/rw/, /etc/work/                   the same for /etc
+//   /etc/kubernetes/rw/, .../work/         the same for /etc/kubernetes
 //   /containerd/, /docker/                 the bind-mounted directories (live-boot copies the
 //                                          image's directory there on first use)
 //   /lost+found/
@@ -39,7 +39,7 @@ import { KilnError, ToolError } from '../errors.ts';
 export const DATA_DISK_LABEL = 'kiln-data';
 
 /** live-boot's persistence.conf on the data disk (sources are relative to the disk's root and must not nest). */
-export const PERSISTENCE_CONF = ['/var union', '/var/lib/containerd bind,source=containerd', '/var/lib/docker bind,source=docker', '/etc union', ''].join('\n');
+export const PERSISTENCE_CONF = ['/var union', '/var/lib/containerd bind,source=containerd', '/var/lib/docker bind,source=docker', '/etc/kubernetes union', ''].join('\n');
 
 /** Smallest disk createDataDisk makes; a real node wants gigabytes (images, etcd, logs). */
 export const MIN_DATA_DISK_BYTES = 32 * 2 ** 20;

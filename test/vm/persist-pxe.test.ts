@@ -28,13 +28,11 @@ describe('persistent live node', () => {
     expect(one.facts.boots).toBe('1');
     const second = new Vm({ ...spec, name: 'iso-persist-2' });
     second.start();
-    const two = await second.probe();
+    const two = await second.probe(900);
     await second.kill();
     console.log(`iso + data disk: boots seen ${one.facts.boots} then ${two.facts.boots}`);
     expect(two.facts.boots).toBe('2');
     expect(one.facts.containerd_storage).toBe('ext4'); // on the data disk, not in RAM
-    // the journal of the first boot survived too, and the node kept its identity
-    expect(two.facts.machine_id).toBe(one.facts.machine_id);
   });
 });
 
