@@ -1,0 +1,14 @@
+// String formats the node and metadata schemas use; registered once, wherever a schema is loaded.
+import { isIP } from 'node:net';
+import { FormatRegistry } from '@sinclair/typebox';
+
+export function isCidr(value: string): boolean {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(value);
+  if (!m) return false;
+  const family = isIP(m[1]!);
+  const bits = Number(m[2]);
+  return family !== 0 && bits <= (family === 4 ? 32 : 128);
+}
+
+FormatRegistry.Set('kiln-ip', (value) => isIP(value) !== 0);
+FormatRegistry.Set('kiln-cidr', isCidr);
