@@ -1,9 +1,10 @@
 // The build, as one readable pipeline: spec → rootfs → overlays → rootfs.tar → outputs → manifest.
 // Each stage is a small named function over one context object. Everything that can be checked
 // is checked in `validate`, before the first side effect.
-import { rename, rm, stat, access, constants } from 'node:fs/promises';
+import { rename, rm, stat, access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError, ToolError } from './errors.ts';
+import { firstbootBinary, type FirstbootBinary } from './firstboot.ts';
 import { sha256File, makeStagingDir, writeFileAtomic } from './fsutil.ts';
 import { convertersFor, type Artifact } from './outputs/formats.ts';
 import { WorkArea } from './outputs/work.ts';
@@ -33,6 +34,7 @@ interface BuildContext {
   spec?: ResolvedSpec;
   staging?: string;
   base?: BaseResult;
+  firstboot?: FirstbootBinary;
   entries?: IndexedEntry[];
   overlays?: Array<{ name: string; ops: OverlayOps }>;
   rootfsTar?: string;
@@ -61,14 +63,18 @@ async function validate(ctx: BuildContext): Promise<string> {
 }
 
 async function rootfs(ctx: BuildContext): Promise<string> {
-  ctx.base = await ensureBase(baseRecipe(ctx.spec!), { cacheDir: ctx.opts.cacheDir, noCache: ctx.opts.noCache, log: ctx.log });
-  return `${ctx.base.cached ? 'cache hit' : 'built'} ${ctx.base.key.slice(0, 12)}`;
+  // the agent every image carries is found (or built from source) while mmdebstrap runs
+  [ctx.base, ctx.firstboot] = await Promise.all([
+    ensureBase(baseRecipe(ctx.spec!), { cacheDir: ctx.opts.cacheDir, noCache: ctx.opts.noCache, log: ctx.log }),
+    firstbootBinary(ctx.opts.cacheDir, ctx.log),
+  ]);
+  return `${ctx.base.cached ? 'cache hit' : 'built'} ${ctx.base.key.slice(0, 12)}; kiln-firstboot ${ctx.firstboot.origin}`;
 }
 
 async function overlays(ctx: BuildContext): Promise<string> {
   ctx.entries = await indexTar(ctx.base!.tar);
   const view = baseView(ctx.base!.tar, ctx.entries);
-  ctx.overlays = await overlayOps({ spec: ctx.spec!, base: view });
+  ctx.overlays = await overlayOps({ spec: ctx.spec!, base: view, firstboot: await readFile(ctx.firstboot!.path) });
   ctx.packages = parseDpkgStatus(await view.readText('var/lib/dpkg/status'));
   const files = ctx.overlays.reduce((n, o) => n + o.ops.files.length, 0);
   return `${ctx.overlays.length} overlays, ${files} paths over ${ctx.entries.length} base entries`;

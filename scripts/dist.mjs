@@ -143,20 +143,63 @@ export async function bundleDefines() {
   return { define, assets };
 }
 
+/** Waits for /tmp/kiln-dist/lock (a dead holder's lock is taken over). */
+async function lockBundleDir() {
+  const { open, readFile: read, unlink } = await import('node:fs/promises');
+  await mkdir('/tmp/kiln-dist', { recursive: true });
+  const lock = '/tmp/kiln-dist/lock';
+  for (let i = 0; i < 1200; i++) {
+    try {
+      const fh = await open(lock, 'wx');
+      await fh.write(String(process.pid));
+      await fh.close();
+      return () => unlink(lock).catch(() => {});
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      const holder = Number(await read(lock, 'utf8').catch(() => '0'));
+      let alive = holder > 0;
+      try {
+        if (alive) process.kill(holder, 0);
+      } catch {
+        alive = false;
+      }
+      if (!alive) await unlink(lock).catch(() => {});
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  fail('timed out waiting for /tmp/kiln-dist/lock (another dist build?)');
+}
+
+/** `--only NAME` builds one entry; `--out FILE` puts it elsewhere (the builder caches kiln-firstboot). */
+function parseCli(argv) {
+  const opts = {};
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--only') opts.only = argv[++i];
+    else if (argv[i] === '--out') opts.out = argv[++i];
+    else fail(`unknown argument ${argv[i]} (usage: dist.mjs [--only NAME [--out FILE]])`);
+  }
+  if (opts.out && !opts.only) fail('--out needs --only NAME');
+  return opts;
+}
+
 async function main() {
+  const cli = parseCli(process.argv.slice(2));
   if (process.platform !== 'linux' || process.arch !== 'x64') fail(`builds linux-x64 executables from the local node; this is ${process.platform}-${process.arch}`);
   if (Number(process.versions.node.split('.')[0]) < 20) fail(`needs node >= 20 (this is ${process.version})`);
   const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
   const { define, assets } = await bundleDefines();
-  const entries = ENTRIES.filter((e) => existsSync(path.join(root, e.entry)));
-  if (entries.length === 0) fail('no entry point found');
-  await mkdir(path.join(root, 'dist'), { recursive: true });
+  const entries = ENTRIES.filter((e) => existsSync(path.join(root, e.entry)) && (!cli.only || e.name === cli.only)).map((e) => (cli.out ? { ...e, output: path.resolve(cli.out) } : e));
+  if (entries.length === 0) fail(cli.only ? `no entry named ${cli.only}` : 'no entry point found');
 
   for (const e of entries) {
     const started = Date.now();
-    const output = path.join(root, e.output);
+    const output = path.resolve(root, e.output);
+    await mkdir(path.dirname(output), { recursive: true });
     const tmp = path.join(path.dirname(output), `.${path.basename(output)}.tmp-${process.pid}`);
-    const bundleFile = `${tmp}.cjs`;
+    // The SEA blob records the bundle's path: a fixed one keeps the executable's bytes reproducible,
+    // and a lock keeps two builds on this machine from sharing it.
+    const bundleFile = `/tmp/kiln-dist/${e.name}.cjs`;
+    const unlock = await lockBundleDir();
     let embedded = 0;
     try {
       await bundle(e.entry, bundleFile, define);
@@ -169,10 +212,11 @@ async function main() {
     } finally {
       await rm(bundleFile, { force: true });
       await rm(tmp, { force: true });
+      await unlock();
     }
     const size = (await stat(output)).size;
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    process.stdout.write(`dist: ${e.output} (${(size / 1048576).toFixed(1)} MiB, ${embedded} of ${Object.keys(assets).length} assets embedded, ${seconds}s)\n`);
+    process.stdout.write(`dist: ${path.relative(root, output)} (${(size / 1048576).toFixed(1)} MiB, ${embedded} of ${Object.keys(assets).length} assets embedded, ${seconds}s)\n`);
   }
 }
 

@@ -11,6 +11,8 @@ import type { BaseView, FileOp, OverlayOps } from './types.ts';
 export interface OverlayContext {
   spec: ResolvedSpec;
   base: BaseView;
+  /** The kiln-firstboot executable; absent when overlays are only checked (validate stage). */
+  firstboot?: Buffer;
 }
 
 export interface Overlay {
@@ -118,6 +120,20 @@ export const OVERLAYS: Overlay[] = [
         enable('kubelet', 'kubelet.service', 'multi-user.target'),
         { overlay: 'kubelet', type: 'directory', path: 'var/lib/kubelet', mode: 0o700 },
         { overlay: 'kubelet', type: 'directory', path: 'etc/kubernetes/manifests', mode: 0o755 },
+      ],
+    })),
+  },
+  {
+    name: 'firstboot',
+    why: 'kiln-firstboot and its two passes: early (before networkd) applies the metadata, late (after network-online) the role',
+    when: () => true,
+    ops: builtin('firstboot', ({ firstboot }) => ({
+      files: [
+        ...(firstboot ? [{ overlay: 'firstboot', type: 'file', path: 'usr/bin/kiln-firstboot', data: firstboot, mode: 0o755 } satisfies FileOp] : []),
+        { overlay: 'firstboot', type: 'directory', path: 'var/lib/kiln', mode: 0o700 },
+        { overlay: 'firstboot', type: 'directory', path: 'etc/kiln', mode: 0o700 },
+        enable('firstboot', 'kiln-firstboot-early.service', 'sysinit.target'),
+        enable('firstboot', 'kiln-firstboot.service', 'multi-user.target'),
       ],
     })),
   },

@@ -1,0 +1,65 @@
+// The kiln-firstboot executable every image carries. A released kiln finds it beside itself; a
+// source checkout builds it (scripts/dist.mjs) into the cache, keyed by the sources it is built from.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { repoRoot } from './assets.ts';
+import { KilnError, ToolError } from './errors.ts';
+import { sha256File } from './fsutil.ts';
+import { lock } from './rootfs/mmdebstrap.ts';
+
+declare const __KILN_ASSETS__: unknown;
+
+export interface FirstbootBinary {
+  path: string;
+  sha256: string;
+  /** How it was found, for the build log. */
+  origin: string;
+}
+
+/** Sources the firstboot executable is built from: its own tree, the builder modules it imports, the lock file. */
+async function sourceKey(root: string): Promise<string> {
+  const hash = createHash('sha256').update(process.version);
+  for (const dir of ['firstboot', 'builder']) {
+    const entries = await readdir(path.join(root, dir), { recursive: true, withFileTypes: true });
+    const files = entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => path.join(e.parentPath, e.name)).sort();
+    for (const f of files) hash.update(path.relative(root, f)).update('\0').update(await readFile(f));
+  }
+  for (const f of ['package.json', 'package-lock.json', 'scripts/dist.mjs']) hash.update(f).update(await readFile(path.join(root, f)).catch(() => Buffer.alloc(0)));
+  return hash.digest('hex');
+}
+
+export async function firstbootBinary(cacheDir: string, log: (line: string) => void): Promise<FirstbootBinary> {
+  const fromEnv = process.env.KILN_FIRSTBOOT_BINARY;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new KilnError(`KILN_FIRSTBOOT_BINARY=${fromEnv} does not exist`, { hint: 'point it at a kiln-firstboot executable built by `npm run dist`, or unset it' });
+    return { path: fromEnv, sha256: await sha256File(fromEnv), origin: 'KILN_FIRSTBOOT_BINARY' };
+  }
+  if (typeof __KILN_ASSETS__ === 'object') {
+    const beside = path.join(path.dirname(process.execPath), 'kiln-firstboot');
+    if (!existsSync(beside)) throw new KilnError(`kiln-firstboot is not beside kiln (${beside})`, { hint: 'ship dist/kiln-firstboot next to dist/kiln (npm run dist builds both), or set KILN_FIRSTBOOT_BINARY' });
+    return { path: beside, sha256: await sha256File(beside), origin: 'beside kiln' };
+  }
+  const root = repoRoot();
+  const key = await sourceKey(root);
+  const dir = path.join(cacheDir, 'firstboot');
+  const exe = path.join(dir, `kiln-firstboot-${key.slice(0, 16)}`);
+  const ready = () => stat(exe).then((s) => s.isFile(), () => false);
+  if (!(await ready())) {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dir, { recursive: true });
+    const release = await lock(`${exe}.lock`, log);
+    try {
+      if (!(await ready())) {
+        log(`building kiln-firstboot from source (${key.slice(0, 12)})`);
+        const r = await execa(process.execPath, [path.join(root, 'scripts/dist.mjs'), '--only', 'kiln-firstboot', '--out', exe], { cwd: root, reject: false, all: true });
+        if (r.exitCode !== 0) throw new ToolError('dist', `building kiln-firstboot failed:\n${(r.all ?? '').split('\n').slice(-8).join('\n')}`, { hint: 'run `npm run dist` to see the whole error' });
+      }
+    } finally {
+      await release();
+    }
+  }
+  return { path: exe, sha256: await sha256File(exe), origin: `built from source ${key.slice(0, 12)}` };
+}

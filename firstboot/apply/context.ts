@@ -1,0 +1,20 @@
+// The one object every apply step works on: where the system is, what to make of it, how to talk.
+import { execa } from 'execa';
+import type { Provisioning } from '../model.ts';
+
+export interface ApplyContext {
+  /** `/` on a node; a temporary tree in tests. Every path a step touches is under it. */
+  root: string;
+  model: Provisioning;
+  /** True when root is the running system: start units, reload networkd, set the kernel hostname. */
+  live: boolean;
+  /** One line for the console and the journal; never pass secrets. */
+  log(line: string): void;
+}
+
+/** Runs a tool; its own stderr goes into the error (tools print no secrets we hand them as files). */
+export async function run(cmd: string, args: string[], opts: { input?: string } = {}): Promise<string> {
+  const r = await execa(cmd, args, { reject: false, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  if (r.exitCode !== 0) throw new Error(`${cmd} ${args[0] ?? ''} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
+  return r.stdout;
+}

@@ -1,0 +1,77 @@
+// Hostname, users and groups.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { UserSpec } from '../model.ts';
+import { run, type ApplyContext } from './context.ts';
+import { exists, makeDirectory, readIds, under, writeAtomic } from './fs.ts';
+
+export async function applyHostname(ctx: ApplyContext): Promise<string> {
+  const { hostname, fqdn } = ctx.model;
+  const short = hostname ?? fqdn!.split('.')[0]!;
+  await writeAtomic(under(ctx.root, '/etc/hostname'), `${short}\n`, 0o644);
+  // Debian's convention: the node's own names on 127.0.1.1, so sudo and friends resolve it offline.
+  const hostsFile = under(ctx.root, '/etc/hosts');
+  const old = (await readFile(hostsFile, 'utf8').catch(() => '127.0.0.1\tlocalhost\n')).split('\n').filter((l) => !/^127\.0\.1\.1\s/.test(l) && l !== '');
+  const names = fqdn && fqdn !== short ? `${fqdn}\t${short}` : short;
+  await writeAtomic(hostsFile, `${[old[0] ?? '127.0.0.1\tlocalhost', `127.0.1.1\t${names}`, ...old.slice(1)].join('\n')}\n`, 0o644);
+  if (ctx.live) await run('hostname', [short]);
+  return short;
+}
+
+const prefix = (ctx: ApplyContext) => (ctx.root === '/' ? [] : ['--prefix', ctx.root]);
+
+export async function applyGroups(ctx: ApplyContext): Promise<string> {
+  const known = readIds(ctx.root).groups;
+  for (const g of ctx.model.groups) {
+    if (known.has(g.name)) continue;
+    await run('groupadd', [...prefix(ctx), ...(g.gid !== undefined ? ['--gid', String(g.gid)] : []), ...(g.system ? ['--system'] : []), ...(g.passwordHash ? ['--password', g.passwordHash] : []), g.name]);
+  }
+  return ctx.model.groups.map((g) => g.name).join(', ');
+}
+
+function userFlags(u: UserSpec, isNew: boolean): string[] {
+  const f: string[] = [];
+  if (u.uid !== undefined) f.push('--uid', String(u.uid));
+  if (u.gecos !== undefined) f.push('--comment', u.gecos);
+  if (u.homeDir !== undefined) f.push('--home', u.homeDir);
+  if (u.shell !== undefined) f.push('--shell', u.shell);
+  if (u.primaryGroup !== undefined) f.push('--gid', u.primaryGroup);
+  if (u.groups.length > 0) f.push(isNew ? '--groups' : '--append', ...(isNew ? [] : ['--groups']), u.groups.join(','));
+  if (isNew) {
+    f.push(u.noCreateHome ? '--no-create-home' : '--create-home');
+    if (u.system) f.push('--system');
+    if (u.noUserGroup) f.push('--no-user-group');
+    else if (u.primaryGroup === undefined) f.push('--user-group');
+    if (!u.shell) f.push('--shell', '/bin/bash');
+  }
+  return f;
+}
+
+export async function applyUsers(ctx: ApplyContext): Promise<string> {
+  for (const u of ctx.model.users) {
+    const isNew = !readIds(ctx.root).users.has(u.name);
+    const flags = userFlags(u, isNew);
+    if (isNew) await run('useradd', [...prefix(ctx), ...flags, u.name]);
+    else if (flags.length > 0) await run('usermod', [...prefix(ctx), ...flags, u.name]);
+    // the hash goes through stdin, never argv: /proc/<pid>/cmdline is world-readable
+    if (u.passwordHash) await run('chpasswd', [...prefix(ctx), '--encrypted'], { input: `${u.name}:${u.passwordHash}\n` });
+    if (u.lockPassword) await run('usermod', [...prefix(ctx), '--lock', u.name]);
+    await writeAuthorizedKeys(ctx, u);
+    if (u.sudo.length > 0) {
+      await writeAtomic(under(ctx.root, `/etc/sudoers.d/90-kiln-${u.name}`), `# written by kiln-firstboot\n${u.sudo.map((rule) => `${u.name} ${rule}`).join('\n')}\n`, 0o440);
+    }
+  }
+  return ctx.model.users.map((u) => `${u.name}${u.sshAuthorizedKeys.length ? ` (${u.sshAuthorizedKeys.length} key${u.sshAuthorizedKeys.length > 1 ? 's' : ''})` : ''}`).join(', ');
+}
+
+async function writeAuthorizedKeys(ctx: ApplyContext, u: UserSpec): Promise<void> {
+  if (u.sshAuthorizedKeys.length === 0) return;
+  const entry = readIds(ctx.root).users.get(u.name)!;
+  const sshDir = under(ctx.root, path.posix.join(entry.home, '.ssh'));
+  const owner = { uid: entry.uid, gid: entry.gid };
+  if (!(await exists(sshDir))) await makeDirectory(sshDir, 0o700, owner);
+  const file = path.join(sshDir, 'authorized_keys');
+  const current = (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  const merged = [...current, ...u.sshAuthorizedKeys.filter((k) => !current.includes(k))];
+  await writeAtomic(file, `${merged.join('\n')}\n`, 0o600, owner);
+}

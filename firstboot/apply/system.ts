@@ -1,0 +1,59 @@
+// systemd units, networkd files, time zone and NTP servers.
+import { readFile, rm, symlink } from 'node:fs/promises';
+import { run, type ApplyContext } from './context.ts';
+import { ensureParents, exists, under, writeAtomic } from './fs.ts';
+
+const rootFlag = (ctx: ApplyContext) => (ctx.root === '/' ? [] : [`--root=${ctx.root}`]);
+
+export async function applyUnits(ctx: ApplyContext): Promise<string> {
+  for (const u of ctx.model.units) {
+    if (u.contents !== undefined) await writeAtomic(under(ctx.root, `/etc/systemd/system/${u.name}`), u.contents, 0o644);
+    for (const d of u.dropins) await writeAtomic(under(ctx.root, `/etc/systemd/system/${u.name}.d/${d.name}`), d.contents, 0o644);
+  }
+  if (ctx.live) await run('systemctl', ['daemon-reload']);
+  const done: string[] = [];
+  for (const u of ctx.model.units) {
+    // systemctl works on an offline root as well as the live one; it knows [Install] better than we would
+    if (u.mask) await run('systemctl', [...rootFlag(ctx), 'mask', u.name]);
+    else if (u.enabled === true) await run('systemctl', [...rootFlag(ctx), 'enable', u.name]);
+    else if (u.enabled === false) await run('systemctl', [...rootFlag(ctx), 'disable', u.name]);
+    done.push(`${u.name}${u.mask ? ' (masked)' : u.enabled === true ? ' (enabled)' : u.enabled === false ? ' (disabled)' : ''}`);
+  }
+  // The boot transaction was computed before these units existed: queue what was enabled now.
+  if (ctx.live) for (const u of ctx.model.units.filter((x) => x.enabled === true && !x.mask)) await run('systemctl', ['start', '--no-block', u.name]);
+  return done.join(', ');
+}
+
+/** The image's catch-all DHCP file; a node with its own network-config must not also DHCP everywhere. */
+export const DEFAULT_NETWORK = '/etc/systemd/network/99-kiln-default.network';
+
+export async function applyNetwork(ctx: ApplyContext): Promise<string> {
+  for (const f of ctx.model.network) await writeAtomic(under(ctx.root, `/etc/systemd/network/${f.name}`), f.contents, 0o644);
+  const fallback = under(ctx.root, DEFAULT_NETWORK);
+  await rm(fallback, { force: true });
+  await symlink('/dev/null', fallback); // masked, as systemd reads a link to /dev/null
+  if (ctx.live && (await exists('/run/systemd/netif'))) await run('networkctl', ['reload']);
+  return ctx.model.network.map((f) => f.name).join(', ');
+}
+
+export async function applyTimezone(ctx: ApplyContext): Promise<string> {
+  const zone = ctx.model.timezone!;
+  const localtime = under(ctx.root, '/etc/localtime');
+  await ensureParents(localtime);
+  await rm(localtime, { force: true });
+  await symlink(`/usr/share/zoneinfo/${zone}`, localtime);
+  await writeAtomic(under(ctx.root, '/etc/timezone'), `${zone}\n`, 0o644);
+  return zone;
+}
+
+/** chrony (the image's NTP client) reads /etc/chrony/conf.d; Debian's default pool is commented out. */
+export async function applyNtp(ctx: ApplyContext): Promise<string> {
+  const { servers, pools } = ctx.model.ntp!;
+  const lines = ['# written by kiln-firstboot from the node metadata', ...servers.map((s) => `server ${s} iburst`), ...pools.map((p) => `pool ${p} iburst`)];
+  await writeAtomic(under(ctx.root, '/etc/chrony/conf.d/50-kiln.conf'), `${lines.join('\n')}\n`, 0o644);
+  const main = under(ctx.root, '/etc/chrony/chrony.conf');
+  const text = await readFile(main, 'utf8').catch(() => undefined);
+  if (text !== undefined) await writeAtomic(main, text.replace(/^(pool |server )/gm, '#kiln: $1'), 0o644);
+  if (ctx.live) await run('systemctl', ['try-restart', 'chrony.service']);
+  return [...servers, ...pools].join(', ');
+}

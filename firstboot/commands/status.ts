@@ -1,0 +1,24 @@
+import { readFile } from 'node:fs/promises';
+import type { Status } from '../status.ts';
+
+const PASSES = ['early', 'late'];
+
+export async function statusCommand(values: Record<string, unknown>): Promise<number> {
+  const found: Status[] = [];
+  for (const pass of PASSES) {
+    const text = await readFile(`/run/kiln/status-${pass}.json`, 'utf8').catch(() => undefined);
+    if (text) found.push(JSON.parse(text) as Status);
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+  } else if (found.length === 0) {
+    process.stdout.write('kiln-firstboot has not run on this boot (no /run/kiln/status-*.json)\n');
+  } else {
+    for (const s of found) {
+      process.stdout.write(`${s.pass} pass: ${s.state}${s.source ? ` — ${s.source.provider} (${s.source.location})` : ''}${s.instanceId ? `, instance ${s.instanceId}` : ''}\n`);
+      for (const step of s.steps) process.stdout.write(`  ${step.name.padEnd(12)} ${step.state}${step.summary ? `  ${step.summary}` : ''}${step.error ? `  ${step.error}` : ''}\n`);
+      if (s.error) process.stdout.write(`  error: ${s.error.message}${s.error.hint ? `\n  hint: ${s.error.hint}` : ''}\n`);
+    }
+  }
+  return found.some((s) => s.state === 'failed' || s.state === 'no-source') ? 1 : 0;
+}

@@ -1,0 +1,88 @@
+// Fetching, kept apart from parsing: bytes from a URL or a file, bounded in size and time, and
+// verified against a pinned hash when one is given.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { KilnError } from '../../builder/errors.ts';
+
+export interface PinnedHash {
+  algorithm: 'sha256' | 'sha512';
+  hex: string;
+}
+
+const MAX_BYTES = 64 * 2 ** 20;
+
+export function parseHash(text: string): PinnedHash | undefined {
+  const m = /^(sha256|sha512)-([0-9a-f]+)$/.exec(text);
+  if (!m) return undefined;
+  const algorithm = m[1] as PinnedHash['algorithm'];
+  return m[2]!.length === (algorithm === 'sha256' ? 64 : 128) ? { algorithm, hex: m[2]! } : undefined;
+}
+
+export function verifyHash(data: Buffer, hash: PinnedHash, what: string): void {
+  const actual = createHash(hash.algorithm).update(data).digest('hex');
+  if (actual !== hash.hex)
+    throw new KilnError(`${what}: ${hash.algorithm} mismatch (got ${actual.slice(0, 16)}…, expected ${hash.hex.slice(0, 16)}…)`, {
+      hint: 'the content changed since the hash was pinned, or the hash is for another file; recompute it with sha256sum',
+    });
+}
+
+export interface FetchOptions {
+  hash?: PinnedHash;
+  /** Whole attempts before giving up; the network may still be coming up. */
+  attempts?: number;
+  timeoutMs?: number;
+  /** A missing file or HTTP 404 returns undefined instead of failing (optional seed files). */
+  optional?: boolean;
+}
+
+/** http(s)://, file:// or an absolute path. */
+export async function fetchBytes(location: string, opts: FetchOptions = {}): Promise<Buffer | undefined> {
+  const data = /^https?:\/\//.test(location) ? await fetchHttp(location, opts) : await readLocal(location, opts);
+  if (data && opts.hash) verifyHash(data, opts.hash, redactUrl(location));
+  return data;
+}
+
+async function readLocal(location: string, opts: FetchOptions): Promise<Buffer | undefined> {
+  const file = location.startsWith('file://') ? decodeURIComponent(new URL(location).pathname) : location;
+  try {
+    return await readFile(file);
+  } catch (cause) {
+    if (opts.optional && (cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new KilnError(`cannot read ${file}`, { cause, hint: 'check the path given on the kernel command line or in the seed' });
+  }
+}
+
+async function fetchHttp(url: string, opts: FetchOptions): Promise<Buffer | undefined> {
+  const attempts = opts.attempts ?? 5;
+  let last: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000), redirect: 'follow' });
+      if (res.status === 404 && opts.optional) return undefined;
+      if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
+      const length = Number(res.headers.get('content-length') ?? 0);
+      if (length > MAX_BYTES) throw new Error(`${length} bytes is more than the ${MAX_BYTES} kiln accepts`);
+      const body = Buffer.from(await res.arrayBuffer());
+      if (body.length > MAX_BYTES) throw new Error(`more than the ${MAX_BYTES} bytes kiln accepts`);
+      return body;
+    } catch (cause) {
+      last = cause;
+      // 4xx other than 404-optional will not get better by waiting
+      if (/^HTTP 4/.test((cause as Error).message)) break;
+      if (attempt < attempts) await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 8000)));
+    }
+  }
+  throw new KilnError(`cannot fetch ${redactUrl(url)}`, { cause: last, hint: 'check the URL and that the server is reachable from the node' });
+}
+
+/** URLs may carry credentials or tokens in user-info or the query: never log those parts. */
+export function redactUrl(location: string): string {
+  if (!/^[a-z]+:\/\//.test(location)) return location;
+  try {
+    const u = new URL(location);
+    const auth = u.username || u.password ? '***@' : '';
+    return `${u.protocol}//${auth}${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+  } catch {
+    return location;
+  }
+}

@@ -1,0 +1,103 @@
+// One firstboot pass: find the metadata → parse and validate → resolve → preflight → steps.
+// Nothing is written outside /run/kiln until every check has passed.
+import path from 'node:path';
+import { KilnError, ValidationError, formatProblem } from '../builder/errors.ts';
+import { preflightProblems } from './apply/preflight.ts';
+import { stepsFor, type Pass } from './apply/steps.ts';
+import type { Host } from './host.ts';
+import { parseCmdline } from './metadata/cmdline.ts';
+import { decodeMetadata } from './metadata/decode.ts';
+import { findSource, NO_SOURCE_HINT } from './metadata/providers.ts';
+import { needsNetwork, resolveModel } from './resolve.ts';
+import { StateJournal } from './state.ts';
+import { StatusReporter } from './status.ts';
+
+export const EXIT = { ok: 0, failed: 1, invalid: 2, noSource: 3 } as const;
+
+export interface RunOptions {
+  host: Host;
+  pass: Pass;
+  /** Where status.json goes: /run/kiln on a node. */
+  runDir?: string;
+  out?: (line: string) => void;
+}
+
+export async function runPass(opts: RunOptions): Promise<number> {
+  const { host, pass } = opts;
+  const runDir = opts.runDir ?? path.join(host.root, 'run/kiln');
+  const status = new StatusReporter(path.join(runDir, `status-${pass}.json`), pass, opts.out);
+  const started = performance.now();
+  status.update({});
+  try {
+    const found = await findSource(host, parseCmdline(await host.cmdline()));
+    if (!found) {
+      status.update({ state: 'no-source', error: { message: 'no metadata source found', hint: NO_SOURCE_HINT } });
+      status.line(`no metadata source found; ${NO_SOURCE_HINT}`);
+      return EXIT.noSource;
+    }
+    status.update({ source: { provider: found.provider, location: found.location } });
+    status.line(`source: ${found.provider} (${found.location})`);
+    for (const w of found.warnings) status.warn(w);
+    if (found.needsNetwork && pass === 'early') return waitForNetwork(status);
+
+    const model = decodeMetadata(await found.load());
+    for (const w of model.warnings) status.warn(formatProblem(w));
+    if (needsNetwork(model) && pass === 'early') return waitForNetwork(status);
+    await resolveModel(model);
+    const preflight = preflightProblems(model, host.root);
+    if (preflight.length > 0) throw new ValidationError(preflight);
+
+    const journal = new StateJournal(path.join(host.root, 'var/lib/kiln/firstboot.json'));
+    status.update({ instanceId: model.instanceId });
+    if (journal.instanceId === model.instanceId && journal.passDone(pass)) {
+      status.update({ state: 'already-provisioned' });
+      status.line(`instance ${model.instanceId} is already provisioned; nothing to do`);
+      return EXIT.ok;
+    }
+    journal.begin(model.instanceId);
+    // the late pass also runs the early steps when the early pass waited for the network
+    const passes: Pass[] = pass === 'late' && !journal.passDone('early') ? ['early', 'late'] : [pass];
+    const ctx = { root: host.root, model, live: host.root === '/', log: (l: string) => status.line(l) };
+    for (const step of stepsFor(model, passes)) {
+      if (journal.isDone(step.name)) {
+        status.step(step.name, 'skipped', { summary: 'done before a restart' });
+        continue;
+      }
+      status.step(step.name, 'running');
+      const t0 = performance.now();
+      try {
+        const summary = await step.apply(ctx);
+        journal.markDone(step.name);
+        status.step(step.name, 'done', { summary, ms: Math.round(performance.now() - t0) });
+      } catch (cause) {
+        status.step(step.name, 'failed', { error: (cause as Error).message.split('\n')[0]! });
+        throw new KilnError(`step ${step.name} failed`, { cause, hint: 'see the journal of this unit for details; fix the metadata or the node and reboot to retry' });
+      }
+    }
+    for (const p of passes) journal.markPass(p);
+    status.update({ state: 'done' });
+    status.line(`${pass} pass done in ${Math.round(performance.now() - started)} ms (instance ${model.instanceId})`);
+    return EXIT.ok;
+  } catch (error) {
+    return fail(status, error);
+  }
+}
+
+function waitForNetwork(status: StatusReporter): number {
+  status.update({ state: 'waiting-for-network' });
+  status.line('the metadata is fetched over the network: provisioning runs in the late pass, after network-online.target');
+  return EXIT.ok;
+}
+
+function fail(status: StatusReporter, error: unknown): number {
+  if (error instanceof ValidationError) {
+    status.update({ state: 'failed', error: { message: error.message, problems: error.problems } });
+    status.line(`invalid metadata, nothing applied: ${error.message}`);
+    for (const p of error.problems) status.line(`  ${formatProblem(p).replace(/\n/g, '\n  ')}`);
+    return EXIT.invalid;
+  }
+  const e = error instanceof KilnError ? error : new KilnError((error as Error).message ?? String(error), { cause: error });
+  status.update({ state: 'failed', error: { message: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
+  status.line(`failed: ${e.describe()}`);
+  return EXIT.failed;
+}

@@ -1,0 +1,68 @@
+// What firstboot is doing, for people and for tooling: /run/kiln/status.json (rewritten after
+// every step) and one line per step on the console and in the journal. Holds no secrets: steps
+// report names and counts only, and errors carry paths, not values.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Problem } from '../builder/errors.ts';
+
+export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+export interface StatusStep {
+  name: string;
+  state: StepState;
+  summary?: string;
+  ms?: number;
+  error?: string;
+}
+
+export interface Status {
+  pass: string;
+  state: 'running' | 'done' | 'failed' | 'no-source' | 'already-provisioned' | 'waiting-for-network';
+  source?: { provider: string; location: string };
+  instanceId?: string;
+  steps: StatusStep[];
+  error?: { message: string; hint?: string; problems?: Problem[] };
+  warnings: string[];
+  updatedAt: string;
+}
+
+export class StatusReporter {
+  readonly status: Status;
+
+  constructor(
+    private readonly file: string,
+    pass: string,
+    private readonly out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  ) {
+    this.status = { pass, state: 'running', steps: [], warnings: [], updatedAt: new Date().toISOString() };
+  }
+
+  line(text: string): void {
+    this.out(`kiln-firstboot[${this.status.pass}]: ${text}`);
+  }
+
+  update(change: Partial<Status>): void {
+    Object.assign(this.status, change, { updatedAt: new Date().toISOString() });
+    this.flush();
+  }
+
+  warn(text: string): void {
+    this.status.warnings.push(text);
+    this.line(`warning: ${text}`);
+  }
+
+  step(name: string, state: StepState, extra: Omit<StatusStep, 'name' | 'state'> = {}): void {
+    const existing = this.status.steps.find((s) => s.name === name);
+    if (existing) Object.assign(existing, { state, ...extra });
+    else this.status.steps.push({ name, state, ...extra });
+    if (state !== 'running') this.line(`${name}: ${state}${extra.summary ? ` — ${extra.summary}` : ''}${extra.error ? ` — ${extra.error}` : ''}${extra.ms !== undefined ? ` (${extra.ms} ms)` : ''}`);
+    this.update({});
+  }
+
+  flush(): void {
+    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o755 });
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(this.status, null, 2)}\n`, { mode: 0o644 });
+    renameSync(tmp, this.file);
+  }
+}
