@@ -23,9 +23,6 @@ export default defineConfig({
         test: {
           name: 'vm',
           include: ['test/vm/**/*.test.ts'],
-          // The persistence and PXE boots have not yet passed in this harness (restricted user
-          // networking with guestfwd, power-cut reboot); they run with KILN_VM_NETBOOT=1 until they do.
-          exclude: process.env.KILN_VM_NETBOOT === '1' ? [] : ['test/vm/persist-pxe.test.ts'],
           globalSetup: ['test/vm/setup.ts'],
           testTimeout: 20 * 60_000,
           hookTimeout: 30 * 60_000,

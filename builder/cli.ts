@@ -34,7 +34,7 @@ const COMMANDS: Command[] = [
   },
   {
     name: 'schema',
-    usage: 'kiln schema image',
+    usage: 'kiln schema image|node',
     summary: 'print the JSON Schema of a kiln document (for editors)',
     options: {},
     run: (pos) => schemaCommand(pos),

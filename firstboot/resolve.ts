@@ -6,7 +6,7 @@ import { readYaml } from '../builder/spec/yaml.ts';
 import { decompress } from './apply/storage.ts';
 import { nodeConfigProblems } from './config/parse.ts';
 import type { NodeConfig } from './config/schema.ts';
-import { fetchBytes } from './metadata/fetch.ts';
+import { fetchBytes, redactUrl, verifyHash } from './metadata/fetch.ts';
 import type { Contents, Provisioning } from './model.ts';
 
 export const NODE_CONFIG_PATH = '/etc/kiln/node.yaml';
@@ -17,8 +17,10 @@ export function needsNetwork(model: Provisioning): boolean {
 
 async function inline(c: Contents): Promise<Contents> {
   if (c.kind === 'inline') return c;
-  const data = await fetchBytes(c.url, { ...(c.hash ? { hash: c.hash } : {}) });
-  return { kind: 'inline', data: decompress(data!, c.compression) };
+  const data = decompress((await fetchBytes(c.url))!, c.compression);
+  // Ignition: with compression, the hash describes the decompressed file
+  if (c.hash) verifyHash(data, c.hash, redactUrl(c.url));
+  return { kind: 'inline', data };
 }
 
 export async function resolveModel(model: Provisioning): Promise<Provisioning> {

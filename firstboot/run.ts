@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { KilnError, ValidationError, formatProblem } from '../builder/errors.ts';
 import { preflightProblems } from './apply/preflight.ts';
-import { stepsFor, type Pass } from './apply/steps.ts';
+import type { ApplyContext } from './apply/context.ts';
+import { stepsFor, type Pass, type Step } from './apply/steps.ts';
 import type { Host } from './host.ts';
 import { parseCmdline } from './metadata/cmdline.ts';
 import { decodeMetadata } from './metadata/decode.ts';
@@ -49,30 +50,23 @@ export async function runPass(opts: RunOptions): Promise<number> {
 
     const journal = new StateJournal(path.join(host.root, 'var/lib/kiln/firstboot.json'));
     status.update({ instanceId: model.instanceId });
+    const ctx = { root: host.root, model, live: host.root === '/', log: (l: string) => status.line(l) };
     if (journal.instanceId === model.instanceId && journal.passDone(pass)) {
+      status.line(`instance ${model.instanceId} is already provisioned`);
+      for (const step of stepsFor(model, [pass]).filter((s) => s.everyBoot)) await runStep(step, ctx, status);
       status.update({ state: 'already-provisioned' });
-      status.line(`instance ${model.instanceId} is already provisioned; nothing to do`);
       return EXIT.ok;
     }
     journal.begin(model.instanceId);
     // the late pass also runs the early steps when the early pass waited for the network
     const passes: Pass[] = pass === 'late' && !journal.passDone('early') ? ['early', 'late'] : [pass];
-    const ctx = { root: host.root, model, live: host.root === '/', log: (l: string) => status.line(l) };
     for (const step of stepsFor(model, passes)) {
-      if (journal.isDone(step.name)) {
+      if (journal.isDone(step.name) && !step.everyBoot) {
         status.step(step.name, 'skipped', { summary: 'done before a restart' });
         continue;
       }
-      status.step(step.name, 'running');
-      const t0 = performance.now();
-      try {
-        const summary = await step.apply(ctx);
-        journal.markDone(step.name);
-        status.step(step.name, 'done', { summary, ms: Math.round(performance.now() - t0) });
-      } catch (cause) {
-        status.step(step.name, 'failed', { error: (cause as Error).message.split('\n')[0]! });
-        throw new KilnError(`step ${step.name} failed`, { cause, hint: 'see the journal of this unit for details; fix the metadata or the node and reboot to retry' });
-      }
+      await runStep(step, ctx, status);
+      journal.markDone(step.name);
     }
     for (const p of passes) journal.markPass(p);
     status.update({ state: 'done' });
@@ -80,6 +74,18 @@ export async function runPass(opts: RunOptions): Promise<number> {
     return EXIT.ok;
   } catch (error) {
     return fail(status, error);
+  }
+}
+
+async function runStep(step: Step, ctx: ApplyContext, status: StatusReporter): Promise<void> {
+  status.step(step.name, 'running');
+  const t0 = performance.now();
+  try {
+    const summary = await step.apply(ctx);
+    status.step(step.name, 'done', { summary, ms: Math.round(performance.now() - t0) });
+  } catch (cause) {
+    status.step(step.name, 'failed', { error: (cause as Error).message.split('\n')[0]! });
+    throw new KilnError(`step ${step.name} failed`, { cause, hint: 'see the journal of this unit for details; fix the metadata or the node and reboot to retry' });
   }
 }
 

@@ -3,9 +3,11 @@
 //   2. wall time of a warm rebuild after an overlay-only change (target ≤ 10 s)
 //   3. all outputs from a built rootfs ÷ the floor of mksquashfs + qemu-img convert (target ≤ 2×),
 //      and the size of each output (target: compressed qcow2 ≤ 400 MB)
-//   4. boot time to the probe marker for each format (QEMU TCG)
+//   4. boot time to the probe marker for each format (QEMU TCG), and kiln-firstboot's own time
+//      in each boot (early pass, as it reports itself)
+//   5. `kiln-firstboot --version` start-up ÷ `node -e 0` (target ≤ 1.2×) and the binary's size
 // `scripts/bench --outputs-only` skips 1 and 2 (they rebuild the base with mmdebstrap);
-// `--no-boot` skips 4.
+// `--no-boot` skips 4; `--firstboot-only` runs only 5.
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -37,8 +39,12 @@ try {
   const recipe = baseRecipe(spec);
   console.log(`kiln bench — ${path.relative(repo, specFile)}, ${recipe.packages.length} packages, ${os.cpus().length} cores`);
 
-  if (!outputsOnly) await baseBenchmarks(spec, recipe);
-  await outputBenchmarks();
+  if (process.argv.includes('--firstboot-only')) await firstbootBenchmarks();
+  else {
+    if (!outputsOnly) await baseBenchmarks(spec, recipe);
+    await outputBenchmarks();
+    await firstbootBenchmarks();
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -97,7 +103,7 @@ async function outputBenchmarks() {
   ];
   for (const [label, spec] of boots) {
     const probe = await bootAndProbe({ ...spec, name: label.replace(/ /g, '-'), dir: work });
-    console.log(`  ${label}: ${probe.seconds.toFixed(0)} s (${probe.facts.state})`);
+    console.log(`  ${label}: ${probe.seconds.toFixed(0)} s (${probe.facts.state}); kiln-firstboot early pass ${probe.facts.firstboot_ms} ms, unit ${(Number(probe.facts.firstboot_unit_us) / 1000).toFixed(0)} ms`);
   }
   const server = await serveStatic(path.join(out, 'pxe'), '/kiln/boot-test');
   try {
@@ -106,4 +112,31 @@ async function outputBenchmarks() {
   } finally {
     await server.close();
   }
+}
+
+/** Median wall time of `runs` runs of a command, in milliseconds. */
+async function medianMs(cmd: string, args: string[], runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await execa(cmd, args);
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+}
+
+async function firstbootBenchmarks() {
+  console.log('5. kiln-firstboot start-up and size');
+  const exe = path.join(work, 'kiln-firstboot');
+  await execa(process.execPath, [path.join(repo, 'scripts/dist.mjs'), '--only', 'kiln-firstboot', '--out', exe]);
+  const runs = 21;
+  await medianMs(exe, ['--version'], 3); // warm the page cache for both
+  await medianMs(process.execPath, ['-e', '0'], 3);
+  const fb = await medianMs(exe, ['--version'], runs);
+  const node = await medianMs(process.execPath, ['-e', '0'], runs);
+  const ratio = fb / node;
+  console.log(`  kiln-firstboot --version: ${fb.toFixed(1)} ms, node -e 0: ${node.toFixed(1)} ms (medians of ${runs})`);
+  console.log(`  ratio: ${ratio.toFixed(2)}× (target ≤ 1.2×) ${ratio <= 1.2 ? 'MET' : 'MISSED'}`);
+  const { size } = await import('node:fs').then((fs) => fs.statSync(exe));
+  console.log(`  binary: ${(size / 2 ** 20).toFixed(1)} MiB (the node runtime is ${(((await import('node:fs')).statSync(process.execPath).size) / 2 ** 20).toFixed(1)} MiB of it)`);
 }

@@ -1,8 +1,9 @@
 import { KilnError } from '../errors.ts';
+import { NodeConfigSchema } from '../../firstboot/config/schema.ts';
 import { ImageSpecSchema } from '../spec/schema.ts';
 
-// Later issues add `node` (firstboot config) and `cluster` here.
-const SCHEMAS: Record<string, object> = { image: ImageSpecSchema };
+// `cluster` joins these with the cluster issue.
+const SCHEMAS: Record<string, object> = { image: ImageSpecSchema, node: NodeConfigSchema };
 
 /** JSON Schema for editors: TypeBox schemas are JSON Schema already; drop kiln's private x- keys. */
 export function exportSchema(name: string): string {

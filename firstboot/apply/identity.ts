@@ -1,5 +1,5 @@
 // Hostname, users and groups.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { UserSpec } from '../model.ts';
 import { run, type ApplyContext } from './context.ts';
@@ -53,8 +53,7 @@ export async function applyUsers(ctx: ApplyContext): Promise<string> {
     const flags = userFlags(u, isNew);
     if (isNew) await run('useradd', [...prefix(ctx), ...flags, u.name]);
     else if (flags.length > 0) await run('usermod', [...prefix(ctx), ...flags, u.name]);
-    // the hash goes through stdin, never argv: /proc/<pid>/cmdline is world-readable
-    if (u.passwordHash) await run('chpasswd', [...prefix(ctx), '--encrypted'], { input: `${u.name}:${u.passwordHash}\n` });
+    if (u.passwordHash) await setPasswordHash(ctx.root, u.name, u.passwordHash);
     if (u.lockPassword) await run('usermod', [...prefix(ctx), '--lock', u.name]);
     await writeAuthorizedKeys(ctx, u);
     if (u.sudo.length > 0) {
@@ -62,6 +61,23 @@ export async function applyUsers(ctx: ApplyContext): Promise<string> {
     }
   }
   return ctx.model.users.map((u) => `${u.name}${u.sshAuthorizedKeys.length ? ` (${u.sshAuthorizedKeys.length} key${u.sshAuthorizedKeys.length > 1 ? 's' : ''})` : ''}`).join(', ');
+}
+
+/**
+ * Writes the hash into /etc/shadow directly: on argv (usermod -p) it would be world-readable in
+ * /proc, and bookworm's chpasswd cannot work on a prefix root.
+ */
+async function setPasswordHash(root: string, user: string, hash: string): Promise<void> {
+  const file = under(root, '/etc/shadow');
+  const st = await stat(file);
+  const lines = (await readFile(file, 'utf8')).split('\n');
+  const i = lines.findIndex((l) => l.startsWith(`${user}:`));
+  if (i === -1) throw new Error(`${user} has no /etc/shadow entry`);
+  const fields = lines[i]!.split(':');
+  fields[1] = hash;
+  fields[2] = String(Math.floor(Date.now() / 86_400_000)); // last change, in days
+  lines[i] = fields.join(':');
+  await writeAtomic(file, lines.join('\n'), st.mode & 0o7777, { uid: st.uid, gid: st.gid });
 }
 
 async function writeAuthorizedKeys(ctx: ApplyContext, u: UserSpec): Promise<void> {

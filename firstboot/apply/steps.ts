@@ -13,6 +13,8 @@ export interface Step {
   name: string;
   pass: Pass;
   when: (m: Provisioning) => boolean;
+  /** Runs on every boot, not once per instance (cloud-init's bootcmd). */
+  everyBoot?: boolean;
   /** Returns a short summary for the console: names and counts, never contents. */
   apply: (ctx: ApplyContext) => Promise<string>;
 }
@@ -28,7 +30,7 @@ export const STEPS: Step[] = [
   { name: 'network', pass: 'early', when: (m) => m.network.length > 0, apply: applyNetwork },
   { name: 'timezone', pass: 'early', when: (m) => m.timezone !== undefined, apply: applyTimezone },
   { name: 'ntp', pass: 'early', when: (m) => m.ntp !== undefined && m.ntp.servers.length + m.ntp.pools.length > 0, apply: applyNtp },
-  { name: 'bootcmd', pass: 'early', when: (m) => m.bootcmd.length > 0, apply: applyBootcmd },
+  { name: 'bootcmd', pass: 'early', when: (m) => m.bootcmd.length > 0, apply: applyBootcmd, everyBoot: true },
   { name: 'runcmd', pass: 'late', when: (m) => m.runcmd.length > 0, apply: applyRuncmd },
 ];
 

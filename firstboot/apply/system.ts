@@ -32,6 +32,12 @@ export async function applyNetwork(ctx: ApplyContext): Promise<string> {
   const fallback = under(ctx.root, DEFAULT_NETWORK);
   await rm(fallback, { force: true });
   await symlink('/dev/null', fallback); // masked, as systemd reads a link to /dev/null
+  if (ctx.live && ctx.model.network.some((f) => f.name.endsWith('.link'))) {
+    // udev named the NICs before this pass ran; .link files (set-name) apply on an "add" event
+    await run('udevadm', ['control', '--reload']);
+    await run('udevadm', ['trigger', '--action=add', '--subsystem-match=net']);
+    await run('udevadm', ['settle', '--timeout=30']);
+  }
   if (ctx.live && (await exists('/run/systemd/netif'))) await run('networkctl', ['reload']);
   return ctx.model.network.map((f) => f.name).join(', ');
 }

@@ -8,10 +8,10 @@ import { parseNetworkConfig } from '../formats/network/index.ts';
 import type { Provisioning } from '../model.ts';
 import type { RawMetadata } from './providers.ts';
 
-/** An Ignition config is a JSON object; cloud-config and scripts start with `#`. */
+/** JSON user data is Ignition (cloud-config and scripts start with `#`): the Ignition parser says what is wrong with it. */
 export function looksLikeIgnition(data: Buffer): boolean {
   const text = data.toString('utf8').trimStart();
-  return text.startsWith('{') && /"ignition"\s*:/.test(text);
+  return text.startsWith('{') || text.startsWith('[');
 }
 
 /** Runs each parser, gathering every file's problems before failing. */

@@ -1,7 +1,7 @@
 // Boots images in QEMU (TCG: KVM hangs on these machines) with the serial console in a file,
 // and reads the facts the test-only boot probe prints (test/fixtures/overlays/boot-probe).
 import { execa, type ResultPromise } from 'execa';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
@@ -22,6 +22,10 @@ export interface BootSpec {
   memoryMiB?: number;
   /** Boot order letter for -boot: c disk, d cdrom, n network. */
   bootOrder?: string;
+  /** An Ignition config passed as fw_cfg opt/com.coreos/config (how QEMU users hand one to a VM). */
+  ignition?: string;
+  /** Guest NIC MAC address (network-config tests match on it). */
+  mac?: string;
 }
 
 export interface Probe {
@@ -59,7 +63,7 @@ export class Vm {
     if (s.cdrom) a.push('-drive', `if=none,id=cd,media=cdrom,readonly=on,file=${s.cdrom}`, '-device', 'ide-cd,drive=cd,bootindex=0');
     // User networking with restrict=on: DHCP/TFTP from QEMU itself, nothing routed off this machine
     // (the image's NTP and DNS lookups go nowhere); the only way out is the explicit guestfwd.
-    let nic = 'user,restrict=on,model=virtio-net-pci';
+    let nic = `user,restrict=on,model=virtio-net-pci${s.mac ? `,mac=${s.mac}` : ''}`;
     if (s.netboot) {
       nic += `,tftp=${s.netboot.tftpDir},bootfile=${s.netboot.bootfile}`;
       if (s.netboot.httpPort) nic += `,guestfwd=tcp:10.0.2.100:80-cmd:socat STDIO TCP:127.0.0.1:${s.netboot.httpPort}`;
@@ -67,6 +71,7 @@ export class Vm {
     a.push('-nic', nic);
     if (s.netboot) a.push('-boot', 'n');
     if (s.bootOrder) a.push('-boot', s.bootOrder);
+    if (s.ignition) a.push('-fw_cfg', `name=opt/com.coreos/config,file=${s.ignition}`);
     return a;
   }
 
@@ -123,9 +128,27 @@ function tail(log: string, lines = 40): string {
   return log.split(/\r?\n/).slice(-lines).join('\n');
 }
 
-/** Boots, waits for the probe, shuts the VM down. */
+/** The hostname the default metadata gives a test VM: firstboot applied it when the probe sees it. */
+export function testHostname(name: string): string {
+  return `kiln-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`.slice(0, 63).replace(/-+$/, '');
+}
+
+/**
+ * Metadata for boots that need nothing special: an Ignition config that only sets the hostname
+ * (a kiln node without any metadata fails its firstboot unit, by design).
+ */
+export function withDefaultMetadata(spec: BootSpec): BootSpec {
+  if (spec.ignition) return spec;
+  const file = path.join(spec.dir, `${spec.name}.ign`);
+  const hostname = testHostname(spec.name);
+  const config = { ignition: { version: '3.4.0' }, storage: { files: [{ path: '/etc/hostname', mode: 420, overwrite: true, contents: { source: `data:,${hostname}%0A` } }] } };
+  writeFileSync(file, JSON.stringify(config));
+  return { ...spec, ignition: file };
+}
+
+/** Boots (with the default metadata unless the spec brings its own), waits for the probe, shuts the VM down. */
 export async function bootAndProbe(spec: BootSpec, timeoutSeconds?: number): Promise<Probe> {
-  const vm = new Vm(spec);
+  const vm = new Vm(withDefaultMetadata(spec));
   vm.start();
   try {
     return await vm.probe(timeoutSeconds);

@@ -39,7 +39,10 @@ export function expectKilnNode({ facts, log }: Probe): void {
   expect(f('machine_id')).toMatch(/^[0-9a-f]{32}$/);
   expect(Number(f('ssh_host_keys'))).toBeGreaterThanOrEqual(3);
   expect(f('sshd')).toBe('active');
-  expect(f('hostname')).toBe('localhost');
+  // firstboot applied the VM's metadata (at least its hostname) in the early pass
+  expect(f('firstboot_early'), f('firstboot_log')).toMatch(/^(done|already-provisioned)$/);
+  expect(f('firstboot_units')).toBe('active success active success');
+  expect(f('hostname')).toMatch(/^kiln-/);
 }
 
 /** The "max" journald reports in "System Journal (...) is 8.0M, max 2.0G, 1.9G free." */

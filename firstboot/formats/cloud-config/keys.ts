@@ -16,7 +16,8 @@ export const SUPPORTED_KEYS = [...Object.keys(KEY_SCHEMAS), 'kiln'];
 
 const IMAGE = 'kiln images are built, not changed at boot: put it in the image spec (packages, overlays) and rebuild, or do it in runcmd';
 const PACKAGES = 'kiln images are built, not patched at boot: add packages to the image spec\'s packages list and rebuild';
-const SSH = 'kiln images make fresh SSH host keys on first boot; put sshd settings in an image overlay (/etc/ssh/sshd_config.d/)';
+const SSHD = 'put sshd settings in an image overlay (/etc/ssh/sshd_config.d/)';
+const HOST_KEYS = 'kiln images make fresh SSH host keys on first boot (the identity overlay); change how in an image overlay';
 const STORAGE = 'kiln grows the root filesystem on first boot; put other mounts in an image overlay (systemd .mount units) or bootcmd';
 const CLOUD_INIT = 'this configures cloud-init itself, which kiln images do not run';
 const PASSWORDS = 'kiln never applies cleartext passwords: give users a hash with users[].hashed_passwd (`mkpasswd -m sha-512`), or better ssh_authorized_keys';
@@ -24,7 +25,7 @@ const VENDOR = 'a vendor or distribution integration kiln does not have; do it i
 
 /** Known cloud-config keys that kiln does not apply, with what to do instead. */
 export const UNAPPLIED: Record<string, string> = {
-  allow_public_ssh_keys: SSH,
+  allow_public_ssh_keys: SSHD,
   ansible: VENDOR,
   apk_repos: PACKAGES,
   apt: PACKAGES,
@@ -32,7 +33,7 @@ export const UNAPPLIED: Record<string, string> = {
   apt_reboot_if_required: PACKAGES,
   apt_update: PACKAGES,
   apt_upgrade: PACKAGES,
-  authkey_hash: SSH,
+  authkey_hash: SSHD,
   autoinstall: VENDOR,
   byobu_by_default: IMAGE,
   'ca-certs': 'put CA certificates in an image overlay (/usr/local/share/ca-certificates/) or write_files plus runcmd [update-ca-certificates]',
@@ -45,8 +46,8 @@ export const UNAPPLIED: Record<string, string> = {
   create_hostname_file: 'kiln always writes /etc/hostname when it sets the hostname',
   device_aliases: STORAGE,
   disable_ec2_metadata: CLOUD_INIT,
-  disable_root: `${SSH}; kiln does not change root's SSH login`,
-  disable_root_opts: SSH,
+  disable_root: `${SSHD}; kiln does not change root's SSH login`,
+  disable_root_opts: SSHD,
   disk_setup: STORAGE,
   drivers: VENDOR,
   fan: VENDOR,
@@ -68,7 +69,7 @@ export const UNAPPLIED: Record<string, string> = {
   migrate: CLOUD_INIT,
   mount_default_fields: STORAGE,
   mounts: STORAGE,
-  no_ssh_fingerprints: SSH,
+  no_ssh_fingerprints: HOST_KEYS,
   output: CLOUD_INIT,
   package_reboot_if_required: PACKAGES,
   package_update: PACKAGES,
@@ -88,16 +89,16 @@ export const UNAPPLIED: Record<string, string> = {
   salt_minion: VENDOR,
   snap: PACKAGES,
   spacewalk: VENDOR,
-  ssh: SSH,
-  ssh_deletekeys: SSH,
-  ssh_fp_console_blacklist: SSH,
-  ssh_genkeytypes: SSH,
+  ssh: HOST_KEYS,
+  ssh_deletekeys: HOST_KEYS,
+  ssh_fp_console_blacklist: HOST_KEYS,
+  ssh_genkeytypes: HOST_KEYS,
   ssh_import_id: 'list the public keys in users[].ssh_authorized_keys',
-  ssh_key_console_blacklist: SSH,
-  ssh_keys: `${SSH}; host private keys in metadata are readable by anyone with access to the seed`,
-  ssh_publish_hostkeys: SSH,
-  ssh_pwauth: SSH,
-  ssh_quiet_keygen: SSH,
+  ssh_key_console_blacklist: HOST_KEYS,
+  ssh_keys: `${HOST_KEYS}; host private keys in metadata are readable by anyone with access to the seed`,
+  ssh_publish_hostkeys: HOST_KEYS,
+  ssh_pwauth: SSHD,
+  ssh_quiet_keygen: HOST_KEYS,
   swap: STORAGE,
   system_info: CLOUD_INIT,
   ubuntu_advantage: VENDOR,

@@ -26,12 +26,11 @@ export const AccountName = hinted(
 
 const AbsolutePath = hinted(Type.String({ pattern: '^/[^\\x00]*$' }), 'an absolute path, e.g. /etc/app/app.conf');
 const OneLine = (hint: string) => hinted(Type.String({ pattern: '^[^\\r\\n]+$' }), hint);
-const SshKey = OneLine('one public key per entry, e.g. "ssh-ed25519 AAAAC3Nz... you@laptop"');
+// a folded YAML scalar (`>`) ends with a newline: allowed, and trimmed
+const SshKey = hinted(Type.String({ pattern: '^[^\\r\\n]+[\\r\\n]*$' }), 'one public key per entry, e.g. "ssh-ed25519 AAAAC3Nz... you@laptop"');
 
-export const Command = hinted(
-  Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })]),
-  'a shell command string ("systemctl restart app") or an argv list ([systemctl, restart, app]); quote numbers and booleans',
-);
+const COMMAND = 'a shell command string ("systemctl restart app") or an argv list ([systemctl, restart, app]); quote numbers and booleans';
+export const Command = hinted(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })]), COMMAND);
 export const Commands = hinted(Type.Array(Command), 'a YAML list of commands');
 
 const SudoRule = OneLine('a sudoers rule on one line, e.g. "ALL=(ALL) NOPASSWD:ALL"');
@@ -121,7 +120,7 @@ export const KEY_SCHEMAS = {
   ssh_authorized_keys: Type.Array(SshKey),
   write_files: WriteFiles,
   bootcmd: Commands,
-  runcmd: hinted(Type.Array(Type.Union([Command, Type.Null()])), 'a YAML list of commands'),
+  runcmd: hinted(Type.Array(hinted(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 }), Type.Null()]), COMMAND)), 'a YAML list of commands'),
   ntp: Ntp,
   timezone: Timezone,
 } satisfies Record<string, TSchema>;

@@ -2,12 +2,12 @@
 // writing. JSON syntax → version → schema → semantic checks; every problem is collected and
 // thrown as one ValidationError. Remote contents stay remote (pinned by hash) for the resolver.
 import { createHash } from 'node:crypto';
+import type { TSchema } from '@sinclair/typebox';
 import { ValidationError, type Problem } from '../../../builder/errors.ts';
 import { schemaProblems } from '../../../builder/spec/problems.ts';
 import { emptyProvisioning, type Provisioning } from '../../model.ts';
 import { hostnameOf, nodeConfigOf, NODE_CONFIG_PATH } from './node.ts';
 import { newReport } from './report.ts';
-import type { TSchema } from '@sinclair/typebox';
 import { IGNITION_SCHEMAS, SUPPORTED_VERSIONS, schemaAt, type IgnitionConfig, type IgnitionConfigV3_5, type IgnitionVersion } from './schema.ts';
 import { convertGroups, convertUnits, convertUsers, refuseUnsupported, warnIgnored } from './sections.ts';
 import { convertStorage } from './storage.ts';
@@ -15,7 +15,7 @@ import { convertStorage } from './storage.ts';
 const SUPPORTED = SUPPORTED_VERSIONS.join(', ');
 const TRANSLATE_HINT = `kiln reads Ignition spec ${SUPPORTED}`;
 
-/** `ignition-sha256-<16 hex>` of the raw config: the same config never provisions twice. */
+/** `ignition-sha256-<16 hex>` of the raw config (its UTF-8 bytes): the same config never provisions twice. */
 export function ignitionInstanceId(text: string): string {
   return `ignition-sha256-${createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16)}`;
 }
@@ -29,17 +29,19 @@ export function parseIgnition(text: string, file: string): Provisioning {
 /** Validates and converts an already-parsed config of a known version. */
 function convert(value: Record<string, unknown>, version: IgnitionVersion, instanceId: string, file: string): Provisioning {
   const shape = schemaProblems(IGNITION_SCHEMAS[version], value, file).map((p) => polish(p, version));
+  // `broken`: an entry with a schema problem anywhere inside (skipped: the semantic checks assume
+  // well-formed values); `rejected`: a place the schema refused as a whole, itself or an ancestor.
   const broken = (path: string) => shape.some((p) => p.path === path || p.path.startsWith(`${path}/`));
-  const array = <T>(path: string, v: T[] | undefined): T[] => (!broken(path) && Array.isArray(v) ? v : []);
-  // Every version's config is a structural subset of 3.5's (see schema.ts); parts with schema
-  // problems are skipped below, so the semantic checks only see well-formed values.
+  const rejected = (path: string) => shape.some((p) => path === p.path || path.startsWith(`${p.path}/`));
+  const array = <T>(path: string, v: T[] | undefined): T[] => (!rejected(path) && Array.isArray(v) ? v : []);
+  // Every version's config is a structural subset of 3.5's (see schema.ts).
   const config = value as IgnitionConfigV3_5;
   const r = newReport(file);
 
-  refuseUnsupported(config, r);
+  refuseUnsupported(config, r, rejected);
   warnIgnored(config, r);
   const model = emptyProvisioning('ignition', instanceId);
-  const storage = broken('/storage') || !config.storage ? {} : config.storage;
+  const storage = rejected('/storage') || !config.storage ? {} : config.storage;
   const { files, directories, links } = convertStorage(
     { files: array('/storage/files', storage.files), directories: array('/storage/directories', storage.directories), links: array('/storage/links', storage.links) },
     r,
@@ -53,9 +55,9 @@ function convert(value: Record<string, unknown>, version: IgnitionVersion, insta
     }
     if (f.path === '/etc/hostname') Object.assign(model, hostnameOf(f, r));
   }
-  const units = broken('/systemd') ? [] : array('/systemd/units', config.systemd?.units);
+  const units = rejected('/systemd') ? [] : array('/systemd/units', config.systemd?.units);
   model.units = convertUnits(units, r, broken);
-  const passwd = broken('/passwd') ? undefined : config.passwd;
+  const passwd = rejected('/passwd') ? undefined : config.passwd;
   model.users = convertUsers(array('/passwd/users', passwd?.users), r, broken);
   model.groups = convertGroups(array('/passwd/groups', passwd?.groups), r, broken);
 

@@ -19,20 +19,22 @@ const REFUSED_STORAGE: Record<string, { what: string; hint: string }> = {
 const nonEmpty = (v: unknown): v is unknown[] => Array.isArray(v) && v.length > 0;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Errors for sections kiln cannot apply; empty ones are fine. */
-export function refuseUnsupported(config: IgnitionConfigV3_5, r: Report): void {
+/** Errors for sections kiln cannot apply; empty ones are fine. `rejected` tells a section the
+ *  schema already refused (e.g. a key the declared spec version lacks): nothing more to say. */
+export function refuseUnsupported(config: IgnitionConfigV3_5, r: Report, rejected: Broken): void {
+  const refuse = (path: string, message: string, hint: string) => rejected(path) || r.error(path, message, hint);
   const storage: Record<string, unknown> = isObject(config.storage) ? config.storage : {};
   for (const [key, { what, hint }] of Object.entries(REFUSED_STORAGE))
-    if (nonEmpty(storage[key])) r.error(`/storage/${key}`, `storage.${key} is not supported: kiln provisions a booted machine and does not ${what}`, hint);
+    if (nonEmpty(storage[key])) refuse(`/storage/${key}`, `storage.${key} is not supported: kiln provisions a booted machine and does not ${what}`, hint);
   const kargs: Record<string, unknown> = isObject(config.kernelArguments) ? config.kernelArguments : {};
   for (const key of ['shouldExist', 'shouldNotExist'])
     if (nonEmpty(kargs[key]))
-      r.error(`/kernelArguments/${key}`, `kernelArguments.${key} is not supported: kiln does not rewrite the boot loader at first boot`, `kernel arguments are part of the image: set boot.cmdline in the image spec. ${ALL_OR_NOTHING}`);
+      refuse(`/kernelArguments/${key}`, `kernelArguments.${key} is not supported: kiln does not rewrite the boot loader at first boot`, `kernel arguments are part of the image: set boot.cmdline in the image spec. ${ALL_OR_NOTHING}`);
   const cfg = isObject(config.ignition?.config) ? config.ignition.config : {};
   const mergeOrReplace = `inline what the other config holds into this one (Butane embeds local files with --files-dir). ${ALL_OR_NOTHING}`;
-  if (nonEmpty(cfg.merge)) r.error('/ignition/config/merge', 'ignition.config.merge is not supported: kiln does not fetch and merge other Ignition configs', mergeOrReplace);
+  if (nonEmpty(cfg.merge)) refuse('/ignition/config/merge', 'ignition.config.merge is not supported: kiln does not fetch and merge other Ignition configs', mergeOrReplace);
   if (isObject(cfg.replace) && cfg.replace.source != null)
-    r.error('/ignition/config/replace/source', 'ignition.config.replace is not supported: kiln does not fetch another Ignition config in place of this one', `give kiln the other config directly; or ${mergeOrReplace}`);
+    refuse('/ignition/config/replace/source', 'ignition.config.replace is not supported: kiln does not fetch another Ignition config in place of this one', `give kiln the other config directly; or ${mergeOrReplace}`);
 }
 
 /** Warnings for valid settings kiln does not use. */

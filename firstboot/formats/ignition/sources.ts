@@ -40,8 +40,9 @@ export function decodeDataUrl(url: string): { data: Buffer } | { error: string; 
 }
 
 function percentDecode(text: string): Buffer | undefined {
-  const out: number[] = [];
   const raw = Buffer.from(text, 'utf8');
+  if (!text.includes('%')) return raw;
+  const out: number[] = [];
   for (let i = 0; i < raw.length; i++) {
     if (raw[i] !== 0x25) {
       out.push(raw[i]!);

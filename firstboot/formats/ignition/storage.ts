@@ -98,7 +98,8 @@ export function convertStorage(storage: Storage, r: Report, broken: Broken): { f
 function checkPath(path: string, base: string, r: Report): boolean {
   const at = `${base}/path`;
   if (!path.startsWith('/')) {
-    r.error(at, `"${path}" is not an absolute path`, `Ignition paths are absolute, e.g. "/${posix.normalize(path).replace(/^(\.\.?\/)+/, '')}"`);
+    const guess = `/${posix.normalize(path).replace(/^(\.\.?(\/|$))+/, '')}`;
+    r.error(at, `"${path}" is not an absolute path`, `Ignition paths are absolute, e.g. "${guess === '/' ? '/etc/app.conf' : guess}"`);
     return false;
   }
   const clean = posix.normalize(path).replace(/(.)\/+$/, '$1');

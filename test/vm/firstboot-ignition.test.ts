@@ -1,0 +1,38 @@
+// kiln-firstboot in a booted image, from an Ignition config passed over QEMU fw_cfg.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { repoRoot } from '../helpers/build.ts';
+import { bootAndProbe } from '../helpers/qemu.ts';
+import { expectKilnNode } from './facts.ts';
+
+const images = inject('vmImages');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-vm-ignition-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('kiln-firstboot with Ignition over fw_cfg', () => {
+  it('applies files, directories, links, units and users from the config', async () => {
+    const ignition = path.join(repoRoot, 'test/fixtures/firstboot/vm/ignition.ign');
+    const probe = await bootAndProbe({ name: 'ignition-uefi', dir, firmware: 'uefi', disks: [{ file: path.join(images, 'disk.qcow2'), format: 'qcow2' }], ignition, memoryMiB: 3072 });
+    const f = probe.facts;
+    console.log(`Ignition/UEFI: probe after ${probe.seconds.toFixed(0)} s; firstboot early pass ${f.firstboot_ms} ms (unit ${(Number(f.firstboot_unit_us) / 1000).toFixed(0)} ms)`);
+    expectKilnNode(probe);
+    expect(f.firstboot_early).toBe('done');
+    expect(f.hostname).toBe('kiln-ignition');
+    expect(f.user_ops).toMatch(/^ops:x:\d+:\d+::\/home\/ops:\/bin\/bash$/);
+    expect(f.ops_groups!.split(' ').sort()).toEqual(['ops', 'sudo']);
+    expect(f.ops_keys).toBe('600 ops 1');
+    expect(f.test_files).toBe('/etc/kiln-test/greeting 640 ops:ops /etc/kiln-test/greeting-link 777 root:root');
+    expect(f.test_links).toBe('/etc/kiln-test/greeting-link->/etc/kiln-test/greeting');
+    expect(f.greeting).toBe('hello from ignition');
+    expect(f.node_yaml).toBe('600 root');
+    // enabled by the units step and started in the boot it was written in, with its drop-in
+    expect(f.hello_unit).toBe('active success enabled');
+    expect(f.hello_ran).toBe('hello from kiln-ignition');
+    const log = readFileSync(path.join(dir, 'ignition-uefi.serial.log'), 'latin1');
+    expect(log).not.toContain('abcdef.0123456789abcdef');
+    expect(log).not.toContain('kiln-vm-test-not-a-real-key');
+    expect(log).toMatch(/kiln-firstboot\[early\]: source: ignition-fw-cfg/);
+  });
+});

@@ -1,0 +1,86 @@
+// kiln-firstboot in a booted image, from a NoCloud `cidata` ISO: user with key, files with modes,
+// a unit enabled and run, networkd config applied, hostname set; a second boot changes nothing.
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { repoRoot } from '../helpers/build.ts';
+import { Vm } from '../helpers/qemu.ts';
+import { expectKilnNode } from './facts.ts';
+
+const images = inject('vmImages');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-vm-nocloud-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const seed = path.join(repoRoot, 'test/fixtures/firstboot/vm/nocloud');
+const TOKEN = 'abcdef.0123456789abcdef';
+
+describe('kiln-firstboot with a NoCloud cidata volume', () => {
+  it('provisions the node on first boot and leaves it alone on the second', async () => {
+    // the seed ISO as cloud-localds makes it: ISO 9660 + Joliet + Rock Ridge, volume id cidata
+    const seedDir = path.join(dir, 'seed');
+    cpSync(seed, seedDir, { recursive: true });
+    const cidata = path.join(dir, 'cidata.iso');
+    await execa('xorriso', ['-as', 'mkisofs', '-quiet', '-o', cidata, '-V', 'cidata', '-J', '-r', seedDir]);
+    const disk = path.join(dir, 'node.qcow2');
+    await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', path.join(images, 'disk.qcow2'), '-F', 'qcow2', disk]);
+    const spec = {
+      dir,
+      firmware: 'bios' as const,
+      disks: [{ file: disk, format: 'qcow2' as const, snapshot: false }],
+      cdrom: cidata,
+      bootOrder: 'c',
+      mac: '52:54:00:6b:69:01',
+      memoryMiB: 3072,
+    };
+    const first = new Vm({ ...spec, name: 'nocloud-1' });
+    first.start();
+    const one = await first.probe();
+    await first.kill();
+    const f = one.facts;
+    console.log(`NoCloud first boot: probe after ${one.seconds.toFixed(0)} s; firstboot early pass ${f.firstboot_ms} ms (unit ${(Number(f.firstboot_unit_us) / 1000).toFixed(0)} ms)`);
+    expectKilnNode(one);
+    expect(f.firstboot_early).toBe('done');
+    expect(f.firstboot_late).toBe('done');
+    expect(f.networkd_after_firstboot).toBe('yes');
+    expect(f.hostname).toBe('kiln-nocloud');
+    // user with key, groups, password hash, sudo rule
+    expect(f.user_ops).toMatch(/^ops:x:\d+:\d+:Operations:\/home\/ops:\/bin\/bash$/);
+    expect(f.ops_groups!.split(' ').sort()).toEqual(['ops', 'sudo', 'systemd-journal']);
+    expect(f.ops_keys).toBe('600 ops 1');
+    expect(f.ops_shadow).toBe('$6$');
+    expect(f.sudo_ops).toBe('ops ALL=(ALL) NOPASSWD:ALL');
+    // files with their modes and owners, every encoding decoded
+    expect(f.test_files).toBe('/etc/kiln-test/greeting 640 ops:ops /etc/kiln-test/packed 600 root:root');
+    expect(f.greeting).toBe('hello from cloud-config');
+    expect(f.node_yaml).toBe('600 root');
+    // runcmd enabled and started the unit the metadata wrote
+    expect(f.hello_unit).toBe('active success enabled');
+    expect(f.hello_ran).toBe('hello from kiln-nocloud');
+    expect(f.runcmd_count).toBe('1');
+    expect(f.bootcmd_count).toBe('1');
+    // network-config → networkd: renamed by MAC, static address, policy routing via table 100
+    expect(f.net_addr).toMatch(/^lan0\s+UP\s+10\.0\.2\.15\/24/);
+    expect(f.net_rules).toMatch(/^100:\s+from 10\.0\.2\.15 lookup 100/);
+    expect(f.net_table100).toMatch(/^default via 10\.0\.2\.2 dev lan0/);
+    expect(f.default_network).toBe('/dev/null'); // the image's catch-all DHCP is masked
+    expect(f.timezone).toBe('/usr/share/zoneinfo/Europe/Berlin');
+    expect(f.chrony_kiln).toBe('server 10.0.2.2 iburst');
+    expect(f.status_mode).toBe('644');
+    // the join token is a secret: never on the console
+    expect(readFileSync(first.serialLog, 'latin1')).not.toContain(TOKEN);
+
+    const second = new Vm({ ...spec, name: 'nocloud-2' });
+    second.start();
+    const two = await second.probe();
+    await second.kill();
+    console.log(`NoCloud second boot: probe after ${two.seconds.toFixed(0)} s`);
+    expectKilnNode(two);
+    expect(two.facts.firstboot_early).toBe('already-provisioned');
+    expect(two.facts.firstboot_late).toBe('already-provisioned');
+    expect(two.facts.runcmd_count).toBe('1'); // once per instance
+    expect(two.facts.bootcmd_count).toBe('2'); // every boot, as cloud-init does
+    expect(two.facts.hostname).toBe('kiln-nocloud');
+    expect(two.facts.machine_id).toBe(f.machine_id);
+  });
+});
