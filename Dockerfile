@@ -18,6 +18,7 @@ RUN /usr/local/lib/kiln/host-deps ${HOST_DEPS_FLAGS} ${HOST_DEPS} \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 
-COPY dist/kiln /usr/local/bin/kiln
+# kiln puts the kiln-firstboot beside it into every image it builds
+COPY dist/kiln dist/kiln-firstboot /usr/local/bin/
 
 ENTRYPOINT ["kiln"]

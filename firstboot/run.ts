@@ -45,21 +45,22 @@ export async function runPass(opts: RunOptions): Promise<number> {
     for (const w of model.warnings) status.warn(formatProblem(w));
     if (needsNetwork(model) && pass === 'early') return waitForNetwork(status);
     await resolveModel(model);
-    const preflight = preflightProblems(model, host.root);
-    if (preflight.length > 0) throw new ValidationError(preflight);
-
     const journal = new StateJournal(path.join(host.root, 'var/lib/kiln/firstboot.json'));
+    const sameInstance = journal.instanceId === model.instanceId;
     status.update({ instanceId: model.instanceId });
     const ctx = { root: host.root, model, live: host.root === '/', log: (l: string) => status.line(l) };
-    if (journal.instanceId === model.instanceId && journal.passDone(pass)) {
+    if (sameInstance && journal.passDone(pass)) {
       status.line(`instance ${model.instanceId} is already provisioned`);
       for (const step of stepsFor(model, [pass]).filter((s) => s.everyBoot)) await runStep(step, ctx, status);
       status.update({ state: 'already-provisioned' });
       return EXIT.ok;
     }
-    journal.begin(model.instanceId);
     // the late pass also runs the early steps when the early pass waited for the network
-    const passes: Pass[] = pass === 'late' && !journal.passDone('early') ? ['early', 'late'] : [pass];
+    const passes: Pass[] = pass === 'late' && !(sameInstance && journal.passDone('early')) ? ['early', 'late'] : [pass];
+    const toRun = new Set(stepsFor(model, passes).filter((s) => !(sameInstance && journal.isDone(s.name))).map((s) => s.name));
+    const preflight = preflightProblems(model, host.root, (name) => toRun.has(name));
+    if (preflight.length > 0) throw new ValidationError(preflight);
+    journal.begin(model.instanceId);
     for (const step of stepsFor(model, passes)) {
       if (journal.isDone(step.name) && !step.everyBoot) {
         status.step(step.name, 'skipped', { summary: 'done before a restart' });

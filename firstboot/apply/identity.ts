@@ -1,5 +1,5 @@
 // Hostname, users and groups.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { UserSpec } from '../model.ts';
 import { run, type ApplyContext } from './context.ts';
@@ -14,7 +14,8 @@ export async function applyHostname(ctx: ApplyContext): Promise<string> {
   const old = (await readFile(hostsFile, 'utf8').catch(() => '127.0.0.1\tlocalhost\n')).split('\n').filter((l) => !/^127\.0\.1\.1\s/.test(l) && l !== '');
   const names = fqdn && fqdn !== short ? `${fqdn}\t${short}` : short;
   await writeAtomic(hostsFile, `${[old[0] ?? '127.0.0.1\tlocalhost', `127.0.1.1\t${names}`, ...old.slice(1)].join('\n')}\n`, 0o644);
-  if (ctx.live) await run('hostname', [short]);
+  // the kernel's hostname, as hostname(1) sets it, without spawning a process this early in boot
+  if (ctx.live) await writeFile('/proc/sys/kernel/hostname', short);
   return short;
 }
 

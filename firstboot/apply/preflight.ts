@@ -5,7 +5,8 @@ import type { Problem } from '../../builder/errors.ts';
 import type { Owner, Provisioning } from '../model.ts';
 import { readIds, under } from './fs.ts';
 
-export function preflightProblems(model: Provisioning, root: string): Problem[] {
+/** `runs`: the steps this run will apply; what belongs to other steps (done, or another pass) is not checked. */
+export function preflightProblems(model: Provisioning, root: string, runs: (step: string) => boolean = () => true): Problem[] {
   const ids = readIds(root);
   const users = new Set([...ids.users.keys(), ...model.users.map((u) => u.name)]);
   const groups = new Set([...ids.groups.keys(), ...model.groups.map((g) => g.name), ...model.users.filter((u) => !u.noUserGroup).map((u) => u.name)]);
@@ -22,7 +23,7 @@ export function preflightProblems(model: Provisioning, root: string): Problem[] 
     for (const g of [...u.groups, ...(u.primaryGroup ? [u.primaryGroup] : [])])
       if (!groups.has(g)) problems.push({ ...u.origin, path: `${u.origin.path}/groups`, message: `group "${g}" does not exist on the node`, hint: 'create it under groups, or drop it from the user' });
   }
-  for (const f of model.files) {
+  for (const f of runs('files') ? model.files : []) {
     if (f.overwrite || !f.contents) continue;
     let current: Buffer | undefined;
     try {
@@ -35,7 +36,7 @@ export function preflightProblems(model: Provisioning, root: string): Problem[] 
     if (!wanted || !current.equals(wanted))
       problems.push({ ...f.origin, message: `${f.path} already exists on the node and overwrite is false`, hint: 'set "overwrite": true if kiln-firstboot may replace it' });
   }
-  for (const l of model.links) {
+  for (const l of runs('links') ? model.links : []) {
     if (l.overwrite) continue;
     try {
       lstatSync(under(root, l.path));
@@ -44,7 +45,7 @@ export function preflightProblems(model: Provisioning, root: string): Problem[] 
       /* free */
     }
   }
-  if (model.timezone) {
+  if (model.timezone && runs('timezone')) {
     try {
       lstatSync(under(root, `/usr/share/zoneinfo/${model.timezone}`));
     } catch {

@@ -10,17 +10,22 @@ export async function applyUnits(ctx: ApplyContext): Promise<string> {
     if (u.contents !== undefined) await writeAtomic(under(ctx.root, `/etc/systemd/system/${u.name}`), u.contents, 0o644);
     for (const d of u.dropins) await writeAtomic(under(ctx.root, `/etc/systemd/system/${u.name}.d/${d.name}`), d.contents, 0o644);
   }
-  if (ctx.live) await run('systemctl', ['daemon-reload']);
   const done: string[] = [];
   for (const u of ctx.model.units) {
-    // systemctl works on an offline root as well as the live one; it knows [Install] better than we would
-    if (u.mask) await run('systemctl', [...rootFlag(ctx), 'mask', u.name]);
-    else if (u.enabled === true) await run('systemctl', [...rootFlag(ctx), 'enable', u.name]);
-    else if (u.enabled === false) await run('systemctl', [...rootFlag(ctx), 'disable', u.name]);
-    done.push(`${u.name}${u.mask ? ' (masked)' : u.enabled === true ? ' (enabled)' : u.enabled === false ? ' (disabled)' : ''}`);
+    // systemctl knows [Install] better than we would; --no-reload: one reload at most, below
+    const verb = u.mask ? 'mask' : u.enabled === true ? 'enable' : u.enabled === false ? 'disable' : undefined;
+    if (verb) await run('systemctl', [...rootFlag(ctx), '--no-reload', verb, u.name]);
+    done.push(`${u.name}${verb ? ` (${verb === 'mask' ? 'masked' : `${verb}d`})` : ''}`);
   }
-  // The boot transaction was computed before these units existed: queue what was enabled now.
-  if (ctx.live) for (const u of ctx.model.units.filter((x) => x.enabled === true && !x.mask)) await run('systemctl', ['start', '--no-block', u.name]);
+  if (ctx.live) {
+    // PID1 loads a unit it has never seen when it is started; only units it already loaded (a
+    // drop-in for containerd, say) need a daemon-reload, which costs seconds this early in boot
+    const states = (await run('systemctl', ['show', '-p', 'LoadState', '--value', ...ctx.model.units.map((u) => u.name)])).split('\n').filter(Boolean);
+    if (states.some((s) => s !== 'not-found')) await run('systemctl', ['daemon-reload']);
+    // the boot transaction was computed before these units existed: queue what was enabled now
+    const start = ctx.model.units.filter((x) => x.enabled === true && !x.mask).map((u) => u.name);
+    if (start.length > 0) await run('systemctl', ['start', '--no-block', ...start]);
+  }
   return done.join(', ');
 }
 
@@ -38,7 +43,8 @@ export async function applyNetwork(ctx: ApplyContext): Promise<string> {
     await run('udevadm', ['trigger', '--action=add', '--subsystem-match=net']);
     await run('udevadm', ['settle', '--timeout=30']);
   }
-  if (ctx.live && (await exists('/run/systemd/netif'))) await run('networkctl', ['reload']);
+  // networkd writes its state file once running; the early pass runs before it (nothing to reload)
+  if (ctx.live && (await exists('/run/systemd/netif/state'))) await run('networkctl', ['reload']);
   return ctx.model.network.map((f) => f.name).join(', ');
 }
 
@@ -60,6 +66,6 @@ export async function applyNtp(ctx: ApplyContext): Promise<string> {
   const main = under(ctx.root, '/etc/chrony/chrony.conf');
   const text = await readFile(main, 'utf8').catch(() => undefined);
   if (text !== undefined) await writeAtomic(main, text.replace(/^(pool |server )/gm, '#kiln: $1'), 0o644);
-  if (ctx.live) await run('systemctl', ['try-restart', 'chrony.service']);
+  if (ctx.live) await run('systemctl', ['try-restart', '--no-block', 'chrony.service']);
   return [...servers, ...pools].join(', ');
 }

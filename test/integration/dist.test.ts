@@ -1,7 +1,7 @@
 // `npm run dist` builds dist/kiln, a single executable that needs neither node nor the repository.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,10 @@ beforeAll(async () => {
   console.log(`npm run dist: ${((Date.now() - started) / 1000).toFixed(1)}s — ${r.stdout.trim().split('\n').at(-1)}`);
   dir = await mkdtemp(path.join(tmpdir(), 'kiln-dist-'));
   await copyFile(path.join(repo, 'dist/kiln'), path.join(dir, 'kiln'));
-  spawnSync('chmod', ['755', path.join(dir, 'kiln')]);
+  await copyFile(path.join(repo, 'dist/kiln-firstboot'), path.join(dir, 'kiln-firstboot'));
+  spawnSync('chmod', ['755', path.join(dir, 'kiln'), path.join(dir, 'kiln-firstboot')]);
+  await cp(path.join(repo, 'test/fixtures/firstboot/vm/nocloud'), path.join(dir, 'seed'), { recursive: true });
+  await cp(path.join(repo, 'test/fixtures/firstboot/malformed/ign-spec-2-2'), path.join(dir, 'bad-seed'), { recursive: true });
   await copyFile(path.join(repo, 'images/debian-bookworm.yaml'), path.join(dir, 'spec.yaml'));
   await writeFile(path.join(dir, 'bad.yaml'), 'apiVersion: kiln.dev/v1alpha1\nkind: Image\nname: Not_A_Name\nbase: {distro: debian, suite: bookworm, arch: amd64}\n');
 });
@@ -67,6 +70,28 @@ describe('dist/kiln outside the repository', () => {
 
   it('exits 2 on an unknown command', () => {
     expect(kiln('no-such-command').status).toBe(2);
+  });
+});
+
+describe('dist/kiln-firstboot outside the repository', () => {
+  const firstboot = (...args: string[]) => spawnSync(path.join(dir, 'kiln-firstboot'), args, { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: dir }, timeout: 60_000 });
+
+  it('--version prints exactly "kiln-firstboot <version>"', () => {
+    const r = firstboot('--version');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`kiln-firstboot ${version}\n`);
+    expect(r.stderr).toBe('');
+  });
+
+  it('validates a NoCloud seed directory, and refuses a broken Ignition config with exit 2', () => {
+    const ok = firstboot('validate', 'seed');
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/seed: valid/);
+    const bad = firstboot('validate', '--json', 'bad-seed/config.ign');
+    expect(bad.status).toBe(2);
+    const result = JSON.parse(bad.stdout) as { valid: boolean; problems: Array<{ message: string }> };
+    expect(result.valid).toBe(false);
+    expect(result.problems[0]!.message).toMatch(/2\.x/);
   });
 });
 

@@ -75,7 +75,7 @@ describe.skipIf(skip)(skip ? 'Dockerfile (skipped: podman is not installed — a
       must('podman', ['import', baseTar, BASE_TAG]);
     });
     await timed('npm run dist', () => {
-      if (!existsSync(path.join(repo, 'dist/kiln'))) must(process.execPath, ['scripts/dist.mjs']);
+      if (!existsSync(path.join(repo, 'dist/kiln')) || !existsSync(path.join(repo, 'dist/kiln-firstboot'))) must(process.execPath, ['scripts/dist.mjs']);
     });
     await timed('podman build', () => {
       const args = ['build', '--isolation', 'chroot', '--pull=never', '--layers=false', '--build-arg', `BASE=${BASE_TAG}`];
@@ -102,6 +102,12 @@ describe.skipIf(skip)(skip ? 'Dockerfile (skipped: podman is not installed — a
   it('has kiln as the entrypoint', () => {
     const [config] = JSON.parse(must('podman', ['image', 'inspect', IMAGE_TAG])) as Array<{ Config: { Entrypoint?: string[] } }>;
     expect(config!.Config.Entrypoint).toEqual(['kiln']);
+  });
+
+  it('carries kiln-firstboot beside kiln (for the images kiln builds)', () => {
+    const r = inImage('/usr/local/bin/kiln-firstboot', '--version');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^kiln-firstboot \d+\.\d+\.\d+/);
   });
 
   it('runs /usr/local/bin/kiln', () => {

@@ -28,7 +28,7 @@ describe('kiln-firstboot with Ignition over fw_cfg', () => {
     expect(f.greeting).toBe('hello from ignition');
     expect(f.node_yaml).toBe('600 root');
     // enabled by the units step and started in the boot it was written in, with its drop-in
-    expect(f.hello_unit).toBe('active success enabled');
+    expect(f.hello_unit).toBe('success active enabled');
     expect(f.hello_ran).toBe('hello from kiln-ignition');
     const log = readFileSync(path.join(dir, 'ignition-uefi.serial.log'), 'latin1');
     expect(log).not.toContain('abcdef.0123456789abcdef');

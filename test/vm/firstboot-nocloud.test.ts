@@ -55,7 +55,7 @@ describe('kiln-firstboot with a NoCloud cidata volume', () => {
     expect(f.greeting).toBe('hello from cloud-config');
     expect(f.node_yaml).toBe('600 root');
     // runcmd enabled and started the unit the metadata wrote
-    expect(f.hello_unit).toBe('active success enabled');
+    expect(f.hello_unit).toBe('success active enabled');
     expect(f.hello_ran).toBe('hello from kiln-nocloud');
     expect(f.runcmd_count).toBe('1');
     expect(f.bootcmd_count).toBe('1');

@@ -56,8 +56,12 @@ function read(r: Report, value: unknown): Net[] {
   }
   if (!f.need('version', SHAPE)) return [];
   const version = f.value.version;
-  if (version === 1) return parseV1(r, f);
-  if (version === 2) return parseV2(r, f);
+  if (version === 1 || version === 2) {
+    const nets = version === 1 ? parseV1(r, f) : parseV2(r, f);
+    if (nets.length === 0 && r.problems.length === 0)
+      r.warn(base, 'network-config configures no interface', 'no networkd files are generated; the image’s default networking stays in place');
+    return nets;
+  }
   if (version === '1' || version === '2') r.error(f.at('version'), `version "${version}" is a string`, `write version: ${version} without quotes`);
   else r.error(f.at('version'), `version ${show(version)} is not supported`, 'version: 1 (cloud-init list format) or version: 2 (netplan format)');
   return [];

@@ -103,7 +103,7 @@ function networkFile(n: Net): Section[] {
   if (n.primary) network.push(['PrimarySlave', 'yes']);
   for (const a of n.addresses) if (a.options.length === 0) network.push(['Address', a.cidr]);
   for (const d of n.dns) if (!network.some(([k, v]) => k === 'DNS' && v === d.value)) network.push(['DNS', d.value]);
-  if (n.domains.length > 0) network.push(['Domains', n.domains.join(' ')]);
+  if (n.domains.length > 0) network.push(['Domains', [...new Set(n.domains)].join(' ')]);
   for (const vlan of n.vlans) network.push(['VLAN', vlan]);
 
   return [

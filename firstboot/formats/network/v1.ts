@@ -141,6 +141,7 @@ function readStatic(r: Report, s: Fields, n: Net, type: 'static' | 'static6', me
 function readRoute(r: Report, item: unknown, path: string): Route | undefined {
   const f = Fields.of(r, item, path, 'a route', 'a mapping such as {destination: 10.0.0.0/8, gateway: 192.0.2.1}');
   if (!f) return undefined;
+  const before = r.problems.length;
   f.keys(ROUTE_KEYS);
   if (f.has('type')) f.choice('type', ['route']);
   const key = f.has('destination') || !f.has('network') ? 'destination' : 'network';
@@ -149,7 +150,7 @@ function readRoute(r: Report, item: unknown, path: string): Route | undefined {
   const raw = f.str(key);
   const gateway = f.str('gateway', IP);
   const metric = f.int('metric', 0, UINT32_MAX);
-  if (!hasDest || !hasGateway || raw === undefined || gateway === undefined) return undefined;
+  if (!hasDest || !hasGateway || raw === undefined || gateway === undefined || r.problems.length > before) return undefined;
   const [net, bits, ...rest] = raw.split('/');
   const family = familyOf(net!);
   if (!family || rest.length > 0) return void r.error(f.at(key), `${show(raw)} is not a network address`, 'e.g. 10.0.0.0/8, or 10.0.0.0 with netmask: 255.0.0.0');
@@ -173,8 +174,9 @@ function readRelations(r: Report, { f, n }: Entry, nets: Map<string, Entry>): vo
     if (id === undefined) return undefined;
     const found = nets.get(id)?.n;
     if (!found) {
-      const near = closest(id, [...nets.keys()]);
-      r.error(path, `${role} "${id}" is not defined`, `${near ? `did you mean "${near}"? ` : ''}interfaces defined: ${[...nets.keys()].join(', ') || 'none'}`);
+      const candidates = [...nets.values()].filter((e) => kinds.includes(e.n.kind) && e.n !== n).map((e) => e.n.id);
+      const near = closest(id, candidates);
+      r.error(path, `${role} "${id}" is not defined`, `${near ? `did you mean "${near}"? ` : ''}candidates: ${candidates.join(', ') || 'none'}`);
     } else if (!kinds.includes(found.kind)) {
       r.error(path, `${role} "${id}" is a ${found.kind === 'ethernet' ? 'physical interface' : found.kind}`, `${role}s must be ${kinds.map((k) => (k === 'ethernet' ? 'physical' : k)).join(' or ')} entries`);
     } else return found;

@@ -196,6 +196,8 @@ function readAddress(r: Report, item: unknown, path: string): Net['addresses'][n
 function readRoute(r: Report, item: unknown, path: string): Route | undefined {
   const f = Fields.of(r, item, path, 'a route', 'a mapping such as {to: 10.0.0.0/8, via: 192.0.2.1}');
   if (!f) return undefined;
+  // a route with any bad field is left out whole, so later checks do not trip over what is left
+  const before = r.problems.length;
   f.keys(ROUTE_KEYS);
   const present = f.need('to', 'the destination: "default" or a prefix such as 10.0.0.0/8');
   const to = f.str('to', DEST);
@@ -215,7 +217,7 @@ function readRoute(r: Report, item: unknown, path: string): Route | undefined {
     congestionWindow: f.int('congestion-window', 1, 1023, 'a number of segments from 1 to 1023'),
     receiveWindow: f.int('advertised-receive-window', 1, 1023, 'a number of segments from 1 to 1023'),
   };
-  if (!present || !to) return undefined;
+  if (!present || !to || r.problems.length > before) return undefined;
   const isDefault = to === 'default' || to === '0/0';
   const family = isDefault ? (familyOf(via ?? from ?? '') ?? 4) : familyOf(to)!;
   let ok = true;
@@ -248,6 +250,7 @@ function readRoute(r: Report, item: unknown, path: string): Route | undefined {
 function readRule(r: Report, item: unknown, path: string): Rule | undefined {
   const f = Fields.of(r, item, path, 'a routing-policy rule', 'a mapping such as {from: 192.0.2.0/24, table: 100}');
   if (!f) return undefined;
+  const before = r.problems.length;
   f.keys(RULE_KEYS);
   const hasTable = f.need('table', `the routing table this rule looks up: ${TABLE_HINT}`);
   const from = f.str('from', PREFIX);
@@ -265,5 +268,5 @@ function readRule(r: Report, item: unknown, path: string): Rule | undefined {
     r.error(f.at('to'), `${show(to)} is IPv${familyOf(to)} but from is IPv${familyOf(from)}`, 'a rule matches one address family: make from and to the same family');
     return undefined;
   }
-  return hasTable && rule.table !== undefined ? { ...rule, table: rule.table } : undefined;
+  return hasTable && rule.table !== undefined && r.problems.length === before ? { ...rule, table: rule.table } : undefined;
 }

@@ -215,9 +215,10 @@ function resolve(defs: Defs, id: string, path: string, kinds: Kind[], role: stri
     const other = defs.elsewhere.get(id);
     if (other) r.error(path, `${role} "${id}" is defined under ${other}, which kiln does not render`, `${role}s must be ${kinds.join(', ')} definitions`);
     else {
-      const near = closest(id, [...defs.byId.keys()]);
-      const known = `defined ids: ${[...defs.byId.keys()].join(', ') || 'none'}`;
-      r.error(path, `${role} "${id}" is not defined`, near ? `did you mean "${near}"? ${known}` : `define it (under ethernets, bonds or bridges); ${known}`);
+      const candidates = [...defs.byId.values()].filter((d) => kinds.includes(d.n.kind)).map((d) => d.n.id);
+      const near = closest(id, candidates);
+      const known = `candidates (${kinds.map((k) => `${k}s`).join(', ')}): ${candidates.join(', ') || 'none'}`;
+      r.error(path, `${role} "${id}" is not defined`, near ? `did you mean "${near}"? ${known}` : `define it first; ${known}`);
     }
     return undefined;
   }

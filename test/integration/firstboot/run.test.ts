@@ -68,6 +68,45 @@ describe('firstboot run against a node root', () => {
     expect(everything).not.toContain('0123456789abcdef');
   });
 
+  it('applies an Ignition config from fw_cfg: directories, files, links, units (systemctl --root), users', async () => {
+    const fixture = tempDir('kiln-fb-ign-');
+    const root = makeNodeRoot();
+    cleanup.push(fixture, root);
+    mkdirSync(path.join(fixture, 'proc'));
+    writeFileSync(path.join(fixture, 'proc/cmdline'), 'console=ttyS0\n');
+    const blob = path.join(fixture, 'sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config');
+    mkdirSync(blob, { recursive: true });
+    cpSync(path.join(repoRoot, 'test/fixtures/firstboot/vm/ignition.ign'), path.join(blob, 'raw'));
+    const host = treeHost(fixture, root);
+    const lines: string[] = [];
+    expect(await runPass({ host, pass: 'early', out: (l) => lines.push(l) }), lines.join('\n')).toBe(EXIT.ok);
+    // the late pass finds the instance provisioned: Ignition's overwrite:false entries are not re-checked
+    expect(await runPass({ host, pass: 'late', out: (l) => lines.push(l) }), lines.join('\n')).toBe(EXIT.ok);
+    const r = (p: string) => path.join(root, p);
+    expect(readlinkSync(r('etc/kiln-test/greeting-link'))).toBe('/etc/kiln-test/greeting');
+    expect(mode(r('etc/kiln-test/greeting'))).toBe('640');
+    expect(readlinkSync(r('etc/systemd/system/multi-user.target.wants/kiln-hello.service'))).toBe('/etc/systemd/system/kiln-hello.service');
+    expect(readFileSync(r('etc/systemd/system/kiln-hello.service.d/10-env.conf'), 'utf8')).toMatch(/KILN_TEST=1/);
+    expect(readlinkSync(r('etc/systemd/system/kiln-unwanted.service'))).toBe('/dev/null');
+    expect(readFileSync(r('etc/hostname'), 'utf8')).toBe('kiln-ignition\n');
+    expect(mode(r('etc/kiln/node.yaml'))).toBe('600');
+    expect(lines.join('\n')).not.toMatch(/abcdef\.0123456789abcdef|not-a-real-key/);
+  });
+
+  it('refuses, before writing anything, an Ignition file that would replace an existing one with overwrite false', async () => {
+    const fixture = tempDir('kiln-fb-ign-');
+    const root = makeNodeRoot();
+    cleanup.push(fixture, root);
+    mkdirSync(path.join(fixture, 'proc'));
+    writeFileSync(path.join(fixture, 'proc/cmdline'), `kiln.config=/seed.ign\n`);
+    writeFileSync(path.join(root, 'seed.ign'), JSON.stringify({ ignition: { version: '3.4.0' }, storage: { files: [{ path: '/etc/kiln-new', contents: { source: 'data:,x' } }, { path: '/etc/hosts', contents: { source: 'data:,x' } }] } }));
+    const before = snapshotTree(root);
+    const lines: string[] = [];
+    expect(await runPass({ host: treeHost(fixture, root), pass: 'early', out: (l) => lines.push(l) })).toBe(EXIT.invalid);
+    expect(lines.join('\n')).toMatch(/\/etc\/hosts already exists on the node and overwrite is false/);
+    expect(changedPaths(before, snapshotTree(root)).filter((p) => !p.startsWith('run'))).toEqual([]);
+  });
+
   it('does not re-provision the same instance, but runs bootcmd every boot', async () => {
     const { host, root } = hostWithSeed(seed);
     await runPass({ host, pass: 'early', out: () => {} });
