@@ -6,6 +6,11 @@ import { ensureParents, exists, under, writeAtomic } from './fs.ts';
 const rootFlag = (ctx: ApplyContext) => (ctx.root === '/' ? [] : [`--root=${ctx.root}`]);
 
 export async function applyUnits(ctx: ApplyContext): Promise<string> {
+  const names = ctx.model.units.map((u) => u.name);
+  // PID1 loads a unit it has never seen when it is started; only units already in its memory (a
+  // drop-in for containerd, say) need a daemon-reload, which costs seconds this early in boot.
+  // list-units only lists (show would load them and make every unit look known).
+  const inMemory = ctx.live ? (await run('systemctl', ['list-units', '--all', '--plain', '--no-legend', '--', ...names])).trim() !== '' : false;
   for (const u of ctx.model.units) {
     if (u.contents !== undefined) await writeAtomic(under(ctx.root, `/etc/systemd/system/${u.name}`), u.contents, 0o644);
     for (const d of u.dropins) await writeAtomic(under(ctx.root, `/etc/systemd/system/${u.name}.d/${d.name}`), d.contents, 0o644);
@@ -18,10 +23,7 @@ export async function applyUnits(ctx: ApplyContext): Promise<string> {
     done.push(`${u.name}${verb ? ` (${verb === 'mask' ? 'masked' : `${verb}d`})` : ''}`);
   }
   if (ctx.live) {
-    // PID1 loads a unit it has never seen when it is started; only units it already loaded (a
-    // drop-in for containerd, say) need a daemon-reload, which costs seconds this early in boot
-    const states = (await run('systemctl', ['show', '-p', 'LoadState', '--value', ...ctx.model.units.map((u) => u.name)])).split('\n').filter(Boolean);
-    if (states.some((s) => s !== 'not-found')) await run('systemctl', ['daemon-reload']);
+    if (inMemory) await run('systemctl', ['daemon-reload']);
     // the boot transaction was computed before these units existed: queue what was enabled now
     const start = ctx.model.units.filter((x) => x.enabled === true && !x.mask).map((u) => u.name);
     if (start.length > 0) await run('systemctl', ['start', '--no-block', ...start]);
