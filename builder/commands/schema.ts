@@ -11,7 +11,8 @@ export function exportSchema(name: string): string {
   if (!schema) throw new KilnError(`unknown schema "${name}"`, { hint: `known: ${Object.keys(SCHEMAS).join(', ')}`, exitCode: 2 });
   const json = JSON.stringify(
     { $schema: 'http://json-schema.org/draft-07/schema#', ...schema },
-    (key, value: unknown) => (key.startsWith('x-') ? undefined : value),
+    // kiln's own string formats (kiln-ip, kiln-cidr) mean nothing to editors' validators
+    (key, value: unknown) => (key.startsWith('x-') || (key === 'format' && typeof value === 'string' && value.startsWith('kiln-')) ? undefined : value),
     2,
   );
   return `${json}\n`;

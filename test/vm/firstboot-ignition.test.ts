@@ -20,6 +20,8 @@ describe('kiln-firstboot with Ignition over fw_cfg', () => {
     expectKilnNode(probe);
     expect(f.firstboot_early).toBe('done');
     expect(f.hostname).toBe('kiln-ignition');
+    // what an operator sees from `kiln-firstboot status` on the node
+    expect(f.firstboot_status).toMatch(/^early pass: done — ignition-fw-cfg \(fw_cfg opt\/com\.coreos\/config\), instance ignition-sha256-[0-9a-f]{16}\|  hostname +done/);
     expect(f.user_ops).toMatch(/^ops:x:\d+:\d+::\/home\/ops:\/bin\/bash$/);
     expect(f.ops_groups!.split(' ').sort()).toEqual(['ops', 'sudo']);
     expect(f.ops_keys).toBe('600 ops 1');

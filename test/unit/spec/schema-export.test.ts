@@ -75,3 +75,28 @@ describe('exportSchema("image")', () => {
     expect((error as KilnError).hint).toMatch(/known: .*image/);
   });
 });
+
+describe('exportSchema("node")', () => {
+  const schema = JSON.parse(exportSchema('node')) as Record<string, unknown>;
+  const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+  const nodeConfig = () => (parse(read('test/fixtures/firstboot/vm/nocloud/user-data')) as { kiln: Record<string, any> }).kiln;
+
+  it('is plain draft-07 that Ajv compiles, without kiln-private keys or formats', () => {
+    expect(keysOf(schema).filter((k) => k.startsWith('x-'))).toEqual([]);
+    expect(JSON.stringify(schema)).not.toMatch(/"kiln-(ip|cidr)"/);
+  });
+
+  it('accepts the node config of the VM test seed and rejects a malformed token', () => {
+    expect(validate(nodeConfig()), JSON.stringify(validate.errors)).toBe(true);
+    const bad = nodeConfig();
+    bad.join.token = 'ABCDEF.0123456789abcdef';
+    expect(validate(bad)).toBe(false);
+    expect((validate.errors ?? []).map((e) => e.instancePath)).toContain('/join/token');
+  });
+
+  it('rejects unknown keys', () => {
+    const bad = nodeConfig();
+    bad.nodeName = 'x';
+    expect(validate(bad)).toBe(false);
+  });
+});
