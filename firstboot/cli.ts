@@ -28,6 +28,13 @@ const COMMANDS: Command[] = [
     run: async (pos, v) => (await import('./commands/validate.ts')).validateCommand(pos, v),
   },
   {
+    name: 'plan',
+    usage: 'kiln-firstboot plan --config NODE.yaml [--render DIR] [--root DIR] [--json]',
+    summary: 'print the role plan for a node config; --render writes every file it would write under DIR',
+    options: { config: { type: 'string' }, render: { type: 'string' }, root: { type: 'string' }, json: { type: 'boolean' } },
+    run: async (_pos, v) => (await import('./commands/plan.ts')).planCommand(v),
+  },
+  {
     name: 'status',
     usage: 'kiln-firstboot status [--json]',
     summary: 'show what the firstboot passes did on this node',

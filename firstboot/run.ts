@@ -12,6 +12,7 @@ import { findSource, NO_SOURCE_HINT } from './metadata/providers.ts';
 import { needsNetwork, resolveModel } from './resolve.ts';
 import { StateJournal } from './state.ts';
 import { StatusReporter } from './status.ts';
+import { roleSteps, type RoleOptions } from './role/steps.ts';
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2, noSource: 3 } as const;
 
@@ -21,6 +22,13 @@ export interface RunOptions {
   /** Where status.json goes: /run/kiln on a node. */
   runDir?: string;
   out?: (line: string) => void;
+  /** Tool environment and wait bounds for the role steps (tests put stand-ins on PATH). */
+  role?: RoleOptions;
+}
+
+/** TEST ONLY: kill this process right after the named step is recorded, as a crash would. */
+function crashHookAfter(step: string): void {
+  if (process.env.KILN_FIRSTBOOT_TEST_CRASH_AFTER === step) process.kill(process.pid, 'SIGKILL');
 }
 
 export async function runPass(opts: RunOptions): Promise<number> {
@@ -61,17 +69,22 @@ export async function runPass(opts: RunOptions): Promise<number> {
     const preflight = preflightProblems(model, host.root, (name) => toRun.has(name));
     if (preflight.length > 0) throw new ValidationError(preflight);
     journal.begin(model.instanceId);
-    for (const step of stepsFor(model, passes)) {
+    // the node's role (kubeadm, keepalived, Cilium, …) follows the generic steps in the late pass
+    const role = passes.includes('late') && model.node ? roleSteps(model.node, host.root, ctx.log, opts.role) : undefined;
+    for (const step of [...stepsFor(model, passes), ...(role?.steps ?? [])]) {
       if (journal.isDone(step.name) && !step.everyBoot) {
         status.step(step.name, 'skipped', { summary: 'done before a restart' });
         continue;
       }
       await runStep(step, ctx, status);
       journal.markDone(step.name);
+      crashHookAfter(step.name);
     }
     for (const p of passes) journal.markPass(p);
     status.update({ state: 'done' });
-    status.line(`${pass} pass done in ${Math.round(performance.now() - started)} ms (instance ${model.instanceId})`);
+    const total = Math.round(performance.now() - started);
+    const external = Math.round(role?.ctx.externalMs ?? 0);
+    status.line(`${pass} pass done in ${total} ms${external > 0 ? ` (own ${total - external} ms; ${external} ms in kubeadm, helm, kubectl and waits)` : ''} (instance ${model.instanceId})`);
     return EXIT.ok;
   } catch (error) {
     return fail(status, error);

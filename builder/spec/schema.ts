@@ -109,7 +109,7 @@ const Quantity = hinted(Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|T
 const ResourceList = Type.Object({ cpu: Type.Optional(Quantity), memory: Type.Optional(Quantity), 'ephemeral-storage': Type.Optional(Quantity), pid: Type.Optional(Type.String({ pattern: '^[0-9]+$' })) }, Strict);
 const Percent = Type.Integer({ minimum: 0, maximum: 100 });
 
-const KubeletDefaults = Type.Object(
+export const KubeletDefaults = Type.Object(
   {
     maxPods: Type.Optional(Type.Integer({ minimum: 1, maximum: 2500 })),
     systemReserved: Type.Optional(ResourceList),

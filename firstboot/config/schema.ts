@@ -2,6 +2,7 @@
 // `kiln:` or in Ignition as /etc/kiln/node.yaml. One TypeBox schema gives the type, the validator
 // and the JSON Schema `kiln schema node` exports. Unknown keys are rejected everywhere.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { KubeletDefaults } from '../../builder/spec/schema.ts';
 import './formats.ts';
 
 const hinted = <T extends TSchema>(schema: T, hint: string): T => ({ ...schema, 'x-hint': hint });
@@ -53,16 +54,98 @@ const Cluster = Type.Object(
     name: hinted(Type.String({ pattern: `^${DNS_LABEL}$` }), 'a DNS label such as lab or prod-eu'),
     kubernetesVersion: KubernetesVersion,
     controlPlaneEndpoint: Endpoint,
+    podSubnet: Type.Optional(Cidr),
+    serviceSubnet: Type.Optional(Cidr),
+    dnsDomain: Type.Optional(hinted(Type.String({ pattern: `^${DNS_LABEL}(\\.${DNS_LABEL})*$` }), 'a DNS domain such as cluster.local')),
+    /** Cilium takes over kube-proxy's job: kubeadm skips the kube-proxy addon. Default true. */
+    kubeProxyReplacement: Type.Optional(Type.Boolean({ description: 'Cilium replaces kube-proxy (kubeadm skips addon/kube-proxy); default true' })),
   },
   { ...Strict, description: 'the cluster this node belongs to' },
+);
+
+// kubelet's --node-labels may not set labels under kubernetes.io / k8s.io (NodeRestriction), except these.
+const LabelKey = hinted(
+  Type.String({ pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$', maxLength: 316 }),
+  'a label key: an optional DNS prefix and "/", then a name of up to 63 letters, digits, "-", "_" or "."',
+);
+const Taint = Type.Object(
+  {
+    key: LabelKey,
+    value: Type.Optional(Type.String({ pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' })),
+    effect: hinted(Type.Union([Type.Literal('NoSchedule'), Type.Literal('PreferNoSchedule'), Type.Literal('NoExecute')]), 'NoSchedule, PreferNoSchedule or NoExecute'),
+  },
+  Strict,
 );
 
 const Node = Type.Object(
   {
     name: NodeName,
     advertiseAddress: IpAddress,
+    labels: Type.Optional(Type.Record(LabelKey, Type.String({ pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' }), { ...Strict, 'x-key-hint': 'a label key such as topology.kubernetes.io/zone or example.com/rack' })),
+    taints: Type.Optional(Type.Array(Taint)),
+    /** A control plane that also runs workloads: no control-plane NoSchedule taint. */
+    hyperconverged: Type.Optional(Type.Boolean({ description: 'a control plane that also runs workloads (drops the control-plane NoSchedule taint)' })),
   },
   { ...Strict, description: 'this node' },
+);
+
+const VirtualRouterId = hinted(Type.Integer({ minimum: 1, maximum: 255 }), 'a VRRP virtual router id from 1 to 255, unique per VIP on the network');
+const Keepalived = Type.Object(
+  {
+    interface: hinted(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,15}$' }), 'the network interface the VIPs live on, e.g. eth0 or bond0.100'),
+    virtualRouterId: VirtualRouterId,
+    /** This node's priority for the control-plane VIP; the highest healthy node holds it. */
+    priority: hinted(Type.Integer({ minimum: 1, maximum: 254 }), 'VRRP priority 1–254; give each control plane a different one (the init node the highest)'),
+    /** VRRP PASS authentication; keepalived uses the first 8 characters. */
+    authPass: Type.Optional(hinted(Type.String({ pattern: '^[!-~]{1,8}$', 'x-secret': true }), 'up to 8 printable characters (VRRP PASS authentication)')),
+    /** A pool of VIPs for services (ingress, LoadBalancer): each gets a different preferred holder. */
+    externalVips: Type.Optional(
+      Type.Object(
+        {
+          addresses: Type.Array(IpAddress, { minItems: 1, uniqueItems: true }),
+          /** The first virtual router id of the pool; VIP i uses firstVirtualRouterId + i. */
+          firstVirtualRouterId: VirtualRouterId,
+          /** This node's place among the pool's holders (0-based) and how many there are. */
+          memberIndex: Type.Integer({ minimum: 0 }),
+          members: Type.Integer({ minimum: 1 }),
+        },
+        { ...Strict, description: 'a pool of service VIPs; priorities rotate so each VIP prefers a different node' },
+      ),
+    ),
+  },
+  { ...Strict, description: 'keepalived VRRP for the control-plane VIP (the controlPlaneEndpoint host) and an optional VIP pool' },
+);
+
+const Cilium = Type.Object(
+  {
+    /** Helm chart version; the air-gap issue bakes the chart in. */
+    version: hinted(Type.String({ pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$' }), 'a Cilium chart version such as 1.16.5'),
+    /** Helm values merged over kiln's (kube-proxy replacement, the VIP as k8sServiceHost). */
+    values: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Helm values merged over the ones kiln sets' })),
+  },
+  { ...Strict, description: 'Cilium, installed with Helm by the init node' },
+);
+
+const Addon = Type.Object(
+  {
+    name: hinted(Type.String({ pattern: `^${DNS_LABEL}$` }), 'a release name such as metrics-server'),
+    /** A Helm chart: a path in the image (a .tgz or a chart directory) or repo/name. */
+    chart: Type.String({ minLength: 1, description: 'a chart path in the image (e.g. /usr/share/kiln/charts/metrics-server-3.12.2.tgz)' }),
+    namespace: Type.Optional(hinted(Type.String({ pattern: `^${DNS_LABEL}$` }), 'a namespace name such as kube-system')),
+    version: Type.Optional(Type.String({ minLength: 1 })),
+    values: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  Strict,
+);
+
+const EtcdSnapshots = Type.Object(
+  {
+    /** systemd OnCalendar= expression. */
+    schedule: Type.Optional(hinted(Type.String({ pattern: '^[A-Za-z0-9*:/ ,.~-]+$' }), 'a systemd calendar expression such as hourly, daily or *-*-* 00/6:00:00')),
+    /** Snapshots to keep. */
+    retention: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  },
+  { ...Strict, description: 'etcd snapshots on control planes (a systemd timer), default hourly, keep 24' },
 );
 
 const Join = Type.Object(
@@ -94,6 +177,13 @@ export const NodeConfigSchema = Type.Object(
     node: Node,
     join: Type.Optional(Join),
     ca: Type.Optional(ClusterCa),
+    keepalived: Type.Optional(Keepalived),
+    kubelet: Type.Optional({ ...KubeletDefaults, description: 'this node\'s KubeletConfiguration settings, merged over the image defaults' }),
+    cilium: Type.Optional(Cilium),
+    addons: Type.Optional(Type.Array(Addon)),
+    /** Manifests applied by the init node after the addons (kubectl apply -f). Default /etc/kiln/manifests. */
+    manifestsDir: Type.Optional(Type.String({ pattern: '^/' })),
+    etcdSnapshots: Type.Optional(EtcdSnapshots),
   },
   { ...Strict, $id: 'https://kiln.dev/schemas/node.json', title: 'kiln node config', description: 'what role this node plays in which cluster' },
 );

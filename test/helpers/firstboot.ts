@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir } from './build.ts';
+import { repoRoot, tempDir } from './build.ts';
 
 export function makeNodeRoot(): string {
   const root = tempDir('kiln-fb-root-');
@@ -54,4 +54,14 @@ export function snapshotTree(root: string): Map<string, string> {
 export function changedPaths(before: Map<string, string>, after: Map<string, string>): string[] {
   const keys = new Set([...before.keys(), ...after.keys()]);
   return [...keys].filter((k) => before.get(k) !== after.get(k)).sort();
+}
+
+/** TEST ONLY: a PATH with the kubeadm/helm/kubectl stand-ins (test/standins, run through tsx) first. */
+export function standinPath(): string {
+  const bin = tempDir('kiln-standin-bin-');
+  for (const tool of ['kubeadm', 'helm', 'kubectl']) {
+    // --import tsx resolves from the working directory: run from the repository
+    writeFileSync(path.join(bin, tool), `#!/bin/sh\ncd "${repoRoot}" && exec "${process.execPath}" --import tsx test/standins/main.ts ${tool} "$@"\n`, { mode: 0o755 });
+  }
+  return `${bin}:${process.env.PATH}`;
 }

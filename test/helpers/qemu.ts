@@ -93,11 +93,11 @@ export class Vm {
   }
 
   log(): string {
-    return existsSync(this.serialLog) ? readFileSync(this.serialLog, 'latin1') : '';
+    return existsSync(this.serialLog) ? readFileSync(this.serialLog, 'utf8') : '';
   }
 
   /** Waits (bounded) for the probe's END marker and returns its facts. */
-  async probe(timeoutSeconds = 420, after = 0): Promise<Probe> {
+  async probe(timeoutSeconds = 600, after = 0): Promise<Probe> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
       const log = this.log().slice(after);

@@ -62,3 +62,16 @@ export function expectLive(facts: Record<string, string>): void {
   // containerd's snapshotter needs a real file system under it, not the live overlay
   expect(facts.containerd_storage).toBe('tmpfs');
 }
+
+export interface StandinCall {
+  tool: string;
+  args: string[];
+  exitCode: number;
+  config?: Array<{ kind: string }>;
+  values?: Record<string, unknown>;
+}
+
+/** What the kubeadm/helm/kubectl stand-ins recorded in the guest (the probe prints it base64). */
+export function standinCalls(fact: string): StandinCall[] {
+  return Buffer.from(fact, 'base64').toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as StandinCall);
+}

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../helpers/build.ts';
 import { bootAndProbe } from '../helpers/qemu.ts';
-import { expectKilnNode } from './facts.ts';
+import { expectKilnNode, standinCalls } from './facts.ts';
 
-const images = inject('vmImages');
+const images = inject('vmRoleImages');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-vm-ignition-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -32,9 +32,15 @@ describe('kiln-firstboot with Ignition over fw_cfg', () => {
     // enabled by the units step and started in the boot it was written in, with its drop-in
     expect(f.hello_unit).toBe('success active enabled');
     expect(f.hello_ran).toBe('hello from kiln-ignition');
-    const log = readFileSync(path.join(dir, 'ignition-uefi.serial.log'), 'latin1');
-    expect(log).not.toContain('abcdef.0123456789abcdef');
-    expect(log).not.toContain('kiln-vm-test-not-a-real-key');
+    // a worker: kubeadm join pinned to the CA, checked by the stand-in against upstream
+    const joins = standinCalls(f.standins!).filter((c) => c.tool === 'kubeadm' && c.args[0] === 'join');
+    expect(joins.map((c) => c.exitCode)).toEqual([0]);
+    const join = joins[0]!.config!.find((d) => d.kind === 'JoinConfiguration') as unknown as { discovery: { bootstrapToken: { caCertHashes: string[] } } };
+    expect(join.discovery.bootstrapToken.caCertHashes).toEqual(['sha256:b47ce959a7ab675606fe4586aa9bc91348fce70fd0ca399a35aa78bc80b06633']);
+    expect(f.keepalived).not.toBe('active'); // workers hold no control-plane VIP
+    console.log(`Ignition worker: ${f.late_log}`);
+    const log = readFileSync(path.join(dir, 'ignition-uefi.serial.log'), 'utf8');
+    expect(log).not.toContain('k1lnvm.4f2a9c7e1b3d5f60');
     expect(log).toMatch(/kiln-firstboot\[early\]: source: ignition-fw-cfg/);
   });
 });

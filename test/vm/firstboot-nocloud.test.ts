@@ -7,13 +7,14 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../helpers/build.ts';
 import { Vm } from '../helpers/qemu.ts';
-import { expectKilnNode } from './facts.ts';
+import { expectKilnNode, standinCalls } from './facts.ts';
 
-const images = inject('vmImages');
+const images = inject('vmRoleImages');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-vm-nocloud-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const seed = path.join(repoRoot, 'test/fixtures/firstboot/vm/nocloud');
-const TOKEN = 'abcdef.0123456789abcdef';
+const TOKEN = 'k1lnvm.4f2a9c7e1b3d5f60';
+const CERT_KEY = '293c7975bebfa1dcad8c5639bc143d26ae5f474a6ae61916916eee047f7db332';
 
 describe('kiln-firstboot with a NoCloud cidata volume', () => {
   it('provisions the node on first boot and leaves it alone on the second', async () => {
@@ -67,8 +68,25 @@ describe('kiln-firstboot with a NoCloud cidata volume', () => {
     expect(f.timezone).toBe('/usr/share/zoneinfo/Europe/Berlin');
     expect(f.chrony_kiln).toBe('server 10.0.2.2 iburst');
     expect(f.status_mode).toBe('644');
-    // the join token is a secret: never on the console
-    expect(readFileSync(first.serialLog, 'latin1')).not.toContain(TOKEN);
+    // the role plan of an init node: keepalived holds the VIP before kubeadm init, whose config
+    // the kubeadm stand-in checked against upstream; Helm installed Cilium pointed at the VIP
+    expect(f.keepalived).toBe('active');
+    expect(f.vip).toBe('10.0.2.100/32');
+    const calls = standinCalls(f.standins!);
+    const init = calls.filter((c) => c.tool === 'kubeadm' && c.args[0] === 'init');
+    expect(init.map((c) => c.exitCode)).toEqual([0]);
+    expect(init[0]!.args).toEqual(expect.arrayContaining(['--upload-certs']));
+    expect(init[0]!.config!.map((d) => d.kind).sort()).toEqual(['ClusterConfiguration', 'InitConfiguration', 'KubeletConfiguration']);
+    const cilium = calls.find((c) => c.tool === 'helm' && c.args.includes('cilium'));
+    expect(cilium?.exitCode).toBe(0);
+    expect(cilium?.values).toMatchObject({ kubeProxyReplacement: true, k8sServiceHost: '10.0.2.100', k8sServicePort: 6443 });
+    expect(f.snapshot_timer).toBe('enabled');
+    expect(f.kubeadm_config_mode).toBe('600');
+    console.log(`NoCloud init node: ${f.late_log}`);
+    // the join token and certificate key are secrets: never on the console
+    const log = readFileSync(first.serialLog, 'utf8');
+    expect(log).not.toContain(TOKEN);
+    expect(log).not.toContain(CERT_KEY);
 
     const second = new Vm({ ...spec, name: 'nocloud-2' });
     second.start();
@@ -82,5 +100,8 @@ describe('kiln-firstboot with a NoCloud cidata volume', () => {
     expect(two.facts.bootcmd_count).toBe('2'); // every boot, as cloud-init does
     expect(two.facts.hostname).toBe('kiln-nocloud');
     expect(two.facts.machine_id).toBe(f.machine_id);
+    // the role plan ran once: a reboot does not kubeadm init again
+    expect(standinCalls(two.facts.standins!).filter((c) => c.tool === 'kubeadm' && c.args[0] === 'init')).toHaveLength(1);
+    expect(two.facts.vip).toBe('10.0.2.100/32'); // keepalived is enabled and takes the VIP again
   });
 });

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { treeHost } from '../../../firstboot/host.ts';
 import { EXIT, runPass } from '../../../firstboot/run.ts';
 import { repoRoot, tempDir } from '../../helpers/build.ts';
-import { changedPaths, makeNodeRoot, snapshotTree } from '../../helpers/firstboot.ts';
+import { changedPaths, makeNodeRoot, snapshotTree, standinPath } from '../../helpers/firstboot.ts';
 
 const seed = path.join(repoRoot, 'test/fixtures/firstboot/vm/nocloud');
 const cleanup: string[] = [];
@@ -52,7 +52,7 @@ describe('firstboot run against a node root', () => {
     expect(statSync(r('etc/kiln-test/greeting')).gid).toBe(1000);
     expect(readFileSync(r('etc/kiln-test/packed'), 'utf8')).toBe('hello everyone in kiln');
     expect(mode(r('etc/kiln/node.yaml'))).toBe('600');
-    expect(readFileSync(r('etc/kiln/node.yaml'), 'utf8')).toMatch(/role: worker/);
+    expect(readFileSync(r('etc/kiln/node.yaml'), 'utf8')).toMatch(/role: init/);
     expect(readdir(r('etc/systemd/network'))).toEqual(expect.arrayContaining(['99-kiln-default.network']));
     expect(readlinkSync(r('etc/systemd/network/99-kiln-default.network'))).toBe('/dev/null');
     expect(readlinkSync(r('etc/localtime'))).toBe('/usr/share/zoneinfo/Europe/Berlin');
@@ -65,7 +65,7 @@ describe('firstboot run against a node root', () => {
     expect(status.steps.map((s: { name: string }) => s.name)).toEqual(['hostname', 'users', 'files', 'network', 'timezone', 'ntp', 'bootcmd']);
     // the join token never reaches the console lines or the status files
     const everything = `${lines.join('\n')}${readFileSync(r('run/kiln/status-early.json'), 'utf8')}${readFileSync(r('run/kiln/status-late.json'), 'utf8')}`;
-    expect(everything).not.toContain('0123456789abcdef');
+    expect(everything).not.toContain('k1lnvm.4f2a9c7e1b3d5f60');
   });
 
   it('applies an Ignition config from fw_cfg: directories, files, links, units (systemctl --root), users', async () => {
@@ -80,8 +80,10 @@ describe('firstboot run against a node root', () => {
     const host = treeHost(fixture, root);
     const lines: string[] = [];
     expect(await runPass({ host, pass: 'early', out: (l) => lines.push(l) }), lines.join('\n')).toBe(EXIT.ok);
-    // the late pass finds the instance provisioned: Ignition's overwrite:false entries are not re-checked
-    expect(await runPass({ host, pass: 'late', out: (l) => lines.push(l) }), lines.join('\n')).toBe(EXIT.ok);
+    // the late pass does not re-check Ignition's overwrite:false entries the early pass wrote; the
+    // node config is an init node's, so the role plan runs too (with the stand-ins)
+    const role = { env: { PATH: standinPath() }, timing: { retryMs: 50, joinAttempts: 2, waitSeconds: 3 } };
+    expect(await runPass({ host, pass: 'late', out: (l) => lines.push(l), role }), lines.join('\n')).toBe(EXIT.ok);
     const r = (p: string) => path.join(root, p);
     expect(readlinkSync(r('etc/kiln-test/greeting-link'))).toBe('/etc/kiln-test/greeting');
     expect(mode(r('etc/kiln-test/greeting'))).toBe('640');
@@ -90,7 +92,7 @@ describe('firstboot run against a node root', () => {
     expect(readlinkSync(r('etc/systemd/system/kiln-unwanted.service'))).toBe('/dev/null');
     expect(readFileSync(r('etc/hostname'), 'utf8')).toBe('kiln-ignition\n');
     expect(mode(r('etc/kiln/node.yaml'))).toBe('600');
-    expect(lines.join('\n')).not.toMatch(/abcdef\.0123456789abcdef|not-a-real-key/);
+    expect(lines.join('\n')).not.toMatch(/k1lnvm\.4f2a9c7e1b3d5f60/);
   });
 
   it('refuses, before writing anything, an Ignition file that would replace an existing one with overwrite false', async () => {
@@ -121,14 +123,14 @@ describe('firstboot run against a node root', () => {
     const bad = tempDir('kiln-fb-bad-');
     cleanup.push(bad);
     cpSync(seed, bad, { recursive: true });
-    writeFileSync(path.join(bad, 'user-data'), readFileSync(path.join(seed, 'user-data'), 'utf8').replace('token: abcdef.0123456789abcdef', 'token: ABCDEF.0123456789abcdef'));
+    writeFileSync(path.join(bad, 'user-data'), readFileSync(path.join(seed, 'user-data'), 'utf8').replace('token: k1lnvm.4f2a9c7e1b3d5f60', 'token: K1LNVM.4f2a9c7e1b3d5f60'));
     const { host, root } = hostWithSeed(bad);
     const before = snapshotTree(root);
     const lines: string[] = [];
     expect(await runPass({ host, pass: 'early', out: (l) => lines.push(l) }), lines.join('\n')).toBe(EXIT.invalid);
     expect(changedPaths(before, snapshotTree(root)).filter((p) => !p.startsWith('run'))).toEqual([]);
     expect(lines.join('\n')).toMatch(/\/kiln\/join\/token/);
-    expect(lines.join('\n')).not.toContain('ABCDEF.0123456789abcdef');
+    expect(lines.join('\n')).not.toContain('K1LNVM.4f2a9c7e1b3d5f60');
   });
 
   it('reports "no source" as its own outcome', async () => {

@@ -1,0 +1,167 @@
+// Running the role plan: each planned step writes its files, then does its action. Actions are
+// idempotent (a crash between an action and the journal entry reruns it harmlessly), and the time
+// spent inside kubeadm, helm, kubectl and waits is counted apart from firstboot's own.
+import { existsSync, readFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { KilnError } from '../../builder/errors.ts';
+import type { NodeConfig } from '../config/schema.ts';
+import { under, writeAtomic } from '../apply/fs.ts';
+import { hostsWithNode } from './hosts.ts';
+import { CILIUM_VALUES } from './cilium.ts';
+import { endpoint, kubeadmArgs } from './kubeadm.ts';
+import { ADDON_VALUES_DIR, type Action, type PlannedStep } from './plan.ts';
+
+export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
+/** Charts baked into the image by the air-gap bundle; otherwise Helm fetches the release URL. */
+const CHART_DIR = '/usr/share/kiln/charts';
+
+export interface RoleContext {
+  root: string;
+  live: boolean;
+  config: NodeConfig;
+  manifestsDir: string;
+  log(line: string): void;
+  /** Milliseconds spent in external tools and waits (not firstboot's own time). */
+  externalMs: number;
+  /** Environment for the tools (tests point PATH at stand-ins). */
+  env?: Record<string, string>;
+  /** Bounds for waits and retries; tests shorten them. */
+  timing?: { joinAttempts?: number; retryMs?: number; waitSeconds?: number };
+}
+
+/**
+ * Runs a tool with node paths as arguments. Off the running system (tests) the tools are the
+ * stand-ins, which resolve those paths inside KILN_STANDIN_ROOT as a chroot would.
+ */
+async function tool(ctx: RoleContext, cmd: string, args: string[]): Promise<string> {
+  const t0 = performance.now();
+  try {
+    const r = await execa(cmd, args, { reject: false, all: true, env: { ...ctx.env, ...(ctx.root === '/' ? {} : { KILN_STANDIN_ROOT: ctx.root }) } });
+    if ((r as { code?: string }).code === 'ENOENT')
+      throw new KilnError(`${cmd} is not installed on this node`, { hint: `the ${ctx.config.role} role needs ${cmd}; build the image with kubernetes.components including it (or bake it in with the air-gap bundle)` });
+    if (r.exitCode !== 0) throw new Error(`${cmd} ${args[0]} failed (exit ${r.exitCode ?? r.signal}): ${(r.all ?? '').trim().split('\n').slice(-4).join(' / ')}`);
+    return r.stdout;
+  } finally {
+    ctx.externalMs += performance.now() - t0;
+  }
+}
+
+/** Retries `attempt` with doubling pauses until it succeeds or the bound is reached. */
+async function retry<T>(ctx: RoleContext, what: string, attempts: number, attempt: () => Promise<T>): Promise<T> {
+  let pause = ctx.timing?.retryMs ?? 2000;
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (i >= attempts) throw error;
+      ctx.log(`  ${what}: attempt ${i} failed (${(error as Error).message.split('\n')[0]}); retrying in ${Math.round(pause / 1000)} s`);
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, pause));
+      ctx.externalMs += performance.now() - t0;
+      pause = Math.min(pause * 2, 30_000);
+    }
+  }
+}
+
+
+async function systemctl(ctx: RoleContext, verb: 'enable' | 'restart', unit: string): Promise<void> {
+  if (!ctx.live) {
+    if (verb === 'enable') await tool(ctx, 'systemctl', [`--root=${ctx.root}`, 'enable', unit]);
+    return;
+  }
+  await tool(ctx, 'systemctl', verb === 'enable' ? ['enable', '--now', unit] : ['restart', unit]);
+}
+
+const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
+  async hosts(ctx) {
+    const file = under(ctx.root, '/etc/hosts');
+    const current = existsSync(file) ? readFileSync(file, 'utf8') : '127.0.0.1\tlocalhost\n';
+    await writeAtomic(file, hostsWithNode(current, ctx.config), 0o644);
+    return `${ctx.config.node.name} → ${ctx.config.node.advertiseAddress}`;
+  },
+  async keepalived(ctx) {
+    await systemctl(ctx, 'enable', 'keepalived.service');
+    // a keepalived that was already running (a rerun) must read the new config
+    if (ctx.live) await systemctl(ctx, 'restart', 'keepalived.service');
+    return 'keepalived enabled';
+  },
+  async 'wait-vip'(ctx) {
+    if (!ctx.live) return 'skipped (not the running system)';
+    const vip = endpoint(ctx.config).host;
+    await retry(ctx, 'VIP', ctx.timing?.waitSeconds ?? 60, async () => {
+      const out = await tool(ctx, 'ip', ['-o', 'addr', 'show']);
+      if (!out.split('\n').some((l) => l.includes(` ${vip}/`))) throw new Error(`${vip} is not on any interface yet`);
+    });
+    return `${vip} is up`;
+  },
+  async 'containerd-ready'(ctx) {
+    if (!ctx.live) return 'skipped (not the running system)';
+    await retry(ctx, 'containerd', ctx.timing?.waitSeconds ?? 60, () => tool(ctx, 'ctr', ['version']));
+    return 'containerd answers';
+  },
+  async 'import-images'(ctx) {
+    const { gatherFacts } = await import('./facts.ts');
+    const images = gatherFacts(ctx.root).preloadImages;
+    if (ctx.live) for (const image of images) await tool(ctx, 'ctr', ['-n', 'k8s.io', 'images', 'import', image]);
+    return `${images.length} image archive${images.length === 1 ? '' : 's'}${ctx.live ? '' : ' (not imported: not the running system)'}`;
+  },
+  async kubeadm(ctx) {
+    const args = kubeadmArgs(ctx.config);
+    const done = (p: string) => existsSync(under(ctx.root, p));
+    // kubeadm is not idempotent: its own output files say whether it already ran
+    if (args[0] === 'init' && done('/etc/kubernetes/manifests/kube-apiserver.yaml') && done(ADMIN_CONF)) return 'already initialised';
+    if (args[0] === 'join' && done('/etc/kubernetes/kubelet.conf')) return 'already joined';
+    if (args[0] === 'init') await tool(ctx, 'kubeadm', args);
+    // joiners may boot before the init node has finished: retry with backoff
+    else await retry(ctx, 'kubeadm join', ctx.timing?.joinAttempts ?? 60, () => tool(ctx, 'kubeadm', args));
+    return `kubeadm ${args[0]} ${endpoint(ctx.config).host}:${endpoint(ctx.config).port}`;
+  },
+  async 'wait-apiserver'(ctx) {
+    await retry(ctx, 'apiserver', ctx.timing?.waitSeconds ?? 300, async () => {
+      const out = await tool(ctx, 'kubectl', ['--kubeconfig', ADMIN_CONF, 'get', '--raw', '/readyz']);
+      if (out.trim() !== 'ok') throw new Error(`readyz says ${out.trim().slice(0, 60)}`);
+    });
+    return 'API server ready';
+  },
+  async 'helm-cilium'(ctx) {
+    const version = ctx.config.cilium!.version;
+    const local = `${CHART_DIR}/cilium-${version}.tgz`;
+    const chart = existsSync(under(ctx.root, local)) ? local : `https://helm.cilium.io/cilium-${version}.tgz`;
+    await tool(ctx, 'helm', ['upgrade', '--install', 'cilium', chart, '--namespace', 'kube-system', '--version', version, '--values', CILIUM_VALUES, '--kubeconfig', ADMIN_CONF, '--wait', '--timeout', '10m']);
+    return `cilium ${version} (${chart.startsWith('/') ? 'baked chart' : 'chart URL'})`;
+  },
+  async 'helm-addons'(ctx) {
+    for (const a of ctx.config.addons ?? []) {
+      await tool(ctx, 'helm', [
+        'upgrade', '--install', a.name, a.chart, '--namespace', a.namespace ?? 'kube-system', '--create-namespace',
+        ...(a.version ? ['--version', a.version] : []), '--values', `${ADDON_VALUES_DIR}/${a.name}.values.json`, '--kubeconfig', ADMIN_CONF, '--wait', '--timeout', '10m',
+      ]);
+    }
+    return (ctx.config.addons ?? []).map((a) => a.name).join(', ');
+  },
+  async 'apply-manifests'(ctx) {
+    await tool(ctx, 'kubectl', ['--kubeconfig', ADMIN_CONF, 'apply', '-f', ctx.manifestsDir, '--recursive']);
+    return ctx.manifestsDir;
+  },
+  async 'labels-taints'(ctx) {
+    const { name, labels, taints } = ctx.config.node;
+    const pairs = Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`);
+    if (pairs.length > 0) await tool(ctx, 'kubectl', ['--kubeconfig', ADMIN_CONF, 'label', 'node', name, ...pairs, '--overwrite']);
+    const specs = (taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`);
+    if (specs.length > 0) await tool(ctx, 'kubectl', ['--kubeconfig', ADMIN_CONF, 'taint', 'node', name, ...specs, '--overwrite']);
+    return pairs.length + specs.length > 0 ? `${pairs.length} label${pairs.length === 1 ? '' : 's'}, ${specs.length} taint${specs.length === 1 ? '' : 's'}` : 'nothing beyond registration';
+  },
+  async 'enable-snapshot-timer'(ctx) {
+    await systemctl(ctx, 'enable', 'kiln-etcd-snapshot.timer');
+    const keep = ctx.config.etcdSnapshots?.retention ?? 24;
+    return `${ctx.config.etcdSnapshots?.schedule ?? 'hourly'}, keep ${keep}`;
+  },
+};
+
+/** One planned step: its files (secrets 0600 at most), then its action. */
+export async function runRoleStep(step: PlannedStep, ctx: RoleContext): Promise<string> {
+  for (const f of step.files) await writeAtomic(under(ctx.root, f.path), f.contents, f.secret ? f.mode & 0o700 : f.mode);
+  const summary = step.action ? await ACTIONS[step.action](ctx) : '';
+  const files = step.files.length > 0 ? `${step.files.length} file${step.files.length === 1 ? '' : 's'}` : '';
+  return [files, summary].filter(Boolean).join('; ');
+}

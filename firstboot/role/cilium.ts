@@ -1,0 +1,29 @@
+// Helm values for Cilium (chart 1.16+), which the init node installs: kiln's settings, then the
+// user's `cilium.values` deep-merged over them (user wins; null drops a kiln value, as in Helm).
+import { endpoint, mergeValues, replacesKubeProxy, yamlFile } from './kubeadm.ts';
+import type { NodeConfig, RenderedFile } from './types.ts';
+
+export const CILIUM_VALUES = '/etc/kiln/cilium-values.yaml';
+
+/** kiln's own values, before the user's. */
+export function ciliumValues(config: NodeConfig): Record<string, unknown> {
+  const { host, port } = endpoint(config);
+  return {
+    // kubeadm skipped its kube-proxy addon (addon/kube-proxy): Cilium's eBPF does services instead
+    kubeProxyReplacement: replacesKubeProxy(config),
+    // Without kube-proxy the `kubernetes` ClusterIP means nothing until Cilium itself runs, so the
+    // agent talks to the API server through the VIP directly (kept when kube-proxy stays too: it
+    // is the one address every node can always reach)
+    k8sServiceHost: host,
+    k8sServicePort: port,
+    // pod CIDRs per node from the podSubnet kubeadm gives kube-controller-manager (node.spec.podCIDR)
+    ipam: { mode: 'kubernetes' },
+  };
+}
+
+/** /etc/kiln/cilium-values.yaml (0644: nothing secret in it). */
+export function renderCiliumValues(config: NodeConfig): RenderedFile {
+  const values = mergeValues(ciliumValues(config), config.cilium?.values ?? {});
+  const chart = config.cilium ? `Cilium ${config.cilium.version}` : 'Cilium';
+  return yamlFile(CILIUM_VALUES, 0o644, [values], `Helm values for ${chart} in cluster ${config.cluster.name}: kiln's, then cilium.values over them`);
+}

@@ -1,0 +1,33 @@
+// Facts the role plan depends on, read from the node before planning (the plan itself is pure).
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { HostFacts } from './types.ts';
+
+export const KUBELET_DEFAULTS = '/etc/kiln/kubelet-defaults.yaml';
+/** Container image tarballs baked into the image (air-gap bundles), imported before kubeadm. */
+export const PRELOAD_DIR = '/var/lib/kiln/images';
+export const DEFAULT_MANIFESTS_DIR = '/etc/kiln/manifests';
+
+function list(dir: string, suffixes: string[]): string[] {
+  try {
+    return readdirSync(dir).filter((n) => suffixes.some((s) => n.endsWith(s))).sort().map((n) => path.join(dir, n));
+  } catch {
+    return [];
+  }
+}
+
+export function gatherFacts(root: string, manifestsDir = DEFAULT_MANIFESTS_DIR): HostFacts {
+  let kubeletDefaults: Record<string, unknown> = {};
+  try {
+    kubeletDefaults = (parse(readFileSync(path.join(root, KUBELET_DEFAULTS), 'utf8')) ?? {}) as Record<string, unknown>;
+  } catch {
+    // an image without defaults: kubeadm's own apply
+  }
+  const strip = (p: string) => `/${path.relative(root, p)}`;
+  return {
+    kubeletDefaults,
+    preloadImages: list(path.join(root, PRELOAD_DIR), ['.tar', '.tar.zst', '.tar.gz']).map(strip),
+    manifests: list(path.join(root, manifestsDir), ['.yaml', '.yml', '.json']).map(strip),
+  };
+}

@@ -1,0 +1,88 @@
+// The role plan: a pure function (node config, host facts) → the ordered, named steps that make
+// this machine the node its config describes. Optional steps are added by condition, here only.
+import type { NodeConfig } from '../config/schema.ts';
+import { renderCiliumValues } from './cilium.ts';
+import { renderEtcdSnapshots } from './etcd.ts';
+import { renderKeepalived } from './keepalived.ts';
+import { renderKubeadm } from './kubeadm.ts';
+import type { HostFacts, RenderedFile } from './types.ts';
+
+/** What a step does beyond writing its files; the runner maps each to a function (actions.ts). */
+export type Action =
+  | 'hosts'
+  | 'keepalived'
+  | 'wait-vip'
+  | 'containerd-ready'
+  | 'import-images'
+  | 'kubeadm'
+  | 'wait-apiserver'
+  | 'helm-cilium'
+  | 'helm-addons'
+  | 'apply-manifests'
+  | 'labels-taints'
+  | 'enable-snapshot-timer';
+
+export interface PlannedStep {
+  name: string;
+  why: string;
+  files: RenderedFile[];
+  action?: Action;
+}
+
+interface StepDef {
+  name: (c: NodeConfig) => string;
+  why: string;
+  when: (c: NodeConfig, f: HostFacts) => boolean;
+  files?: (c: NodeConfig, f: HostFacts) => RenderedFile[];
+  action?: Action;
+}
+
+const always = () => true;
+const controlPlane = (c: NodeConfig) => c.role !== 'worker';
+const init = (c: NodeConfig) => c.role === 'init';
+
+function caFiles(c: NodeConfig): RenderedFile[] {
+  return [
+    { path: '/etc/kubernetes/pki/ca.crt', mode: 0o644, contents: c.ca!.cert.endsWith('\n') ? c.ca!.cert : `${c.ca!.cert}\n` },
+    { path: '/etc/kubernetes/pki/ca.key', mode: 0o600, contents: c.ca!.key.endsWith('\n') ? c.ca!.key : `${c.ca!.key}\n`, secret: true },
+  ];
+}
+
+const STEPS: StepDef[] = [
+  { name: () => 'node-hosts', why: 'the node name resolves to its advertise address (/etc/hosts)', when: always, action: 'hosts' },
+  { name: () => 'keepalived', why: 'VRRP: the control-plane VIP follows a healthy apiserver; the service VIP pool rotates preferred holders', when: (c) => renderKeepalived(c).length > 0, files: (c) => renderKeepalived(c), action: 'keepalived' },
+  { name: () => 'wait-vip', why: 'kubeadm init reaches the apiserver through the VIP, so the VIP must be up first', when: (c) => init(c) && c.keepalived !== undefined, action: 'wait-vip' },
+  { name: () => 'containerd', why: 'kubeadm needs a ready CRI', when: always, action: 'containerd-ready' },
+  { name: () => 'preload-images', why: 'images baked into the image are imported so kubeadm and Cilium need no registry', when: (_c, f) => f.preloadImages.length > 0, action: 'import-images' },
+  { name: () => 'cluster-ca', why: 'the pre-generated CA, so joiners can pin its hash before the cluster exists', when: (c) => init(c) && c.ca !== undefined, files: caFiles },
+  { name: () => 'kubeadm-config', why: 'kubeadm v1beta4 configuration for this role (0600: it holds the join token)', when: always, files: (c, f) => renderKubeadm(c, f) },
+  { name: (c) => (c.role === 'init' ? 'kubeadm-init' : 'kubeadm-join'), why: 'kubeadm creates or joins the cluster (joins pin the CA and retry until the endpoint is up)', when: always, action: 'kubeadm' },
+  { name: () => 'wait-apiserver', why: 'the addons need a ready API server', when: init, action: 'wait-apiserver' },
+  { name: () => 'cilium', why: 'Cilium with Helm: the CNI, replacing kube-proxy, reaching the API through the VIP', when: (c) => init(c) && c.cilium !== undefined, files: (c) => [renderCiliumValues(c)], action: 'helm-cilium' },
+  { name: () => 'addons', why: 'the Helm addons the config lists, after the CNI', when: (c) => init(c) && (c.addons?.length ?? 0) > 0, files: addonValues, action: 'helm-addons' },
+  { name: () => 'manifests', why: 'the manifests folder, applied last', when: (c, f) => init(c) && f.manifests.length > 0, action: 'apply-manifests' },
+  { name: () => 'labels-taints', why: 'converge labels and taints on the node object (control planes hold admin credentials)', when: controlPlane, action: 'labels-taints' },
+  { name: () => 'etcd-snapshots', why: 'a systemd timer snapshots etcd and keeps the newest ones', when: controlPlane, files: (c) => renderEtcdSnapshots(c), action: 'enable-snapshot-timer' },
+];
+
+export const ADDON_VALUES_DIR = '/etc/kiln/addons';
+
+function addonValues(c: NodeConfig): RenderedFile[] {
+  return (c.addons ?? []).map((a) => ({ path: `${ADDON_VALUES_DIR}/${a.name}.values.json`, mode: 0o644, contents: `${JSON.stringify(a.values ?? {}, null, 2)}\n` }));
+}
+
+export function planRole(config: NodeConfig, facts: HostFacts): PlannedStep[] {
+  return STEPS.filter((s) => s.when(config, facts)).map((s) => ({
+    name: s.name(config),
+    why: s.why,
+    files: s.files?.(config, facts) ?? [],
+    ...(s.action ? { action: s.action } : {}),
+  }));
+}
+
+/** The plan as people read it (`kiln-firstboot plan`): step, why, files; never file contents. */
+export function describePlan(steps: PlannedStep[]): string {
+  return steps
+    .map((s, i) => [`${String(i + 1).padStart(2)}. ${s.name} — ${s.why}`, ...s.files.map((f) => `      writes ${f.path} (${f.mode.toString(8).padStart(4, '0')}${f.secret ? ', secret' : ''})`), ...(s.action ? [`      then: ${s.action}`] : [])].join('\n'))
+    .join('\n');
+}

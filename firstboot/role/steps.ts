@@ -1,0 +1,18 @@
+// The role plan as steps of the late pass: planned from the node config and the node's facts,
+// each run by runRoleStep and recorded in the same state journal as the generic steps.
+import type { Step } from '../apply/steps.ts';
+import type { NodeConfig } from '../config/schema.ts';
+import { runRoleStep, type RoleContext } from './actions.ts';
+import { DEFAULT_MANIFESTS_DIR, gatherFacts } from './facts.ts';
+import { planRole } from './plan.ts';
+
+export type RoleOptions = Pick<RoleContext, 'env' | 'timing'>;
+
+export function roleSteps(config: NodeConfig, root: string, log: (line: string) => void, options: RoleOptions = {}): { steps: Step[]; ctx: RoleContext } {
+  const manifestsDir = config.manifestsDir ?? DEFAULT_MANIFESTS_DIR;
+  const ctx: RoleContext = { root, live: root === '/', config, manifestsDir, log, externalMs: 0, ...options };
+  const steps = planRole(config, gatherFacts(root, manifestsDir)).map(
+    (planned): Step => ({ name: planned.name, pass: 'late', when: () => true, apply: () => runRoleStep(planned, ctx) }),
+  );
+  return { steps, ctx };
+}

@@ -1,0 +1,34 @@
+// The role plan's vocabulary: what a node is (config + facts), and the named steps that make it so.
+// Rendering is pure (config + facts → files); running a step is where side effects live.
+import type { NodeConfig } from '../config/schema.ts';
+
+/** What the plan needs to know about the machine, gathered before planning (pure afterwards). */
+export interface HostFacts {
+  /** The image's KubeletConfiguration defaults (/etc/kiln/kubelet-defaults.yaml), parsed. */
+  kubeletDefaults: Record<string, unknown>;
+  /** Image tarballs to import into containerd before kubeadm (air-gap bundles), absolute paths. */
+  preloadImages: string[];
+  /** Whether /etc/kubernetes/manifests-style directory of extra manifests exists and is non-empty. */
+  manifests: string[];
+}
+
+export interface RenderedFile {
+  /** Absolute path on the node. */
+  path: string;
+  mode: number;
+  contents: string;
+  /** Holds a token or key: 0600, never logged. */
+  secret?: boolean;
+}
+
+export interface RoleStep {
+  /** Unique, stable: the state journal records completion by this name. */
+  name: string;
+  why: string;
+  /** Files the step writes (what `plan --render DIR` writes under DIR). */
+  files: RenderedFile[];
+  /** Side effects beyond the files; idempotent (safe to run again after a crash). */
+  run?: string;
+}
+
+export type { NodeConfig };

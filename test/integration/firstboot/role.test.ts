@@ -1,0 +1,132 @@
+// The role plan run for real against a node root, with the kubeadm/helm/kubectl stand-ins on PATH
+// (they check their inputs against upstream and record what they were asked): what each role does,
+// the join retry, and crash-and-resume at every step boundary without doing anything twice.
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { treeHost } from '../../../firstboot/host.ts';
+import { EXIT, runPass } from '../../../firstboot/run.ts';
+import { repoRoot, tempDir } from '../../helpers/build.ts';
+import { makeNodeRoot, standinPath } from '../../helpers/firstboot.ts';
+
+const configs = path.join(repoRoot, 'test/fixtures/firstboot/role/configs');
+const made: string[] = [];
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+
+/** A node root and a fixture host whose cidata volume carries `kiln:` = the named role config. */
+function nodeWith(configName: string) {
+  const root = makeNodeRoot();
+  const fixture = tempDir('kiln-role-host-');
+  made.push(root, fixture);
+  const node = YAML.parse(readFileSync(path.join(configs, `${configName}.yaml`), 'utf8'));
+  const seed = path.join(fixture, 'dev/disk/by-label/cidata');
+  mkdirSync(seed, { recursive: true });
+  writeFileSync(path.join(seed, 'meta-data'), `instance-id: role-${configName}\n`);
+  writeFileSync(path.join(seed, 'user-data'), `#cloud-config\n${YAML.stringify({ kiln: node })}`);
+  mkdirSync(path.join(fixture, 'proc'));
+  writeFileSync(path.join(fixture, 'proc/cmdline'), 'console=ttyS0\n');
+  // what the image provides: keepalived's unit (from the Debian package) and kiln's kubelet defaults
+  mkdirSync(path.join(root, 'usr/lib/systemd/system'), { recursive: true });
+  writeFileSync(path.join(root, 'usr/lib/systemd/system/keepalived.service'), '[Unit]\nDescription=keepalived\n[Service]\nExecStart=/usr/sbin/keepalived\n[Install]\nWantedBy=multi-user.target\n');
+  mkdirSync(path.join(root, 'etc/kiln'), { recursive: true });
+  writeFileSync(path.join(root, 'etc/kiln/kubelet-defaults.yaml'), 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\nmaxPods: 110\n');
+  return { root, fixture, node };
+}
+
+interface Record {
+  tool: string;
+  args: string[];
+  exitCode: number;
+  config?: Array<{ kind: string; [k: string]: unknown }>;
+  values?: { [k: string]: unknown };
+}
+const records = (root: string): Record[] =>
+  existsSync(path.join(root, 'var/lib/kiln-test/standins.jsonl'))
+    ? readFileSync(path.join(root, 'var/lib/kiln-test/standins.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record)
+    : [];
+
+async function provision(configName: string, PATH: string) {
+  const n = nodeWith(configName);
+  const lines: string[] = [];
+  const host = treeHost(n.fixture, n.root);
+  const role = { env: { PATH }, timing: { retryMs: 50, joinAttempts: 5, waitSeconds: 3 } };
+  expect(await runPass({ host, pass: 'early', out: (l) => lines.push(l), role }), lines.join('\n')).toBe(EXIT.ok);
+  return { ...n, host, role, lines };
+}
+
+describe('role plan on a node root', () => {
+  const PATH = standinPath();
+
+  it('init: keepalived, CA, kubeadm init with its config, Cilium through the VIP, etcd snapshots', async () => {
+    const n = await provision('init', PATH);
+    expect(await runPass({ host: n.host, pass: 'late', out: (l) => n.lines.push(l), role: n.role }), n.lines.join('\n')).toBe(EXIT.ok);
+    const r = (p: string) => path.join(n.root, p);
+    const mode = (p: string) => (statSync(r(p)).mode & 0o777).toString(8);
+    expect(mode('etc/kiln/kubeadm.yaml')).toBe('600');
+    expect(mode('etc/kubernetes/pki/ca.key')).toBe('600');
+    expect(mode('etc/keepalived/keepalived.conf')).toBe('600'); // it holds the VRRP password
+    expect(readlinkSync(r('etc/systemd/system/multi-user.target.wants/keepalived.service'))).toBe('/usr/lib/systemd/system/keepalived.service');
+    expect(readlinkSync(r('etc/systemd/system/timers.target.wants/kiln-etcd-snapshot.timer'))).toBe('/etc/systemd/system/kiln-etcd-snapshot.timer');
+    expect(readFileSync(r('etc/hosts'), 'utf8')).toMatch(/^10\.0\.2\.15\tcp-1$/m);
+    const accepted = records(n.root).filter((x) => x.exitCode === 0);
+    const inits = accepted.filter((x) => x.tool === 'kubeadm' && x.args[0] === 'init');
+    expect(inits).toHaveLength(1);
+    expect(inits[0]!.args).toEqual(expect.arrayContaining(['--config', '--upload-certs']));
+    const init = inits[0]!.config!.find((d) => d.kind === 'InitConfiguration') as { skipPhases?: string[] };
+    expect(init.skipPhases).toContain('addon/kube-proxy');
+    const cilium = accepted.find((x) => x.tool === 'helm' && x.args.includes('cilium'))!;
+    expect(cilium.values).toMatchObject({ kubeProxyReplacement: true, k8sServiceHost: '10.0.2.100', k8sServicePort: 6443 });
+    expect(accepted.some((x) => x.tool === 'kubectl' && x.args.includes('/readyz'))).toBe(true);
+    // the order the issue asks for: VIP config, then kubeadm, then the API, then Cilium
+    const order = n.lines.filter((l) => /: done/.test(l)).map((l) => /\]: ([a-z-]+): done/.exec(l)?.[1]);
+    expect(order).toEqual(expect.arrayContaining(['keepalived', 'kubeadm-init', 'wait-apiserver', 'cilium', 'etcd-snapshots']));
+    expect(order.indexOf('keepalived')).toBeLessThan(order.indexOf('kubeadm-init'));
+    expect(order.indexOf('wait-apiserver')).toBeLessThan(order.indexOf('cilium'));
+    // secrets stay out of the console lines and the status files
+    const shown = `${n.lines.join('\n')}${readFileSync(r('run/kiln/status-late.json'), 'utf8')}`;
+    for (const secret of [n.node.join.token, n.node.join.certificateKey, 'k1lnvrrp', 'BEGIN PRIVATE KEY']) expect(shown).not.toContain(secret);
+  });
+
+  it('worker: joins with the CA hash, retrying while the control plane is not up yet', async () => {
+    const n = await provision('worker', PATH);
+    mkdirSync(path.join(n.root, 'etc/kiln-test/standins'), { recursive: true });
+    writeFileSync(path.join(n.root, 'etc/kiln-test/standins/join-failures'), '2\n');
+    expect(await runPass({ host: n.host, pass: 'late', out: (l) => n.lines.push(l), role: n.role }), n.lines.join('\n')).toBe(EXIT.ok);
+    const joins = records(n.root).filter((x) => x.tool === 'kubeadm' && x.args[0] === 'join');
+    expect(joins.map((j) => j.exitCode !== 0)).toEqual([true, true, false]);
+    const join = joins[2]!.config!.find((d) => d.kind === "JoinConfiguration") as unknown as { discovery: { bootstrapToken: { caCertHashes: string[]; unsafeSkipCAVerification?: boolean } } };
+    expect(join.discovery.bootstrapToken.caCertHashes).toEqual(n.node.join.caCertHashes);
+    expect(join.discovery.bootstrapToken.unsafeSkipCAVerification).toBeUndefined();
+    expect(n.lines.join('\n')).toMatch(/kubeadm join: attempt 2 failed/);
+    expect(records(n.root).some((x) => x.tool === 'helm')).toBe(false);
+  });
+
+  it('init: a crash at any step boundary resumes there, and nothing happens twice', async () => {
+    const plain = await provision('init', PATH);
+    expect(await runPass({ host: plain.host, pass: 'late', out: () => {}, role: plain.role })).toBe(EXIT.ok);
+    const steps = JSON.parse(readFileSync(path.join(plain.root, 'run/kiln/status-late.json'), 'utf8')).steps.map((s: { name: string }) => s.name) as string[];
+    const once = (root: string) =>
+      records(root)
+        .filter((x) => x.exitCode === 0 && (x.tool !== 'kubectl' || !x.args.includes('get')))
+        .map((x) => `${x.tool} ${x.args.slice(0, 2).join(' ')}`);
+    const expected = once(plain.root);
+    expect(expected).toEqual(['kubeadm init --config', 'helm upgrade --install']);
+    for (const step of steps) {
+      const n = await provision('init', PATH);
+      const child = (crash?: string) =>
+        execa(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test/helpers/firstboot-child.ts')], {
+          reject: false,
+          env: { KILN_CHILD: JSON.stringify({ fixture: n.fixture, root: n.root, pass: 'late', path: PATH }), ...(crash ? { KILN_FIRSTBOOT_TEST_CRASH_AFTER: crash } : {}) },
+        });
+      const killed = await child(step);
+      expect(killed.signal, `${step}: ${killed.stdout}`).toBe('SIGKILL');
+      const rerun = await child();
+      expect(rerun.exitCode, `${step}: ${rerun.stdout}`).toBe(0);
+      expect(rerun.stdout).toMatch(new RegExp(`${step}: skipped — done before a restart`));
+      expect(once(n.root), `after a crash after ${step}`).toEqual(expected);
+    }
+  });
+});

@@ -1,0 +1,158 @@
+// TEST ONLY. A harness for the stand-ins' own tests: a temporary node root, in-process runs (fast)
+// and runs through `node --import tsx test/standins/main.ts` (the real process entry).
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { readRecords, type StandinRecord } from './record.ts';
+import { runTool, type ToolName } from './run.ts';
+
+export const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The record this run appended. */
+  record: StandinRecord;
+}
+
+export class NodeRoot {
+  readonly dir: string;
+
+  constructor() {
+    this.dir = mkdtempSync(path.join(process.env.KILN_TEST_TMP ?? tmpdir(), 'kiln-standins-'));
+  }
+
+  host(nodePath: string): string {
+    return path.join(this.dir, nodePath);
+  }
+
+  write(nodePath: string, contents: string | Buffer, mode = 0o644): string {
+    const file = this.host(nodePath);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, contents);
+    chmodSync(file, mode);
+    return nodePath;
+  }
+
+  /** Writes documents as multi-document YAML. */
+  yaml(nodePath: string, ...docs: unknown[]): string {
+    return this.write(nodePath, docs.map((d) => YAML.stringify(d)).join('---\n'));
+  }
+
+  read(nodePath: string): string {
+    return readFileSync(this.host(nodePath), 'utf8');
+  }
+
+  exists(nodePath: string): boolean {
+    return existsSync(this.host(nodePath));
+  }
+
+  mode(nodePath: string): number {
+    return statSync(this.host(nodePath)).mode & 0o777;
+  }
+
+  knob(name: string, value: string): void {
+    this.write(`/etc/kiln-test/standins/${name}`, `${value}\n`);
+  }
+
+  records(): StandinRecord[] {
+    return readRecords(this.dir);
+  }
+
+  /** The simulated cluster state. */
+  state(): any {
+    return JSON.parse(readFileSync(this.host('/var/lib/kiln-test/standins-state.json'), 'utf8'));
+  }
+
+  env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+    return { PATH: process.env.PATH, HOME: '/root', KILN_STANDIN_ROOT: this.dir, ...extra };
+  }
+
+  /** Runs a stand-in in this process. */
+  async run(tool: ToolName, args: string[], extraEnv: Record<string, string | undefined> = {}, stdin?: string): Promise<Ran> {
+    let stdout = '';
+    let stderr = '';
+    const before = this.records().length;
+    const code = await runTool(tool, args, {
+      env: this.env(extraEnv),
+      cwd: this.dir,
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      ...(stdin !== undefined ? { stdin: () => stdin } : {}),
+    });
+    const records = this.records();
+    if (records.length !== before + 1) throw new Error(`expected one new record, found ${records.length - before}`);
+    return { code, stdout, stderr, record: records.at(-1)! };
+  }
+
+  /** Runs a program with this root (KILN_STANDIN_ROOT) and the given environment, from the repository. */
+  spawn(command: string, args: string[], extraEnv: Record<string, string | undefined> = {}): SpawnSyncReturns<string> {
+    return spawnSync(command, args, { cwd: REPO, encoding: 'utf8', env: this.env(extraEnv) as NodeJS.ProcessEnv, timeout: 60_000 });
+  }
+
+  /** `node --import tsx SCRIPT ARGS` (SCRIPT: test/standins/main.ts, or a symlink to it). */
+  tsx(script: string, args: string[], extraEnv: Record<string, string | undefined> = {}): SpawnSyncReturns<string> {
+    return this.spawn(process.execPath, ['--import', 'tsx', script, ...args], extraEnv);
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// --- configs kiln's role plan would render --------------------------------------------------------
+
+export const TOKEN = 'abcdef.0123456789abcdef';
+export const CERT_KEY = 'a'.repeat(64);
+export const CA_HASH = `sha256:${'b'.repeat(64)}`;
+
+export function initConfig(edit: (docs: { init: any; cluster: any; kubelet: any }) => void = () => {}): unknown[] {
+  const docs = {
+    init: {
+      apiVersion: 'kubeadm.k8s.io/v1beta4',
+      kind: 'InitConfiguration',
+      bootstrapTokens: [{ token: TOKEN, ttl: '24h0m0s' }],
+      localAPIEndpoint: { advertiseAddress: '10.0.0.11', bindPort: 6443 },
+      nodeRegistration: { name: 'cp-1', criSocket: 'unix:///run/containerd/containerd.sock', kubeletExtraArgs: [{ name: 'node-ip', value: '10.0.0.11' }] },
+      skipPhases: ['addon/kube-proxy'],
+    },
+    cluster: {
+      apiVersion: 'kubeadm.k8s.io/v1beta4',
+      kind: 'ClusterConfiguration',
+      clusterName: 'lab',
+      kubernetesVersion: 'v1.31.4',
+      controlPlaneEndpoint: '10.0.0.10:6443',
+      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', dnsDomain: 'cluster.local' },
+    },
+    kubelet: { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd', maxPods: 150, systemReserved: { cpu: '500m', memory: '1Gi' } },
+  };
+  edit(docs);
+  return [docs.init, docs.cluster, docs.kubelet].filter(Boolean);
+}
+
+export function joinConfig(edit: (join: any) => void = () => {}): unknown {
+  const join = {
+    apiVersion: 'kubeadm.k8s.io/v1beta4',
+    kind: 'JoinConfiguration',
+    discovery: { bootstrapToken: { apiServerEndpoint: '10.0.0.10:6443', token: TOKEN, caCertHashes: [CA_HASH] } },
+    nodeRegistration: { name: 'worker-1', kubeletExtraArgs: [{ name: 'node-ip', value: '10.0.0.21' }] },
+  };
+  edit(join);
+  return join;
+}
+
+export function kubeconfig(server = 'https://10.0.0.10:6443'): string {
+  return YAML.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'lab', cluster: { server } }],
+    contexts: [{ name: 'admin@lab', context: { cluster: 'lab', user: 'admin' } }],
+    'current-context': 'admin@lab',
+    users: [{ name: 'admin', user: {} }],
+  });
+}
