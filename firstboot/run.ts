@@ -56,7 +56,7 @@ export async function runPass(opts: RunOptions): Promise<number> {
     const journal = new StateJournal(path.join(host.root, 'var/lib/kiln/firstboot.json'));
     const sameInstance = journal.instanceId === model.instanceId;
     status.update({ instanceId: model.instanceId });
-    const ctx = { root: host.root, model, live: host.root === '/', log: (l: string) => status.line(l) };
+    const ctx: ApplyContext = { root: host.root, model, live: host.root === '/', log: (l: string) => status.line(l), clock: { externalMs: 0 } };
     if (sameInstance && journal.passDone(pass)) {
       status.line(`instance ${model.instanceId} is already provisioned`);
       for (const step of stepsFor(model, [pass]).filter((s) => s.everyBoot)) await runStep(step, ctx, status);
@@ -70,7 +70,7 @@ export async function runPass(opts: RunOptions): Promise<number> {
     if (preflight.length > 0) throw new ValidationError(preflight);
     journal.begin(model.instanceId);
     // the node's role (kubeadm, keepalived, Cilium, …) follows the generic steps in the late pass
-    const role = passes.includes('late') && model.node ? roleSteps(model.node, host.root, ctx.log, opts.role) : undefined;
+    const role = passes.includes('late') && model.node ? roleSteps(model.node, host.root, ctx.log, ctx.clock, opts.role) : undefined;
     for (const step of [...stepsFor(model, passes), ...(role?.steps ?? [])]) {
       if (journal.isDone(step.name) && !step.everyBoot) {
         status.step(step.name, 'skipped', { summary: 'done before a restart' });
@@ -83,8 +83,8 @@ export async function runPass(opts: RunOptions): Promise<number> {
     for (const p of passes) journal.markPass(p);
     status.update({ state: 'done' });
     const total = Math.round(performance.now() - started);
-    const external = Math.round(role?.ctx.externalMs ?? 0);
-    status.line(`${pass} pass done in ${total} ms${external > 0 ? ` (own ${total - external} ms; ${external} ms in kubeadm, helm, kubectl and waits)` : ''} (instance ${model.instanceId})`);
+    const external = Math.round(ctx.clock.externalMs);
+    status.line(`${pass} pass done in ${total} ms${external > 0 ? ` (own ${total - external} ms; ${external} ms in the user's commands, tools such as useradd, systemctl, kubeadm and helm, and waits)` : ''} (instance ${model.instanceId})`);
     return EXIT.ok;
   } catch (error) {
     return fail(status, error);

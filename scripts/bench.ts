@@ -103,7 +103,7 @@ async function outputBenchmarks() {
   ];
   for (const [label, spec] of boots) {
     const probe = await bootAndProbe({ ...spec, name: label.replace(/ /g, '-'), dir: work });
-    console.log(`  ${label}: ${probe.seconds.toFixed(0)} s (${probe.facts.state}); kiln-firstboot early pass ${probe.facts.firstboot_ms} ms, unit ${(Number(probe.facts.firstboot_unit_us) / 1000).toFixed(0)} ms`);
+    console.log(`  ${label}: ${probe.seconds.toFixed(0)} s (${probe.facts.state}); kiln-firstboot early pass ${probe.facts.firstboot_ms} ms (own ${probe.facts.firstboot_own_ms} ms), unit ${(Number(probe.facts.firstboot_unit_us) / 1000).toFixed(0)} ms`);
   }
   const server = await serveStatic(path.join(out, 'pxe'), '/kiln/boot-test');
   try {

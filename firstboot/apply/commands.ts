@@ -8,7 +8,9 @@ async function runAll(ctx: ApplyContext, commands: Command[], what: string): Pro
     const argv = typeof c === 'string' ? ['/bin/sh', '-c', c] : c;
     // a test root is entered with chroot; the node runs them directly
     const [cmd, ...args] = ctx.root === '/' ? argv : ['chroot', ctx.root, ...argv];
+    const t0 = performance.now();
     const r = await execa(cmd!, args, { reject: false, all: true, env: { KILN_FIRSTBOOT: '1' } });
+    ctx.clock.externalMs += performance.now() - t0;
     // commands are the user's: their output goes to the journal (not the status file) as they wrote it
     for (const line of (r.all ?? '').split('\n').filter(Boolean).slice(-20)) ctx.log(`  ${what}[${i}]: ${line}`);
     if (r.exitCode !== 0) throw new Error(`${what}[${i}] exited with ${r.exitCode ?? r.signal}`);

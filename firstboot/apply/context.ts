@@ -10,11 +10,15 @@ export interface ApplyContext {
   live: boolean;
   /** One line for the console and the journal; never pass secrets. */
   log(line: string): void;
+  /** Time spent in the user's commands and external tools, reported apart from firstboot's own. */
+  clock: { externalMs: number };
 }
 
 /** Runs a tool; its own stderr goes into the error (tools print no secrets we hand them as files). */
-export async function run(cmd: string, args: string[], opts: { input?: string } = {}): Promise<string> {
+export async function run(ctx: Pick<ApplyContext, 'clock'>, cmd: string, args: string[], opts: { input?: string } = {}): Promise<string> {
+  const t0 = performance.now();
   const r = await execa(cmd, args, { reject: false, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  ctx.clock.externalMs += performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`${cmd} ${args[0] ?? ''} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
   return r.stdout;
 }

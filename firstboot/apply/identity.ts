@@ -25,7 +25,7 @@ export async function applyGroups(ctx: ApplyContext): Promise<string> {
   const known = readIds(ctx.root).groups;
   for (const g of ctx.model.groups) {
     if (known.has(g.name)) continue;
-    await run('groupadd', [...prefix(ctx), ...(g.gid !== undefined ? ['--gid', String(g.gid)] : []), ...(g.system ? ['--system'] : []), ...(g.passwordHash ? ['--password', g.passwordHash] : []), g.name]);
+    await run(ctx, 'groupadd', [...prefix(ctx), ...(g.gid !== undefined ? ['--gid', String(g.gid)] : []), ...(g.system ? ['--system'] : []), ...(g.passwordHash ? ['--password', g.passwordHash] : []), g.name]);
   }
   return ctx.model.groups.map((g) => g.name).join(', ');
 }
@@ -52,10 +52,10 @@ export async function applyUsers(ctx: ApplyContext): Promise<string> {
   for (const u of ctx.model.users) {
     const isNew = !readIds(ctx.root).users.has(u.name);
     const flags = userFlags(u, isNew);
-    if (isNew) await run('useradd', [...prefix(ctx), ...flags, u.name]);
-    else if (flags.length > 0) await run('usermod', [...prefix(ctx), ...flags, u.name]);
+    if (isNew) await run(ctx, 'useradd', [...prefix(ctx), ...flags, u.name]);
+    else if (flags.length > 0) await run(ctx, 'usermod', [...prefix(ctx), ...flags, u.name]);
     if (u.passwordHash) await setPasswordHash(ctx.root, u.name, u.passwordHash);
-    if (u.lockPassword) await run('usermod', [...prefix(ctx), '--lock', u.name]);
+    if (u.lockPassword) await run(ctx, 'usermod', [...prefix(ctx), '--lock', u.name]);
     await writeAuthorizedKeys(ctx, u);
     if (u.sudo.length > 0) {
       await writeAtomic(under(ctx.root, `/etc/sudoers.d/90-kiln-${u.name}`), `# written by kiln-firstboot\n${u.sudo.map((rule) => `${u.name} ${rule}`).join('\n')}\n`, 0o440);

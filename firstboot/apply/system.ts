@@ -10,7 +10,7 @@ export async function applyUnits(ctx: ApplyContext): Promise<string> {
   // PID1 loads a unit it has never seen when it is started; only units already in its memory (a
   // drop-in for containerd, say) need a daemon-reload, which costs seconds this early in boot.
   // list-units only lists (show would load them and make every unit look known).
-  const inMemory = ctx.live ? (await run('systemctl', ['list-units', '--all', '--plain', '--no-legend', '--', ...names])).trim() !== '' : false;
+  const inMemory = ctx.live ? (await run(ctx, 'systemctl', ['list-units', '--all', '--plain', '--no-legend', '--', ...names])).trim() !== '' : false;
   for (const u of ctx.model.units) {
     if (u.contents !== undefined) await writeAtomic(under(ctx.root, `/etc/systemd/system/${u.name}`), u.contents, 0o644);
     for (const d of u.dropins) await writeAtomic(under(ctx.root, `/etc/systemd/system/${u.name}.d/${d.name}`), d.contents, 0o644);
@@ -19,14 +19,14 @@ export async function applyUnits(ctx: ApplyContext): Promise<string> {
   for (const u of ctx.model.units) {
     // systemctl knows [Install] better than we would; --no-reload: one reload at most, below
     const verb = u.mask ? 'mask' : u.enabled === true ? 'enable' : u.enabled === false ? 'disable' : undefined;
-    if (verb) await run('systemctl', [...rootFlag(ctx), '--no-reload', verb, u.name]);
+    if (verb) await run(ctx, 'systemctl', [...rootFlag(ctx), '--no-reload', verb, u.name]);
     done.push(`${u.name}${verb ? ` (${verb === 'mask' ? 'masked' : `${verb}d`})` : ''}`);
   }
   if (ctx.live) {
-    if (inMemory) await run('systemctl', ['daemon-reload']);
+    if (inMemory) await run(ctx, 'systemctl', ['daemon-reload']);
     // the boot transaction was computed before these units existed: queue what was enabled now
     const start = ctx.model.units.filter((x) => x.enabled === true && !x.mask).map((u) => u.name);
-    if (start.length > 0) await run('systemctl', ['start', '--no-block', ...start]);
+    if (start.length > 0) await run(ctx, 'systemctl', ['start', '--no-block', ...start]);
   }
   return done.join(', ');
 }
@@ -41,12 +41,12 @@ export async function applyNetwork(ctx: ApplyContext): Promise<string> {
   await symlink('/dev/null', fallback); // masked, as systemd reads a link to /dev/null
   if (ctx.live && ctx.model.network.some((f) => f.name.endsWith('.link'))) {
     // udev named the NICs before this pass ran; .link files (set-name) apply on an "add" event
-    await run('udevadm', ['control', '--reload']);
-    await run('udevadm', ['trigger', '--action=add', '--subsystem-match=net']);
-    await run('udevadm', ['settle', '--timeout=30']);
+    await run(ctx, 'udevadm', ['control', '--reload']);
+    await run(ctx, 'udevadm', ['trigger', '--action=add', '--subsystem-match=net']);
+    await run(ctx, 'udevadm', ['settle', '--timeout=30']);
   }
   // networkd writes its state file once running; the early pass runs before it (nothing to reload)
-  if (ctx.live && (await exists('/run/systemd/netif/state'))) await run('networkctl', ['reload']);
+  if (ctx.live && (await exists('/run/systemd/netif/state'))) await run(ctx, 'networkctl', ['reload']);
   return ctx.model.network.map((f) => f.name).join(', ');
 }
 
@@ -68,6 +68,6 @@ export async function applyNtp(ctx: ApplyContext): Promise<string> {
   const main = under(ctx.root, '/etc/chrony/chrony.conf');
   const text = await readFile(main, 'utf8').catch(() => undefined);
   if (text !== undefined) await writeAtomic(main, text.replace(/^(pool |server )/gm, '#kiln: $1'), 0o644);
-  if (ctx.live) await run('systemctl', ['try-restart', '--no-block', 'chrony.service']);
+  if (ctx.live) await run(ctx, 'systemctl', ['try-restart', '--no-block', 'chrony.service']);
   return [...servers, ...pools].join(', ');
 }

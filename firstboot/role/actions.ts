@@ -21,8 +21,8 @@ export interface RoleContext {
   config: NodeConfig;
   manifestsDir: string;
   log(line: string): void;
-  /** Milliseconds spent in external tools and waits (not firstboot's own time). */
-  externalMs: number;
+  /** Time spent in external tools, user commands and waits (not firstboot's own), shared with the generic steps. */
+  clock: { externalMs: number };
   /** Environment for the tools (tests point PATH at stand-ins). */
   env?: Record<string, string>;
   /** Bounds for waits and retries; tests shorten them. */
@@ -42,7 +42,7 @@ async function tool(ctx: RoleContext, cmd: string, args: string[]): Promise<stri
     if (r.exitCode !== 0) throw new Error(`${cmd} ${args[0]} failed (exit ${r.exitCode ?? r.signal}): ${(r.all ?? '').trim().split('\n').slice(-4).join(' / ')}`);
     return r.stdout;
   } finally {
-    ctx.externalMs += performance.now() - t0;
+    ctx.clock.externalMs += performance.now() - t0;
   }
 }
 
@@ -57,7 +57,7 @@ async function retry<T>(ctx: RoleContext, what: string, attempts: number, attemp
       ctx.log(`  ${what}: attempt ${i} failed (${(error as Error).message.split('\n')[0]}); retrying in ${Math.round(pause / 1000)} s`);
       const t0 = performance.now();
       await new Promise((r) => setTimeout(r, pause));
-      ctx.externalMs += performance.now() - t0;
+      ctx.clock.externalMs += performance.now() - t0;
       pause = Math.min(pause * 2, 30_000);
     }
   }

@@ -8,9 +8,9 @@ import { planRole } from './plan.ts';
 
 export type RoleOptions = Pick<RoleContext, 'env' | 'timing'>;
 
-export function roleSteps(config: NodeConfig, root: string, log: (line: string) => void, options: RoleOptions = {}): { steps: Step[]; ctx: RoleContext } {
+export function roleSteps(config: NodeConfig, root: string, log: (line: string) => void, clock: { externalMs: number }, options: RoleOptions = {}): { steps: Step[]; ctx: RoleContext } {
   const manifestsDir = config.manifestsDir ?? DEFAULT_MANIFESTS_DIR;
-  const ctx: RoleContext = { root, live: root === '/', config, manifestsDir, log, externalMs: 0, ...options };
+  const ctx: RoleContext = { root, live: root === '/', config, manifestsDir, log, clock, ...options };
   const steps = planRole(config, gatherFacts(root, manifestsDir)).map(
     (planned): Step => ({ name: planned.name, pass: 'late', when: () => true, apply: () => runRoleStep(planned, ctx) }),
   );

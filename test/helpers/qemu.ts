@@ -26,6 +26,8 @@ export interface BootSpec {
   ignition?: string;
   /** Guest NIC MAC address (network-config tests match on it). */
   mac?: string;
+  /** vCPUs (default 1: one TCG thread per core keeps parallel boots fair); kubeadm wants 2 on control planes. */
+  cpus?: number;
 }
 
 export interface Probe {
@@ -46,7 +48,7 @@ export class Vm {
 
   args(): string[] {
     const s = this.spec;
-    const a = ['-accel', 'tcg', '-machine', 'q35', '-cpu', 'max', '-smp', '1', '-m', String(s.memoryMiB ?? 2048), '-nographic', '-no-reboot'];
+    const a = ['-accel', 'tcg', '-machine', 'q35', '-cpu', 'max', '-smp', String(s.cpus ?? 1), '-m', String(s.memoryMiB ?? 2048), '-nographic', '-no-reboot'];
     a.push('-serial', `file:${this.serialLog}`, '-monitor', 'none');
     if (s.firmware === 'uefi') {
       const vars = path.join(s.dir, `${s.name}.OVMF_VARS.fd`);

@@ -16,7 +16,7 @@ describe('kiln-firstboot with Ignition over fw_cfg', () => {
     const ignition = path.join(repoRoot, 'test/fixtures/firstboot/vm/ignition.ign');
     const probe = await bootAndProbe({ name: 'ignition-uefi', dir, firmware: 'uefi', disks: [{ file: path.join(images, 'disk.qcow2'), format: 'qcow2' }], ignition, memoryMiB: 3072 });
     const f = probe.facts;
-    console.log(`Ignition/UEFI: probe after ${probe.seconds.toFixed(0)} s; firstboot early pass ${f.firstboot_ms} ms (unit ${(Number(f.firstboot_unit_us) / 1000).toFixed(0)} ms)`);
+    console.log(`Ignition/UEFI: probe after ${probe.seconds.toFixed(0)} s; firstboot early pass ${f.firstboot_ms} ms, own ${f.firstboot_own_ms} ms (unit ${(Number(f.firstboot_unit_us) / 1000).toFixed(0)} ms)`);
     expectKilnNode(probe);
     expect(f.firstboot_early).toBe('done');
     expect(f.hostname).toBe('kiln-ignition');
