@@ -1,16 +1,8 @@
 #!/usr/bin/env node
 // kiln-firstboot: turns a booted kiln image into the node its metadata describes.
 // Commands load lazily so `--version` (and the early boot pass) start as fast as node itself.
-import { parseArgs } from 'node:util';
+import { main, type Command } from '../builder/command-line.ts';
 import { KILN_VERSION } from '../builder/version.ts';
-
-interface Command {
-  name: string;
-  usage: string;
-  summary: string;
-  options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-  run: (positionals: string[], values: Record<string, unknown>) => Promise<number>;
-}
 
 const COMMANDS: Command[] = [
   {
@@ -43,66 +35,10 @@ const COMMANDS: Command[] = [
   },
 ];
 
-function help(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return [
-    `kiln-firstboot ${KILN_VERSION} — provisions a kiln node from NoCloud or Ignition metadata`,
-    '',
-    'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    '',
-    'Usage:',
-    ...COMMANDS.map((c) => `  ${c.usage}`),
-    '',
-    'Exit codes: 0 ok, 1 failure, 2 invalid metadata or usage, 3 no metadata source.',
-  ].join('\n');
-}
-
-export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === '--version' || name === 'version') {
-    process.stdout.write(`kiln-firstboot ${KILN_VERSION}\n`);
-    return 0;
-  }
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(`${help()}\n`);
-    return name === undefined ? 2 : 0;
-  }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    process.stderr.write(`kiln-firstboot: unknown command "${name}"\n\n${help()}\n`);
-    return 2;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    process.stderr.write(`kiln-firstboot ${name}: ${(error as Error).message}\nusage: ${command.usage}\n`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    process.stdout.write(`${command.summary}\nusage: ${command.usage}\n`);
-    return 0;
-  }
-  try {
-    return await command.run(parsed.positionals, parsed.values);
-  } catch (error) {
-    const e = error as { describe?: () => string; exitCode?: number; stack?: string };
-    if (typeof e.describe === 'function') {
-      process.stderr.write(`kiln-firstboot ${name}: ${e.describe()}\n`);
-      return e.exitCode ?? 1;
-    }
-    process.stderr.write(`kiln-firstboot ${name}: internal error: ${e.stack ?? String(error)}\n`);
-    return 1;
-  }
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`kiln-firstboot: ${String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+main({
+  name: 'kiln-firstboot',
+  version: KILN_VERSION,
+  tagline: 'provisions a kiln node from NoCloud or Ignition metadata',
+  commands: COMMANDS,
+  exitCodes: '0 ok, 1 failure, 2 invalid metadata or usage, 3 no metadata source.',
+});
