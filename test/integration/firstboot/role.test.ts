@@ -90,6 +90,30 @@ describe('role plan on a node root', () => {
     for (const secret of [n.node.join.token, n.node.join.certificateKey, 'k1lnvrrp', 'BEGIN PRIVATE KEY']) expect(shown).not.toContain(secret);
   });
 
+  it('init: addons with Helm after Cilium, then the manifests folder, then labels and taints', async () => {
+    const n = nodeWith('init');
+    // an addon chart and a manifest baked into the image, and node labels/taints to converge
+    const chart = path.join(n.root, 'usr/share/kiln/charts/metrics-server');
+    mkdirSync(path.join(chart, 'templates'), { recursive: true });
+    writeFileSync(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: metrics-server\nversion: 3.12.2\n');
+    mkdirSync(path.join(n.root, 'etc/kiln/manifests'), { recursive: true });
+    writeFileSync(path.join(n.root, 'etc/kiln/manifests/10-config.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kiln-site\n  namespace: kube-system\ndata:\n  site: lab\n');
+    const node = { ...n.node, addons: [{ name: 'metrics-server', chart: '/usr/share/kiln/charts/metrics-server', namespace: 'kube-system', values: { args: ['--kubelet-insecure-tls'] } }] };
+    node.node = { ...node.node, labels: { 'example.com/rack': 'r1' }, taints: [{ key: 'example.com/dedicated', value: 'infra', effect: 'NoSchedule' }] };
+    writeFileSync(path.join(n.fixture, 'dev/disk/by-label/cidata/user-data'), `#cloud-config\n${YAML.stringify({ kiln: node })}`);
+    const host = treeHost(n.fixture, n.root);
+    const lines: string[] = [];
+    const role = { env: { PATH }, timing: { retryMs: 50, joinAttempts: 5, waitSeconds: 3 } };
+    expect(await runPass({ host, pass: 'early', out: (l) => lines.push(l), role }), lines.join('\n')).toBe(EXIT.ok);
+    expect(await runPass({ host, pass: 'late', out: (l) => lines.push(l), role }), lines.join('\n')).toBe(EXIT.ok);
+    const calls = records(n.root).filter((x) => x.exitCode === 0).map((x) => `${x.tool} ${x.args.filter((a) => !a.startsWith('/') && !a.startsWith('-')).slice(0, 4).join(' ')}`);
+    const order = ['helm upgrade cilium', 'helm upgrade metrics-server', 'kubectl apply', 'kubectl label node cp-1', 'kubectl taint node cp-1'].map((prefix) => calls.findIndex((c) => c.startsWith(prefix)));
+    expect(order.every((i) => i >= 0), calls.join('\n')).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const addon = records(n.root).find((x) => x.tool === 'helm' && x.args.includes('metrics-server'))!;
+    expect(addon.values).toEqual({ args: ['--kubelet-insecure-tls'] });
+  });
+
   it('worker: joins with the CA hash, retrying while the control plane is not up yet', async () => {
     const n = await provision('worker', PATH);
     mkdirSync(path.join(n.root, 'etc/kiln-test/standins'), { recursive: true });

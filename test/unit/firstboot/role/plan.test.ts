@@ -19,6 +19,12 @@ describe('role plans', () => {
     expectGolden(path.join(golden, name.replace(/\.yaml$/, '.txt')), `${describePlan(planRole(load(name), facts))}\n`);
   });
 
+  it('control plane with a service VIP pool (golden)', () => {
+    const cp = load('control-plane.yaml');
+    const config: NodeConfig = { ...cp, keepalived: { interface: 'lan0', virtualRouterId: 51, priority: 140, externalVips: { addresses: ['10.0.2.200', '10.0.2.201', '10.0.2.202'], firstVirtualRouterId: 60, memberIndex: 1, members: 3 } } };
+    expectGolden(path.join(golden, 'control-plane-with-vip-pool.txt'), `${describePlan(planRole(config, facts))}\n`);
+  });
+
   it('adds the optional steps by condition: preloaded images, manifests, addons, the VIP pool on a worker', () => {
     const init = load('init.yaml');
     const names = (c: NodeConfig, f: HostFacts = facts) => planRole(c, f).map((s) => s.name);
