@@ -20,7 +20,8 @@ export interface Step {
 }
 
 export const STEPS: Step[] = [
-  { name: 'hostname', pass: 'early', when: (m) => Boolean(m.hostname ?? m.fqdn), apply: applyHostname },
+  // every boot, as cloud-init's update_hostname: live-boot resets a live node's hostname each boot
+  { name: 'hostname', pass: 'early', when: (m) => Boolean(m.hostname ?? m.fqdn), apply: applyHostname, everyBoot: true },
   { name: 'groups', pass: 'early', when: (m) => m.groups.length > 0, apply: applyGroups },
   { name: 'users', pass: 'early', when: (m) => m.users.length > 0, apply: applyUsers },
   { name: 'directories', pass: 'early', when: (m) => m.directories.length > 0, apply: applyDirectories },
