@@ -15,14 +15,15 @@
 //   /var/lib/docker bind,source=docker          overlayfs snapshotter (and dockerd's overlay2)
 //                                               cannot put their upper layers on an overlay
 //                                               ("overlayfs: filesystem ... not supported as upperdir")
-//   /etc/kubernetes union                       kubeadm's kubeconfigs, PKI and static-pod manifests,
-//                                               without which /var/lib/kubelet and etcd are useless
-// (machine-id and SSH host keys are not kept yet: `/etc union` is the candidate, not yet proven in a VM)
+//   /etc union                                  the node's identity and configuration: machine-id,
+//                                               SSH host keys, hostname, what kiln-firstboot wrote
+//                                               (keepalived, kubeadm, units) and kubeadm's
+//                                               kubeconfigs, PKI and static-pod manifests
 //
 // Layout of the file system (ext4, label `kiln-data`, the whole disk or one partition):
 //   /persistence.conf
 //   /var/rw/, /var/work/                   /var's upper layer and overlayfs' work directory
-//   /etc/kubernetes/rw/, .../work/         the same for /etc/kubernetes
+//   /etc/rw/, /etc/work/                   the same for /etc
 //   /containerd/, /docker/                 the bind-mounted directories (live-boot copies the
 //                                          image's directory there on first use)
 //   /lost+found/
@@ -39,7 +40,7 @@ import { KilnError, ToolError } from '../errors.ts';
 export const DATA_DISK_LABEL = 'kiln-data';
 
 /** live-boot's persistence.conf on the data disk (sources are relative to the disk's root and must not nest). */
-export const PERSISTENCE_CONF = ['/var union', '/var/lib/containerd bind,source=containerd', '/var/lib/docker bind,source=docker', '/etc/kubernetes union', ''].join('\n');
+export const PERSISTENCE_CONF = ['/var union', '/var/lib/containerd bind,source=containerd', '/var/lib/docker bind,source=docker', '/etc union', ''].join('\n');
 
 /** Smallest disk createDataDisk makes; a real node wants gigabytes (images, etcd, logs). */
 export const MIN_DATA_DISK_BYTES = 32 * 2 ** 20;

@@ -34,9 +34,9 @@ describe('persistent live node', () => {
     expectKilnNode(two);
     expect(two.facts.boots).toBe('2');
     expect(one.facts.containerd_storage).toBe('ext4'); // on the data disk, not in RAM
-    // the same instance is not provisioned twice (its state is on /var); the hostname is applied
-    // every boot, since /etc itself comes fresh from the squashfs
+    // the same instance is not provisioned twice; its identity persisted with /etc and /var
     expect(two.facts.firstboot_early).toBe('already-provisioned');
     expect(two.facts.hostname).toBe(testHostname('iso-persist'));
+    expect(two.facts.machine_id).toBe(one.facts.machine_id);
   });
 });

@@ -42,7 +42,7 @@ describe('live-boot arguments', () => {
   });
 
   it('pair with a persistence.conf that keeps container storage off overlayfs', () => {
-    expect(PERSISTENCE_CONF.split('\n')).toEqual(['/var union', '/var/lib/containerd bind,source=containerd', '/var/lib/docker bind,source=docker', '/etc/kubernetes union', '']);
+    expect(PERSISTENCE_CONF.split('\n')).toEqual(['/var union', '/var/lib/containerd bind,source=containerd', '/var/lib/docker bind,source=docker', '/etc union', '']);
   });
 });
 
