@@ -20,7 +20,8 @@ describe('persistent live node', () => {
     const spec = withDefaultMetadata({ name: 'iso-persist', dir, firmware: 'bios', cdrom: iso, disks: [{ file: data, format: 'raw', snapshot: false }], memoryMiB: 3072 });
     const first = new Vm({ ...spec, name: 'iso-persist-1' });
     first.start();
-    const one = await first.probe();
+    // live boots from CD are the slowest, and this test shares the two cores with another VM
+    const one = await first.probe(900);
     // a power cut after the probe's sync: /var and /etc must survive without a clean shutdown
     await first.kill();
     expectKilnNode(one);
@@ -38,5 +39,5 @@ describe('persistent live node', () => {
     expect(two.facts.firstboot_early).toBe('already-provisioned');
     expect(two.facts.hostname).toBe(testHostname('iso-persist'));
     expect(two.facts.machine_id).toBe(one.facts.machine_id);
-  });
+  }, 40 * 60_000);
 });
