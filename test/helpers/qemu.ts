@@ -1,5 +1,7 @@
 // Boots images in QEMU (TCG: KVM hangs on these machines) with the serial console in a file,
-// and reads the facts the test-only boot probe prints (test/fixtures/overlays/boot-probe).
+// and reads the facts the test-only boot probe prints (test/fixtures/overlays/boot-probe) on a
+// second serial port: on the console, a serial getty starting late hangs the tty up under the
+// probe and its output is lost.
 import { execa, type ResultPromise } from 'execa';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -38,18 +40,21 @@ export interface Probe {
 
 export class Vm {
   readonly serialLog: string;
+  readonly probeLog: string;
   private child?: ResultPromise;
   private stderr = '';
   private started = 0;
 
   constructor(readonly spec: BootSpec) {
     this.serialLog = path.join(spec.dir, `${spec.name}.serial.log`);
+    this.probeLog = path.join(spec.dir, `${spec.name}.probe.log`);
   }
 
   args(): string[] {
     const s = this.spec;
     const a = ['-accel', 'tcg', '-machine', 'q35', '-cpu', 'max', '-smp', String(s.cpus ?? 1), '-m', String(s.memoryMiB ?? 2048), '-nographic', '-no-reboot'];
-    a.push('-serial', `file:${this.serialLog}`, '-monitor', 'none');
+    // ttyS0: the console; ttyS1: the probe's facts only (no getty is ever started on it)
+    a.push('-serial', `file:${this.serialLog}`, '-serial', `file:${this.probeLog}`, '-monitor', 'none');
     if (s.firmware === 'uefi') {
       const vars = path.join(s.dir, `${s.name}.OVMF_VARS.fd`);
       if (!existsSync(vars)) copyFileSync(OVMF_VARS, vars);
@@ -98,20 +103,20 @@ export class Vm {
     return existsSync(this.serialLog) ? readFileSync(this.serialLog, 'utf8') : '';
   }
 
-  /** Waits (bounded) for the probe's END marker and returns its facts. */
-  async probe(timeoutSeconds = 600, after = 0): Promise<Probe> {
+  /** Waits (bounded) for the probe's END marker and returns its facts with the console log. */
+  async probe(timeoutSeconds = 600): Promise<Probe> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
-      const log = this.log().slice(after);
-      const end = log.indexOf('KILN-PROBE-END');
+      const out = existsSync(this.probeLog) ? readFileSync(this.probeLog, 'utf8') : '';
+      const end = out.indexOf('KILN-PROBE-END');
       if (end !== -1) {
-        const begin = log.lastIndexOf('KILN-PROBE-BEGIN', end);
+        const begin = out.lastIndexOf('KILN-PROBE-BEGIN', end);
         const facts: Record<string, string> = {};
-        for (const line of log.slice(begin, end).split(/\r?\n/)) {
+        for (const line of out.slice(begin, end).split(/\r?\n/)) {
           const m = /^KILN-PROBE ([^=]+)=(.*)$/.exec(line.trim());
           if (m) facts[m[1]!] = m[2]!.trim();
         }
-        return { facts, log, seconds: (Date.now() - this.started) / 1000 };
+        return { facts, log: this.log(), seconds: (Date.now() - this.started) / 1000 };
       }
       if (this.exited()) throw new Error(`${this.spec.name}: QEMU exited (${this.child?.exitCode}) before the probe finished\n${this.stderr}\n${tail(this.log())}`);
       if (Date.now() > deadline) throw new Error(`${this.spec.name}: no probe output within ${timeoutSeconds}s\n${tail(this.log())}`);
