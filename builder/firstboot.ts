@@ -7,8 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from './assets.ts';
 import { KilnError, ToolError } from './errors.ts';
-import { sha256File } from './fsutil.ts';
-import { lock } from './rootfs/mmdebstrap.ts';
+import { lock, sha256File } from './fsutil.ts';
 
 declare const __KILN_ASSETS__: unknown;
 

@@ -1,8 +1,9 @@
 // The machine firstboot runs on, behind one interface: the real one reads /proc, /sys and block
 // devices; tests give a directory tree standing in for those (the VM tests use the real one).
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { exists } from './apply/fs.ts';
 
 export interface Mounted {
   dir: string;
@@ -18,13 +19,6 @@ export interface Host {
   /** A block device carrying one of these filesystem labels. */
   volumeByLabel(labels: string[]): Promise<string | undefined>;
   mountReadOnly(device: string): Promise<Mounted>;
-}
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 export const realHost: Host = {

@@ -3,6 +3,16 @@
 // Nothing here touches the system.
 import type { Problem } from '../builder/errors.ts';
 import type { NodeConfig } from './config/schema.ts';
+import type { PinnedHash } from './metadata/fetch.ts';
+
+/** The kiln node config on the node: written from cloud-config's `kiln:` key or by an Ignition file. */
+export const NODE_CONFIG_PATH = '/etc/kiln/node.yaml';
+
+// The kiln node config, Kubernetes PKI, SSH host keys and anything named like a key.
+const SECRET_FILES = [/^\/etc\/kiln\//, /^\/etc\/kubernetes\/pki\//, /\.key$/, /-key\.pem$/, /^\/etc\/ssh\/ssh_host_[^/]*_key$/];
+
+/** Files that hold tokens or keys, whichever format wrote them: 0600 by default, never readable by others. */
+export const isSecretPath = (path: string): boolean => SECRET_FILES.some((re) => re.test(path));
 
 /** Where a value came from, for messages: file plus JSON path, e.g. `user-data: /write_files/2`. */
 export interface Origin {
@@ -13,7 +23,7 @@ export interface Origin {
 export type Contents =
   | { kind: 'inline'; data: Buffer }
   /** Fetched before any side effect; http(s) sources must carry a hash. */
-  | { kind: 'remote'; url: string; hash?: { algorithm: 'sha256' | 'sha512'; hex: string }; compression?: 'gzip' };
+  | { kind: 'remote'; url: string; hash?: PinnedHash; compression?: 'gzip' };
 
 /** A user or group named or numbered; unset means root. */
 export interface Owner {

@@ -1,15 +1,11 @@
 // Between parsing and applying: fetch remote contents (verified against their pinned hashes) and
 // read the kiln node config from /etc/kiln/node.yaml. After this, the model is complete and
 // every check that needs data has run; nothing has been written.
+import { gunzipSync } from 'node:zlib';
 import { ValidationError, type Problem } from '../builder/errors.ts';
-import { readYaml } from '../builder/spec/yaml.ts';
-import { decompress } from './apply/storage.ts';
-import { nodeConfigProblems } from './config/parse.ts';
-import type { NodeConfig } from './config/schema.ts';
+import { adoptNodeConfig } from './config/node-file.ts';
 import { fetchBytes, redactUrl, verifyHash } from './metadata/fetch.ts';
 import type { Contents, Provisioning } from './model.ts';
-
-export const NODE_CONFIG_PATH = '/etc/kiln/node.yaml';
 
 export function needsNetwork(model: Provisioning): boolean {
   return model.files.some((f) => [f.contents, ...f.append].some((c) => c?.kind === 'remote' && /^https?:/.test(c.url)));
@@ -17,7 +13,8 @@ export function needsNetwork(model: Provisioning): boolean {
 
 async function inline(c: Contents): Promise<Contents> {
   if (c.kind === 'inline') return c;
-  const data = decompress((await fetchBytes(c.url))!, c.compression);
+  const fetched = (await fetchBytes(c.url))!;
+  const data = c.compression === 'gzip' ? gunzipSync(fetched) : fetched;
   // Ignition: with compression, the hash describes the decompressed file
   if (c.hash) verifyHash(data, c.hash, redactUrl(c.url));
   return { kind: 'inline', data };
@@ -34,15 +31,7 @@ export async function resolveModel(model: Provisioning): Promise<Provisioning> {
     }
   }
   if (problems.length > 0) throw new ValidationError(problems);
-  if (!model.node) {
-    const file = model.files.find((f) => f.path === NODE_CONFIG_PATH);
-    if (file?.contents?.kind === 'inline') {
-      const where = `${file.origin.file} ${NODE_CONFIG_PATH}`;
-      const doc = readYaml(file.contents.data.toString('utf8'), where);
-      const found = nodeConfigProblems(doc.value, where);
-      if (found.length > 0) throw new ValidationError(found.map(doc.locate));
-      model.node = doc.value as NodeConfig;
-    }
-  }
+  const nodeProblems = adoptNodeConfig(model);
+  if (nodeProblems.length > 0) throw new ValidationError(nodeProblems);
   return model;
 }

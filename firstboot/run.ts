@@ -26,9 +26,12 @@ export interface RunOptions {
   role?: RoleOptions;
 }
 
-/** TEST ONLY: kill this process right after the named step is recorded, as a crash would. */
-function crashHookAfter(step: string): void {
-  if (process.env.KILN_FIRSTBOOT_TEST_CRASH_AFTER === step) process.kill(process.pid, 'SIGKILL');
+/**
+ * TEST ONLY: kill this process as a crash would, at `<step>` (after the step is recorded) or
+ * `<step>:unrecorded` (after its side effects, before the journal knows: the step runs again).
+ */
+function crashHook(point: string): void {
+  if (process.env.KILN_FIRSTBOOT_TEST_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
 }
 
 export async function runPass(opts: RunOptions): Promise<number> {
@@ -77,8 +80,9 @@ export async function runPass(opts: RunOptions): Promise<number> {
         continue;
       }
       await runStep(step, ctx, status);
+      crashHook(`${step.name}:unrecorded`);
       journal.markDone(step.name);
-      crashHookAfter(step.name);
+      crashHook(step.name);
     }
     for (const p of passes) journal.markPass(p);
     status.update({ state: 'done' });

@@ -1,7 +1,7 @@
 // Which instance this node was provisioned as, and which steps finished: /var/lib/kiln/firstboot.json.
 // The same instance never re-provisions; after a crash the next run resumes at the first unfinished step.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../builder/fsutil.ts';
 
 export interface StateData {
   instanceId: string;
@@ -51,9 +51,6 @@ export class StateJournal {
   }
 
   private save(): void {
-    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o755 });
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(this.data, null, 2)}\n`, { mode: 0o644 });
-    renameSync(tmp, this.file);
+    writeFileAtomicSync(this.file, `${JSON.stringify(this.data, null, 2)}\n`, 0o644);
   }
 }

@@ -1,9 +1,8 @@
 // What firstboot is doing, for people and for tooling: /run/kiln/status.json (rewritten after
 // every step) and one line per step on the console and in the journal. Holds no secrets: steps
 // report names and counts only, and errors carry paths, not values.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Problem } from '../builder/errors.ts';
+import { writeFileAtomicSync } from '../builder/fsutil.ts';
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -60,9 +59,6 @@ export class StatusReporter {
   }
 
   flush(): void {
-    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o755 });
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(this.status, null, 2)}\n`, { mode: 0o644 });
-    renameSync(tmp, this.file);
+    writeFileAtomicSync(this.file, `${JSON.stringify(this.status, null, 2)}\n`, 0o644);
   }
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ToolError } from '../errors.ts';
+import { lock } from '../fsutil.ts';
 import { canonicalJson, sha256, type ResolvedSpec } from '../spec/defaults.ts';
 
 // Bump when the way the base is made changes, so old cache entries are not reused.
@@ -91,24 +92,6 @@ export async function ensureBase(recipe: BaseRecipe, opts: { cacheDir: string; n
   }
 }
 
-export async function lock(file: string, log: (line: string) => void): Promise<() => Promise<void>> {
-  for (let waited = 0; ; waited++) {
-    try {
-      await writeFile(file, String(process.pid), { flag: 'wx' });
-      return () => rm(file, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(await readFile(file, 'utf8').catch(() => '0'));
-      const alive = holder > 0 && (() => { try { process.kill(holder, 0); return true; } catch { return false; } })();
-      if (!alive) {
-        await rm(file, { force: true }); // left by a killed build
-        continue;
-      }
-      if (waited % 30 === 0) log(`waiting for another build (pid ${holder}) to finish this base`);
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-}
 
 async function runMmdebstrap(recipe: BaseRecipe, dir: string, key: string, tar: string, log: (line: string) => void): Promise<BaseResult> {
   const partial = path.join(dir, `${key}.tar.partial-${process.pid}`);

@@ -16,6 +16,8 @@ export function schemaProblems(schema: TSchema, value: unknown, file: string): P
 
 function toProblem(root: TSchema, error: ValueError, file: string): Problem {
   const key = error.path.split('/').pop() ?? '';
+  // a value under a schema marked x-secret (tokens, keys, passwords) is never repeated in a message
+  const describeValue = (value: unknown) => (holdsSecret(error.schema) ? '(value not shown: secret)' : showValue(value));
   switch (error.type) {
     case ValueErrorType.ObjectAdditionalProperties: {
       const parent = schemaAt(root, error.path.split('/').slice(0, -1));
@@ -77,7 +79,12 @@ function shapeHint(error: ValueError): string {
   return 'see `kiln schema image` for the expected shape';
 }
 
-function describeValue(value: unknown): string {
+/** True when the schema, or anything below it, is marked `x-secret`. */
+function holdsSecret(schema: TSchema): boolean {
+  return JSON.stringify(schema).includes('"x-secret":true');
+}
+
+function showValue(value: unknown): string {
   if (value === undefined) return 'missing value';
   const text = JSON.stringify(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;

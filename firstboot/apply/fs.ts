@@ -1,5 +1,5 @@
 // Writing into the target root: atomic, exact modes and owners, never following a symlink out of it.
-import { chmod, chown, lstat, mkdir, rename, rm, symlink, link, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, rm, symlink, link } from 'node:fs/promises';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Owner } from '../model.ts';
@@ -47,17 +47,6 @@ export async function exists(p: string): Promise<boolean> {
 /** Creates missing parents (0755, root) the way Ignition does. */
 export async function ensureParents(file: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
-}
-
-/** Write-rename with mode and owner set before the name appears: readers never see a partial or too-open file. */
-export async function writeAtomic(file: string, data: Buffer | string, mode: number, owner = { uid: 0, gid: 0 }): Promise<void> {
-  await ensureParents(file);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.kiln-tmp`);
-  await rm(tmp, { force: true });
-  await writeFile(tmp, data, { mode: 0o600, flag: 'wx' });
-  await chown(tmp, owner.uid, owner.gid);
-  await chmod(tmp, mode);
-  await rename(tmp, file);
 }
 
 export async function makeDirectory(dir: string, mode: number, owner: { uid: number; gid: number }): Promise<void> {

@@ -1,19 +1,23 @@
 // Hostname, users and groups.
+import { writeFileAtomic } from '../../builder/fsutil.ts';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { UserSpec } from '../model.ts';
 import { run, type ApplyContext } from './context.ts';
-import { exists, makeDirectory, readIds, under, writeAtomic } from './fs.ts';
+import { exists, makeDirectory, readIds, under } from './fs.ts';
+import { setHostsEntry } from './hosts.ts';
 
 export async function applyHostname(ctx: ApplyContext): Promise<string> {
   const { hostname, fqdn } = ctx.model;
   const short = hostname ?? fqdn!.split('.')[0]!;
-  await writeAtomic(under(ctx.root, '/etc/hostname'), `${short}\n`, 0o644);
-  // Debian's convention: the node's own names on 127.0.1.1, so sudo and friends resolve it offline.
+  await writeFileAtomic(under(ctx.root, '/etc/hostname'), `${short}\n`, 0o644);
+  // Debian's convention: the node's own names on 127.0.1.1, so sudo and friends resolve it offline;
+  // a Kubernetes node's own name resolves to its advertise address instead (kubelet, kubeadm)
+  const node = ctx.model.node?.node;
+  const address = node && [short, fqdn].includes(node.name) ? node.advertiseAddress : '127.0.1.1';
   const hostsFile = under(ctx.root, '/etc/hosts');
-  const old = (await readFile(hostsFile, 'utf8').catch(() => '127.0.0.1\tlocalhost\n')).split('\n').filter((l) => !/^127\.0\.1\.1\s/.test(l) && l !== '');
-  const names = fqdn && fqdn !== short ? `${fqdn}\t${short}` : short;
-  await writeAtomic(hostsFile, `${[old[0] ?? '127.0.0.1\tlocalhost', `127.0.1.1\t${names}`, ...old.slice(1)].join('\n')}\n`, 0o644);
+  const current = await readFile(hostsFile, 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
+  await writeFileAtomic(hostsFile, setHostsEntry(current, address, fqdn && fqdn !== short ? [fqdn, short] : [short]), 0o644);
   // the kernel's hostname, as hostname(1) sets it, without spawning a process this early in boot
   if (ctx.live) await writeFile('/proc/sys/kernel/hostname', short);
   return short;
@@ -58,7 +62,7 @@ export async function applyUsers(ctx: ApplyContext): Promise<string> {
     if (u.lockPassword) await run(ctx, 'usermod', [...prefix(ctx), '--lock', u.name]);
     await writeAuthorizedKeys(ctx, u);
     if (u.sudo.length > 0) {
-      await writeAtomic(under(ctx.root, `/etc/sudoers.d/90-kiln-${u.name}`), `# written by kiln-firstboot\n${u.sudo.map((rule) => `${u.name} ${rule}`).join('\n')}\n`, 0o440);
+      await writeFileAtomic(under(ctx.root, `/etc/sudoers.d/90-kiln-${u.name}`), `# written by kiln-firstboot\n${u.sudo.map((rule) => `${u.name} ${rule}`).join('\n')}\n`, 0o440);
     }
   }
   return ctx.model.users.map((u) => `${u.name}${u.sshAuthorizedKeys.length ? ` (${u.sshAuthorizedKeys.length} key${u.sshAuthorizedKeys.length > 1 ? 's' : ''})` : ''}`).join(', ');
@@ -78,7 +82,7 @@ async function setPasswordHash(root: string, user: string, hash: string): Promis
   fields[1] = hash;
   fields[2] = String(Math.floor(Date.now() / 86_400_000)); // last change, in days
   lines[i] = fields.join(':');
-  await writeAtomic(file, lines.join('\n'), st.mode & 0o7777, { uid: st.uid, gid: st.gid });
+  await writeFileAtomic(file, lines.join('\n'), st.mode & 0o7777, { uid: st.uid, gid: st.gid });
 }
 
 async function writeAuthorizedKeys(ctx: ApplyContext, u: UserSpec): Promise<void> {
@@ -90,5 +94,5 @@ async function writeAuthorizedKeys(ctx: ApplyContext, u: UserSpec): Promise<void
   const file = path.join(sshDir, 'authorized_keys');
   const current = (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
   const merged = [...current, ...u.sshAuthorizedKeys.filter((k) => !current.includes(k))];
-  await writeAtomic(file, `${merged.join('\n')}\n`, 0o600, owner);
+  await writeFileAtomic(file, `${merged.join('\n')}\n`, 0o600, owner);
 }

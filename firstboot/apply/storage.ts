@@ -1,10 +1,10 @@
 // Directories, files and links, in Ignition's order: directories first so files land in them,
 // links last so their targets exist.
-import { gunzipSync } from 'node:zlib';
+import { writeFileAtomic } from '../../builder/fsutil.ts';
 import { readFile } from 'node:fs/promises';
 import type { Contents } from '../model.ts';
 import type { ApplyContext } from './context.ts';
-import { makeDirectory, makeLink, readIds, resolveOwner, under, writeAtomic } from './fs.ts';
+import { makeDirectory, makeLink, readIds, resolveOwner, under } from './fs.ts';
 
 /** Contents are inline by now: the resolver fetched and verified every remote source. */
 function bytes(c: Contents): Buffer {
@@ -24,7 +24,8 @@ export async function applyFiles(ctx: ApplyContext): Promise<string> {
     const target = under(ctx.root, f.path);
     const base = f.contents ? bytes(f.contents) : await readFile(target).catch(() => Buffer.alloc(0));
     const data = Buffer.concat([base, ...f.append.map(bytes)]);
-    await writeAtomic(target, data, f.mode, resolveOwner(ids, f.user, f.group));
+    // a file holding a token or key is never group- or world-readable, whatever the metadata said
+    await writeFileAtomic(target, data, f.secret ? f.mode & 0o700 : f.mode, resolveOwner(ids, f.user, f.group));
   }
   return `${ctx.model.files.length} file${ctx.model.files.length === 1 ? '' : 's'}`;
 }
@@ -32,9 +33,4 @@ export async function applyFiles(ctx: ApplyContext): Promise<string> {
 export async function applyLinks(ctx: ApplyContext): Promise<string> {
   for (const l of ctx.model.links) await makeLink(under(ctx.root, l.path), l.target, l.hard, ctx.root);
   return `${ctx.model.links.length} link${ctx.model.links.length === 1 ? '' : 's'}`;
-}
-
-/** Remote contents arrive compressed when the source said so. */
-export function decompress(data: Buffer, compression: 'gzip' | undefined): Buffer {
-  return compression === 'gzip' ? gunzipSync(data) : data;
 }

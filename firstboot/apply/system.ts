@@ -1,7 +1,8 @@
 // systemd units, networkd files, time zone and NTP servers.
+import { writeFileAtomic } from '../../builder/fsutil.ts';
 import { readFile, rm, symlink } from 'node:fs/promises';
 import { run, type ApplyContext } from './context.ts';
-import { ensureParents, exists, under, writeAtomic } from './fs.ts';
+import { ensureParents, exists, under } from './fs.ts';
 
 const rootFlag = (ctx: ApplyContext) => (ctx.root === '/' ? [] : [`--root=${ctx.root}`]);
 
@@ -12,8 +13,8 @@ export async function applyUnits(ctx: ApplyContext): Promise<string> {
   // list-units only lists (show would load them and make every unit look known).
   const inMemory = ctx.live ? (await run(ctx, 'systemctl', ['list-units', '--all', '--plain', '--no-legend', '--', ...names])).trim() !== '' : false;
   for (const u of ctx.model.units) {
-    if (u.contents !== undefined) await writeAtomic(under(ctx.root, `/etc/systemd/system/${u.name}`), u.contents, 0o644);
-    for (const d of u.dropins) await writeAtomic(under(ctx.root, `/etc/systemd/system/${u.name}.d/${d.name}`), d.contents, 0o644);
+    if (u.contents !== undefined) await writeFileAtomic(under(ctx.root, `/etc/systemd/system/${u.name}`), u.contents, 0o644);
+    for (const d of u.dropins) await writeFileAtomic(under(ctx.root, `/etc/systemd/system/${u.name}.d/${d.name}`), d.contents, 0o644);
   }
   const done: string[] = [];
   for (const u of ctx.model.units) {
@@ -35,7 +36,7 @@ export async function applyUnits(ctx: ApplyContext): Promise<string> {
 export const DEFAULT_NETWORK = '/etc/systemd/network/99-kiln-default.network';
 
 export async function applyNetwork(ctx: ApplyContext): Promise<string> {
-  for (const f of ctx.model.network) await writeAtomic(under(ctx.root, `/etc/systemd/network/${f.name}`), f.contents, 0o644);
+  for (const f of ctx.model.network) await writeFileAtomic(under(ctx.root, `/etc/systemd/network/${f.name}`), f.contents, 0o644);
   const fallback = under(ctx.root, DEFAULT_NETWORK);
   await rm(fallback, { force: true });
   await symlink('/dev/null', fallback); // masked, as systemd reads a link to /dev/null
@@ -56,7 +57,7 @@ export async function applyTimezone(ctx: ApplyContext): Promise<string> {
   await ensureParents(localtime);
   await rm(localtime, { force: true });
   await symlink(`/usr/share/zoneinfo/${zone}`, localtime);
-  await writeAtomic(under(ctx.root, '/etc/timezone'), `${zone}\n`, 0o644);
+  await writeFileAtomic(under(ctx.root, '/etc/timezone'), `${zone}\n`, 0o644);
   return zone;
 }
 
@@ -64,10 +65,10 @@ export async function applyTimezone(ctx: ApplyContext): Promise<string> {
 export async function applyNtp(ctx: ApplyContext): Promise<string> {
   const { servers, pools } = ctx.model.ntp!;
   const lines = ['# written by kiln-firstboot from the node metadata', ...servers.map((s) => `server ${s} iburst`), ...pools.map((p) => `pool ${p} iburst`)];
-  await writeAtomic(under(ctx.root, '/etc/chrony/conf.d/50-kiln.conf'), `${lines.join('\n')}\n`, 0o644);
+  await writeFileAtomic(under(ctx.root, '/etc/chrony/conf.d/50-kiln.conf'), `${lines.join('\n')}\n`, 0o644);
   const main = under(ctx.root, '/etc/chrony/chrony.conf');
   const text = await readFile(main, 'utf8').catch(() => undefined);
-  if (text !== undefined) await writeAtomic(main, text.replace(/^(pool |server )/gm, '#kiln: $1'), 0o644);
+  if (text !== undefined) await writeFileAtomic(main, text.replace(/^(pool |server )/gm, '#kiln: $1'), 0o644);
   if (ctx.live) await run(ctx, 'systemctl', ['try-restart', '--no-block', 'chrony.service']);
   return [...servers, ...pools].join(', ');
 }

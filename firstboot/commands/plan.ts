@@ -1,12 +1,10 @@
 // `kiln-firstboot plan --config node.yaml [--render DIR]`: the role plan for a node config, and
 // optionally every file it would write, under DIR, without touching the system.
+import { writeFileAtomic } from '../../builder/fsutil.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError, ValidationError } from '../../builder/errors.ts';
-import { readYaml } from '../../builder/spec/yaml.ts';
-import { writeAtomic } from '../apply/fs.ts';
-import { nodeConfigProblems } from '../config/parse.ts';
-import type { NodeConfig } from '../config/schema.ts';
+import { readNodeConfig } from '../config/node-file.ts';
 import { gatherFacts } from '../role/facts.ts';
 import { describePlan, planRole } from '../role/plan.ts';
 
@@ -16,17 +14,15 @@ export async function planCommand(values: Record<string, unknown>): Promise<numb
   const text = await readFile(file, 'utf8').catch((cause: unknown) => {
     throw new KilnError(`cannot read ${file}`, { file, cause, hint: 'give the kiln node config (the kiln: key of your cloud-config, as its own YAML file)', exitCode: 2 });
   });
-  const doc = readYaml(text, file);
-  const problems = nodeConfigProblems(doc.value, file);
-  if (problems.length > 0) throw new ValidationError(problems.map(doc.locate));
-  const config = doc.value as NodeConfig;
+  const { config, problems } = readNodeConfig(text, file);
+  if (!config) throw new ValidationError(problems);
   // facts from this machine's root (or --root): the image's kubelet defaults, baked images, manifests
   const steps = planRole(config, gatherFacts((values.root as string | undefined) ?? '/', config.manifestsDir));
   if (values.json) process.stdout.write(`${JSON.stringify(steps.map((s) => ({ ...s, files: s.files.map(({ contents: _c, ...f }) => f) })), null, 2)}\n`);
   else process.stdout.write(`${config.role} plan for ${config.node.name} (${config.cluster.name}):\n${describePlan(steps)}\n`);
   const dir = values.render as string | undefined;
   if (dir) {
-    for (const f of steps.flatMap((s) => s.files)) await writeAtomic(path.join(dir, f.path), f.contents, f.secret ? 0o600 : f.mode, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+    for (const f of steps.flatMap((s) => s.files)) await writeFileAtomic(path.join(dir, f.path), f.contents, f.secret ? 0o600 : f.mode);
     process.stdout.write(`rendered ${steps.flatMap((s) => s.files).length} files under ${dir}\n`);
   }
   return 0;

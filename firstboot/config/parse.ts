@@ -1,7 +1,6 @@
 // Validates a kiln node config wherever it came from (a `kiln:` key, /etc/kiln/node.yaml):
 // schema first, then the rules a schema cannot say (which role needs which join material).
 import { createHash, X509Certificate } from 'node:crypto';
-import { isIP } from 'node:net';
 import { KilnError, type Problem } from '../../builder/errors.ts';
 import { renderKeepalived } from '../role/keepalived.ts';
 import { schemaProblems } from '../../builder/spec/problems.ts';
@@ -26,7 +25,12 @@ export function restrictedLabel(key: string): boolean {
   return restricted && !KUBELET_LABEL_KEYS.has(key) && !KUBELET_LABEL_PREFIXES.some((p) => key.startsWith(p));
 }
 
-const endpointHost = (c: NodeConfig) => c.cluster.controlPlaneEndpoint.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+/** The control-plane endpoint's host (IPv6 without brackets) and port. */
+export function controlPlaneEndpoint(config: NodeConfig): { host: string; port: number } {
+  const endpoint = config.cluster.controlPlaneEndpoint;
+  const at = endpoint.lastIndexOf(':');
+  return { host: endpoint.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(endpoint.slice(at + 1)) };
+}
 
 // Joiners always pin the CA: kiln never joins with unsafeSkipCAVerification.
 const RULES: Rule[] = [
@@ -84,15 +88,8 @@ const RULES: Rule[] = [
     check: (c) => (c.role === 'worker' && c.node.hyperconverged !== undefined ? { path: '/node/hyperconverged', message: 'a worker has no control-plane taint to drop', hint: 'remove hyperconverged, or make the node a control plane' } : undefined),
   },
   {
-    name: 'the control-plane VIP is an address',
-    check: (c) =>
-      c.keepalived && c.role !== 'worker' && isIP(endpointHost(c)) === 0
-        ? { path: '/cluster/controlPlaneEndpoint', message: 'with keepalived, the control-plane endpoint must be the VIP address, not a name', hint: 'use the VIP, e.g. 192.168.10.10:6443; keepalived cannot hold a DNS name' }
-        : undefined,
-  },
-  {
     name: 'the advertise address is not the VIP',
-    check: (c) => (endpointHost(c) === c.node.advertiseAddress ? { path: '/node/advertiseAddress', message: 'the advertise address is the control-plane endpoint (VIP) itself', hint: "use the node's own address; the VIP moves between control planes" } : undefined),
+    check: (c) => (controlPlaneEndpoint(c).host === c.node.advertiseAddress ? { path: '/node/advertiseAddress', message: 'the advertise address is the control-plane endpoint (VIP) itself', hint: "use the node's own address; the VIP moves between control planes" } : undefined),
   },
   {
     name: 'the VIP pool member index fits',
@@ -109,6 +106,7 @@ const RULES: Rule[] = [
         : undefined,
   },
   {
+    // the VIP is an address, router ids do not collide, pool VIPs are not the control-plane VIP, …
     name: 'the VRRP set-up is one keepalived can run',
     check: (c) => {
       try {
@@ -150,6 +148,3 @@ export function nodeConfigProblems(value: unknown, file: string, base = ''): Pro
     return found ? [{ file, ...found, path: base + found.path }] : [];
   });
 }
-
-/** Paths whose values are secrets (tokens, keys): status and logs must never show them. */
-export const SECRET_PATHS = ['/join/token', '/join/certificateKey', '/ca/key'];

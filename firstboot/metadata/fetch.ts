@@ -11,15 +11,20 @@ export interface PinnedHash {
 
 const MAX_BYTES = 64 * 2 ** 20;
 
+/** `sha256-<hex>` / `sha512-<hex>` (Ignition's form; hex lower-cased); undefined when malformed. */
 export function parseHash(text: string): PinnedHash | undefined {
-  const m = /^(sha256|sha512)-([0-9a-f]+)$/.exec(text);
+  const m = /^(sha256|sha512)-([0-9a-fA-F]+)$/.exec(text);
   if (!m) return undefined;
   const algorithm = m[1] as PinnedHash['algorithm'];
-  return m[2]!.length === (algorithm === 'sha256' ? 64 : 128) ? { algorithm, hex: m[2]! } : undefined;
+  return m[2]!.length === (algorithm === 'sha256' ? 64 : 128) ? { algorithm, hex: m[2]!.toLowerCase() } : undefined;
+}
+
+export function digestHex(data: Buffer, algorithm: PinnedHash['algorithm']): string {
+  return createHash(algorithm).update(data).digest('hex');
 }
 
 export function verifyHash(data: Buffer, hash: PinnedHash, what: string): void {
-  const actual = createHash(hash.algorithm).update(data).digest('hex');
+  const actual = digestHex(data, hash.algorithm);
   if (actual !== hash.hex)
     throw new KilnError(`${what}: ${hash.algorithm} mismatch (got ${actual.slice(0, 16)}…, expected ${hash.hex.slice(0, 16)}…)`, {
       hint: 'the content changed since the hash was pinned, or the hash is for another file; recompute it with sha256sum',

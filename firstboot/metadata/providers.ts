@@ -2,6 +2,7 @@
 // wins; a source that is there but broken fails loudly rather than falling through to the next.
 import path from 'node:path';
 import { KilnError } from '../../builder/errors.ts';
+import { exists } from '../apply/fs.ts';
 import type { Host } from '../host.ts';
 import { cmdlineValue, nocloudSeedFrom, type Cmdline } from './cmdline.ts';
 import { fetchBytes, parseHash, redactUrl } from './fetch.ts';
@@ -152,7 +153,8 @@ export const PROVIDERS: Provider[] = [
     async find(host) {
       for (const name of ['nocloud', 'nocloud-net']) {
         const dir = path.join(host.root, 'var/lib/cloud/seed', name);
-        if ((await fetchBytes(path.join(dir, 'meta-data'), { optional: true })) || (await fetchBytes(path.join(dir, 'user-data'), { optional: true })))
+        // found by name only: loadSeed reads the files (and says what is missing)
+        if ((await exists(path.join(dir, 'meta-data'))) || (await exists(path.join(dir, 'user-data'))))
           return { provider: 'nocloud-seed-dir', location: `/var/lib/cloud/seed/${name}`, needsNetwork: false, warnings: [], load: () => loadSeed(dir, `seed directory /var/lib/cloud/seed/${name}`) };
       }
       return undefined;

@@ -1,14 +1,17 @@
 // Running the role plan: each planned step writes its files, then does its action. Actions are
 // idempotent (a crash between an action and the journal entry reruns it harmlessly), and the time
 // spent inside kubeadm, helm, kubectl and waits is counted apart from firstboot's own.
+import { writeFileAtomic } from '../../builder/fsutil.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { KilnError } from '../../builder/errors.ts';
 import type { NodeConfig } from '../config/schema.ts';
-import { under, writeAtomic } from '../apply/fs.ts';
-import { hostsWithNode } from './hosts.ts';
+import type { HostFacts } from './types.ts';
+import { under } from '../apply/fs.ts';
+import { hostsMaps, setHostsEntry } from '../apply/hosts.ts';
 import { CILIUM_VALUES } from './cilium.ts';
-import { endpoint, kubeadmArgs } from './kubeadm.ts';
+import { controlPlaneEndpoint } from '../config/parse.ts';
+import { kubeadmArgs } from './kubeadm.ts';
 import { ADDON_VALUES_DIR, type Action, type PlannedStep } from './plan.ts';
 
 export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
@@ -25,6 +28,8 @@ export interface RoleContext {
   clock: { externalMs: number };
   /** Environment for the tools (tests point PATH at stand-ins). */
   env?: Record<string, string>;
+  /** What the plan was made from: the image's kubelet defaults, baked image archives, manifests. */
+  facts: HostFacts;
   /** Bounds for waits and retries; tests shorten them. */
   timing?: { joinAttempts?: number; retryMs?: number; waitSeconds?: number };
 }
@@ -46,19 +51,41 @@ async function tool(ctx: RoleContext, cmd: string, args: string[]): Promise<stri
   }
 }
 
-/** Retries `attempt` with doubling pauses until it succeeds or the bound is reached. */
+async function pause(ctx: RoleContext, ms: number): Promise<void> {
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  ctx.clock.externalMs += performance.now() - t0;
+}
+
+/**
+ * Retries `attempt` with doubling pauses (up to 30 s) until it succeeds or `attempts` are used up.
+ * A KilnError (a tool that is not installed) will not get better by waiting: thrown at once.
+ */
 async function retry<T>(ctx: RoleContext, what: string, attempts: number, attempt: () => Promise<T>): Promise<T> {
-  let pause = ctx.timing?.retryMs ?? 2000;
+  let wait = ctx.timing?.retryMs ?? 2000;
   for (let i = 1; ; i++) {
     try {
       return await attempt();
     } catch (error) {
-      if (i >= attempts) throw error;
-      ctx.log(`  ${what}: attempt ${i} failed (${(error as Error).message.split('\n')[0]}); retrying in ${Math.round(pause / 1000)} s`);
-      const t0 = performance.now();
-      await new Promise((r) => setTimeout(r, pause));
-      ctx.clock.externalMs += performance.now() - t0;
-      pause = Math.min(pause * 2, 30_000);
+      if (i >= attempts || error instanceof KilnError) throw error;
+      ctx.log(`  ${what}: attempt ${i} failed (${(error as Error).message.split('\n')[0]}); retrying in ${Math.round(wait / 1000)} s`);
+      await pause(ctx, wait);
+      wait = Math.min(wait * 2, 30_000);
+    }
+  }
+}
+
+/** Polls `probe` at a steady interval until it holds or `seconds` have passed (a missing tool fails at once). */
+async function waitFor(ctx: RoleContext, what: string, seconds: number, probe: () => Promise<unknown>): Promise<void> {
+  const deadline = performance.now() + seconds * 1000;
+  for (;;) {
+    try {
+      await probe();
+      return;
+    } catch (error) {
+      if (error instanceof KilnError) throw error;
+      if (performance.now() >= deadline) throw new Error(`${what}: not ready after ${seconds} s (${(error as Error).message.split('\n')[0]})`);
+      await pause(ctx, ctx.timing?.retryMs ?? 2000);
     }
   }
 }
@@ -76,8 +103,11 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
   async hosts(ctx) {
     const file = under(ctx.root, '/etc/hosts');
     const current = existsSync(file) ? readFileSync(file, 'utf8') : '127.0.0.1\tlocalhost\n';
-    await writeAtomic(file, hostsWithNode(current, ctx.config), 0o644);
-    return `${ctx.config.node.name} → ${ctx.config.node.advertiseAddress}`;
+    const { name, advertiseAddress } = ctx.config.node;
+    // the hostname step maps the node name (and its FQDN) there already when they are the same
+    if (hostsMaps(current, advertiseAddress, name)) return `${name} → ${advertiseAddress} (already)`;
+    await writeFileAtomic(file, setHostsEntry(current, advertiseAddress, [name]), 0o644);
+    return `${name} → ${advertiseAddress}`;
   },
   async keepalived(ctx) {
     await systemctl(ctx, 'enable', 'keepalived.service');
@@ -87,8 +117,8 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
   },
   async 'wait-vip'(ctx) {
     if (!ctx.live) return 'skipped (not the running system)';
-    const vip = endpoint(ctx.config).host;
-    await retry(ctx, 'VIP', ctx.timing?.waitSeconds ?? 60, async () => {
+    const vip = controlPlaneEndpoint(ctx.config).host;
+    await waitFor(ctx, 'the VIP', ctx.timing?.waitSeconds ?? 60, async () => {
       const out = await tool(ctx, 'ip', ['-o', 'addr', 'show']);
       if (!out.split('\n').some((l) => l.includes(` ${vip}/`))) throw new Error(`${vip} is not on any interface yet`);
     });
@@ -96,12 +126,11 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
   },
   async 'containerd-ready'(ctx) {
     if (!ctx.live) return 'skipped (not the running system)';
-    await retry(ctx, 'containerd', ctx.timing?.waitSeconds ?? 60, () => tool(ctx, 'ctr', ['version']));
+    await waitFor(ctx, 'containerd', ctx.timing?.waitSeconds ?? 60, () => tool(ctx, 'ctr', ['version']));
     return 'containerd answers';
   },
   async 'import-images'(ctx) {
-    const { gatherFacts } = await import('./facts.ts');
-    const images = gatherFacts(ctx.root).preloadImages;
+    const images = ctx.facts.preloadImages;
     if (ctx.live) for (const image of images) await tool(ctx, 'ctr', ['-n', 'k8s.io', 'images', 'import', image]);
     return `${images.length} image archive${images.length === 1 ? '' : 's'}${ctx.live ? '' : ' (not imported: not the running system)'}`;
   },
@@ -114,10 +143,10 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
     if (args[0] === 'init') await tool(ctx, 'kubeadm', args);
     // joiners may boot before the init node has finished: retry with backoff
     else await retry(ctx, 'kubeadm join', ctx.timing?.joinAttempts ?? 60, () => tool(ctx, 'kubeadm', args));
-    return `kubeadm ${args[0]} ${endpoint(ctx.config).host}:${endpoint(ctx.config).port}`;
+    return `kubeadm ${args[0]} ${controlPlaneEndpoint(ctx.config).host}:${controlPlaneEndpoint(ctx.config).port}`;
   },
   async 'wait-apiserver'(ctx) {
-    await retry(ctx, 'apiserver', ctx.timing?.waitSeconds ?? 300, async () => {
+    await waitFor(ctx, 'the API server', ctx.timing?.waitSeconds ?? 300, async () => {
       const out = await tool(ctx, 'kubectl', ['--kubeconfig', ADMIN_CONF, 'get', '--raw', '/readyz']);
       if (out.trim() !== 'ok') throw new Error(`readyz says ${out.trim().slice(0, 60)}`);
     });
@@ -160,7 +189,7 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
 
 /** One planned step: its files (secrets 0600 at most), then its action. */
 export async function runRoleStep(step: PlannedStep, ctx: RoleContext): Promise<string> {
-  for (const f of step.files) await writeAtomic(under(ctx.root, f.path), f.contents, f.secret ? f.mode & 0o700 : f.mode);
+  for (const f of step.files) await writeFileAtomic(under(ctx.root, f.path), f.contents, f.secret ? f.mode & 0o700 : f.mode);
   const summary = step.action ? await ACTIONS[step.action](ctx) : '';
   const files = step.files.length > 0 ? `${step.files.length} file${step.files.length === 1 ? '' : 's'}` : '';
   return [files, summary].filter(Boolean).join('; ');

@@ -1,13 +1,14 @@
 // Helm values for Cilium (chart 1.16+), which the init node installs: kiln's settings, then the
 // user's `cilium.values` deep-merged over them (user wins; null drops a kiln value, as in Helm).
-import { endpoint, mergeValues, replacesKubeProxy, yamlFile } from './kubeadm.ts';
+import { controlPlaneEndpoint } from '../config/parse.ts';
+import { mergeValues, replacesKubeProxy, yamlFile } from './kubeadm.ts';
 import type { NodeConfig, RenderedFile } from './types.ts';
 
 export const CILIUM_VALUES = '/etc/kiln/cilium-values.yaml';
 
 /** kiln's own values, before the user's. */
 export function ciliumValues(config: NodeConfig): Record<string, unknown> {
-  const { host, port } = endpoint(config);
+  const { host, port } = controlPlaneEndpoint(config);
   return {
     // kubeadm skipped its kube-proxy addon (addon/kube-proxy): Cilium's eBPF does services instead
     kubeProxyReplacement: replacesKubeProxy(config),

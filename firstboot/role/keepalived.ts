@@ -7,6 +7,7 @@
 // preempts as usual. So the priority alone decides who holds a VIP, never the boot order.
 import { isIP } from 'node:net';
 import { KilnError } from '../../builder/errors.ts';
+import { controlPlaneEndpoint } from '../config/parse.ts';
 import type { NodeConfig } from '../config/schema.ts';
 import type { RenderedFile } from './types.ts';
 
@@ -51,11 +52,6 @@ export function vipPriority(vipIndex: number, memberIndex: number, members: numb
 }
 
 /** host (brackets stripped) and port of host:port. */
-function splitEndpoint(endpoint: string): { host: string; port: number } {
-  const at = endpoint.lastIndexOf(':');
-  return { host: endpoint.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(endpoint.slice(at + 1)) };
-}
-
 /** One spelling per address (IPv6 compressed, lower case), for comparisons. */
 const canonical = (ip: string) => (isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname : ip);
 const prefixed = (address: string) => `${address}/${isIP(address) === 6 ? 128 : 32}`;
@@ -140,7 +136,7 @@ export function renderKeepalived(config: NodeConfig): RenderedFile[] {
   if (!holdsApiVip && !pool) return [];
 
   const instances: Instance[] = [];
-  const endpoint = splitEndpoint(config.cluster.controlPlaneEndpoint);
+  const endpoint = controlPlaneEndpoint(config);
   if (holdsApiVip) {
     if (isIP(endpoint.host) === 0) {
       fail('with keepalived, the control-plane endpoint must be the VIP address, not a name', '/cluster/controlPlaneEndpoint', 'use the VIP, e.g. 192.168.10.10:6443');

@@ -3,7 +3,7 @@
 // joiners: a JoinConfiguration (always CA-pinned) plus `kubeletconfiguration` patches, because
 // `kubeadm join` takes no KubeletConfiguration document: it downloads the cluster's and patches it.
 import YAML from 'yaml';
-import { restrictedLabel } from '../config/parse.ts';
+import { controlPlaneEndpoint, restrictedLabel } from '../config/parse.ts';
 import type { HostFacts, NodeConfig, RenderedFile } from './types.ts';
 
 export const KUBEADM_CONFIG = '/etc/kiln/kubeadm.yaml';
@@ -50,12 +50,6 @@ export function sortKeys(value: unknown): unknown {
 export function yamlFile(path: string, mode: number, docs: unknown[], comment: string, secret = false): RenderedFile {
   const body = docs.map((d) => YAML.stringify(sortKeys(d), { compat: 'yaml-1.1', lineWidth: 0 })).join('---\n');
   return { path, mode, contents: `${HEADER}\n${comment.replace(/^/gm, '# ')}\n${body}`, ...(secret ? { secret: true } : {}) };
-}
-
-/** The control-plane endpoint (the VIP) split into host (no IPv6 brackets) and port. */
-export function endpoint(config: NodeConfig): { host: string; port: number } {
-  const m = /^(.*):(\d+)$/.exec(config.cluster.controlPlaneEndpoint)!;
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
 /** Cilium replaces kube-proxy unless the config says otherwise. */
@@ -114,14 +108,14 @@ function initConfiguration(config: NodeConfig): Doc {
       : {}),
     // encrypts the control-plane certificates kubeadm uploads (--upload-certs) for joining control planes
     ...(certificateKey ? { certificateKey } : {}),
-    localAPIEndpoint: { advertiseAddress: config.node.advertiseAddress, bindPort: endpoint(config).port },
+    localAPIEndpoint: { advertiseAddress: config.node.advertiseAddress, bindPort: controlPlaneEndpoint(config).port },
     nodeRegistration: nodeRegistration(config),
     ...(replacesKubeProxy(config) ? { skipPhases: ['addon/kube-proxy'] } : {}),
   };
 }
 
 function clusterConfiguration(config: NodeConfig): Doc {
-  const { host } = endpoint(config);
+  const { host } = controlPlaneEndpoint(config);
   const version = config.cluster.kubernetesVersion;
   return {
     apiVersion: KUBEADM_API,
@@ -150,7 +144,7 @@ function joinConfiguration(config: NodeConfig): Doc {
     kind: 'JoinConfiguration',
     discovery: { bootstrapToken: { apiServerEndpoint: config.cluster.controlPlaneEndpoint, token: join.token, caCertHashes: join.caCertHashes } },
     ...(config.role === 'control-plane'
-      ? { controlPlane: { certificateKey: join.certificateKey, localAPIEndpoint: { advertiseAddress: config.node.advertiseAddress, bindPort: endpoint(config).port } } }
+      ? { controlPlane: { certificateKey: join.certificateKey, localAPIEndpoint: { advertiseAddress: config.node.advertiseAddress, bindPort: controlPlaneEndpoint(config).port } } }
       : {}),
     nodeRegistration: nodeRegistration(config),
     patches: { directory: KUBEADM_PATCHES },

@@ -1,5 +1,5 @@
 // TEST ONLY. Runs one firstboot pass in a child process against a fixture host and a node root,
-// so a test can kill it (KILN_FIRSTBOOT_TEST_CRASH_AFTER) and run it again.
+// so a test can kill it (KILN_FIRSTBOOT_TEST_CRASH_AT) and run it again.
 //   KILN_CHILD='{"fixture":"…","root":"…","pass":"late","path":"…"}' node --import tsx test/helpers/firstboot-child.ts
 import { treeHost } from '../../firstboot/host.ts';
 import { runPass } from '../../firstboot/run.ts';

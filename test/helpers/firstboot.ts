@@ -1,8 +1,9 @@
 // A small but real node root for firstboot tests: passwd/group/shadow for useradd --prefix,
 // busybox as /bin/sh for chroot'd commands, a zoneinfo entry, the image's default network file.
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, readdirSync, symlinkSync, writeFileSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import * as esbuild from 'esbuild';
 import { repoRoot, tempDir } from './build.ts';
 
 export function makeNodeRoot(): string {
@@ -56,12 +57,44 @@ export function changedPaths(before: Map<string, string>, after: Map<string, str
   return [...keys].filter((k) => before.get(k) !== after.get(k)).sort();
 }
 
-/** TEST ONLY: a PATH with the kubeadm/helm/kubectl stand-ins (test/standins, run through tsx) first. */
-export function standinPath(): string {
-  const bin = tempDir('kiln-standin-bin-');
+const bundles = new Map<string, Promise<string>>();
+
+/**
+ * `entry` (relative to the repository) bundled once per test process with esbuild: a child process
+ * starts in a fraction of tsx's time (the crash test and the stand-ins start dozens of them).
+ */
+export function bundled(entry: string): Promise<string> {
+  let out = bundles.get(entry);
+  if (!out) {
+    const dir = tempDir('kiln-bundle-');
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, `${path.basename(entry, '.ts')}.mjs`);
+    out = esbuild
+      .build({
+        absWorkingDir: repoRoot,
+        entryPoints: [entry],
+        outfile: file,
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'esm',
+        logLevel: 'silent',
+        // CommonJS dependencies call require() for node's built-ins
+        banner: { js: "import { createRequire as __kilnRequire } from 'node:module'; const require = __kilnRequire(import.meta.url);" },
+      })
+      .then(() => file);
+    bundles.set(entry, out);
+  }
+  return out;
+}
+
+/** TEST ONLY: a PATH with the kubeadm/helm/kubectl stand-ins (test/standins, bundled) first. */
+export async function standinPath(): Promise<string> {
+  const main = await bundled('test/standins/main.ts');
+  const bin = path.join(path.dirname(main), 'bin');
+  mkdirSync(bin, { recursive: true });
   for (const tool of ['kubeadm', 'helm', 'kubectl']) {
-    // --import tsx resolves from the working directory: run from the repository
-    writeFileSync(path.join(bin, tool), `#!/bin/sh\ncd "${repoRoot}" && exec "${process.execPath}" --import tsx test/standins/main.ts ${tool} "$@"\n`, { mode: 0o755 });
+    writeFileSync(path.join(bin, tool), `#!/bin/sh\nexec "${process.execPath}" "${main}" ${tool} "$@"\n`, { mode: 0o755 });
   }
   return `${bin}:${process.env.PATH}`;
 }

@@ -110,6 +110,8 @@ describe('rendered files pass their real consumers', () => {
       '/usr/lib/systemd/system/containerd.service',
       '/usr/lib/systemd/system/kiln-ssh-keygen.service',
       '/usr/lib/systemd/system/kiln-grow-root.service',
+      '/usr/lib/systemd/system/kiln-firstboot-early.service',
+      '/usr/lib/systemd/system/kiln-firstboot.service',
       '/usr/lib/systemd/system/var-lib-containerd.mount',
       '/usr/lib/systemd/system/systemd-journald.service',
     ];

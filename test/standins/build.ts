@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { lock } from '../../builder/rootfs/mmdebstrap.ts';
+import { lock } from '../../builder/fsutil.ts';
 import { repoRoot, testCacheDir } from '../helpers/build.ts';
 import { upstreamDir } from '../helpers/upstream.ts';
 

@@ -4,9 +4,9 @@
 // positional arguments. Unknown flags, missing values and unparsable values are errors worded as
 // pflag words them; each tool prints them in its own style.
 
-export type FlagType = 'bool' | 'string' | 'int' | 'int32' | 'stringSlice' | 'stringArray' | 'duration';
+type FlagType = 'bool' | 'string' | 'int' | 'int32' | 'stringSlice' | 'stringArray' | 'duration';
 
-export interface FlagSpec {
+interface FlagSpec {
   type: FlagType;
   short?: string;
   /** pflag's NoOptDefVal: the flag may be given bare (`--dry-run`) and then takes this value; a value needs `=`. */
@@ -14,7 +14,7 @@ export interface FlagSpec {
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
-export type FlagValue = string | number | boolean | string[];
+type FlagValue = string | number | boolean | string[];
 
 export interface ParsedFlags {
   /** Values of the flags that were set, by long name. */
@@ -109,7 +109,7 @@ function convert(name: string, spec: FlagSpec, raw: string, previous: FlagValue 
   }
 }
 
-export interface ParseOptions {
+interface ParseOptions {
   /** kubeadm normalises `_` to `-` in flag names (cliflag.WordSepNormalizeFunc). */
   normalizeUnderscores?: boolean;
 }

@@ -3,9 +3,9 @@
 // and messages. The release is kept in the simulated cluster state.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { FlagError, bool, findCommand, list, parseFlags, str, type FlagSpecs } from './flags.ts';
-import { Refusal, STANDIN, isMapping, parseYamlDocuments, type Ctx } from './lib/context.ts';
-import { loadKubeconfig } from './lib/kubeconfig.ts';
+import { bool, findCommand, list, parseFlags, str, type FlagSpecs } from './flags.ts';
+import { Refusal, STANDIN, isMapping, parseYamlDocuments, report, type Ctx } from './lib/context.ts';
+import { reachApi } from './lib/kubeconfig.ts';
 import { isDns1123Label } from './lib/validate.ts';
 
 const HELM_VERSION = 'v3.16.3';
@@ -63,14 +63,6 @@ const UPGRADE: FlagSpecs = {
   'wait-for-jobs': { type: 'bool' },
 };
 
-function report(ctx: Ctx, error: unknown): number {
-  if (error instanceof FlagError) error = new Refusal(error.message);
-  if (!(error instanceof Refusal)) throw error;
-  ctx.record.error = error.message;
-  ctx.err(`Error: ${error.message}\n`);
-  return error.code;
-}
-
 export async function helm(args: string[], ctx: Ctx): Promise<number> {
   try {
     const { command, rest } = findCommand(args, GLOBAL);
@@ -99,7 +91,7 @@ export async function helm(args: string[], ctx: Ctx): Promise<number> {
         throw new Refusal(`unknown command "${command}" for "helm"\nRun 'helm --help' for usage.`);
     }
   } catch (error) {
-    return report(ctx, error);
+    return report(ctx, error, 'helm');
   }
 }
 
@@ -308,13 +300,10 @@ function upgrade(args: string[], ctx: Ctx): number {
   if (output !== undefined && !['table', 'json', 'yaml'].includes(output)) throw new Refusal(`invalid argument "${output}" for "-o, --output" flag: invalid format type`);
 
   // the cluster must be reachable
-  const kc = loadKubeconfig(ctx, str(p, 'kubeconfig'), str(p, 'kube-context'));
-  if (!kc.ok) {
-    if (kc.kind === 'none') throw new Refusal('Kubernetes cluster unreachable: Get "http://localhost:8080/version": dial tcp 127.0.0.1:8080: connect: connection refused');
-    throw new Refusal(`Kubernetes cluster unreachable: ${kc.message}`);
-  }
-  ctx.record.kubeconfig = kc.path;
-  if (ctx.takeFailure('api-failures')) throw new Refusal(`Kubernetes cluster unreachable: Get "${kc.server}/version": dial tcp ${kc.hostport}: connect: connection refused`);
+  const kc = reachApi(ctx, { kubeconfig: str(p, 'kubeconfig'), context: str(p, 'kube-context') });
+  if (kc.state === 'none') throw new Refusal('Kubernetes cluster unreachable: Get "http://localhost:8080/version": dial tcp 127.0.0.1:8080: connect: connection refused');
+  if (kc.state === 'invalid') throw new Refusal(`Kubernetes cluster unreachable: ${kc.message}`);
+  if (kc.state === 'down') throw new Refusal(`Kubernetes cluster unreachable: Get "${kc.server}/version": dial tcp ${kc.hostport}: connect: connection refused`);
   if (name.length > 53 || !RELEASE_NAME.test(name)) throw new Refusal(`release name is invalid: ${name}`);
   const namespace = str(p, 'namespace') || kc.namespace || 'default';
   ctx.record.release = { name, namespace, chart };

@@ -5,9 +5,10 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { FlagError, bool, findCommand, list, parseFlags, str, type FlagSpecs, type ParsedFlags } from './flags.ts';
-import { Refusal, STANDIN, isMapping, parseYamlDocuments, toYaml, type ClusterState, type Ctx } from './lib/context.ts';
-import { loadKubeconfig } from './lib/kubeconfig.ts';
+import { bool, findCommand, list, parseFlags, str, type FlagSpecs, type ParsedFlags } from './flags.ts';
+import { Refusal, STANDIN, isMapping, parseYamlDocuments, report, toYaml, type ClusterState, type Ctx } from './lib/context.ts';
+import { reachApi } from './lib/kubeconfig.ts';
+import { versionInfo } from './lib/version.ts';
 import { isQualifiedName, isValidLabelValue } from './lib/validate.ts';
 import type { AppliedObject } from './record.ts';
 
@@ -126,21 +127,12 @@ const CLUSTER_SCOPED = new Set([
   'CiliumExternalWorkload',
 ]);
 
-let currentCommand = '';
-
-function report(ctx: Ctx, error: unknown): number {
-  if (error instanceof FlagError) error = new Refusal(`${error.message}\nSee 'kubectl${currentCommand ? ` ${currentCommand}` : ''} --help' for usage.`);
-  if (!(error instanceof Refusal)) throw error;
-  ctx.record.error = error.message;
-  ctx.err(error.opts.plain ? `${error.message}\n` : `error: ${error.message}\n`);
-  return error.code;
-}
-
 export async function kubectl(args: string[], ctx: Ctx): Promise<number> {
-  currentCommand = '';
+  let command: string | undefined;
   try {
-    const { command, rest } = findCommand(args, GLOBAL);
-    currentCommand = command ?? '';
+    const found = findCommand(args, GLOBAL);
+    command = found.command;
+    const rest = found.rest;
     if (command === undefined) {
       parseFlags(rest, GLOBAL);
       ctx.out(`${STANDIN} kubectl controls the Kubernetes cluster manager (TEST STAND-IN).\n`);
@@ -172,37 +164,27 @@ export async function kubectl(args: string[], ctx: Ctx): Promise<number> {
         return wait(p, ctx);
     }
   } catch (error) {
-    return report(ctx, error);
+    return report(ctx, error, command ? `kubectl ${command}` : 'kubectl');
   }
 }
 
 /** The API server from the kubeconfig; refuses the way kubectl does when there is none or it is down. */
 function connect(ctx: Ctx, p: ParsedFlags): { hostport: string } {
-  const kc = loadKubeconfig(ctx, str(p, 'kubeconfig'), str(p, 'context'));
-  if (!kc.ok) {
-    if (kc.kind === 'none') throw new Refusal('The connection to the server localhost:8080 was refused - did you specify the right host or port?', 1, { plain: true });
-    throw new Refusal(kc.message);
-  }
-  ctx.record.kubeconfig = kc.path;
-  const hostport = str(p, 'server') ? str(p, 'server')!.replace(/^https?:\/\//, '') : kc.hostport;
-  if (ctx.takeFailure('api-failures')) throw new Refusal(`The connection to the server ${hostport} was refused - did you specify the right host or port?`, 1, { plain: true });
-  return { hostport };
-}
-
-function versionInfo(ctx: Ctx) {
-  const v = ctx.kubeVersion();
-  const [major, minor] = v.slice(1).split('.');
-  return { major: major ?? '1', minor: minor ?? '0', gitVersion: v, gitCommit: 'kiln-test-standin', gitTreeState: 'clean', buildDate: '2024-12-10T11:43:21Z', goVersion: 'go1.22.9', compiler: 'gc', platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}` };
+  const kc = reachApi(ctx, { kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context'), server: str(p, 'server') });
+  if (kc.state === 'none') throw new Refusal('The connection to the server localhost:8080 was refused - did you specify the right host or port?', 1, { plain: true });
+  if (kc.state === 'invalid') throw new Refusal(kc.message);
+  if (kc.state === 'down') throw new Refusal(`The connection to the server ${kc.hostport} was refused - did you specify the right host or port?`, 1, { plain: true });
+  return { hostport: kc.hostport };
 }
 
 function version(p: ParsedFlags, ctx: Ctx): number {
   if (p.positional.length > 0) throw new Refusal(`unknown command "${p.positional[0]}" for "kubectl version"`);
   const output = str(p, 'output') ?? '';
   if (!['', 'json', 'yaml'].includes(output)) throw new Refusal("--output must be 'yaml' or 'json'");
-  const info: Record<string, unknown> = { clientVersion: versionInfo(ctx), kustomizeVersion: 'v5.4.2' };
+  const info: Record<string, unknown> = { clientVersion: versionInfo(ctx.kubeVersion()), kustomizeVersion: 'v5.4.2' };
   if (!bool(p, 'client')) {
     connect(ctx, p);
-    info.serverVersion = versionInfo(ctx);
+    info.serverVersion = versionInfo(ctx.kubeVersion());
   }
   if (output === 'json') ctx.out(`${JSON.stringify(info, null, 2)}\n`);
   else if (output === 'yaml') ctx.out(toYaml(info));
@@ -226,7 +208,7 @@ function get(p: ParsedFlags, ctx: Ctx): number {
       return 0;
     }
     if (route === '/version') {
-      ctx.out(`${JSON.stringify(versionInfo(ctx), null, 2)}\n`);
+      ctx.out(`${JSON.stringify(versionInfo(ctx.kubeVersion()), null, 2)}\n`);
       return 0;
     }
     throw new Refusal('Error from server (NotFound): the server could not find the requested resource', 1, { plain: true });

@@ -4,8 +4,9 @@
 // and test images.
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ToolName } from './lib/program.ts';
 
-export const RECORD_FILE = 'var/lib/kiln-test/standins.jsonl';
+const RECORD_FILE = 'var/lib/kiln-test/standins.jsonl';
 
 export interface AppliedObject {
   apiVersion: string;
@@ -17,7 +18,7 @@ export interface AppliedObject {
 export interface StandinRecord {
   /** ISO time of the invocation. */
   time: string;
-  tool: 'kubeadm' | 'helm' | 'kubectl';
+  tool: ToolName;
   /** The arguments after the tool name, as given. */
   args: string[];
   exitCode: number;

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
 import { helm } from './helm.ts';
-import { kubeadm } from './kubeadm.ts';
+import { kubeadm } from './kubeadm/index.ts';
 import { kubectl } from './kubectl.ts';
 import { Ctx, STANDIN, type StandinIO } from './lib/context.ts';
 import { appendRecord, type StandinRecord } from './record.ts';

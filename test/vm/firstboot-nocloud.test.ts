@@ -52,6 +52,7 @@ describe('kiln-firstboot with a NoCloud cidata volume', () => {
     expect(f.ops_keys).toBe('600 ops 1');
     expect(f.ops_shadow).toBe('$6$');
     expect(f.sudo_ops).toBe('ops ALL=(ALL) NOPASSWD:ALL');
+    expect(f.visudo).toMatch(/\/etc\/sudoers\.d\/90-kiln-ops: parsed OK/);
     // files with their modes and owners, every encoding decoded
     expect(f.test_files).toBe('/etc/kiln-test/greeting 640 ops:ops /etc/kiln-test/packed 600 root:root');
     expect(f.greeting).toBe('hello from cloud-config');
@@ -68,10 +69,14 @@ describe('kiln-firstboot with a NoCloud cidata volume', () => {
     expect(f.default_network).toBe('/dev/null'); // the image's catch-all DHCP is masked
     expect(f.timezone).toBe('/usr/share/zoneinfo/Europe/Berlin');
     expect(f.chrony_kiln).toBe('server 10.0.2.2 iburst');
+    // chronyd's own parser reads the config (the image's pool commented out, ours in)
+    expect(f.chrony_parsed).toMatch(/^server 10\.0\.2\.2 iburst\|exit=0$/);
+    // nameservers and search domain from network-config, as resolved sees them
+    expect(f.resolv).toMatch(/\(lan0\): 10\.0\.2\.3/);
     expect(f.status_mode).toBe('644');
     // the role plan of an init node: keepalived holds the VIP before kubeadm init, whose config
     // the kubeadm stand-in checked against upstream; Helm installed Cilium pointed at the VIP
-    expect(f.keepalived).toBe('active');
+    expect(f.keepalived).toBe('loaded active');
     expect(f.vip).toBe('10.0.2.100/32');
     const calls = standinCalls(f.standins!);
     const init = calls.filter((c) => c.tool === 'kubeadm' && c.args[0] === 'init');

@@ -1,19 +1,16 @@
 // One #cloud-config document → the model. Each supported key is checked on its own so every
 // problem in the document is reported at once; unsupported keys become warnings (keys.ts).
 import YAML from 'yaml';
-import type { Problem } from '../../../builder/errors.ts';
-import { nodeConfigProblems, SECRET_PATHS } from '../../config/parse.ts';
+import { adoptNodeConfig } from '../../config/node-file.ts';
+import { nodeConfigProblems } from '../../config/parse.ts';
 import type { NodeConfig } from '../../config/schema.ts';
-import type { Command } from '../../model.ts';
+import { NODE_CONFIG_PATH, type Command } from '../../model.ts';
 import { applyWriteFiles } from './files.ts';
 import { applyHostname, type MetaData } from './hostname.ts';
 import { ntpKeyWarnings, unsupportedKeyWarnings } from './keys.ts';
 import { KEY_SCHEMAS, Ntp } from './schema.ts';
 import { applyUsers } from './users.ts';
 import { isMapping, type Context } from './report.ts';
-
-/** Where the node config is written so later passes (and `kiln-firstboot status`) read it from disk. */
-export const NODE_CONFIG_PATH = '/etc/kiln/node.yaml';
 
 export function applyCloudConfig(value: unknown, meta: MetaData, ctx: Context): void {
   const { report, model } = ctx;
@@ -31,6 +28,8 @@ export function applyCloudConfig(value: unknown, meta: MetaData, ctx: Context): 
   const conflict = model.files.findIndex((f) => f.path === NODE_CONFIG_PATH && f.origin.path.startsWith('/write_files'));
   if (cfg.kiln !== undefined && conflict >= 0)
     report.error(model.files[conflict]!.origin.path + '/path', `${NODE_CONFIG_PATH} is written from the kiln: key`, 'put the node config under kiln: only');
+  // a node config written by write_files is checked like any other
+  else report.problems.push(...adoptNodeConfig(model));
 
   for (const key of ['bootcmd', 'runcmd'] as const) {
     if (cfg[key] === undefined || !report.check(KEY_SCHEMAS[key], cfg[key], `/${key}`)) continue;
@@ -53,7 +52,7 @@ export function applyCloudConfig(value: unknown, meta: MetaData, ctx: Context): 
 function applyKiln(cfg: Record<string, unknown>, ctx: Context): void {
   const { report, model } = ctx;
   if (cfg.kiln === undefined) return;
-  const problems = nodeConfigProblems(cfg.kiln, report.file, '/kiln').map((p) => hideSecret(p, cfg));
+  const problems = nodeConfigProblems(cfg.kiln, report.file, '/kiln');
   if (problems.length > 0) return void report.problems.push(...problems);
   model.node = cfg.kiln as NodeConfig;
   model.files.push({
@@ -65,19 +64,4 @@ function applyKiln(cfg: Record<string, unknown>, ctx: Context): void {
     secret: true,
     origin: { file: report.origin, path: '/kiln' },
   });
-}
-
-/**
- * Schema messages start with the value they reject (JSON, cut at 40 characters): a token or key, or
- * a mapping holding one, is replaced by a placeholder so no problem ever shows it.
- */
-function hideSecret(p: Problem, cfg: Record<string, unknown>): Problem {
-  const holdsSecret = SECRET_PATHS.some((s) => `/kiln${s}`.startsWith(p.path));
-  if (!holdsSecret) return p;
-  let value: unknown = cfg;
-  for (const key of p.path.split('/').slice(1)) value = isMapping(value) || Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
-  if (value === undefined) return p;
-  const text = JSON.stringify(value);
-  const shown = text.length > 40 ? `${text.slice(0, 37)}...` : text;
-  return p.message.startsWith(`${shown}: `) ? { ...p, message: `(value not shown: secret)${p.message.slice(shown.length)}` } : p;
 }

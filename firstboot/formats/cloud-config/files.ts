@@ -15,12 +15,10 @@
 //   files are written in the early pass with the others.
 // - source (fetch the content from a URL): not supported; kiln fetches only hash-pinned content.
 import { gunzipSync } from 'node:zlib';
-import type { Contents, FileSpec, Owner } from '../../model.ts';
+import { isSecretPath, type Contents, type FileSpec, type Owner } from '../../model.ts';
 import { KEY_SCHEMAS, WriteFile } from './schema.ts';
 import { isMapping, octal, type Context } from './report.ts';
 
-const SECRET_PATHS = [/^\/etc\/kiln\//, /^\/etc\/kubernetes\/pki\//, /\.key$/, /-key\.pem$/, /^\/etc\/ssh\/ssh_host_[^/]*_key$/];
-export const isSecretPath = (path: string): boolean => SECRET_PATHS.some((re) => re.test(path));
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

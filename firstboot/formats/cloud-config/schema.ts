@@ -4,7 +4,7 @@
 // union error would only say "expected union value". Password fields are typed Unknown here and
 // checked in code: a schema message would quote the value, and a password must never be shown.
 import { Type, type TSchema } from '@sinclair/typebox';
-import { DNS_LABEL, HOSTNAME_PATTERN, NodeConfigSchema } from '../../config/schema.ts';
+import { DNS_LABEL, HOSTNAME_PATTERN } from '../../config/schema.ts';
 
 const hinted = <T extends TSchema>(schema: T, hint: string): T => ({ ...schema, 'x-hint': hint });
 const Strict = { additionalProperties: false } as const;
@@ -124,12 +124,3 @@ export const KEY_SCHEMAS = {
   ntp: Ntp,
   timezone: Timezone,
 } satisfies Record<string, TSchema>;
-
-/** The whole accepted document, for reference and export; other keys are reported, not rejected. */
-export const CloudConfigSchema = Type.Object(
-  {
-    ...Object.fromEntries(Object.entries(KEY_SCHEMAS).map(([k, v]) => [k, Type.Optional(v)])),
-    kiln: Type.Optional(NodeConfigSchema),
-  },
-  { title: 'cloud-config as kiln-firstboot applies it', description: 'other cloud-config keys are reported as warnings' },
-);

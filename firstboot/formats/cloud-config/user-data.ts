@@ -23,7 +23,7 @@ import { isMime, parseMime, type MimePart } from './mime.ts';
 import { newReport, type Context } from './report.ts';
 import { readCloudConfigYaml } from './yaml.ts';
 
-export const SCRIPTS_DIR = '/var/lib/kiln/scripts';
+const SCRIPTS_DIR = '/var/lib/kiln/scripts';
 
 const INLINE = 'put the config inline in one #cloud-config document, or boot with kiln.config=<url> kiln.config.hash=sha256-<hex> on the kernel command line';
 /** First-line markers kiln does not run, longest first (#cloud-config-archive starts like #cloud-config). */

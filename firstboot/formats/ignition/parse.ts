@@ -5,8 +5,9 @@ import { createHash } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import { ValidationError, type Problem } from '../../../builder/errors.ts';
 import { schemaProblems } from '../../../builder/spec/problems.ts';
+import { adoptNodeConfig } from '../../config/node-file.ts';
 import { emptyProvisioning, type Provisioning } from '../../model.ts';
-import { hostnameOf, nodeConfigOf, NODE_CONFIG_PATH } from './node.ts';
+import { hostnameOf } from './node.ts';
 import { newReport } from './report.ts';
 import { IGNITION_SCHEMAS, SUPPORTED_VERSIONS, schemaAt, type IgnitionConfig, type IgnitionConfigV3_5, type IgnitionVersion } from './schema.ts';
 import { convertGroups, convertUnits, convertUsers, refuseUnsupported, warnIgnored } from './sections.ts';
@@ -48,13 +49,9 @@ function convert(value: Record<string, unknown>, version: IgnitionVersion, insta
     broken,
   );
   Object.assign(model, { files, directories, links });
-  for (const f of files) {
-    if (f.path === NODE_CONFIG_PATH) {
-      const node = nodeConfigOf(f, r);
-      if (node) model.node = node;
-    }
-    if (f.path === '/etc/hostname') Object.assign(model, hostnameOf(f, r));
-  }
+  // an inline /etc/kiln/node.yaml is checked now; a remote one after the resolver fetched it
+  r.problems.push(...adoptNodeConfig(model));
+  for (const f of files) if (f.path === '/etc/hostname') Object.assign(model, hostnameOf(f, r));
   const units = rejected('/systemd') ? [] : array('/systemd/units', config.systemd?.units);
   model.units = convertUnits(units, r, broken);
   const passwd = rejected('/passwd') ? undefined : config.passwd;

@@ -1,28 +1,13 @@
 // Ignition resources (`contents`, `append` entries) → kiln Contents. data: URLs are decoded,
 // decompressed and verified now; http(s) URLs stay remote and must be pinned by a hash
 // (kiln policy: nothing unverified is written to a node).
-import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import { digestHex, parseHash, redactUrl, type PinnedHash } from '../../metadata/fetch.ts';
 import type { Contents } from '../../model.ts';
 import type { Report } from './report.ts';
 import type { IgnitionResource } from './schema.ts';
 
-export interface PinnedHash {
-  algorithm: 'sha256' | 'sha512';
-  hex: string;
-}
-
 const HASH_HINT = 'use "sha256-<64 hex digits>" or "sha512-<128 hex digits>" (Ignition\'s <type>-<value> form), e.g. "sha256-" followed by the first field of `sha256sum FILE`';
-const HEX_LENGTH = { sha256: 64, sha512: 128 } as const;
-
-/** `sha256-<hex>` / `sha512-<hex>`; undefined when malformed. Hex is lower-cased. */
-export function parseHash(text: string): PinnedHash | undefined {
-  const m = /^(sha256|sha512)-([0-9a-fA-F]+)$/.exec(text);
-  if (!m) return undefined;
-  const algorithm = m[1] as PinnedHash['algorithm'];
-  return m[2]!.length === HEX_LENGTH[algorithm] ? { algorithm, hex: m[2]!.toLowerCase() } : undefined;
-}
-
 /** Decodes an RFC 2397 data URL (base64 or percent-encoded); the media type is ignored. */
 export function decodeDataUrl(url: string): { data: Buffer } | { error: string; hint: string } {
   const comma = url.indexOf(',');
@@ -99,7 +84,7 @@ export function contentsOf(resource: IgnitionResource, base: string, r: Report):
       }
     }
     if (hash) {
-      const actual = createHash(hash.algorithm).update(data).digest('hex');
+      const actual = digestHex(data, hash.algorithm);
       if (actual !== hash.hex)
         fail('/verification/hash', `hash mismatch: the data: URL's contents hash to ${hash.algorithm}-${actual}`, `Ignition verifies inline data against a declared hash too (the hash of the ${gzip ? 'decompressed ' : ''}contents); fix the hash or the data`);
     }
@@ -116,16 +101,11 @@ export function contentsOf(resource: IgnitionResource, base: string, r: Report):
     if (!hashText)
       fail(
         '/verification/hash',
-        `remote source ${redact(url)} is not pinned by a hash`,
+        `remote source ${redactUrl(source)} is not pinned by a hash`,
         'kiln writes remote contents only when pinned: add "verification": {"hash": "sha256-<hex>"} (of the decompressed contents when compression is set)',
       );
     return ok ? { kind: 'remote', url: source, ...(hash ? { hash } : {}), ...(gzip ? { compression: 'gzip' as const } : {}) } : undefined;
   }
   if (scheme && ['tftp', 's3', 'gs', 'arn'].includes(scheme)) return void fail('/source', `kiln fetches only data:, http: and https: sources, not ${scheme}:`, FETCHABLE_HINT);
   return void fail('/source', `"${source.slice(0, 40)}" is not a URL kiln can read`, `${FETCHABLE_HINT}; Ignition needs a full URL, not a path`);
-}
-
-/** A URL without its credentials, for messages. */
-function redact(url: URL): string {
-  return url.username || url.password ? `${url.protocol}//***@${url.host}${url.pathname}` : `${url.origin}${url.pathname}`;
 }

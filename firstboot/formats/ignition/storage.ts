@@ -2,7 +2,7 @@
 // clean paths, no duplicates, no overwrite without contents) and kiln's (no virtual file systems,
 // secrets not readable by others, remote contents pinned).
 import { posix } from 'node:path';
-import type { Contents, DirectorySpec, FileSpec, LinkSpec, Owner } from '../../model.ts';
+import { isSecretPath, type Contents, type DirectorySpec, type FileSpec, type LinkSpec, type Owner } from '../../model.ts';
 import { octal, type Report } from './report.ts';
 import { contentsOf } from './sources.ts';
 import type { IgnitionDirectory, IgnitionFile, IgnitionLink, IgnitionOwner } from './schema.ts';
@@ -21,10 +21,6 @@ const DEFAULT_SECRET_MODE = 0o600;
 const DEFAULT_DIRECTORY_MODE = 0o755;
 const DECIMAL_HINT = 'Ignition modes are decimal JSON numbers: 420 is 0644, 493 is 0755, 384 is 0600, 448 is 0700';
 
-/** Files holding tokens or keys: the kiln node config, Kubernetes PKI, anything named *.key. */
-export function isSecretPath(path: string): boolean {
-  return path.startsWith('/etc/kiln/') || path.startsWith('/etc/kubernetes/pki/') || path.endsWith('.key');
-}
 
 export function convertStorage(storage: Storage, r: Report, broken: Broken): { files: FileSpec[]; directories: DirectorySpec[]; links: LinkSpec[] } {
   const seen = new Map<string, string>();

@@ -4,12 +4,12 @@
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { treeHost } from '../../../firstboot/host.ts';
 import { EXIT, runPass } from '../../../firstboot/run.ts';
 import { repoRoot, tempDir } from '../../helpers/build.ts';
-import { makeNodeRoot, standinPath } from '../../helpers/firstboot.ts';
+import { bundled, makeNodeRoot, snapshotTree, standinPath } from '../../helpers/firstboot.ts';
 
 const configs = path.join(repoRoot, 'test/fixtures/firstboot/role/configs');
 const made: string[] = [];
@@ -48,6 +48,12 @@ const records = (root: string): Record[] =>
     ? readFileSync(path.join(root, 'var/lib/kiln-test/standins.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record)
     : [];
 
+/** Every path the node ended up with and its type and mode (contents with timestamps left out). */
+function modes(root: string): { [path: string]: string } {
+  const volatile = /^(run|var\/lib\/kiln|var\/lib\/kiln-test)(\/|$)/;
+  return Object.fromEntries([...snapshotTree(root)].filter(([p]) => !volatile.test(p)).map(([p, v]) => [p, v.split(' ').slice(0, 2).join(' ')]));
+}
+
 async function provision(configName: string, PATH: string) {
   const n = nodeWith(configName);
   const lines: string[] = [];
@@ -58,7 +64,10 @@ async function provision(configName: string, PATH: string) {
 }
 
 describe('role plan on a node root', () => {
-  const PATH = standinPath();
+  let PATH = '';
+  beforeAll(async () => {
+    PATH = await standinPath();
+  });
 
   it('init: keepalived, CA, kubeadm init with its config, Cilium through the VIP, etcd snapshots', async () => {
     const n = await provision('init', PATH);
@@ -128,29 +137,44 @@ describe('role plan on a node root', () => {
     expect(records(n.root).some((x) => x.tool === 'helm')).toBe(false);
   });
 
-  it('init: a crash at any step boundary resumes there, and nothing happens twice', async () => {
+  it('a missing kubeadm fails the join at once, without retrying what waiting cannot fix', async () => {
+    const n = await provision('worker', PATH);
+    const lines: string[] = [];
+    const role = { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, timing: { retryMs: 2000, joinAttempts: 60, waitSeconds: 3 } };
+    const started = Date.now();
+    expect(await runPass({ host: n.host, pass: 'late', out: (l) => lines.push(l), role })).toBe(EXIT.failed);
+    expect(lines.join('\n')).toMatch(/kubeadm-join: failed — kubeadm is not installed on this node/);
+    expect(lines.join('\n')).not.toMatch(/attempt \d+ failed/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('init: a crash after any step, recorded or not yet recorded, resumes and does nothing twice', async () => {
     const plain = await provision('init', PATH);
     expect(await runPass({ host: plain.host, pass: 'late', out: () => {}, role: plain.role })).toBe(EXIT.ok);
     const steps = JSON.parse(readFileSync(path.join(plain.root, 'run/kiln/status-late.json'), 'utf8')).steps.map((s: { name: string }) => s.name) as string[];
-    const once = (root: string) =>
+    const calls = (root: string) =>
       records(root)
         .filter((x) => x.exitCode === 0 && (x.tool !== 'kubectl' || !x.args.includes('get')))
         .map((x) => `${x.tool} ${x.args.slice(0, 2).join(' ')}`);
-    const expected = once(plain.root);
-    expect(expected).toEqual(['kubeadm init --config', 'helm upgrade --install']);
+    expect(calls(plain.root)).toEqual(['kubeadm init --config', 'helm upgrade --install']);
+    const child = await bundled('test/helpers/firstboot-child.ts');
     for (const step of steps) {
-      const n = await provision('init', PATH);
-      const child = (crash?: string) =>
-        execa(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test/helpers/firstboot-child.ts')], {
+      for (const point of [step, `${step}:unrecorded`]) {
+        const n = await provision('init', PATH);
+        const killed = await execa(process.execPath, [child], {
           reject: false,
-          env: { KILN_CHILD: JSON.stringify({ fixture: n.fixture, root: n.root, pass: 'late', path: PATH }), ...(crash ? { KILN_FIRSTBOOT_TEST_CRASH_AFTER: crash } : {}) },
+          env: { KILN_CHILD: JSON.stringify({ fixture: n.fixture, root: n.root, pass: 'late', path: PATH }), KILN_FIRSTBOOT_TEST_CRASH_AT: point },
         });
-      const killed = await child(step);
-      expect(killed.signal, `${step}: ${killed.stdout}`).toBe('SIGKILL');
-      const rerun = await child();
-      expect(rerun.exitCode, `${step}: ${rerun.stdout}`).toBe(0);
-      expect(rerun.stdout).toMatch(new RegExp(`${step}: skipped — done before a restart`));
-      expect(once(n.root), `after a crash after ${step}`).toEqual(expected);
+        expect(killed.signal, `${point}: ${killed.stdout}`).toBe('SIGKILL');
+        const lines: string[] = [];
+        expect(await runPass({ host: n.host, pass: 'late', out: (l) => lines.push(l), role: n.role }), lines.join('\n')).toBe(EXIT.ok);
+        // a recorded step is skipped; an unrecorded one runs again and must be harmless
+        expect(lines.join('\n')).toMatch(new RegExp(`${step}: ${point === step ? 'skipped — done before a restart' : 'done'}`));
+        // kubeadm ran once (its own files say it already did); helm's upgrade --install may repeat
+        expect([...new Set(calls(n.root))], point).toEqual(calls(plain.root));
+        expect(calls(n.root).filter((c) => c.startsWith('kubeadm')), point).toEqual(['kubeadm init --config']);
+        expect(modes(n.root), point).toEqual(modes(plain.root));
+      }
     }
   });
 });

@@ -3,7 +3,9 @@
 // second run and a resumed run do.
 import { cpSync, lstatSync, mkdirSync, readdirSync as readdir, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseNetworkConfig } from '../../../firstboot/formats/network/index.ts';
 import { treeHost } from '../../../firstboot/host.ts';
 import { EXIT, runPass } from '../../../firstboot/run.ts';
 import { repoRoot, tempDir } from '../../helpers/build.ts';
@@ -39,7 +41,7 @@ describe('firstboot run against a node root', () => {
     expect(lines.join('\n')).toMatch(/runcmd: failed — runcmd\[0\] exited with 127/);
     const r = (p: string) => path.join(root, p);
     expect(readFileSync(r('etc/hostname'), 'utf8')).toBe('kiln-nocloud\n');
-    expect(readFileSync(r('etc/hosts'), 'utf8')).toMatch(/^127\.0\.1\.1\tkiln-nocloud\.lab\.internal\tkiln-nocloud$/m);
+    expect(readFileSync(r('etc/hosts'), 'utf8')).toMatch(/^10\.0\.2\.15\tkiln-nocloud\.lab\.internal\tkiln-nocloud$/m); // the node's name resolves to its advertise address
     expect(readFileSync(r('etc/passwd'), 'utf8')).toMatch(/^ops:x:1000:1000:Operations:\/home\/ops:\/bin\/bash$/m);
     expect(readFileSync(r('etc/group'), 'utf8')).toMatch(/^sudo:x:27:ops$/m);
     expect(readFileSync(r('etc/shadow'), 'utf8')).toMatch(/^ops:\$6\$kilntestsalt\$/m);
@@ -47,13 +49,19 @@ describe('firstboot run against a node root', () => {
     expect(mode(r('home/ops/.ssh/authorized_keys'))).toBe('600');
     expect(statSync(r('home/ops/.ssh/authorized_keys')).uid).toBe(1000);
     expect(mode(r('etc/sudoers.d/90-kiln-ops'))).toBe('440');
+    // one bad file in sudoers.d breaks sudo for everyone: sudo's own parser checks it
+    const visudo = await execa('visudo', ['-c', '-f', r('etc/sudoers.d/90-kiln-ops')], { reject: false, all: true });
+    expect(visudo.exitCode, visudo.all).toBe(0);
     expect(readFileSync(r('etc/kiln-test/greeting'), 'utf8')).toBe('hello from cloud-config');
     expect(mode(r('etc/kiln-test/greeting'))).toBe('640');
     expect(statSync(r('etc/kiln-test/greeting')).gid).toBe(1000);
     expect(readFileSync(r('etc/kiln-test/packed'), 'utf8')).toBe('hello everyone in kiln');
     expect(mode(r('etc/kiln/node.yaml'))).toBe('600');
     expect(readFileSync(r('etc/kiln/node.yaml'), 'utf8')).toMatch(/role: init/);
-    expect(readdir(r('etc/systemd/network'))).toEqual(expect.arrayContaining(['99-kiln-default.network']));
+    // exactly the files the network-config renders to (networkd itself reads them in network.test.ts)
+    const rendered = parseNetworkConfig(readFileSync(path.join(seed, 'network-config'), 'utf8'), 'network-config').files;
+    expect(readdir(r('etc/systemd/network')).sort()).toEqual([...rendered.map((f) => f.name), '99-kiln-default.network'].sort());
+    for (const f of rendered) expect(readFileSync(r(`etc/systemd/network/${f.name}`), 'utf8')).toBe(f.contents);
     expect(readlinkSync(r('etc/systemd/network/99-kiln-default.network'))).toBe('/dev/null');
     expect(readlinkSync(r('etc/localtime'))).toBe('/usr/share/zoneinfo/Europe/Berlin');
     expect(readFileSync(r('etc/chrony/conf.d/50-kiln.conf'), 'utf8')).toMatch(/^server 10\.0\.2\.2 iburst$/m);
@@ -81,12 +89,18 @@ describe('firstboot run against a node root', () => {
     const lines: string[] = [];
     expect(await runPass({ host, pass: 'early', out: (l) => lines.push(l) }), lines.join('\n')).toBe(EXIT.ok);
     // the late pass does not re-check Ignition's overwrite:false entries the early pass wrote; the
-    // node config is an init node's, so the role plan runs too (with the stand-ins)
-    const role = { env: { PATH: standinPath() }, timing: { retryMs: 50, joinAttempts: 2, waitSeconds: 3 } };
+    // node config is a worker's, so the role plan (a join, with the stand-ins) runs too
+    const role = { env: { PATH: await standinPath() }, timing: { retryMs: 50, joinAttempts: 2, waitSeconds: 3 } };
     expect(await runPass({ host, pass: 'late', out: (l) => lines.push(l), role }), lines.join('\n')).toBe(EXIT.ok);
     const r = (p: string) => path.join(root, p);
+    expect(readFileSync(r('etc/passwd'), 'utf8')).toMatch(/^ops:x:1000:1000::\/home\/ops:\/bin\/bash$/m);
+    expect(readFileSync(r('etc/group'), 'utf8')).toMatch(/^sudo:x:27:ops$/m);
+    expect(readFileSync(r('home/ops/.ssh/authorized_keys'), 'utf8')).toMatch(/^ssh-ed25519 \S+ ops@kiln-test\n$/);
+    expect(mode(r('etc/kiln-test'))).toBe('755');
     expect(readlinkSync(r('etc/kiln-test/greeting-link'))).toBe('/etc/kiln-test/greeting');
+    expect(readFileSync(r('etc/kiln-test/greeting'), 'utf8')).toBe('hello from ignition');
     expect(mode(r('etc/kiln-test/greeting'))).toBe('640');
+    expect([statSync(r('etc/kiln-test/greeting')).uid, statSync(r('etc/kiln-test/greeting')).gid]).toEqual([1000, 1000]);
     expect(readlinkSync(r('etc/systemd/system/multi-user.target.wants/kiln-hello.service'))).toBe('/etc/systemd/system/kiln-hello.service');
     expect(readFileSync(r('etc/systemd/system/kiln-hello.service.d/10-env.conf'), 'utf8')).toMatch(/KILN_TEST=1/);
     expect(readlinkSync(r('etc/systemd/system/kiln-unwanted.service'))).toBe('/dev/null');

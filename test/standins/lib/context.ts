@@ -1,9 +1,10 @@
 // TEST ONLY. What every stand-in works with: the node root it simulates (KILN_STANDIN_ROOT), its
 // output streams, the record of this invocation, the small simulated cluster state (nodes,
 // namespaces, releases, applied objects) and the test knobs under /etc/kiln-test/standins.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { FlagError } from '../flags.ts';
 import type { StandinRecord } from '../record.ts';
 
 export interface StandinIO {
@@ -32,7 +33,7 @@ export class Refusal extends Error {
 /** Marks a refusal or warning where the stand-in is stricter than, or differs from, the real tool. */
 export const STANDIN = '[kiln-test-standin]';
 
-export interface NodeState {
+interface NodeState {
   labels: Record<string, string>;
   taints: Array<{ key: string; value?: string; effect: string }>;
   registered: string;
@@ -47,9 +48,11 @@ export interface ClusterState {
   objects: Record<string, string>;
 }
 
-const STATE_FILE = 'var/lib/kiln-test/standins-state.json';
-const KNOBS = 'etc/kiln-test/standins';
-export const DEFAULT_KUBERNETES_VERSION = 'v1.31.4';
+/** The simulated cluster state, a node path under the root. */
+export const STATE_FILE = '/var/lib/kiln-test/standins-state.json';
+/** Where tests put knobs (see the README), a node path under the root. */
+export const KNOB_DIR = '/etc/kiln-test/standins';
+const DEFAULT_KUBERNETES_VERSION = 'v1.31.4';
 
 export class Ctx {
   readonly root: string;
@@ -90,6 +93,15 @@ export class Ctx {
     return existsSync(this.host(nodePath));
   }
 
+  /** The names in a node directory ([] when it is missing or not a directory). */
+  list(nodePath: string): string[] {
+    try {
+      return readdirSync(this.host(nodePath));
+    } catch {
+      return [];
+    }
+  }
+
   isDir(nodePath: string): boolean {
     try {
       return statSync(this.host(nodePath)).isDirectory();
@@ -124,7 +136,7 @@ export class Ctx {
   // --- test knobs -------------------------------------------------------------------------------
 
   knobPath(name: string): string {
-    return `/${KNOBS}/${name}`;
+    return `${KNOB_DIR}/${name}`;
   }
 
   /** A knob file's text, trimmed (undefined when absent). */
@@ -167,6 +179,22 @@ export class Ctx {
     writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
     renameSync(tmp, file);
   }
+}
+
+/**
+ * Prints a refusal framed the way the tool of this invocation frames errors, records it and
+ * returns its exit code; anything else is rethrown (an internal error). `command` is what was run,
+ * e.g. "kubectl get": kubectl names it in its usage hint after a flag error.
+ */
+export function report(ctx: Ctx, error: unknown, command: string): number {
+  const tool = ctx.record.tool;
+  const refusal = error instanceof FlagError ? new Refusal(tool === 'kubectl' ? `${error.message}\nSee '${command} --help' for usage.` : error.message) : error;
+  if (!(refusal instanceof Refusal)) throw error;
+  ctx.record.error = refusal.message;
+  if (tool === 'kubeadm') ctx.err(`${refusal.message}\nTo see the stack trace of this error execute with --v=5 or higher\n`); // kubeadm 1.31; exit 1 (3 for validation)
+  else if (tool === 'helm') ctx.err(`Error: ${refusal.message}\n`);
+  else ctx.err(refusal.opts.plain ? `${refusal.message}\n` : `error: ${refusal.message}\n`);
+  return refusal.code;
 }
 
 /**

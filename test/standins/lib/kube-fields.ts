@@ -3,10 +3,20 @@
 // enum value one it allows. Pure: the caller passes the field data (tests read the files; the
 // stand-ins have it bundled in), so the same check runs on the host and inside a VM.
 
+/** The field lists, in ../shared/upstream/kubernetes, that the stand-ins check against. */
+export const FIELD_LIST_FILES = ['kubeadm-v1beta4.json', 'kubelet-v1beta1.json', 'kubeproxy-v1alpha1.json'] as const;
+
 export interface FieldList {
   apiVersion: string;
   kinds: Record<string, { fields: Record<string, string>; required: string[] }>;
   enums: Record<string, string[]>;
+}
+
+/** The path of `key` below `prefix`: `prefix{}` where upstream has a map (any key), else `prefix.key`. */
+export function childPath(prefix: string, key: string, fields: Record<string, string>): string {
+  const asMap = `${prefix}{}`;
+  const isMap = Object.keys(fields).some((f) => f === asMap || f.startsWith(`${asMap}.`) || f.startsWith(`${asMap}[]`));
+  return isMap ? asMap : prefix ? `${prefix}.${key}` : key;
 }
 
 /** `a.b[].c` paths of every key in a value; map keys under a `{}` path in `fields` become `{}`. */
@@ -21,10 +31,7 @@ function walk(value: unknown, prefix: string, fields: Record<string, string>, ou
   }
   if (value !== null && typeof value === 'object') {
     for (const [key, child] of Object.entries(value)) {
-      const asMap = `${prefix}{}`;
-      // a map: upstream writes its keys as {}
-      const isMap = Object.keys(fields).some((f) => f === asMap || f.startsWith(`${asMap}.`) || f.startsWith(`${asMap}[]`));
-      const path = isMap ? asMap : prefix ? `${prefix}.${key}` : key;
+      const path = childPath(prefix, key, fields);
       out.push({ path, value: child });
       walk(child, path, fields, out);
     }

@@ -1,10 +1,15 @@
 // TEST ONLY. Value types of config documents against upstream's field lists: the decoding errors
 // kubeadm/kubelet really fail on (a bool where a string goes, "5" where a duration goes), which
 // kube-fields.ts (keys and enums only) does not look at. Paths are walked the same way.
-import type { FieldList } from './kube-fields.ts';
 import { parseGoDuration } from '../flags.ts';
+import { childPath, type FieldList } from './kube-fields.ts';
 
 const QUANTITY = /^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([eE][+-]?[0-9]+)|(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$/;
+/**
+ * Durations that also take integer nanoseconds (component-base's TimeOrMetaDuration; the field
+ * lists' notes say so for logging.flushFrequency).
+ */
+const NANOSECOND_DURATIONS = new Set(['logging.flushFrequency']);
 const RFC3339 = /^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$/;
 
 function jsonType(v: unknown): string {
@@ -31,6 +36,7 @@ function checkLeaf(kind: string, path: string, type: string, value: unknown): st
     case 'float':
       return typeof value === 'number' ? undefined : cannot('float64');
     case 'duration':
+      if (NANOSECOND_DURATIONS.has(path) && typeof value === 'number') return Number.isInteger(value) ? undefined : cannot('time.Duration');
       if (typeof value !== 'string') return cannot('v1.Duration');
       try {
         parseGoDuration(value);
@@ -68,9 +74,7 @@ export function kubeTypeProblems(doc: Record<string, unknown>, lists: FieldList[
       return;
     }
     if (value !== null && typeof value === 'object') {
-      const asMap = `${prefix}{}`;
-      const isMap = Object.keys(fields).some((f) => f === asMap || f.startsWith(`${asMap}.`) || f.startsWith(`${asMap}[]`));
-      for (const [key, child] of Object.entries(value)) visit(child, isMap ? asMap : prefix ? `${prefix}.${key}` : key);
+      for (const [key, child] of Object.entries(value)) visit(child, childPath(prefix, key, fields));
       return;
     }
     // a scalar where upstream has an object or a list

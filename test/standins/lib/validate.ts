@@ -128,7 +128,7 @@ export interface Cidr {
 }
 
 /** Go's net.ParseCIDR; undefined when it would fail. */
-export function parseCidr(text: string): Cidr | undefined {
+function parseCidr(text: string): Cidr | undefined {
   const m = /^([^/]+)\/([0-9]{1,3})$/.exec(text);
   if (!m || isIP(m[1]!) === 0) return undefined;
   const { value, bits } = ipToBigInt(m[1]!);
@@ -138,7 +138,7 @@ export function parseCidr(text: string): Cidr | undefined {
   return { text, base: value & mask, prefix, bits };
 }
 
-export function cidrSize(c: Cidr): bigint {
+function cidrSize(c: Cidr): bigint {
   return 1n << BigInt(c.bits - c.prefix);
 }
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lock } from '../../../builder/rootfs/mmdebstrap.ts';
+import { lock } from '../../../builder/fsutil.ts';
 
 describe('base cache lock', () => {
   it('a second holder waits until the first releases', async () => {

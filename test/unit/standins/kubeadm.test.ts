@@ -1,5 +1,9 @@
 // The kubeadm stand-in: what it accepts is recorded and simulated under the node root; what real
 // kubeadm refuses (and what it would silently drop) is refused with kubeadm's words and exit codes.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { CA_HASH, CERT_KEY, NodeRoot, TOKEN, initConfig, joinConfig } from '../../standins/testing.ts';
@@ -326,11 +330,30 @@ describe('kubeadm join', () => {
     expect(node.records().map((x) => x.exitCode)).toEqual([1, 1, 0]);
   });
 
-  it('pins the cluster CA given as a knob', async () => {
+  it('pins the cluster CA given as a knob: its public key hash must be one of caCertHashes', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-ca-'));
+    try {
+      const [key, cert] = [path.join(dir, 'ca.key'), path.join(dir, 'ca.crt')];
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=kubernetes'], { stdio: 'ignore' });
+      const pem = readFileSync(cert, 'utf8');
+      // kubeadm's pin: sha256 of the DER SubjectPublicKeyInfo
+      const spki = execFileSync('sh', ['-c', `openssl x509 -in ${cert} -pubkey -noout | openssl pkey -pubin -outform der | sha256sum`]).toString().slice(0, 64);
+      node.knob('cluster-ca.crt', pem);
+      const r = await join();
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "sha256:${spki}" are pinned`);
+      const ok = await join(joinConfig((j) => (j.discovery.bootstrapToken.caCertHashes = [CA_HASH, `sha256:${spki}`])));
+      expect(ok.code, ok.stderr).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a cluster CA knob that is not a certificate (a test mistake, not a pin mismatch)', async () => {
     node.knob('cluster-ca.crt', '-----BEGIN CERTIFICATE-----\nnot really\n-----END CERTIFICATE-----');
     const r = await join();
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "sha256:[0-9a-f]{64}" are pinned/);
+    expect(r.stderr).toContain('cluster-ca.crt is not a PEM certificate');
   });
 
   it('refuses a second join like the preflight check', async () => {

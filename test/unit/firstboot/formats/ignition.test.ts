@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError, type Problem } from '../../../../builder/errors.ts';
 import { parseIgnition } from '../../../../firstboot/formats/ignition/parse.ts';
 import { IGNITION_SCHEMAS, SUPPORTED_VERSIONS, type IgnitionVersion } from '../../../../firstboot/formats/ignition/schema.ts';
-import { decodeDataUrl, parseHash } from '../../../../firstboot/formats/ignition/sources.ts';
+import { decodeDataUrl } from '../../../../firstboot/formats/ignition/sources.ts';
+import { parseHash } from '../../../../firstboot/metadata/fetch.ts';
 import type { Provisioning } from '../../../../firstboot/model.ts';
 import { expectGolden } from '../../../helpers/specs.ts';
 

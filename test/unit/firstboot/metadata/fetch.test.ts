@@ -45,7 +45,9 @@ describe('fetchBytes', () => {
     expect(parseHash(`sha512-${'a'.repeat(128)}`)).toEqual({ algorithm: 'sha512', hex: 'a'.repeat(128) });
     expect(parseHash(`sha256-${'a'.repeat(63)}`)).toBeUndefined();
     expect(parseHash(`md5-${'a'.repeat(32)}`)).toBeUndefined();
-    expect(parseHash(`sha256-${'A'.repeat(64)}`)).toBeUndefined();
+    // upper-case hex is Ignition's too: accepted, compared lower-cased
+    expect(parseHash(`sha256-${'A'.repeat(64)}`)).toEqual({ algorithm: 'sha256', hex: 'a'.repeat(64) });
+    expect(parseHash(`sha256-${'G'.repeat(64)}`)).toBeUndefined();
   });
 
   it('redacts credentials and query strings', () => {
