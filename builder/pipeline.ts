@@ -4,6 +4,7 @@
 import { rename, rm, stat, access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError, ToolError } from './errors.ts';
+import { preflightBinaries, resolveBinaries, type InstalledBinary } from './binaries/resolve.ts';
 import { firstbootBinary, type FirstbootBinary } from './firstboot.ts';
 import { sha256File, makeStagingDir, writeFileAtomic } from './fsutil.ts';
 import { convertersFor, type Artifact } from './outputs/formats.ts';
@@ -35,6 +36,7 @@ interface BuildContext {
   staging?: string;
   base?: BaseResult;
   firstboot?: FirstbootBinary;
+  binaries?: InstalledBinary[];
   entries?: IndexedEntry[];
   overlays?: Array<{ name: string; ops: OverlayOps }>;
   rootfsTar?: string;
@@ -55,11 +57,19 @@ async function validate(ctx: BuildContext): Promise<string> {
   // Render every overlay now (against an empty base) so a template or overlay-path error
   // stops the build before mmdebstrap runs.
   await overlayOps({ spec, base: EMPTY_BASE });
+  preflightBinaries(spec);
   const out = path.resolve(ctx.opts.outDir);
   const outStat = await stat(out).catch(() => undefined);
   if (outStat && !outStat.isDirectory()) throw new KilnError(`${out} exists and is not a directory`, { hint: 'choose another --out', exitCode: 2 });
   if (outStat) await access(out, constants.W_OK).catch((cause) => { throw new KilnError(`${out} is not writable`, { cause, exitCode: 2 }); });
   return `spec ${spec.name} (${spec.hash.slice(0, 12)}), outputs: ${spec.outputs.join(', ')}`;
+}
+
+// Before mmdebstrap: a binary that fails its checksum stops the build in seconds, not minutes.
+async function binaries(ctx: BuildContext): Promise<string> {
+  ctx.binaries = await resolveBinaries(ctx.spec!, ctx.opts.cacheDir, ctx.log);
+  if (!ctx.spec!.kubernetes.source) ctx.log(`kubernetes.source not set: ${ctx.spec!.kubernetes.components.join(', ')} are not installed (name a release or bundle to bake them in)`);
+  return ctx.binaries.length ? ctx.binaries.map((b) => `${path.posix.basename(b.path)} ${(b.size / 2 ** 20).toFixed(1)} MiB`).join(', ') : 'none';
 }
 
 async function rootfs(ctx: BuildContext): Promise<string> {
@@ -74,7 +84,7 @@ async function rootfs(ctx: BuildContext): Promise<string> {
 async function overlays(ctx: BuildContext): Promise<string> {
   ctx.entries = await indexTar(ctx.base!.tar);
   const view = baseView(ctx.base!.tar, ctx.entries);
-  ctx.overlays = await overlayOps({ spec: ctx.spec!, base: view, firstboot: await readFile(ctx.firstboot!.path) });
+  ctx.overlays = await overlayOps({ spec: ctx.spec!, base: view, firstboot: await readFile(ctx.firstboot!.path), binaries: ctx.binaries! });
   ctx.packages = parseDpkgStatus(await view.readText('var/lib/dpkg/status'));
   const files = ctx.overlays.reduce((n, o) => n + o.ops.files.length, 0);
   return `${ctx.overlays.length} overlays, ${files} paths over ${ctx.entries.length} base entries`;
@@ -125,6 +135,7 @@ async function manifest(ctx: BuildContext): Promise<string> {
     sourceDateEpoch: spec.sourceDateEpoch,
     base: { ...spec.base, cacheKey: ctx.base!.key },
     kubernetes: spec.kubernetes,
+    binaries: ctx.binaries!.map(({ path: p, sha256, size, origin }) => ({ path: p, sha256, size, origin })),
     runtime: { engine: spec.runtime.engine, sandboxImage: spec.runtime.sandboxImage },
     overlays: ctx.overlays!.map((o) => o.name),
     packages: ctx.packages,
@@ -150,6 +161,7 @@ async function publish(ctx: BuildContext): Promise<string> {
 
 export const STAGES: Stage[] = [
   ['validate', validate],
+  ['binaries', binaries],
   ['rootfs', rootfs],
   ['overlays', overlays],
   ['pack', pack],

@@ -1,5 +1,6 @@
 import { KilnError, ValidationError, formatProblem, type Problem } from '../errors.ts';
 import { convertersFor } from '../outputs/formats.ts';
+import { preflightBinaries } from '../binaries/resolve.ts';
 import { loadSpecFile } from '../spec/load.ts';
 
 /** `kiln validate SPEC...`: every file checked, every problem printed, exit 2 if any. */
@@ -11,6 +12,7 @@ export async function validateCommand(files: string[], opts: Record<string, unkn
       const spec = await loadSpecFile(file);
       // the same output checks `kiln build` makes before its first side effect
       for (const converter of convertersFor(spec.outputs)) converter.validate?.(spec);
+      preflightBinaries(spec);
       results.push({ file, valid: true, hash: spec.hash, problems: [] });
     } catch (error) {
       if (error instanceof ValidationError) results.push({ file, valid: false, problems: error.problems });

@@ -7,12 +7,15 @@ import type { ResolvedSpec } from '../spec/defaults.ts';
 import { templateData } from './data.ts';
 import { renderTemplate } from './render.ts';
 import type { BaseView, FileOp, OverlayOps } from './types.ts';
+import type { InstalledBinary } from '../binaries/resolve.ts';
 
 export interface OverlayContext {
   spec: ResolvedSpec;
   base: BaseView;
   /** The kiln-firstboot executable; absent when overlays are only checked (validate stage). */
   firstboot?: Buffer;
+  /** Verified binaries (kubeadm, kubelet, kubectl, further tools); absent in the validate stage. */
+  binaries?: InstalledBinary[];
 }
 
 export interface Overlay {
@@ -110,6 +113,15 @@ export const OVERLAYS: Overlay[] = [
         ...base.list('usr/lib/cni').map((p): FileOp => ({ overlay: 'containerd', type: 'symlink', mode: 0o777, path: `opt/cni/bin/${path.posix.basename(p)}`, target: `/${p}` })),
       ],
     })),
+  },
+  {
+    name: 'binaries',
+    why: 'kubeadm, kubelet and kubectl from the release or bundle the spec names, and further tools, each verified by SHA-256',
+    when: (spec) => spec.kubernetes.source !== undefined || spec.binaries.length > 0,
+    ops: async ({ binaries }) => ({
+      files: (binaries ?? []).map((b): FileOp => ({ overlay: 'binaries', type: 'file', path: b.path.slice(1), mode: 0o755, source: { file: b.blob, size: b.size } })),
+      remove: [],
+    }),
   },
   {
     name: 'kubelet',

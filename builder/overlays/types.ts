@@ -8,6 +8,8 @@ export interface FileOp {
   /** A number, or a group name looked up in the base rootfs's /etc/group. */
   group?: number | string;
   data?: Buffer;
+  /** A file on the build host streamed in place of `data` (large binaries stay out of memory). */
+  source?: { file: string; size: number };
   target?: string;
   /** Which overlay produced it (for errors and the manifest). */
   overlay: string;

@@ -108,6 +108,7 @@ function place(entries: Map<string, OutEntry>, op: FileOp, groups: Map<string, n
   if (existing?.type === 'directory') fail('exists as a directory in the base rootfs', 'an overlay file cannot replace a directory');
   const base = { name: op.path, mode: op.mode, uid: op.uid ?? 0, gid: gid!, mtime };
   if (op.type === 'symlink') entries.set(op.path, { ...base, type: 'symlink', size: 0, linkname: op.target });
+  else if (op.source) entries.set(op.path, { ...base, type: 'file', size: op.source.size, body: { file: op.source.file, offset: 0 } });
   else entries.set(op.path, { ...base, type: 'file', size: op.data!.length, body: op.data! });
 }
 

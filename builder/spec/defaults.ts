@@ -59,7 +59,9 @@ export interface ResolvedSpec {
   base: { distro: 'debian'; suite: string; arch: 'amd64'; mirror?: string; components: string[] };
   packages: string[];
   runtime: { engine: 'containerd' | 'docker'; sandboxImage: string; docker: { hosts: string[]; metricsAddress: string; logTag: string } };
-  kubernetes: { version: string; components: string[] };
+  kubernetes: { version: string; components: string[]; source?: { release: string } | { bundle: string } };
+  /** Further tools to bake in, each with the checksum it is verified against. */
+  binaries: ResolvedBinarySpec[];
   node: {
     slices: typeof DEFAULT_SLICES;
     sysctls: Array<[string, string]>;
@@ -72,6 +74,15 @@ export interface ResolvedSpec {
   disk: { size?: string };
   pxe: { baseUrl: string };
   outputs: string[];
+}
+
+export interface ResolvedBinarySpec {
+  name: string;
+  /** Absolute path in the image. */
+  path: string;
+  from: { url: string } | { file: string };
+  checksum: { sha256: string } | { sha256Url: string };
+  extract?: string;
 }
 
 export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
@@ -93,7 +104,18 @@ export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
         logTag: spec.runtime?.docker?.logTag ?? '{{.Name}}/{{.ID}}',
       },
     },
-    kubernetes: { version: spec.kubernetes.version, components: [...spec.kubernetes.components].sort() },
+    kubernetes: {
+      version: spec.kubernetes.version,
+      components: [...spec.kubernetes.components].sort(),
+      ...(spec.kubernetes.source ? { source: spec.kubernetes.source.release !== undefined ? { release: spec.kubernetes.source.release } : { bundle: spec.kubernetes.source.bundle! } } : {}),
+    },
+    binaries: (spec.binaries ?? []).map((b) => ({
+      name: b.name,
+      path: b.path ?? `/usr/local/bin/${b.name}`,
+      from: b.url !== undefined ? { url: b.url } : { file: b.file! },
+      checksum: b.sha256 !== undefined ? { sha256: b.sha256.toLowerCase() } : { sha256Url: b.sha256Url! },
+      ...(b.extract !== undefined ? { extract: b.extract } : {}),
+    })),
     node: {
       slices: {
         kubesvc: { ...DEFAULT_SLICES.kubesvc, ...spec.node?.slices?.kubesvc },

@@ -81,12 +81,39 @@ const Runtime = Type.Object(
 );
 
 const Component = hinted(Type.Union([Type.Literal('kubelet'), Type.Literal('kubeadm'), Type.Literal('kubectl')]), 'components are kubelet, kubeadm and kubectl');
+const Sha256 = hinted(Type.String({ pattern: '^[0-9a-fA-F]{64}$' }), "the file's SHA-256 as 64 hex digits (what sha256sum prints)");
+const FetchUrl = hinted(Type.String({ pattern: '^(https?|file)://[^\\s]+$' }), 'an http://, https:// or file:// URL');
+
+// Where kubeadm, kubelet and kubectl come from; every file is checked against its published SHA-256.
+const KubernetesSource = Type.Object(
+  {
+    release: Type.Optional(hinted(Type.String({ pattern: '^(https?|file)://[^\\s]+[^/\\s]$' }), 'the release tree\'s base URL without a trailing slash, e.g. https://dl.k8s.io/release')),
+    bundle: Type.Optional(hinted(Type.String({ minLength: 1 }), 'a directory or .tar/.tar.gz next to the spec holding the binaries and a SHA256SUMS list')),
+  },
+  { ...Strict, description: 'exactly one of release or bundle' },
+);
+
 const Kubernetes = Type.Object(
   {
     version: hinted(Type.String({ pattern: '^v1\\.[0-9]+\\.[0-9]+$' }), 'a full release such as v1.31.4'),
     components: Type.Array(Component, { uniqueItems: true, minItems: 1 }),
+    source: Type.Optional(KubernetesSource),
   },
   Strict,
+);
+
+// A further tool baked in (crictl, helm, the Cilium CLI): a file or an archive member, checksummed.
+const Binary = Type.Object(
+  {
+    name: hinted(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }), 'the command name, e.g. crictl'),
+    url: Type.Optional(FetchUrl),
+    file: Type.Optional(hinted(Type.String({ minLength: 1 }), 'a path relative to the spec file')),
+    sha256: Type.Optional(Sha256),
+    sha256Url: Type.Optional(FetchUrl),
+    extract: Type.Optional(hinted(Type.String({ pattern: '^[^/][^\\s]*$' }), 'the member path inside a .tar, .tar.gz or .tgz, e.g. linux-amd64/helm')),
+    path: Type.Optional(hinted(Type.String({ pattern: '^/(usr/local/bin|usr/bin|usr/local/sbin|usr/sbin|opt)/[^\\s]+$' }), 'an absolute path under /usr/local/bin, /usr/bin, /usr/sbin or /opt')),
+  },
+  { ...Strict, description: 'one of url or file, and the SHA-256 of what it names (sha256, or sha256Url for a published checksum file)' },
 );
 
 const Journald = Type.Object(
@@ -196,6 +223,7 @@ export const ImageSpecSchema = Type.Object(
     packages: Type.Optional(Type.Array(PackageName, { uniqueItems: true })),
     runtime: Type.Optional(Runtime),
     kubernetes: Kubernetes,
+    binaries: Type.Optional(Type.Array(Binary)),
     node: Type.Optional(Node),
     overlays: Type.Optional(Type.Array(Overlay)),
     boot: Type.Optional(Boot),
@@ -210,3 +238,5 @@ export type ImageSpec = Static<typeof ImageSpecSchema>;
 export type SliceSettings = Static<typeof Slice>;
 export type JournaldSettings = Static<typeof Journald>;
 export type KubeletDefaults = Static<typeof KubeletDefaults>;
+export type BinarySpec = Static<typeof Binary>;
+export type KubernetesSourceSpec = Static<typeof KubernetesSource>;

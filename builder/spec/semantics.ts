@@ -69,6 +69,40 @@ const rules: Array<[name: string, rule: Rule]> = [
           : [],
       ),
   ],
+  [
+    'kubernetes-source-one-of',
+    (s) => {
+      const src = s.kubernetes.source;
+      if (!src) return [];
+      const given = (['release', 'bundle'] as const).filter((k) => src[k] !== undefined);
+      return given.length === 1 ? [] : [{ path: '/kubernetes/source', message: given.length ? `both ${given.join(' and ')} given` : 'neither release nor bundle given', hint: 'name one origin: release: https://dl.k8s.io/release, or bundle: ./kubernetes-bundle' }];
+    },
+  ],
+  [
+    'binary-origin-and-checksum',
+    (s) =>
+      (s.binaries ?? []).flatMap((b, i) => {
+        const at = `/binaries/${i}`;
+        if ((b.url === undefined) === (b.file === undefined)) return [{ path: at, message: b.url ? 'both url and file given' : 'neither url nor file given', hint: 'a binary comes from one url or one local file' }];
+        if (b.file !== undefined && b.sha256 === undefined) return [{ path: `${at}/sha256`, message: 'a local file needs its sha256', hint: 'run sha256sum on the file you mean to ship and put the 64 hex digits here' }];
+        if (b.sha256 === undefined && b.sha256Url === undefined) return [{ path: at, message: `no checksum for ${b.name}`, hint: 'give sha256 (64 hex digits) or sha256Url (the checksum file published beside the download)' }];
+        if (b.sha256 !== undefined && b.sha256Url !== undefined) return [{ path: `${at}/sha256Url`, message: 'both sha256 and sha256Url given', hint: 'keep one: a pinned sha256 is the stronger of the two' }];
+        return [];
+      }),
+  ],
+  [
+    'binary-paths-unique',
+    (s) => {
+      const taken = new Map<string, string>([['/usr/bin/kiln-firstboot', 'kiln-firstboot']]);
+      if (s.kubernetes.source) for (const c of s.kubernetes.components) taken.set(`/usr/bin/${c}`, `kubernetes.components (${c})`);
+      return (s.binaries ?? []).flatMap((b, i) => {
+        const dest = b.path ?? `/usr/local/bin/${b.name}`;
+        const owner = taken.get(dest);
+        taken.set(dest, `binaries/${i}`);
+        return owner ? [{ path: `/binaries/${i}${b.path ? '/path' : '/name'}`, message: `${dest} is already installed by ${owner}`, hint: 'give this binary another name or path' }] : [];
+      });
+    },
+  ],
 ];
 
 export const SEMANTIC_RULES = rules.map(([name]) => name);

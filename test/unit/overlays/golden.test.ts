@@ -95,8 +95,25 @@ describe('overlay contents', () => {
   });
 
   it('every built-in overlay is named and explained', () => {
-    expect(OVERLAYS.map((o) => o.name)).toEqual(['identity', 'node-tuning', 'network', 'disk-grow', 'containerd', 'kubelet', 'firstboot', 'docker']);
+    expect(OVERLAYS.map((o) => o.name)).toEqual(['identity', 'node-tuning', 'network', 'disk-grow', 'containerd', 'binaries', 'kubelet', 'firstboot', 'docker']);
     for (const o of OVERLAYS) expect(o.why.length).toBeGreaterThan(20);
+  });
+
+  it('binaries: only with a kubernetes source or extra tools; each verified blob placed 0755 at its path, streamed from the cache', async () => {
+    const plain = parseSpec(defaultText, 'spec.yaml');
+    expect((await overlayOps({ spec: plain, base: fakeBase })).map((o) => o.name)).not.toContain('binaries');
+    const doc = YAML.parse(defaultText);
+    doc.kubernetes.source = { release: 'https://dl.k8s.io/release' };
+    const spec = parseSpec(YAML.stringify(doc), 'spec.yaml');
+    const binaries = [
+      { path: '/usr/bin/kubeadm', blob: '/cache/blobs/sha256/aa', sha256: 'aa', size: 10, origin: 'u' },
+      { path: '/usr/local/bin/helm', blob: '/cache/blobs/sha256/bb', sha256: 'bb', size: 20, origin: 'v' },
+    ];
+    const ops = (await overlayOps({ spec, base: fakeBase, binaries })).find((o) => o.name === 'binaries')!.ops;
+    expect(ops.files).toEqual([
+      { overlay: 'binaries', type: 'file', path: 'usr/bin/kubeadm', mode: 0o755, source: { file: '/cache/blobs/sha256/aa', size: 10 } },
+      { overlay: 'binaries', type: 'file', path: 'usr/local/bin/helm', mode: 0o755, source: { file: '/cache/blobs/sha256/bb', size: 20 } },
+    ]);
   });
 
   it('templates are strict: a missing value is an error naming the template', () => {

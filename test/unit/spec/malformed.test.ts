@@ -149,6 +149,16 @@ const rows: Row[] = [
   { name: 'unknown component', mutate: set(['kubernetes', 'components'], ['kubeadm', 'kubelet', 'kube-proxy']), path: '/kubernetes/components/2', message: '"kube-proxy" is not one of: kubelet, kubeadm, kubectl', hint: /kubelet, kubeadm and kubectl/, at: '- kube-proxy' },
   { name: 'empty components', mutate: set(['kubernetes', 'components'], []), path: '/kubernetes/components', message: /\[\]: expected array length to be greater or equal to 1/, hint: /at least 1/ },
   { name: 'kubelet without kubeadm', mutate: set(['kubernetes', 'components'], ['kubectl', 'kubelet']), path: '/kubernetes/components', message: 'kubelet without kubeadm', hint: /add kubeadm/ },
+  // --- binaries ---
+  { name: 'kubernetes source with both origins', mutate: set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release', bundle: './b' }), path: '/kubernetes/source', message: 'both release and bundle given', hint: /name one origin/ },
+  { name: 'kubernetes source empty', mutate: set(['kubernetes', 'source'], {}), path: '/kubernetes/source', message: 'neither release nor bundle given', hint: /dl\.k8s\.io/ },
+  { name: 'release URL with a trailing slash', mutate: set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release/' }), path: '/kubernetes/source/release', message: /expected string to match/, hint: /without a trailing slash/ },
+  { name: 'binary without a checksum', mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl.tar.gz', extract: 'crictl' }]), path: '/binaries/0', message: 'no checksum for crictl', hint: /sha256 \(64 hex digits\) or sha256Url/ },
+  { name: 'binary checksum not hex', mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl', sha256: 'abc' }]), path: '/binaries/0/sha256', message: /"abc": expected string to match/, hint: /64 hex digits/ },
+  { name: 'binary local file without sha256', mutate: set(['binaries'], [{ name: 'crictl', file: './crictl', sha256Url: 'https://example.org/crictl.sha256' }]), path: '/binaries/0/sha256', message: 'a local file needs its sha256', hint: /sha256sum/, at: '- name: crictl' },
+  { name: 'binary with both url and file', mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl', file: './crictl', sha256: 'a'.repeat(64) }]), path: '/binaries/0', message: 'both url and file given', hint: /one url or one local file/ },
+  { name: 'binary over a kubernetes component', mutate: all(set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release' }), set(['binaries'], [{ name: 'kubeadm', url: 'https://example.org/kubeadm', sha256: 'a'.repeat(64), path: '/usr/bin/kubeadm' }])), path: '/binaries/0/path', message: '/usr/bin/kubeadm is already installed by kubernetes.components (kubeadm)', hint: /another name or path/ },
+  { name: 'binary path outside the bin directories', mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl', sha256: 'a'.repeat(64), path: '/etc/crictl' }]), path: '/binaries/0/path', message: /expected string to match/, hint: /usr\/local\/bin/ },
   { name: 'kubernetes section missing', mutate: del(['kubernetes']), path: '/kubernetes', message: 'missing required key "kubernetes"', hint: /version, components/, at: /^\$schema:/ },
 
   // --- journald ---
