@@ -6,6 +6,7 @@ import path from 'node:path';
 import { KilnError, ToolError } from './errors.ts';
 import { preflightBinaries, resolveBinaries, type InstalledBinary } from './binaries/resolve.ts';
 import { firstbootBinary, type FirstbootBinary } from './firstboot.ts';
+import { preloadImages, type PreloadedImage } from './images/preload.ts';
 import { sha256File, makeStagingDir, writeFileAtomic } from './fsutil.ts';
 import { convertersFor, type Artifact } from './outputs/formats.ts';
 import { WorkArea } from './outputs/work.ts';
@@ -37,6 +38,7 @@ interface BuildContext {
   base?: BaseResult;
   firstboot?: FirstbootBinary;
   binaries?: InstalledBinary[];
+  images?: PreloadedImage[];
   entries?: IndexedEntry[];
   overlays?: Array<{ name: string; ops: OverlayOps }>;
   rootfsTar?: string;
@@ -51,7 +53,7 @@ async function validate(ctx: BuildContext): Promise<string> {
   const spec = (ctx.spec = await loadSpecFile(ctx.opts.specFile));
   const converters = convertersFor(spec.outputs);
   for (const c of converters) c.validate?.(spec);
-  const tools = ['mmdebstrap', ...converters.flatMap((c) => c.tools)];
+  const tools = ['mmdebstrap', ...(spec.images.preload.length ? ['skopeo'] : []), ...converters.flatMap((c) => c.tools)];
   const missing = (await Promise.all(tools.map(async (t) => ((await findOnPath(t)) ? undefined : t)))).filter(Boolean);
   if (missing.length) throw new ToolError(missing.join(', '), 'not installed', { hint: 'run scripts/host-deps (or `kiln doctor` to see what each tool is for)' });
   // Render every overlay now (against an empty base) so a template or overlay-path error
@@ -72,6 +74,11 @@ async function binaries(ctx: BuildContext): Promise<string> {
   return ctx.binaries.length ? ctx.binaries.map((b) => `${path.posix.basename(b.path)} ${(b.size / 2 ** 20).toFixed(1)} MiB`).join(', ') : 'none';
 }
 
+async function images(ctx: BuildContext): Promise<string> {
+  ctx.images = await preloadImages(ctx.spec!, ctx.opts.cacheDir, ctx.log);
+  return ctx.images.length ? ctx.images.map((i) => `${i.ref} ${(i.size / 2 ** 20).toFixed(1)} MiB`).join(', ') : 'none';
+}
+
 async function rootfs(ctx: BuildContext): Promise<string> {
   // the agent every image carries is found (or built from source) while mmdebstrap runs
   [ctx.base, ctx.firstboot] = await Promise.all([
@@ -84,7 +91,7 @@ async function rootfs(ctx: BuildContext): Promise<string> {
 async function overlays(ctx: BuildContext): Promise<string> {
   ctx.entries = await indexTar(ctx.base!.tar);
   const view = baseView(ctx.base!.tar, ctx.entries);
-  ctx.overlays = await overlayOps({ spec: ctx.spec!, base: view, firstboot: await readFile(ctx.firstboot!.path), binaries: ctx.binaries! });
+  ctx.overlays = await overlayOps({ spec: ctx.spec!, base: view, firstboot: await readFile(ctx.firstboot!.path), binaries: ctx.binaries!, images: ctx.images! });
   ctx.packages = parseDpkgStatus(await view.readText('var/lib/dpkg/status'));
   const files = ctx.overlays.reduce((n, o) => n + o.ops.files.length, 0);
   return `${ctx.overlays.length} overlays, ${files} paths over ${ctx.entries.length} base entries`;
@@ -136,6 +143,8 @@ async function manifest(ctx: BuildContext): Promise<string> {
     base: { ...spec.base, cacheKey: ctx.base!.key },
     kubernetes: spec.kubernetes,
     binaries: ctx.binaries!.map(({ path: p, sha256, size, origin }) => ({ path: p, sha256, size, origin })),
+    // size: what each preloaded image adds to the image
+    images: ctx.images!.map(({ ref, digest, size, path: p }) => ({ ref, digest, size, path: p })),
     runtime: { engine: spec.runtime.engine, sandboxImage: spec.runtime.sandboxImage },
     overlays: ctx.overlays!.map((o) => o.name),
     packages: ctx.packages,
@@ -162,6 +171,7 @@ async function publish(ctx: BuildContext): Promise<string> {
 export const STAGES: Stage[] = [
   ['validate', validate],
   ['binaries', binaries],
+  ['images', images],
   ['rootfs', rootfs],
   ['overlays', overlays],
   ['pack', pack],

@@ -8,6 +8,8 @@ import { templateData } from './data.ts';
 import { renderTemplate } from './render.ts';
 import type { BaseView, FileOp, OverlayOps } from './types.ts';
 import type { InstalledBinary } from '../binaries/resolve.ts';
+import { hostsToml } from '../images/refs.ts';
+import type { PreloadedImage } from '../images/preload.ts';
 
 export interface OverlayContext {
   spec: ResolvedSpec;
@@ -16,6 +18,8 @@ export interface OverlayContext {
   firstboot?: Buffer;
   /** Verified binaries (kubeadm, kubelet, kubectl, further tools); absent in the validate stage. */
   binaries?: InstalledBinary[];
+  /** Container image archives to preload; absent in the validate stage. */
+  images?: PreloadedImage[];
 }
 
 export interface Overlay {
@@ -120,6 +124,18 @@ export const OVERLAYS: Overlay[] = [
     when: (spec) => spec.kubernetes.source !== undefined || spec.binaries.length > 0,
     ops: async ({ binaries }) => ({
       files: (binaries ?? []).map((b): FileOp => ({ overlay: 'binaries', type: 'file', path: b.path.slice(1), mode: 0o755, source: { file: b.blob, size: b.size } })),
+      remove: [],
+    }),
+  },
+  {
+    name: 'images',
+    why: 'container images baked in for air-gapped sites (imported by firstboot before kubeadm) and containerd registry mirrors',
+    when: (spec) => spec.images.preload.length > 0 || spec.images.mirrors.length > 0,
+    ops: async ({ spec, images }) => ({
+      files: [
+        ...(images ?? []).map((im): FileOp => ({ overlay: 'images', type: 'file', path: im.path.slice(1), mode: 0o644, source: { file: im.archive, size: im.size } })),
+        ...spec.images.mirrors.map((m) => file('images', `etc/containerd/certs.d/${m.host}/hosts.toml`, hostsToml(m))),
+      ],
       remove: [],
     }),
   },

@@ -62,6 +62,8 @@ export interface ResolvedSpec {
   kubernetes: { version: string; components: string[]; source?: { release: string } | { bundle: string } };
   /** Further tools to bake in, each with the checksum it is verified against. */
   binaries: ResolvedBinarySpec[];
+  /** Container images to bake in, and registry mirrors for containerd. */
+  images: { preload: Array<{ ref: string; tlsVerify: boolean }>; mirrors: Array<{ host: string; endpoints: string[]; skipVerify: boolean }> };
   node: {
     slices: typeof DEFAULT_SLICES;
     sysctls: Array<[string, string]>;
@@ -116,6 +118,10 @@ export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
       checksum: b.sha256 !== undefined ? { sha256: b.sha256.toLowerCase() } : { sha256Url: b.sha256Url! },
       ...(b.extract !== undefined ? { extract: b.extract } : {}),
     })),
+    images: {
+      preload: (spec.images?.preload ?? []).map((p) => ({ ref: p.ref, tlsVerify: p.tlsVerify ?? true })),
+      mirrors: (spec.images?.mirrors ?? []).map((m) => ({ host: m.host, endpoints: m.endpoints, skipVerify: m.skipVerify ?? false })),
+    },
     node: {
       slices: {
         kubesvc: { ...DEFAULT_SLICES.kubesvc, ...spec.node?.slices?.kubesvc },

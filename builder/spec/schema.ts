@@ -1,6 +1,7 @@
 // The image spec schema: one TypeBox definition gives the TypeScript type, the validator and the
 // JSON Schema that `kiln schema image` exports for editors.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { REF_PATTERN } from '../images/refs.ts';
 import { OUTPUT_FORMATS } from '../outputs/formats.ts';
 
 export const API_VERSION = 'kiln.dev/v1alpha1';
@@ -116,6 +117,38 @@ const Binary = Type.Object(
   { ...Strict, description: 'one of url or file, and the SHA-256 of what it names (sha256, or sha256Url for a published checksum file)' },
 );
 
+const ImageRefString = hinted(Type.String({ pattern: REF_PATTERN }), 'a full reference: registry host, repository and a tag or digest, e.g. registry.k8s.io/pause:3.10');
+
+// Images baked in for air-gapped sites, and mirrors containerd tries for everything else.
+const ContainerImages = Type.Object(
+  {
+    preload: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            ref: ImageRefString,
+            tlsVerify: Type.Optional(hinted(Type.Boolean(), 'false only for a plain-HTTP or self-signed registry you trust')),
+          },
+          Strict,
+        ),
+      ),
+    ),
+    mirrors: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            host: hinted(Type.String({ pattern: '^[a-zA-Z0-9.-]+(:[0-9]+)?$' }), 'the registry host the images name, e.g. docker.io or registry.k8s.io'),
+            endpoints: Type.Array(hinted(Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' }), 'an http:// or https:// mirror URL'), { minItems: 1 }),
+            skipVerify: Type.Optional(Type.Boolean()),
+          },
+          Strict,
+        ),
+      ),
+    ),
+  },
+  Strict,
+);
+
 const Journald = Type.Object(
   {
     storage: Type.Optional(hinted(Type.Union([Type.Literal('persistent'), Type.Literal('volatile'), Type.Literal('auto')]), 'persistent keeps logs across reboots')),
@@ -224,6 +257,7 @@ export const ImageSpecSchema = Type.Object(
     runtime: Type.Optional(Runtime),
     kubernetes: Kubernetes,
     binaries: Type.Optional(Type.Array(Binary)),
+    images: Type.Optional(ContainerImages),
     node: Type.Optional(Node),
     overlays: Type.Optional(Type.Array(Overlay)),
     boot: Type.Optional(Boot),

@@ -3,6 +3,7 @@ import type { Problem } from '../errors.ts';
 import type { ImageSpec } from './schema.ts';
 import { pauseImageFor } from '../rootfs/kubernetes.ts';
 import { DEFAULT_KUBELET } from './defaults.ts';
+import { hasRegistryHost, parseImageRef } from '../images/refs.ts';
 
 type Rule = (spec: ImageSpec) => Array<Omit<Problem, 'file'>>;
 
@@ -102,6 +103,26 @@ const rules: Array<[name: string, rule: Rule]> = [
         return owner ? [{ path: `/binaries/${i}${b.path ? '/path' : '/name'}`, message: `${dest} is already installed by ${owner}`, hint: 'give this binary another name or path' }] : [];
       });
     },
+  ],
+  [
+    'image-refs-pinned',
+    (s) =>
+      (s.images?.preload ?? []).flatMap((p, i) => {
+        const at = `/images/preload/${i}/ref`;
+        if (!hasRegistryHost(p.ref)) return [{ path: at, message: `"${p.ref}" does not name its registry`, hint: 'write the registry out (docker.io/library/nginx:1.27): containerd and kubelet must find the image under that exact name' }];
+        const parsed = parseImageRef(p.ref);
+        if (parsed && !parsed.tag && !parsed.digest) return [{ path: at, message: `"${p.ref}" has neither tag nor digest`, hint: 'add the tag the manifests use (:v1.2.3) or a digest (@sha256:…); an implicit latest does not reproduce' }];
+        const first = (s.images?.preload ?? []).findIndex((q) => q.ref === p.ref);
+        return first !== i ? [{ path: at, message: `"${p.ref}" is listed twice (also /images/preload/${first})`, hint: 'list each image once' }] : [];
+      }),
+  ],
+  [
+    'mirror-hosts-unique',
+    (s) =>
+      (s.images?.mirrors ?? []).flatMap((m, i) => {
+        const first = (s.images?.mirrors ?? []).findIndex((q) => q.host === m.host);
+        return first !== i ? [{ path: `/images/mirrors/${i}/host`, message: `${m.host} has mirrors already (/images/mirrors/${first})`, hint: 'put all endpoints of one host in one entry, in the order to try them' }] : [];
+      }),
   ],
 ];
 

@@ -159,6 +159,13 @@ const rows: Row[] = [
   { name: 'binary with both url and file', mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl', file: './crictl', sha256: 'a'.repeat(64) }]), path: '/binaries/0', message: 'both url and file given', hint: /one url or one local file/ },
   { name: 'binary over a kubernetes component', mutate: all(set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release' }), set(['binaries'], [{ name: 'kubeadm', url: 'https://example.org/kubeadm', sha256: 'a'.repeat(64), path: '/usr/bin/kubeadm' }])), path: '/binaries/0/path', message: '/usr/bin/kubeadm is already installed by kubernetes.components (kubeadm)', hint: /another name or path/ },
   { name: 'binary path outside the bin directories', mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl', sha256: 'a'.repeat(64), path: '/etc/crictl' }]), path: '/binaries/0/path', message: /expected string to match/, hint: /usr\/local\/bin/ },
+  // --- images ---
+  { name: 'preload image without a registry host', mutate: set(['images'], { preload: [{ ref: 'library/nginx:1.27' }] }), path: '/images/preload/0/ref', message: '"library/nginx:1.27" does not name its registry', hint: /docker\.io\/library\/nginx/ },
+  { name: 'preload image without tag or digest', mutate: set(['images'], { preload: [{ ref: 'registry.k8s.io/pause' }] }), path: '/images/preload/0/ref', message: 'has neither tag nor digest', hint: /implicit latest/ },
+  { name: 'preload image listed twice', mutate: set(['images'], { preload: [{ ref: 'registry.k8s.io/pause:3.10' }, { ref: 'registry.k8s.io/pause:3.10' }] }), path: '/images/preload/1/ref', message: /listed twice \(also \/images\/preload\/0\)/, hint: /once/ },
+  { name: 'preload image reference malformed', mutate: set(['images'], { preload: [{ ref: 'registry.k8s.io/Pause:3.10' }] }), path: '/images/preload/0/ref', message: /expected string to match/, hint: /registry host, repository and a tag or digest/ },
+  { name: 'mirror host given twice', mutate: set(['images'], { mirrors: [{ host: 'docker.io', endpoints: ['https://a.lab'] }, { host: 'docker.io', endpoints: ['https://b.lab'] }] }), path: '/images/mirrors/1/host', message: 'docker.io has mirrors already (/images/mirrors/0)', hint: /in the order to try them/ },
+  { name: 'mirror without endpoints', mutate: set(['images'], { mirrors: [{ host: 'docker.io', endpoints: [] }] }), path: '/images/mirrors/0/endpoints', message: /expected array length to be greater or equal to 1/ },
   { name: 'kubernetes section missing', mutate: del(['kubernetes']), path: '/kubernetes', message: 'missing required key "kubernetes"', hint: /version, components/, at: /^\$schema:/ },
 
   // --- journald ---

@@ -1,13 +1,17 @@
-// kiln build with binaries: the verified files land in rootfs.tar (0755, same bytes) and in the
-// manifest; a checksum mismatch stops the build before mmdebstrap, with no output written.
+// kiln build for an air-gapped site: verified binaries land in rootfs.tar (0755, same bytes),
+// preloaded images as OCI archives containerd imports (same digest as the registry's), mirrors as
+// containerd hosts.toml, all listed in the manifest; a checksum mismatch stops the build before
+// mmdebstrap, with no output written.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { kiln, kilnBuild, rootfsOnlySpec, tempDir } from '../../helpers/build.ts';
-import { serveStatic, type StaticServer } from '../../helpers/http.ts';
+import { kiln, kilnBuild, rootfsOnlySpec, tempDir } from '../helpers/build.ts';
+import { startContainerd } from '../helpers/containerd.ts';
+import { serveStatic, type StaticServer } from '../helpers/http.ts';
+import { pushTestImage, startRegistry, type Registry } from '../helpers/registry.ts';
 
 const VERSION = 'v1.31.4';
 const work = tempDir('kiln-binaries-build-');
@@ -15,6 +19,7 @@ const sha = (data: string | Buffer) => createHash('sha256').update(data).digest(
 /** TEST ONLY stand-in "binaries": small scripts; this test image is never shipped. */
 const standin = (name: string) => `#!/bin/sh\n# kiln test stand-in for ${name}\necho ${name}\n`;
 let server: StaticServer;
+let registry: Registry;
 
 function specWith(edit: (doc: Record<string, any>) => void): string {
   const file = rootfsOnlySpec(work);
@@ -33,19 +38,24 @@ beforeAll(async () => {
   }
   writeFileSync(path.join(work, 'crictl'), standin('crictl'));
   server = await serveStatic(path.join(work, 'release'), '/release');
+  registry = await startRegistry(path.join(work, 'registry'));
 });
 
 afterAll(async () => {
   await server?.close();
+  await registry?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
-describe('kiln build with kubernetes.source and binaries', () => {
-  it('bakes each verified binary into rootfs.tar and lists it in the manifest', async () => {
+describe('kiln build for an air-gapped site', () => {
+  it('bakes verified binaries, preloaded images and mirrors into rootfs.tar and lists them in the manifest', async () => {
     const release = `http://127.0.0.1:${server.port}/release`;
+    const ref = `${registry.host}/kiln-test/airgap:1`;
+    const digest = await pushTestImage(work, ref, 'air-gapped\n');
     const spec = specWith((d) => {
       d.kubernetes.source = { release };
       d.binaries = [{ name: 'crictl', file: 'crictl', sha256: sha(standin('crictl')) }];
+      d.images = { preload: [{ ref, tlsVerify: false }], mirrors: [{ host: 'docker.io', endpoints: ['https://mirror.lab.internal:5000'] }] };
     });
     const out = path.join(work, 'out');
     await kilnBuild(spec, out);
@@ -61,6 +71,22 @@ describe('kiln build with kubernetes.source and binaries', () => {
     for (const line of listing.trim().split('\n')) expect(line, line).toMatch(/^-rwxr-xr-x 0\/0 /);
     expect(execFileSync('tar', ['-xOf', tar, './usr/bin/kubelet'], { encoding: 'utf8' })).toBe(standin('kubelet'));
     expect(execFileSync('tar', ['-xOf', tar, './usr/local/bin/crictl'], { encoding: 'utf8' })).toBe(standin('crictl'));
+
+    const archive = `/var/lib/kiln/images/00-${ref.replace(/[:/]/g, '_')}.tar`;
+    expect(manifest.images).toEqual([{ ref, digest, size: expect.any(Number), path: archive }]);
+    const extracted = path.join(work, 'image.tar');
+    writeFileSync(extracted, execFileSync('tar', ['-xOf', tar, `.${archive}`], { maxBuffer: 1 << 26 }));
+    expect(manifest.images[0].size).toBe(readFileSync(extracted).length);
+    // what firstboot does on the node: import into k8s.io; kubelet then finds it by name
+    const containerd = await startContainerd(path.join(work, 'containerd'));
+    try {
+      await containerd.ctr(['-n', 'k8s.io', 'images', 'import', extracted]);
+      const line = (await containerd.ctr(['-n', 'k8s.io', 'images', 'ls'])).split('\n').find((l) => l.startsWith(`${ref} `));
+      expect(line?.split(/\s+/)[2]).toBe(digest);
+    } finally {
+      await containerd.stop();
+    }
+    expect(execFileSync('tar', ['-xOf', tar, './etc/containerd/certs.d/docker.io/hosts.toml'], { encoding: 'utf8' })).toContain('[host."https://mirror.lab.internal:5000"]');
   }, 600_000);
 
   it('a checksum mismatch fails at the binaries stage: exit 2, the field named, no output', async () => {
@@ -70,7 +96,7 @@ describe('kiln build with kubernetes.source and binaries', () => {
     expect(r.exitCode).toBe(2);
     expect(r.all).toContain(`/binaries/0/file: crictl: ${path.join(work, 'crictl')}: SHA-256 mismatch: expected ${'e'.repeat(64)}, got ${sha(standin('crictl'))}`);
     const stages = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((e) => e.event === 'stage-end').map((e) => e.stage);
-    expect(stages).toEqual(['validate']); // mmdebstrap never ran
+    expect(stages).toEqual(['validate']); // neither skopeo nor mmdebstrap ran
     expect(existsSync(out)).toBe(false);
     expect(existsSync(path.join(work, 'cache/rootfs'))).toBe(false);
   }, 120_000);

@@ -1,0 +1,72 @@
+// Container images baked into the image (air-gap): skopeo copies each into an OCI layout, packed
+// reproducibly and cached by what the registry serves; firstboot imports them into containerd's
+// k8s.io namespace before kubeadm runs, so kubelet never pulls them.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { KilnError } from '../errors.ts';
+import { writeFileAtomic } from '../fsutil.ts';
+import { PRELOAD_DIR } from '../../firstboot/role/facts.ts';
+import type { ResolvedSpec } from '../spec/defaults.ts';
+import { layoutDigest, packLayout } from './oci-archive.ts';
+import { archiveName } from './refs.ts';
+
+
+export interface PreloadedImage {
+  ref: string;
+  /** The manifest digest containerd will list for it. */
+  digest: string;
+  /** Bytes the archive adds to the image. */
+  size: number;
+  /** The archive on the build host (in the cache). */
+  archive: string;
+  /** Absolute path in the image. */
+  path: string;
+}
+
+async function skopeo(args: string[], at: string, spec: ResolvedSpec, what: string): Promise<string> {
+  const r = await execa('skopeo', args, { reject: false, encoding: 'buffer', timeout: 30 * 60_000 });
+  if (r.exitCode !== 0) {
+    const message = Buffer.from(r.stderr as Uint8Array).toString('utf8').trim().split('\n').at(-1) ?? '';
+    throw new KilnError(`${what}: skopeo failed: ${message}`, { file: spec.file, path: at, hint: 'check the reference and that this machine reaches the registry (tlsVerify: false for a plain-HTTP registry)', exitCode: 2 });
+  }
+  return Buffer.from(r.stdout as Uint8Array).toString('utf8');
+}
+
+async function preloadOne(spec: ResolvedSpec, i: number, cacheDir: string, log: (m: string) => void): Promise<PreloadedImage> {
+  const { ref, tlsVerify } = spec.images.preload[i]!;
+  const at = `/images/preload/${i}/ref`;
+  const tls = `--tls-verify=${tlsVerify}`;
+  // what the registry serves now (a manifest list or one manifest): a new push is a new cache entry
+  const raw = await skopeo(['inspect', '--raw', tls, `docker://${ref}`], at, spec, ref);
+  const remote = createHash('sha256').update(raw).digest('hex');
+  const key = createHash('sha256').update(`${ref}\n${remote}\nlinux/${spec.base.arch}\n${spec.sourceDateEpoch}`).digest('hex');
+  const dir = path.join(cacheDir, 'images');
+  const archive = path.join(dir, `${key}.tar`);
+  const meta = path.join(dir, `${key}.json`);
+  if (!existsSync(archive) || !existsSync(meta)) {
+    await mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    try {
+      await mkdir(tmp);
+      log(`copying ${ref}`);
+      await skopeo(['copy', '--quiet', `--src-${tls.slice(2)}`, '--override-os', 'linux', '--override-arch', spec.base.arch, `docker://${ref}`, `oci:${tmp}/layout:${ref}`], at, spec, ref);
+      const digest = await layoutDigest(path.join(tmp, 'layout'));
+      await packLayout(path.join(tmp, 'layout'), `${tmp}/archive.tar`, spec.sourceDateEpoch);
+      await rename(`${tmp}/archive.tar`, archive);
+      await writeFileAtomic(meta, `${JSON.stringify({ ref, digest })}\n`);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+  const { digest } = JSON.parse(await readFile(meta, 'utf8')) as { digest: string };
+  return { ref, digest, size: (await stat(archive)).size, archive, path: `${PRELOAD_DIR}/${archiveName(i, ref)}` };
+}
+
+export async function preloadImages(spec: ResolvedSpec, cacheDir: string, log: (m: string) => void): Promise<PreloadedImage[]> {
+  const out: PreloadedImage[] = [];
+  for (const i of spec.images.preload.keys()) out.push(await preloadOne(spec, i, cacheDir, log));
+  return out;
+}
