@@ -53,7 +53,7 @@ async function validate(ctx: BuildContext): Promise<string> {
   const spec = (ctx.spec = await loadSpecFile(ctx.opts.specFile));
   const converters = convertersFor(spec.outputs);
   for (const c of converters) c.validate?.(spec);
-  const tools = ['mmdebstrap', ...(spec.images.preload.length ? ['skopeo'] : []), ...converters.flatMap((c) => c.tools)];
+  const tools = ['mmdebstrap', ...(spec.images.preload.length || spec.images.kubernetes ? ['skopeo'] : []), ...converters.flatMap((c) => c.tools)];
   const missing = (await Promise.all(tools.map(async (t) => ((await findOnPath(t)) ? undefined : t)))).filter(Boolean);
   if (missing.length) throw new ToolError(missing.join(', '), 'not installed', { hint: 'run scripts/host-deps (or `kiln doctor` to see what each tool is for)' });
   // Render every overlay now (against an empty base) so a template or overlay-path error
@@ -75,7 +75,7 @@ async function binaries(ctx: BuildContext): Promise<string> {
 }
 
 async function images(ctx: BuildContext): Promise<string> {
-  ctx.images = await preloadImages(ctx.spec!, ctx.opts.cacheDir, ctx.log);
+  ctx.images = await preloadImages(ctx.spec!, ctx.binaries!, ctx.opts.cacheDir, ctx.log);
   return ctx.images.length ? ctx.images.map((i) => `${i.ref} ${(i.size / 2 ** 20).toFixed(1)} MiB`).join(', ') : 'none';
 }
 

@@ -11,6 +11,8 @@ import { writeFileAtomic } from '../fsutil.ts';
 import { PRELOAD_DIR } from '../../firstboot/role/facts.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { layoutDigest, packLayout } from './oci-archive.ts';
+import type { InstalledBinary } from '../binaries/resolve.ts';
+import { kubeadmImages, pullSource } from './kubernetes.ts';
 import { archiveName } from './refs.ts';
 
 
@@ -35,14 +37,20 @@ async function skopeo(args: string[], at: string, spec: ResolvedSpec, what: stri
   return Buffer.from(r.stdout as Uint8Array).toString('utf8');
 }
 
-async function preloadOne(spec: ResolvedSpec, i: number, cacheDir: string, log: (m: string) => void): Promise<PreloadedImage> {
-  const { ref, tlsVerify } = spec.images.preload[i]!;
-  const at = `/images/preload/${i}/ref`;
+/** One image to bake in: named `ref` in the image, pulled from `from`; `at` is its spec field. */
+interface Wanted {
+  ref: string;
+  from: string;
+  tlsVerify: boolean;
+  at: string;
+}
+
+async function preloadOne(spec: ResolvedSpec, { ref, from, tlsVerify, at }: Wanted, i: number, cacheDir: string, log: (m: string) => void): Promise<PreloadedImage> {
   const tls = `--tls-verify=${tlsVerify}`;
   // what the registry serves now (a manifest list or one manifest): a new push is a new cache entry
-  const raw = await skopeo(['inspect', '--raw', tls, `docker://${ref}`], at, spec, ref);
+  const raw = await skopeo(['inspect', '--raw', tls, `docker://${from}`], at, spec, from);
   const remote = createHash('sha256').update(raw).digest('hex');
-  const key = createHash('sha256').update(`${ref}\n${remote}\nlinux/${spec.base.arch}\n${spec.sourceDateEpoch}`).digest('hex');
+  const key = createHash('sha256').update(`${ref}\n${from}\n${remote}\nlinux/${spec.base.arch}\n${spec.sourceDateEpoch}`).digest('hex');
   const dir = path.join(cacheDir, 'images');
   const archive = path.join(dir, `${key}.tar`);
   const meta = path.join(dir, `${key}.json`);
@@ -51,8 +59,8 @@ async function preloadOne(spec: ResolvedSpec, i: number, cacheDir: string, log: 
     const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
       await mkdir(tmp);
-      log(`copying ${ref}`);
-      await skopeo(['copy', '--quiet', `--src-${tls.slice(2)}`, '--override-os', 'linux', '--override-arch', spec.base.arch, `docker://${ref}`, `oci:${tmp}/layout:${ref}`], at, spec, ref);
+      log(`copying ${from === ref ? ref : `${from} as ${ref}`}`);
+      await skopeo(['copy', '--quiet', `--src-${tls.slice(2)}`, '--override-os', 'linux', '--override-arch', spec.base.arch, `docker://${from}`, `oci:${tmp}/layout:${ref}`], at, spec, from);
       const digest = await layoutDigest(path.join(tmp, 'layout'));
       await packLayout(path.join(tmp, 'layout'), `${tmp}/archive.tar`, spec.sourceDateEpoch);
       await rename(`${tmp}/archive.tar`, archive);
@@ -65,8 +73,17 @@ async function preloadOne(spec: ResolvedSpec, i: number, cacheDir: string, log: 
   return { ref, digest, size: (await stat(archive)).size, archive, path: `${PRELOAD_DIR}/${archiveName(i, ref)}` };
 }
 
-export async function preloadImages(spec: ResolvedSpec, cacheDir: string, log: (m: string) => void): Promise<PreloadedImage[]> {
+/** The images to bake in: kubeadm's control-plane list first (when asked), then the spec's own, each once. */
+async function wanted(spec: ResolvedSpec, binaries: InstalledBinary[]): Promise<Wanted[]> {
+  const k = spec.images.kubernetes;
+  const control = k ? (await kubeadmImages(spec, binaries)).map((ref) => ({ ref, from: pullSource(ref, k.pullFrom), tlsVerify: k.tlsVerify, at: '/images/kubernetes' })) : [];
+  const own = spec.images.preload.map((p, i) => ({ ...p, at: `/images/preload/${i}/ref` }));
+  const seen = new Set<string>();
+  return [...control, ...own].filter((w) => !seen.has(w.ref) && seen.add(w.ref));
+}
+
+export async function preloadImages(spec: ResolvedSpec, binaries: InstalledBinary[], cacheDir: string, log: (m: string) => void): Promise<PreloadedImage[]> {
   const out: PreloadedImage[] = [];
-  for (const i of spec.images.preload.keys()) out.push(await preloadOne(spec, i, cacheDir, log));
+  for (const [i, w] of (await wanted(spec, binaries)).entries()) out.push(await preloadOne(spec, w, i, cacheDir, log));
   return out;
 }

@@ -130,7 +130,7 @@ export const OVERLAYS: Overlay[] = [
   {
     name: 'images',
     why: 'container images baked in for air-gapped sites (imported by firstboot before kubeadm) and containerd registry mirrors',
-    when: (spec) => spec.images.preload.length > 0 || spec.images.mirrors.length > 0,
+    when: (spec) => spec.images.preload.length > 0 || spec.images.kubernetes !== undefined || spec.images.mirrors.length > 0,
     ops: async ({ spec, images }) => ({
       files: [
         ...(images ?? []).map((im): FileOp => ({ overlay: 'images', type: 'file', path: im.path.slice(1), mode: 0o644, source: { file: im.archive, size: im.size } })),

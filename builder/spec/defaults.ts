@@ -63,7 +63,11 @@ export interface ResolvedSpec {
   /** Further tools to bake in, each with the checksum it is verified against. */
   binaries: ResolvedBinarySpec[];
   /** Container images to bake in, and registry mirrors for containerd. */
-  images: { preload: Array<{ ref: string; tlsVerify: boolean }>; mirrors: Array<{ host: string; endpoints: string[]; skipVerify: boolean }> };
+  images: {
+    preload: Array<{ ref: string; from: string; tlsVerify: boolean }>;
+    kubernetes?: { pullFrom?: string; tlsVerify: boolean };
+    mirrors: Array<{ host: string; endpoints: string[]; skipVerify: boolean }>;
+  };
   node: {
     slices: typeof DEFAULT_SLICES;
     sysctls: Array<[string, string]>;
@@ -119,7 +123,8 @@ export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
       ...(b.extract !== undefined ? { extract: b.extract } : {}),
     })),
     images: {
-      preload: (spec.images?.preload ?? []).map((p) => ({ ref: p.ref, tlsVerify: p.tlsVerify ?? true })),
+      preload: (spec.images?.preload ?? []).map((p) => ({ ref: p.ref, from: p.from ?? p.ref, tlsVerify: p.tlsVerify ?? true })),
+      ...(spec.images?.kubernetes ? { kubernetes: { ...(spec.images.kubernetes.pullFrom ? { pullFrom: spec.images.kubernetes.pullFrom } : {}), tlsVerify: spec.images.kubernetes.tlsVerify ?? true } } : {}),
       mirrors: (spec.images?.mirrors ?? []).map((m) => ({ host: m.host, endpoints: m.endpoints, skipVerify: m.skipVerify ?? false })),
     },
     node: {

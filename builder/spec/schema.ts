@@ -127,10 +127,20 @@ const ContainerImages = Type.Object(
         Type.Object(
           {
             ref: ImageRefString,
+            from: Type.Optional(hinted(Type.String({ pattern: REF_PATTERN }), 'where to pull it from when not from ref itself (a mirror); the image keeps the name ref')),
             tlsVerify: Type.Optional(hinted(Type.Boolean(), 'false only for a plain-HTTP or self-signed registry you trust')),
           },
           Strict,
         ),
+      ),
+    ),
+    kubernetes: Type.Optional(
+      Type.Object(
+        {
+          pullFrom: Type.Optional(hinted(Type.String({ pattern: '^[a-zA-Z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$' }), 'a mirror of registry.k8s.io with the same paths below it, e.g. registry.lab.internal:5000/k8s')),
+          tlsVerify: Type.Optional(Type.Boolean()),
+        },
+        { ...Strict, description: 'preload the images `kubeadm config images list` prints for kubernetes.version' },
       ),
     ),
     mirrors: Type.Optional(

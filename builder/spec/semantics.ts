@@ -117,6 +117,13 @@ const rules: Array<[name: string, rule: Rule]> = [
       }),
   ],
   [
+    'kubernetes-images-need-kubeadm',
+    (s) =>
+      s.images?.kubernetes && (!s.kubernetes.source || !s.kubernetes.components.includes('kubeadm'))
+        ? [{ path: '/images/kubernetes', message: 'the control-plane images are listed by the kubeadm kiln installs, and there is none', hint: 'set kubernetes.source and include kubeadm in kubernetes.components' }]
+        : [],
+  ],
+  [
     'mirror-hosts-unique',
     (s) =>
       (s.images?.mirrors ?? []).flatMap((m, i) => {

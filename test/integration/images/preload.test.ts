@@ -13,6 +13,7 @@ import { startContainerd, type Containerd } from '../../helpers/containerd.ts';
 import { pushTestImage, startRegistry, type Registry } from '../../helpers/registry.ts';
 import { tempDir } from '../../helpers/build.ts';
 import { defaultSpecWith } from '../../helpers/specs.ts';
+import { bundled } from '../../helpers/firstboot.ts';
 
 const work = tempDir('kiln-images-');
 let registry: Registry;
@@ -39,7 +40,7 @@ afterAll(async () => {
 describe('images.preload', () => {
   it('copies the image into an archive containerd imports under the same name and digest', async () => {
     const logs: string[] = [];
-    const [image] = await preloadImages(specFor([{ ref, tlsVerify: false }]), path.join(work, 'cache-a'), (m) => logs.push(m));
+    const [image] = await preloadImages(specFor([{ ref, tlsVerify: false }]), [], path.join(work, 'cache-a'), (m) => logs.push(m));
     expect(image!.ref).toBe(ref);
     expect(image!.digest).toBe(digest);
     expect(image!.path).toBe(`/var/lib/kiln/images/00-${ref.replace(/[:/]/g, '_')}.tar`);
@@ -52,11 +53,11 @@ describe('images.preload', () => {
 
   it('is reproducible across caches and reused from the cache without copying again', async () => {
     const spec = specFor([{ ref, tlsVerify: false }]);
-    const [a] = await preloadImages(spec, path.join(work, 'cache-b'), () => {});
-    const [b] = await preloadImages(spec, path.join(work, 'cache-c'), () => {});
+    const [a] = await preloadImages(spec, [], path.join(work, 'cache-b'), () => {});
+    const [b] = await preloadImages(spec, [], path.join(work, 'cache-c'), () => {});
     expect(fileSha(a!.archive)).toBe(fileSha(b!.archive));
     const logs: string[] = [];
-    const [again] = await preloadImages(spec, path.join(work, 'cache-b'), (m) => logs.push(m));
+    const [again] = await preloadImages(spec, [], path.join(work, 'cache-b'), (m) => logs.push(m));
     expect(logs).toEqual([]);
     expect(again).toEqual(a);
   }, 120_000);
@@ -65,24 +66,53 @@ describe('images.preload', () => {
     const moving = `${registry.host}/kiln-test/moving:1`;
     const first = await pushTestImage(work, moving, 'one\n');
     const cache = path.join(work, 'cache-d');
-    const [a] = await preloadImages(specFor([{ ref: moving, tlsVerify: false }]), cache, () => {});
+    const [a] = await preloadImages(specFor([{ ref: moving, tlsVerify: false }]), [], cache, () => {});
     const second = await pushTestImage(work, moving, 'two\n');
-    const [b] = await preloadImages(specFor([{ ref: moving, tlsVerify: false }]), cache, () => {});
+    const [b] = await preloadImages(specFor([{ ref: moving, tlsVerify: false }]), [], cache, () => {});
     expect([a!.digest, b!.digest]).toEqual([first, second]);
     expect(first).not.toBe(second);
   }, 120_000);
 
   it('fails naming the field when the registry does not have the image', async () => {
-    const e = await preloadImages(specFor([{ ref: `${registry.host}/kiln-test/missing:1`, tlsVerify: false }]), path.join(work, 'cache-e'), () => {}).catch((x: unknown) => x);
+    const e = await preloadImages(specFor([{ ref: `${registry.host}/kiln-test/missing:1`, tlsVerify: false }]), [], path.join(work, 'cache-e'), () => {}).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(KilnError);
     expect((e as KilnError).path).toBe('/images/preload/0/ref');
     expect((e as KilnError).message).toMatch(/kiln-test\/missing:1: skopeo failed: .*(manifest unknown|not found)/i);
   }, 60_000);
 
   it('refuses a plain-HTTP registry unless tlsVerify is false', async () => {
-    const e = await preloadImages(specFor([{ ref }]), path.join(work, 'cache-f'), () => {}).catch((x: unknown) => x);
+    const e = await preloadImages(specFor([{ ref }]), [], path.join(work, 'cache-f'), () => {}).catch((x: unknown) => x);
     expect((e as KilnError).message).toMatch(/skopeo failed: .*http: server gave HTTP response to HTTPS client/);
   }, 60_000);
+});
+
+describe('images.kubernetes and from', () => {
+  it("bakes what the verified kubeadm lists, pulled from a registry.k8s.io mirror but named as kubeadm expects", async () => {
+    // the kubeadm stand-in (TEST ONLY) answers `config images list` as kubeadm 1.31 does
+    const main = await bundled('test/standins/main.ts');
+    const kubeadm = path.join(work, 'kubeadm-blob');
+    writeFileSync(kubeadm, `#!/bin/sh\nexec "${process.execPath}" "${main}" kubeadm "$@"\n`);
+    const names = ['kube-apiserver:v1.31.4', 'kube-controller-manager:v1.31.4', 'kube-scheduler:v1.31.4', 'kube-proxy:v1.31.4', 'coredns/coredns:v1.11.3', 'pause:3.10', 'etcd:3.5.15-0'];
+    const pushed = new Map<string, string>();
+    for (const n of names) pushed.set(`registry.k8s.io/${n}`, await pushTestImage(work, `${registry.host}/k8s/${n}`, `${n}\n`));
+    const spec = defaultSpecWith(
+      ['tar'],
+      (d) => {
+        d.kubernetes.source = { release: 'http://127.0.0.1:9/release' }; // binaries are handed in below
+        d.images = { kubernetes: { pullFrom: `${registry.host}/k8s`, tlsVerify: false }, preload: [{ ref: 'registry.k8s.io/pause:3.10', from: `${registry.host}/k8s/pause:3.10`, tlsVerify: false }, { ref: 'registry.kiln.test/team/app:1', from: ref, tlsVerify: false }] };
+      },
+      path.join(work, 'spec.yaml'),
+    );
+    const binaries = [{ path: '/usr/bin/kubeadm', blob: kubeadm, sha256: fileSha(kubeadm), size: 0, origin: 'test' }];
+    const logs: string[] = [];
+    const images = await preloadImages(spec, binaries, path.join(work, 'cache-k'), (m) => logs.push(m));
+    // kubeadm's order, pause once (the spec's own entry is the same image), then the spec's
+    expect(images.map((i) => [i.ref, i.digest])).toEqual([...[...pushed].map(([r, d]) => [r, d]), ['registry.kiln.test/team/app:1', digest]]);
+    expect(logs[0]).toBe(`copying ${registry.host}/k8s/kube-apiserver:v1.31.4 as registry.k8s.io/kube-apiserver:v1.31.4`);
+    for (const image of images) await containerd.ctr(['-n', 'kube-test', 'images', 'import', image.archive]);
+    const listed = (await containerd.ctr(['-n', 'kube-test', 'images', 'ls', '-q'])).split('\n').filter((l) => !l.startsWith('sha256:')).sort();
+    expect(listed).toEqual([...pushed.keys(), 'registry.kiln.test/team/app:1'].sort());
+  }, 240_000);
 });
 
 describe('images.mirrors', () => {

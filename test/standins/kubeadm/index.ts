@@ -8,6 +8,7 @@ import { findCommand, str } from '../flags.ts';
 import { Refusal, STANDIN, report, toYaml, type Ctx } from '../lib/context.ts';
 import { versionInfo } from '../lib/version.ts';
 import { GLOBAL, parseCommand } from './flags.ts';
+import { config } from './images.ts';
 import { init } from './init.ts';
 import { join } from './join.ts';
 import { HELP } from './messages.ts';
@@ -29,9 +30,10 @@ export function kubeadm(args: string[], ctx: Ctx): number {
         return join(rest, ctx);
       case 'reset':
         return reset(rest, ctx);
+      case 'config':
+        return config(rest, ctx);
       case 'certs':
       case 'completion':
-      case 'config':
       case 'help':
       case 'kubeconfig':
       case 'token':

@@ -39,6 +39,28 @@ describe('kubeadm version', () => {
   });
 });
 
+describe('kubeadm config images list', () => {
+  it('lists the images kubeadm 1.31 pulls, in its order; a custom repository keeps <repo>/coredns', async () => {
+    const r = await node.run('kubeadm', ['config', 'images', 'list', '--kubernetes-version', 'v1.31.4']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(
+      ['kube-apiserver:v1.31.4', 'kube-controller-manager:v1.31.4', 'kube-scheduler:v1.31.4', 'kube-proxy:v1.31.4', 'coredns/coredns:v1.11.3', 'pause:3.10', 'etcd:3.5.15-0'].map((i) => `registry.k8s.io/${i}\n`).join(''),
+    );
+    const custom = await node.run('kubeadm', ['config', 'images', 'list', '--kubernetes-version=v1.31.2', '--image-repository', 'reg.lab:5000/k8s']);
+    expect(custom.stdout.split('\n')).toContain('reg.lab:5000/k8s/coredns:v1.11.3');
+    expect(custom.stdout.split('\n')).toContain('reg.lab:5000/k8s/kube-apiserver:v1.31.2');
+  });
+
+  it('refuses what would reach the network or is not simulated', async () => {
+    expect((await node.run('kubeadm', ['config', 'images', 'list'])).stderr).toContain('--kubernetes-version is required here: kubeadm would fetch https://dl.k8s.io/release/stable-1.txt');
+    expect((await node.run('kubeadm', ['config', 'images', 'list', '--kubernetes-version', 'v1.29.1'])).stderr).toContain('knows the images of Kubernetes 1.31 only');
+    expect((await node.run('kubeadm', ['config', 'images', 'pull'])).stderr).toContain('"kubeadm config images pull" is not simulated');
+    const bad = await node.run('kubeadm', ['config', 'images', 'list', '--kubernetes-version', 'v1.31.4', '--bogus']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('unknown flag: --bogus');
+  });
+});
+
 describe('kubeadm init: accepted', () => {
   it('records the config and simulates what later steps need', async () => {
     const r = await init();
