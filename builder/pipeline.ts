@@ -4,6 +4,7 @@
 import { rename, rm, stat, access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError, ToolError } from './errors.ts';
+import { addonsOf, bakeAddons, type BakedAddon } from './addons/resolve.ts';
 import { preflightBinaries, resolveBinaries, type InstalledBinary } from './binaries/resolve.ts';
 import { firstbootBinary, type FirstbootBinary } from './firstboot.ts';
 import { preloadImages, type PreloadedImage } from './images/preload.ts';
@@ -39,6 +40,7 @@ interface BuildContext {
   firstboot?: FirstbootBinary;
   binaries?: InstalledBinary[];
   images?: PreloadedImage[];
+  addons?: BakedAddon[];
   entries?: IndexedEntry[];
   overlays?: Array<{ name: string; ops: OverlayOps }>;
   rootfsTar?: string;
@@ -53,13 +55,14 @@ async function validate(ctx: BuildContext): Promise<string> {
   const spec = (ctx.spec = await loadSpecFile(ctx.opts.specFile));
   const converters = convertersFor(spec.outputs);
   for (const c of converters) c.validate?.(spec);
-  const tools = ['mmdebstrap', ...(spec.images.preload.length || spec.images.kubernetes ? ['skopeo'] : []), ...converters.flatMap((c) => c.tools)];
+  const tools = ['mmdebstrap', ...(spec.images.preload.length || spec.images.kubernetes || spec.addons.length ? ['skopeo'] : []), ...converters.flatMap((c) => c.tools)];
   const missing = (await Promise.all(tools.map(async (t) => ((await findOnPath(t)) ? undefined : t)))).filter(Boolean);
   if (missing.length) throw new ToolError(missing.join(', '), 'not installed', { hint: 'run scripts/host-deps (or `kiln doctor` to see what each tool is for)' });
   // Render every overlay now (against an empty base) so a template or overlay-path error
   // stops the build before mmdebstrap runs.
   await overlayOps({ spec, base: EMPTY_BASE });
   preflightBinaries(spec);
+  await addonsOf(spec);
   const out = path.resolve(ctx.opts.outDir);
   const outStat = await stat(out).catch(() => undefined);
   if (outStat && !outStat.isDirectory()) throw new KilnError(`${out} exists and is not a directory`, { hint: 'choose another --out', exitCode: 2 });
@@ -74,8 +77,13 @@ async function binaries(ctx: BuildContext): Promise<string> {
   return ctx.binaries.length ? ctx.binaries.map((b) => `${path.posix.basename(b.path)} ${(b.size / 2 ** 20).toFixed(1)} MiB`).join(', ') : 'none';
 }
 
+async function addons(ctx: BuildContext): Promise<string> {
+  ctx.addons = await bakeAddons(ctx.spec!, ctx.opts.cacheDir, ctx.log);
+  return ctx.addons.length ? ctx.addons.map((a) => `${a.addon.name} ${a.addon.chart.version}`).join(', ') : 'none';
+}
+
 async function images(ctx: BuildContext): Promise<string> {
-  ctx.images = await preloadImages(ctx.spec!, ctx.binaries!, ctx.opts.cacheDir, ctx.log);
+  ctx.images = await preloadImages(ctx.spec!, ctx.binaries!, ctx.opts.cacheDir, ctx.log, ctx.addons!.map((a) => a.addon));
   return ctx.images.length ? ctx.images.map((i) => `${i.ref} ${(i.size / 2 ** 20).toFixed(1)} MiB`).join(', ') : 'none';
 }
 
@@ -91,7 +99,7 @@ async function rootfs(ctx: BuildContext): Promise<string> {
 async function overlays(ctx: BuildContext): Promise<string> {
   ctx.entries = await indexTar(ctx.base!.tar);
   const view = baseView(ctx.base!.tar, ctx.entries);
-  ctx.overlays = await overlayOps({ spec: ctx.spec!, base: view, firstboot: await readFile(ctx.firstboot!.path), binaries: ctx.binaries!, images: ctx.images! });
+  ctx.overlays = await overlayOps({ spec: ctx.spec!, base: view, firstboot: await readFile(ctx.firstboot!.path), binaries: ctx.binaries!, images: ctx.images!, addons: ctx.addons! });
   ctx.packages = parseDpkgStatus(await view.readText('var/lib/dpkg/status'));
   const files = ctx.overlays.reduce((n, o) => n + o.ops.files.length, 0);
   return `${ctx.overlays.length} overlays, ${files} paths over ${ctx.entries.length} base entries`;
@@ -145,6 +153,7 @@ async function manifest(ctx: BuildContext): Promise<string> {
     binaries: ctx.binaries!.map(({ path: p, sha256, size, origin }) => ({ path: p, sha256, size, origin })),
     // size: what each preloaded image adds to the image
     images: ctx.images!.map(({ ref, digest, size, path: p }) => ({ ref, digest, size, path: p })),
+    addons: ctx.addons!.map(({ addon, chart }) => ({ name: addon.name, chart: `${addon.chart.name}-${addon.chart.version}`, sha256: chart.sha256, size: chart.size, origin: chart.url })),
     runtime: { engine: spec.runtime.engine, sandboxImage: spec.runtime.sandboxImage },
     overlays: ctx.overlays!.map((o) => o.name),
     packages: ctx.packages,
@@ -171,6 +180,7 @@ async function publish(ctx: BuildContext): Promise<string> {
 export const STAGES: Stage[] = [
   ['validate', validate],
   ['binaries', binaries],
+  ['addons', addons],
   ['images', images],
   ['rootfs', rootfs],
   ['overlays', overlays],

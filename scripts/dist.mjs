@@ -30,7 +30,7 @@ const ENTRIES = [
 ];
 
 /** Directories whose files are embedded as assets (see builder/assets.ts). */
-const ASSET_DIRS = ['overlays'];
+const ASSET_DIRS = ['overlays', 'addons'];
 
 class DistError extends Error {}
 

@@ -1,5 +1,6 @@
 import { KilnError, ValidationError, formatProblem, type Problem } from '../errors.ts';
 import { convertersFor } from '../outputs/formats.ts';
+import { addonsOf } from '../addons/resolve.ts';
 import { preflightBinaries } from '../binaries/resolve.ts';
 import { loadSpecFile } from '../spec/load.ts';
 
@@ -13,6 +14,7 @@ export async function validateCommand(files: string[], opts: Record<string, unkn
       // the same output checks `kiln build` makes before its first side effect
       for (const converter of convertersFor(spec.outputs)) converter.validate?.(spec);
       preflightBinaries(spec);
+      await addonsOf(spec);
       results.push({ file, valid: true, hash: spec.hash, problems: [] });
     } catch (error) {
       if (error instanceof ValidationError) results.push({ file, valid: false, problems: error.problems });

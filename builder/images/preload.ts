@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../fsutil.ts';
 import { PRELOAD_DIR } from '../../firstboot/role/facts.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { layoutDigest, packLayout } from './oci-archive.ts';
+import type { Addon } from '../addons/catalogue.ts';
 import type { InstalledBinary } from '../binaries/resolve.ts';
 import { kubeadmImages, pullSource } from './kubernetes.ts';
 import { archiveName } from './refs.ts';
@@ -74,16 +75,19 @@ async function preloadOne(spec: ResolvedSpec, { ref, from, tlsVerify, at }: Want
 }
 
 /** The images to bake in: kubeadm's control-plane list first (when asked), then the spec's own, each once. */
-async function wanted(spec: ResolvedSpec, binaries: InstalledBinary[]): Promise<Wanted[]> {
+async function wanted(spec: ResolvedSpec, binaries: InstalledBinary[], addons: Addon[]): Promise<Wanted[]> {
   const k = spec.images.kubernetes;
   const control = k ? (await kubeadmImages(spec, binaries)).map((ref) => ({ ref, from: pullSource(ref, k.pullFrom), tlsVerify: k.tlsVerify, at: '/images/kubernetes' })) : [];
+  // the spec's own entries before the addons': a `from` there can redirect an addon's image to a mirror
   const own = spec.images.preload.map((p, i) => ({ ...p, at: `/images/preload/${i}/ref` }));
+  const ofAddons = addons.flatMap((a, i) => a.images.map((ref) => ({ ref, from: ref, tlsVerify: true, at: `/addons/${i}/name` })));
   const seen = new Set<string>();
-  return [...control, ...own].filter((w) => !seen.has(w.ref) && seen.add(w.ref));
+  return [...control, ...own, ...ofAddons].filter((w) => !seen.has(w.ref) && seen.add(w.ref));
 }
 
-export async function preloadImages(spec: ResolvedSpec, binaries: InstalledBinary[], cacheDir: string, log: (m: string) => void): Promise<PreloadedImage[]> {
+/** Every image to bake in (kubeadm's list when asked, the spec's, the addons'), each once, in that order. */
+export async function preloadImages(spec: ResolvedSpec, binaries: InstalledBinary[], cacheDir: string, log: (m: string) => void, addons: Addon[] = []): Promise<PreloadedImage[]> {
   const out: PreloadedImage[] = [];
-  for (const [i, w] of (await wanted(spec, binaries)).entries()) out.push(await preloadOne(spec, w, i, cacheDir, log));
+  for (const [i, w] of (await wanted(spec, binaries, addons)).entries()) out.push(await preloadOne(spec, w, i, cacheDir, log));
   return out;
 }

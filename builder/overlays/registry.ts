@@ -10,6 +10,8 @@ import type { BaseView, FileOp, OverlayOps } from './types.ts';
 import type { InstalledBinary } from '../binaries/resolve.ts';
 import { hostsToml } from '../images/refs.ts';
 import type { PreloadedImage } from '../images/preload.ts';
+import { chartPath } from '../addons/catalogue.ts';
+import { addonDescriptor, descriptorPath, type BakedAddon } from '../addons/resolve.ts';
 
 export interface OverlayContext {
   spec: ResolvedSpec;
@@ -20,6 +22,8 @@ export interface OverlayContext {
   binaries?: InstalledBinary[];
   /** Container image archives to preload; absent in the validate stage. */
   images?: PreloadedImage[];
+  /** Verified addon charts; absent in the validate stage. */
+  addons?: BakedAddon[];
 }
 
 export interface Overlay {
@@ -130,12 +134,24 @@ export const OVERLAYS: Overlay[] = [
   {
     name: 'images',
     why: 'container images baked in for air-gapped sites (imported by firstboot before kubeadm) and containerd registry mirrors',
-    when: (spec) => spec.images.preload.length > 0 || spec.images.kubernetes !== undefined || spec.images.mirrors.length > 0,
+    when: (spec) => spec.images.preload.length > 0 || spec.images.kubernetes !== undefined || spec.addons.length > 0 || spec.images.mirrors.length > 0,
     ops: async ({ spec, images }) => ({
       files: [
         ...(images ?? []).map((im): FileOp => ({ overlay: 'images', type: 'file', path: im.path.slice(1), mode: 0o644, source: { file: im.archive, size: im.size } })),
         ...spec.images.mirrors.map((m) => file('images', `etc/containerd/certs.d/${m.host}/hosts.toml`, hostsToml(m))),
       ],
+      remove: [],
+    }),
+  },
+  {
+    name: 'addons',
+    why: 'the charts of the catalogue addons the spec names, verified, with the descriptors firstboot installs them from',
+    when: (spec) => spec.addons.length > 0,
+    ops: async ({ addons }) => ({
+      files: (addons ?? []).flatMap((a): FileOp[] => [
+        { overlay: 'addons', type: 'file', path: chartPath(a.addon).slice(1), mode: 0o644, source: { file: a.chart.file, size: a.chart.size } },
+        file('addons', descriptorPath(a.addon).slice(1), `${JSON.stringify(addonDescriptor(a), null, 2)}\n`),
+      ]),
       remove: [],
     }),
   },

@@ -68,6 +68,8 @@ export interface ResolvedSpec {
     kubernetes?: { pullFrom?: string; tlsVerify: boolean };
     mirrors: Array<{ host: string; endpoints: string[]; skipVerify: boolean }>;
   };
+  /** Catalogue addons baked in (chart pinned by sha256 when given). */
+  addons: Array<{ name: string; sha256?: string; repository?: string }>;
   node: {
     slices: typeof DEFAULT_SLICES;
     sysctls: Array<[string, string]>;
@@ -127,6 +129,7 @@ export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
       ...(spec.images?.kubernetes ? { kubernetes: { ...(spec.images.kubernetes.pullFrom ? { pullFrom: spec.images.kubernetes.pullFrom } : {}), tlsVerify: spec.images.kubernetes.tlsVerify ?? true } } : {}),
       mirrors: (spec.images?.mirrors ?? []).map((m) => ({ host: m.host, endpoints: m.endpoints, skipVerify: m.skipVerify ?? false })),
     },
+    addons: (spec.addons ?? []).map((a) => ({ name: a.name, ...(a.sha256 ? { sha256: a.sha256.toLowerCase() } : {}), ...(a.repository ? { repository: a.repository } : {}) })),
     node: {
       slices: {
         kubesvc: { ...DEFAULT_SLICES.kubesvc, ...spec.node?.slices?.kubesvc },

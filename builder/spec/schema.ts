@@ -268,6 +268,18 @@ export const ImageSpecSchema = Type.Object(
     kubernetes: Kubernetes,
     binaries: Type.Optional(Type.Array(Binary)),
     images: Type.Optional(ContainerImages),
+    addons: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: hinted(Type.String({ pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }), 'an addon of kiln\'s catalogue (addons/), e.g. metrics-server'),
+            sha256: Type.Optional(Sha256),
+            repository: Type.Optional(hinted(Type.String({ pattern: '^(https?|file)://[^\\s]+[^/\\s]$' }), "a mirror of the addon's chart repository (same index.yaml), without a trailing slash")),
+          },
+          { ...Strict, description: 'an addon whose chart and images are baked in; sha256 pins the chart archive' },
+        ),
+      ),
+    ),
     node: Type.Optional(Node),
     overlays: Type.Optional(Type.Array(Overlay)),
     boot: Type.Optional(Boot),

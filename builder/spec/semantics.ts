@@ -124,6 +124,14 @@ const rules: Array<[name: string, rule: Rule]> = [
         : [],
   ],
   [
+    'addons-unique',
+    (s) =>
+      (s.addons ?? []).flatMap((a, i) => {
+        const first = (s.addons ?? []).findIndex((b) => b.name === a.name);
+        return first !== i ? [{ path: `/addons/${i}/name`, message: `${a.name} is listed twice (also /addons/${first})`, hint: 'list each addon once' }] : [];
+      }),
+  ],
+  [
     'mirror-hosts-unique',
     (s) =>
       (s.images?.mirrors ?? []).flatMap((m, i) => {

@@ -10,10 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { kiln, kilnBuild, rootfsOnlySpec, tempDir } from '../helpers/build.ts';
 import { startContainerd } from '../helpers/containerd.ts';
+import { makeChartRepo } from '../helpers/charts.ts';
 import { serveStatic, type StaticServer } from '../helpers/http.ts';
 import { pushTestImage, startRegistry, type Registry } from '../helpers/registry.ts';
 
 const VERSION = 'v1.31.4';
+const METRICS_IMAGE = 'registry.k8s.io/metrics-server/metrics-server:v0.7.2';
 const work = tempDir('kiln-binaries-build-');
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 /** TEST ONLY stand-in "binaries": small scripts; this test image is never shipped. */
@@ -52,10 +54,18 @@ describe('kiln build for an air-gapped site', () => {
     const release = `http://127.0.0.1:${server.port}/release`;
     const ref = `${registry.host}/kiln-test/airgap:1`;
     const digest = await pushTestImage(work, ref, 'air-gapped\n');
+    const metricsFrom = `${registry.host}/mirror/metrics-server:v0.7.2`;
+    const metricsDigest = await pushTestImage(work, metricsFrom, 'metrics-server stand-in image\n');
+    const chartSha = makeChartRepo(path.join(work, 'release/charts'), 'metrics-server', '3.12.2');
     const spec = specWith((d) => {
       d.kubernetes.source = { release };
       d.binaries = [{ name: 'crictl', file: 'crictl', sha256: sha(standin('crictl')) }];
-      d.images = { preload: [{ ref, tlsVerify: false }], mirrors: [{ host: 'docker.io', endpoints: ['https://mirror.lab.internal:5000'] }] };
+      d.images = {
+        // the addon's image, named as its chart refers to it, pulled from the local registry
+        preload: [{ ref, tlsVerify: false }, { ref: METRICS_IMAGE, from: metricsFrom, tlsVerify: false }],
+        mirrors: [{ host: 'docker.io', endpoints: ['https://mirror.lab.internal:5000'] }],
+      };
+      d.addons = [{ name: 'metrics-server', repository: `http://127.0.0.1:${server.port}/release/charts` }];
     });
     const out = path.join(work, 'out');
     await kilnBuild(spec, out);
@@ -73,7 +83,15 @@ describe('kiln build for an air-gapped site', () => {
     expect(execFileSync('tar', ['-xOf', tar, './usr/local/bin/crictl'], { encoding: 'utf8' })).toBe(standin('crictl'));
 
     const archive = `/var/lib/kiln/images/00-${ref.replace(/[:/]/g, '_')}.tar`;
-    expect(manifest.images).toEqual([{ ref, digest, size: expect.any(Number), path: archive }]);
+    expect(manifest.images).toEqual([
+      { ref, digest, size: expect.any(Number), path: archive },
+      { ref: METRICS_IMAGE, digest: metricsDigest, size: expect.any(Number), path: `/var/lib/kiln/images/01-${METRICS_IMAGE.replace(/[:/]/g, '_')}.tar` },
+    ]);
+    // the addon: its chart verified and baked where firstboot looks, with the descriptor it installs from
+    expect(manifest.addons).toEqual([{ name: 'metrics-server', chart: 'metrics-server-3.12.2', sha256: chartSha, size: expect.any(Number), origin: `http://127.0.0.1:${server.port}/release/charts/metrics-server-3.12.2.tgz` }]);
+    expect(sha(execFileSync('tar', ['-xOf', tar, './usr/share/kiln/charts/metrics-server-3.12.2.tgz'], { maxBuffer: 1 << 26 }))).toBe(chartSha);
+    const descriptor = JSON.parse(execFileSync('tar', ['-xOf', tar, './usr/share/kiln/addons/metrics-server.json'], { encoding: 'utf8' }));
+    expect(descriptor).toMatchObject({ name: 'metrics-server', chart: '/usr/share/kiln/charts/metrics-server-3.12.2.tgz', namespace: 'kube-system', sha256: chartSha, images: [METRICS_IMAGE] });
     const extracted = path.join(work, 'image.tar');
     writeFileSync(extracted, execFileSync('tar', ['-xOf', tar, `.${archive}`], { maxBuffer: 1 << 26 }));
     expect(manifest.images[0].size).toBe(readFileSync(extracted).length);

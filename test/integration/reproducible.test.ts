@@ -128,7 +128,7 @@ describe('progress', () => {
     const r = await kiln(['build', spec, '--out', out('json'), '--cache-dir', testCacheDir, '--json']);
     const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     const ends = events.filter((e) => e.event === 'stage-end').map((e) => e.stage);
-    expect(ends).toEqual(['validate', 'binaries', 'images', 'rootfs', 'overlays', 'pack', 'outputs', 'manifest', 'publish']);
+    expect(ends).toEqual(['validate', 'binaries', 'addons', 'images', 'rootfs', 'overlays', 'pack', 'outputs', 'manifest', 'publish']);
     expect(events.at(-1)).toMatchObject({ event: 'done', outDir: out('json') });
     for (const e of events.filter((x) => x.event === 'stage-end')) expect(typeof e.ms).toBe('number');
   });

@@ -10,6 +10,7 @@ import { Vm } from '../helpers/qemu.ts';
 import { expectKilnNode, standinCalls } from './facts.ts';
 
 const images = inject('vmRoleImages');
+const preloaded = inject('vmPreloaded');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-vm-nocloud-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const seed = path.join(repoRoot, 'test/fixtures/firstboot/vm/nocloud');
@@ -44,6 +45,8 @@ describe('kiln-firstboot with a NoCloud cidata volume', () => {
     expectKilnNode(one);
     expect(f.firstboot_early).toBe('done');
     expect(f.firstboot_late).toBe('done');
+    // the image baked in at build time, imported into k8s.io by the role plan: same name, same digest
+    expect(f.preloaded).toBe(`${preloaded.ref} ${preloaded.digest}`);
     expect(f.networkd_after_firstboot).toBe('yes');
     expect(f.hostname).toBe('kiln-nocloud');
     // user with key, groups, password hash, sudo rule

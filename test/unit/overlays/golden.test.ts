@@ -95,7 +95,7 @@ describe('overlay contents', () => {
   });
 
   it('every built-in overlay is named and explained', () => {
-    expect(OVERLAYS.map((o) => o.name)).toEqual(['identity', 'node-tuning', 'network', 'disk-grow', 'containerd', 'binaries', 'images', 'kubelet', 'firstboot', 'docker']);
+    expect(OVERLAYS.map((o) => o.name)).toEqual(['identity', 'node-tuning', 'network', 'disk-grow', 'containerd', 'binaries', 'images', 'addons', 'kubelet', 'firstboot', 'docker']);
     for (const o of OVERLAYS) expect(o.why.length).toBeGreaterThan(20);
   });
 

@@ -1,0 +1,64 @@
+// The addon catalogue (addons/*.yaml): what kiln knows how to bake in — a Helm chart pinned by
+// repository, name and version, the namespace and values it installs with, the values a site must
+// give, and the images it runs (preloaded with it). Validated when read, like a spec.
+import { Type, type Static } from '@sinclair/typebox';
+import { parse } from 'yaml';
+import { listAssets } from '../assets.ts';
+import { KilnError, ValidationError } from '../errors.ts';
+import { REF_PATTERN } from '../images/refs.ts';
+import { schemaProblems } from '../spec/problems.ts';
+
+const Strict = { additionalProperties: false } as const;
+const DNS_LABEL = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
+
+export const AddonSchema = Type.Object(
+  {
+    name: Type.String({ pattern: DNS_LABEL }),
+    why: Type.String({ minLength: 20 }),
+    chart: Type.Object(
+      {
+        repository: Type.String({ pattern: '^(https?|file)://[^\\s]+[^/\\s]$' }),
+        name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }),
+        version: Type.String({ pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$' }),
+      },
+      Strict,
+    ),
+    namespace: Type.String({ pattern: DNS_LABEL }),
+    values: Type.Record(Type.String(), Type.Unknown()),
+    /** Dotted value paths the node config must set (the site's NFS server, say). */
+    requiredValues: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' }))),
+    images: Type.Array(Type.String({ pattern: REF_PATTERN }), { minItems: 1 }),
+  },
+  Strict,
+);
+
+export type Addon = Static<typeof AddonSchema>;
+
+/** Parses one catalogue file; problems name the file and the field. */
+export function parseAddon(text: string, file: string): Addon {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (cause) {
+    throw new KilnError(`YAML syntax: ${(cause as Error).message.split('\n')[0]}`, { file, cause });
+  }
+  const problems = schemaProblems(AddonSchema, doc, file);
+  if (problems.length) throw new ValidationError(problems);
+  const addon = doc as Addon;
+  const expected = file.split('/').at(-1)!.replace(/\.yaml$/, '');
+  if (addon.name !== expected) throw new ValidationError([{ file, path: '/name', message: `"${addon.name}" is not the file's name`, hint: `name it ${expected}, or rename the file` }]);
+  return addon;
+}
+
+/** Every addon kiln ships, by name. */
+export async function loadCatalogue(): Promise<Map<string, Addon>> {
+  const assets = (await listAssets('addons')).filter((a) => a.path.endsWith('.yaml'));
+  return new Map(assets.map((a) => [a.path.split('/').at(-1)!.replace(/\.yaml$/, ''), parseAddon(a.data.toString('utf8'), a.path)]));
+}
+
+/** Where an addon's chart lives in the image (firstboot's CHART_DIR; cilium-<version>.tgz is what it looks for). */
+export const CHART_DIR = '/usr/share/kiln/charts';
+/** Where the descriptor firstboot installs an addon from lives in the image. */
+export const ADDON_DIR = '/usr/share/kiln/addons';
+
+export const chartPath = (a: Addon) => `${CHART_DIR}/${a.chart.name}-${a.chart.version}.tgz`;
