@@ -2,7 +2,8 @@
 // will not exist, files Ignition must not overwrite, time zones the image lacks.
 import { readFileSync, lstatSync } from 'node:fs';
 import type { Problem } from '../../builder/errors.ts';
-import type { Owner, Provisioning } from '../model.ts';
+import { NODE_CONFIG_PATH, type Owner, type Provisioning } from '../model.ts';
+import { addonProblems, readAddonDescriptors } from '../role/addons.ts';
 import { readIds, under } from './fs.ts';
 
 /** `runs`: the steps this run will apply; what belongs to other steps (done, or another pass) is not checked. */
@@ -52,5 +53,7 @@ export function preflightProblems(model: Provisioning, root: string, runs: (step
       problems.push({ file: 'user-data', path: '/timezone', message: `time zone "${model.timezone}" is not in the image's /usr/share/zoneinfo`, hint: 'use an IANA name such as Europe/Berlin or UTC (package tzdata)' });
     }
   }
+  // a node config's addons must be installable from what this image holds
+  if (model.node) for (const p of addonProblems(model.node, readAddonDescriptors(root))) problems.push({ file: NODE_CONFIG_PATH, ...p });
   return problems;
 }

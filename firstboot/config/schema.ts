@@ -129,8 +129,8 @@ const Cilium = Type.Object(
 const Addon = Type.Object(
   {
     name: hinted(Type.String({ pattern: `^${DNS_LABEL}$` }), 'a release name such as metrics-server'),
-    /** A Helm chart: a path in the image (a .tgz or a chart directory) or repo/name. */
-    chart: Type.String({ minLength: 1, description: 'a chart path in the image (e.g. /usr/share/kiln/charts/metrics-server-3.12.2.tgz)' }),
+    /** A Helm chart: a path in the image (a .tgz or a chart directory) or repo/name; omitted: the one baked in (image spec addons:). */
+    chart: Type.Optional(Type.String({ minLength: 1, description: 'a chart path in the image; omit it for an addon baked into the image' })),
     namespace: Type.Optional(hinted(Type.String({ pattern: `^${DNS_LABEL}$` }), 'a namespace name such as kube-system')),
     version: Type.Optional(Type.String({ minLength: 1 })),
     values: Type.Optional(Type.Record(Type.String(), Type.Unknown())),

@@ -12,6 +12,7 @@ import { hostsMaps, setHostsEntry } from '../apply/hosts.ts';
 import { CILIUM_VALUES } from './cilium.ts';
 import { controlPlaneEndpoint } from '../config/parse.ts';
 import { kubeadmArgs } from './kubeadm.ts';
+import { resolveAddon } from './addons.ts';
 import { ADDON_VALUES_DIR, type Action, type PlannedStep } from './plan.ts';
 
 export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
@@ -161,9 +162,12 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
   },
   async 'helm-addons'(ctx) {
     for (const a of ctx.config.addons ?? []) {
+      const r = resolveAddon(a, ctx.facts.addons);
       await tool(ctx, 'helm', [
-        'upgrade', '--install', a.name, a.chart, '--namespace', a.namespace ?? 'kube-system', '--create-namespace',
-        ...(a.version ? ['--version', a.version] : []), '--values', `${ADDON_VALUES_DIR}/${a.name}.values.json`, '--kubeconfig', ADMIN_CONF, '--wait', '--timeout', '10m',
+        'upgrade', '--install', a.name, r.chart, '--namespace', r.namespace, '--create-namespace',
+        ...(r.version ? ['--version', r.version] : []),
+        ...(r.defaults ? ['--values', `${ADDON_VALUES_DIR}/${a.name}.defaults.json`] : []),
+        '--values', `${ADDON_VALUES_DIR}/${a.name}.values.json`, '--kubeconfig', ADMIN_CONF, '--wait', '--timeout', '10m',
       ]);
     }
     return (ctx.config.addons ?? []).map((a) => a.name).join(', ');

@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { readAddonDescriptors } from './addons.ts';
 import type { HostFacts } from './types.ts';
 
 export const KUBELET_DEFAULTS = '/etc/kiln/kubelet-defaults.yaml';
@@ -29,5 +30,6 @@ export function gatherFacts(root: string, manifestsDir = DEFAULT_MANIFESTS_DIR):
     kubeletDefaults,
     preloadImages: list(path.join(root, PRELOAD_DIR), ['.tar', '.tar.zst', '.tar.gz']).map(strip),
     manifests: list(path.join(root, manifestsDir), ['.yaml', '.yml', '.json']).map(strip),
+    addons: readAddonDescriptors(root),
   };
 }

@@ -1,6 +1,7 @@
 // The role plan: a pure function (node config, host facts) → the ordered, named steps that make
 // this machine the node its config describes. Optional steps are added by condition, here only.
 import type { NodeConfig } from '../config/schema.ts';
+import { resolveAddon } from './addons.ts';
 import { renderCiliumValues } from './cilium.ts';
 import { renderEtcdSnapshots } from './etcd.ts';
 import { renderKeepalived } from './keepalived.ts';
@@ -67,8 +68,17 @@ const STEPS: StepDef[] = [
 
 export const ADDON_VALUES_DIR = '/etc/kiln/addons';
 
-function addonValues(c: NodeConfig): RenderedFile[] {
-  return (c.addons ?? []).map((a) => ({ path: `${ADDON_VALUES_DIR}/${a.name}.values.json`, mode: 0o644, contents: `${JSON.stringify(a.values ?? {}, null, 2)}\n` }));
+const json = (v: unknown) => `${JSON.stringify(v ?? {}, null, 2)}\n`;
+
+/** The node's values per addon, and a baked addon's defaults beside them (helm merges them in that order). */
+function addonValues(c: NodeConfig, f: HostFacts): RenderedFile[] {
+  return (c.addons ?? []).flatMap((a) => {
+    const { defaults } = resolveAddon(a, f.addons);
+    return [
+      ...(defaults ? [{ path: `${ADDON_VALUES_DIR}/${a.name}.defaults.json`, mode: 0o644, contents: json(defaults) }] : []),
+      { path: `${ADDON_VALUES_DIR}/${a.name}.values.json`, mode: 0o644, contents: json(a.values) },
+    ];
+  });
 }
 
 export function planRole(config: NodeConfig, facts: HostFacts): PlannedStep[] {

@@ -1,6 +1,7 @@
 // The role plan's vocabulary: what a node is (config + facts), and the named steps that make it so.
 // Rendering is pure (config + facts → files); running a step is where side effects live.
 import type { NodeConfig } from '../config/schema.ts';
+import type { AddonDescriptor } from './addons.ts';
 
 /** What the plan needs to know about the machine, gathered before planning (pure afterwards). */
 export interface HostFacts {
@@ -10,6 +11,8 @@ export interface HostFacts {
   preloadImages: string[];
   /** Whether /etc/kubernetes/manifests-style directory of extra manifests exists and is non-empty. */
   manifests: string[];
+  /** Addons baked into the image, by name (/usr/share/kiln/addons/*.json). */
+  addons: Record<string, AddonDescriptor>;
 }
 
 export interface RenderedFile {

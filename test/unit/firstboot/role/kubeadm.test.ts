@@ -26,7 +26,7 @@ const configOf = (name: string) => YAML.parse(readFileSync(path.join(CONFIGS, `$
 
 // What the image ships: overlays/node-tuning's template rendered with the builder's defaults.
 const template = readFileSync(path.join(repoRoot, 'overlays/node-tuning/etc/kiln/kubelet-defaults.yaml.hbs'), 'utf8');
-const facts: HostFacts = { kubeletDefaults: YAML.parse(renderTemplate(template, { kubelet: DEFAULT_KUBELET }, 'kubelet-defaults.yaml.hbs')), preloadImages: [], manifests: [] };
+const facts: HostFacts = { kubeletDefaults: YAML.parse(renderTemplate(template, { kubelet: DEFAULT_KUBELET }, 'kubelet-defaults.yaml.hbs')), preloadImages: [], manifests: [], addons: {} };
 
 const lists = kubeFieldLists();
 const docsOf = (f: RenderedFile) => YAML.parseAllDocuments(f.contents).map((d) => d.toJS() as Record<string, unknown>);
