@@ -44,6 +44,8 @@ export function templateData(spec: ResolvedSpec) {
       kubernetesComponents: spec.kubernetes.components,
       runtime: spec.runtime.engine,
       sandboxImage: spec.runtime.sandboxImage,
+      // firstboot runs kubeadm with imagePullPolicy Never then
+      controlPlaneImagesPreloaded: spec.images.kubernetes !== undefined,
     },
     slices: {
       kubesvc: directives(slices.kubesvc, SLICE_DIRECTIVES),

@@ -13,7 +13,7 @@ import { CILIUM_VALUES } from './cilium.ts';
 import { controlPlaneEndpoint } from '../config/parse.ts';
 import { kubeadmArgs } from './kubeadm.ts';
 import { resolveAddon } from './addons.ts';
-import { ADDON_VALUES_DIR, type Action, type PlannedStep } from './plan.ts';
+import { ADDON_VALUES_DIR, bakedCilium, type Action, type PlannedStep } from './plan.ts';
 
 export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
 /** Charts baked into the image by the air-gap bundle; otherwise Helm fetches the release URL. */
@@ -157,7 +157,8 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
     const version = ctx.config.cilium!.version;
     const local = `${CHART_DIR}/cilium-${version}.tgz`;
     const chart = existsSync(under(ctx.root, local)) ? local : `https://helm.cilium.io/cilium-${version}.tgz`;
-    await tool(ctx, 'helm', ['upgrade', '--install', 'cilium', chart, '--namespace', 'kube-system', '--version', version, '--values', CILIUM_VALUES, '--kubeconfig', ADMIN_CONF, '--wait', '--timeout', '10m']);
+    const defaults = bakedCilium(ctx.config, ctx.facts) ? ['--values', `${ADDON_VALUES_DIR}/cilium.defaults.json`] : [];
+    await tool(ctx, 'helm', ['upgrade', '--install', 'cilium', chart, '--namespace', 'kube-system', '--version', version, ...defaults, '--values', CILIUM_VALUES, '--kubeconfig', ADMIN_CONF, '--wait', '--timeout', '10m']);
     return `cilium ${version} (${chart.startsWith('/') ? 'baked chart' : 'chart URL'})`;
   },
   async 'helm-addons'(ctx) {

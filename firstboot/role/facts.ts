@@ -9,12 +9,22 @@ export const KUBELET_DEFAULTS = '/etc/kiln/kubelet-defaults.yaml';
 /** Container image tarballs baked into the image (air-gap bundles), imported before kubeadm. */
 export const PRELOAD_DIR = '/var/lib/kiln/images';
 export const DEFAULT_MANIFESTS_DIR = '/etc/kiln/manifests';
+export const IMAGE_JSON = '/etc/kiln/image.json';
 
 function list(dir: string, suffixes: string[]): string[] {
   try {
     return readdirSync(dir).filter((n) => suffixes.some((s) => n.endsWith(s))).sort().map((n) => path.join(dir, n));
   } catch {
     return [];
+  }
+}
+
+/** What the builder recorded about the image (/etc/kiln/image.json); {} for an image without it. */
+function imageFacts(root: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path.join(root, IMAGE_JSON), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
   }
 }
 
@@ -30,6 +40,7 @@ export function gatherFacts(root: string, manifestsDir = DEFAULT_MANIFESTS_DIR):
     kubeletDefaults,
     preloadImages: list(path.join(root, PRELOAD_DIR), ['.tar', '.tar.zst', '.tar.gz']).map(strip),
     manifests: list(path.join(root, manifestsDir), ['.yaml', '.yml', '.json']).map(strip),
+    controlPlaneImagesPreloaded: imageFacts(root).controlPlaneImagesPreloaded === true,
     addons: readAddonDescriptors(root),
   };
 }

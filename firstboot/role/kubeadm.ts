@@ -80,7 +80,7 @@ function taints(config: NodeConfig): Doc[] {
     .map((t: { key: string; effect: string; value?: string }) => ({ key: t.key, effect: t.effect, ...(t.value !== undefined ? { value: t.value } : {}) }));
 }
 
-function nodeRegistration(config: NodeConfig): Doc {
+function nodeRegistration(config: NodeConfig, facts: HostFacts): Doc {
   // kubelet may only set some labels on its own node (NodeRestriction); node-role labels are kubeadm's
   const labels = Object.entries(config.node.labels ?? {})
     .filter(([key]) => !restrictedLabel(key))
@@ -89,13 +89,14 @@ function nodeRegistration(config: NodeConfig): Doc {
   return {
     name: config.node.name,
     criSocket: CRI_SOCKET,
-    imagePullPolicy: 'IfNotPresent',
+    // Never when the image carries kubeadm's control-plane images: preflight then proves they are there
+    imagePullPolicy: facts.controlPlaneImagesPreloaded ? 'Never' : 'IfNotPresent',
     kubeletExtraArgs: [{ name: 'node-ip', value: config.node.advertiseAddress }, ...(labels.length > 0 ? [{ name: 'node-labels', value: labels.join(',') }] : [])],
     taints: taints(config),
   };
 }
 
-function initConfiguration(config: NodeConfig): Doc {
+function initConfiguration(config: NodeConfig, facts: HostFacts): Doc {
   const token = config.join?.token;
   const certificateKey = config.join?.certificateKey;
   return {
@@ -109,7 +110,7 @@ function initConfiguration(config: NodeConfig): Doc {
     // encrypts the control-plane certificates kubeadm uploads (--upload-certs) for joining control planes
     ...(certificateKey ? { certificateKey } : {}),
     localAPIEndpoint: { advertiseAddress: config.node.advertiseAddress, bindPort: controlPlaneEndpoint(config).port },
-    nodeRegistration: nodeRegistration(config),
+    nodeRegistration: nodeRegistration(config, facts),
     ...(replacesKubeProxy(config) ? { skipPhases: ['addon/kube-proxy'] } : {}),
   };
 }
@@ -134,7 +135,7 @@ function clusterConfiguration(config: NodeConfig): Doc {
   };
 }
 
-function joinConfiguration(config: NodeConfig): Doc {
+function joinConfiguration(config: NodeConfig, facts: HostFacts): Doc {
   const join = config.join;
   // never unsafeSkipCAVerification: without a pinned CA a joiner would trust whoever answers on the VIP
   if (!join?.token || !join.caCertHashes?.length) throw new Error(`role "${config.role}" needs join.token and join.caCertHashes (kiln never joins without pinning the CA)`);
@@ -146,7 +147,7 @@ function joinConfiguration(config: NodeConfig): Doc {
     ...(config.role === 'control-plane'
       ? { controlPlane: { certificateKey: join.certificateKey, localAPIEndpoint: { advertiseAddress: config.node.advertiseAddress, bindPort: controlPlaneEndpoint(config).port } } }
       : {}),
-    nodeRegistration: nodeRegistration(config),
+    nodeRegistration: nodeRegistration(config, facts),
     patches: { directory: KUBEADM_PATCHES },
   };
 }
@@ -155,14 +156,14 @@ function joinConfiguration(config: NodeConfig): Doc {
 export function renderKubeadm(config: NodeConfig, facts: HostFacts): RenderedFile[] {
   const what = `kubeadm ${config.role === 'init' ? 'init' : 'join'} configuration for ${config.node.name} (role ${config.role}); holds secrets, keep it 0600`;
   if (config.role === 'init')
-    return [yamlFile(KUBEADM_CONFIG, 0o600, [initConfiguration(config), clusterConfiguration(config), kubeletConfig(config, facts)], what, true)];
+    return [yamlFile(KUBEADM_CONFIG, 0o600, [initConfiguration(config, facts), clusterConfiguration(config), kubeletConfig(config, facts)], what, true)];
   // `kubeadm join` writes the cluster's KubeletConfiguration (the init node's) patched with these,
   // in name order, as JSON merge patches (RFC 7386): maps merge per key, null deletes. The first
   // drops the maps a node may set, so the second sets them whole: this node's kubelet then gets
   // the image defaults and its own settings, and none of the init node's.
   const reset = { apiVersion: KUBELET_API, kind: 'KubeletConfiguration', ...Object.fromEntries(KUBELET_MAPS.map((k) => [k, null])) };
   return [
-    yamlFile(KUBEADM_CONFIG, 0o600, [joinConfiguration(config)], what, true),
+    yamlFile(KUBEADM_CONFIG, 0o600, [joinConfiguration(config, facts)], what, true),
     yamlFile(`${KUBEADM_PATCHES}/kubeletconfiguration0+merge.yaml`, 0o644, [reset], 'kubeadm join: drop the cluster-wide kubelet maps this node sets itself (next patch)'),
     yamlFile(`${KUBEADM_PATCHES}/kubeletconfiguration1+merge.yaml`, 0o644, [kubeletConfig(config, facts)], `kubeadm join: the kubelet settings of ${config.node.name} (image defaults, then the node's own)`),
   ];

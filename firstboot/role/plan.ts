@@ -59,7 +59,7 @@ const STEPS: StepDef[] = [
   { name: () => 'kubeadm-config', why: 'kubeadm v1beta4 configuration for this role (0600: it holds the join token)', when: always, files: (c, f) => renderKubeadm(c, f) },
   { name: (c) => (c.role === 'init' ? 'kubeadm-init' : 'kubeadm-join'), why: 'kubeadm creates or joins the cluster (joins pin the CA and retry until the endpoint is up)', when: always, action: 'kubeadm' },
   { name: () => 'wait-apiserver', why: 'the addons need a ready API server', when: init, action: 'wait-apiserver' },
-  { name: () => 'cilium', why: 'Cilium with Helm: the CNI, replacing kube-proxy, reaching the API through the VIP', when: (c) => init(c) && c.cilium !== undefined, files: (c) => [renderCiliumValues(c)], action: 'helm-cilium' },
+  { name: () => 'cilium', why: 'Cilium with Helm: the CNI, replacing kube-proxy, reaching the API through the VIP', when: (c) => init(c) && c.cilium !== undefined, files: (c, f) => [...ciliumDefaults(c, f), renderCiliumValues(c)], action: 'helm-cilium' },
   { name: () => 'addons', why: 'the Helm addons the config lists, after the CNI', when: (c) => init(c) && (c.addons?.length ?? 0) > 0, files: addonValues, action: 'helm-addons' },
   { name: () => 'manifests', why: 'the manifests folder, applied last', when: (c, f) => init(c) && f.manifests.length > 0, action: 'apply-manifests' },
   { name: () => 'labels-taints', why: 'converge labels and taints on the node object (control planes hold admin credentials)', when: controlPlane, action: 'labels-taints' },
@@ -67,6 +67,17 @@ const STEPS: StepDef[] = [
 ];
 
 export const ADDON_VALUES_DIR = '/etc/kiln/addons';
+
+/** A baked Cilium chart of the configured version brings the catalogue's values (kiln's go over them). */
+export function bakedCilium(c: NodeConfig, f: HostFacts) {
+  const d = f.addons.cilium;
+  return d && d.version === c.cilium?.version ? d : undefined;
+}
+
+function ciliumDefaults(c: NodeConfig, f: HostFacts): RenderedFile[] {
+  const d = bakedCilium(c, f);
+  return d ? [{ path: `${ADDON_VALUES_DIR}/cilium.defaults.json`, mode: 0o644, contents: json(d.values) }] : [];
+}
 
 const json = (v: unknown) => `${JSON.stringify(v ?? {}, null, 2)}\n`;
 

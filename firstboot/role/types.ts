@@ -11,6 +11,8 @@ export interface HostFacts {
   preloadImages: string[];
   /** Whether /etc/kubernetes/manifests-style directory of extra manifests exists and is non-empty. */
   manifests: string[];
+  /** Whether the image carries kubeadm's control-plane images (image spec images.kubernetes). */
+  controlPlaneImagesPreloaded: boolean;
   /** Addons baked into the image, by name (/usr/share/kiln/addons/*.json). */
   addons: Record<string, AddonDescriptor>;
 }

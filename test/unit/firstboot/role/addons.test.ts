@@ -22,7 +22,7 @@ describe('baked addons', () => {
   });
 
   it('the plan writes the defaults beside the node values', () => {
-    const facts: HostFacts = { kubeletDefaults: {}, preloadImages: [], manifests: [], addons: { 'nfs-provisioner': nfs } };
+    const facts: HostFacts = { kubeletDefaults: {}, preloadImages: [], manifests: [], controlPlaneImagesPreloaded: false, addons: { 'nfs-provisioner': nfs } };
     const config: NodeConfig = { ...init, addons: [{ name: 'nfs-provisioner', values: { nfs: { server: '10.0.0.5', path: '/export/k8s' } } }] };
     const step = planRole(config, facts).find((s) => s.name === 'addons')!;
     expect(step.files.map((f) => [f.path, JSON.parse(f.contents)])).toEqual([
@@ -38,6 +38,14 @@ describe('baked addons', () => {
       { path: '/addons/1/chart', message: 'addon "metrics-server" has no chart and this image has none baked in', hint: 'baked here: nfs-provisioner; or give chart (a path in the image)' },
     ]);
     expect(addonProblems({ ...init, addons: [{ name: 'x', chart: '/opt/x.tgz' }] }, {})).toEqual([]);
+  });
+
+  it('a baked Cilium chart of the configured version brings its values, under kiln\'s', () => {
+    const cilium: AddonDescriptor = { name: 'cilium', chart: '/usr/share/kiln/charts/cilium-1.16.5.tgz', version: '1.16.5', namespace: 'kube-system', values: { image: { useDigest: false } }, requiredValues: [] };
+    const facts: HostFacts = { kubeletDefaults: {}, preloadImages: [], manifests: [], controlPlaneImagesPreloaded: false, addons: { cilium } };
+    const files = (version: string) => planRole({ ...init, cilium: { version } }, facts).find((s) => s.name === 'cilium')!.files.map((f) => f.path);
+    expect(files('1.16.5')).toEqual(['/etc/kiln/addons/cilium.defaults.json', '/etc/kiln/cilium-values.yaml']);
+    expect(files('1.17.0')).toEqual(['/etc/kiln/cilium-values.yaml']);
   });
 
   it('reads the descriptors the builder writes', () => {

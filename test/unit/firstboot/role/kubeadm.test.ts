@@ -26,7 +26,7 @@ const configOf = (name: string) => YAML.parse(readFileSync(path.join(CONFIGS, `$
 
 // What the image ships: overlays/node-tuning's template rendered with the builder's defaults.
 const template = readFileSync(path.join(repoRoot, 'overlays/node-tuning/etc/kiln/kubelet-defaults.yaml.hbs'), 'utf8');
-const facts: HostFacts = { kubeletDefaults: YAML.parse(renderTemplate(template, { kubelet: DEFAULT_KUBELET }, 'kubelet-defaults.yaml.hbs')), preloadImages: [], manifests: [], addons: {} };
+const facts: HostFacts = { kubeletDefaults: YAML.parse(renderTemplate(template, { kubelet: DEFAULT_KUBELET }, 'kubelet-defaults.yaml.hbs')), preloadImages: [], manifests: [], controlPlaneImagesPreloaded: false, addons: {} };
 
 const lists = kubeFieldLists();
 const docsOf = (f: RenderedFile) => YAML.parseAllDocuments(f.contents).map((d) => d.toJS() as Record<string, unknown>);
@@ -123,6 +123,13 @@ describe('upstream field lists (kubeadm v1beta4, kubelet v1beta1)', () => {
 });
 
 describe('kiln rules', () => {
+  it.each(cases)('%s: imagePullPolicy Never when the image carries the control-plane images, else IfNotPresent', (name) => {
+    const config = configOf(name);
+    const policies = (f: HostFacts) => renderKubeadm(config, f).flatMap(docsOf).filter((d) => d.kind === 'InitConfiguration' || d.kind === 'JoinConfiguration').map((d: any) => d.nodeRegistration.imagePullPolicy);
+    expect(policies(facts)).toEqual(['IfNotPresent']);
+    expect(policies({ ...facts, controlPlaneImagesPreloaded: true })).toEqual(['Never']);
+  });
+
   it.each(cases)('%s: no unsafeSkipCAVerification anywhere; joins pin the CA', (name) => {
     const config = configOf(name);
     for (const f of rendered(config)) expect(f.contents).not.toMatch(/unsafeSkipCAVerification/i);

@@ -11,7 +11,7 @@ import { expectGolden } from '../../../helpers/specs.ts';
 
 const configs = path.resolve(import.meta.dirname, '../../../fixtures/firstboot/role/configs');
 const golden = path.resolve(import.meta.dirname, '../../../fixtures/firstboot/role/plans');
-const facts: HostFacts = { kubeletDefaults: { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', maxPods: 110 }, preloadImages: [], manifests: [], addons: {} };
+const facts: HostFacts = { kubeletDefaults: { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', maxPods: 110 }, preloadImages: [], manifests: [], controlPlaneImagesPreloaded: false, addons: {} };
 const load = (name: string) => YAML.parse(readFileSync(path.join(configs, name), 'utf8')) as NodeConfig;
 
 describe('role plans', () => {
