@@ -96,7 +96,7 @@ describe('dist/kiln-firstboot outside the repository', () => {
 });
 
 describe('bundling (scripts/dist.mjs bundle())', () => {
-  it('embeds overlays/ and survives import.meta.url in CommonJS', async () => {
+  it('embeds overlays/ and addons/ and survives import.meta.url in CommonJS', async () => {
     // The same bundle() and defines as dist/kiln, on a probe that reads the assets; run with plain
     // node from a directory outside the repo, so reading from disk would find nothing.
     const distScript = path.join(repo, 'scripts/dist.mjs');
@@ -110,7 +110,7 @@ describe('bundling (scripts/dist.mjs bundle())', () => {
         `import { listAssets, repoRoot } from ${JSON.stringify(assetsTs)};
          import { createHash } from 'node:crypto';
          (async () => {
-           const assets = await listAssets('overlays');
+           const assets = [...(await listAssets('overlays')), ...(await listAssets('addons'))];
            const out = assets.map((a) => ({ path: a.path, mode: a.mode, sha256: createHash('sha256').update(a.data).digest('hex') }));
            process.stdout.write(JSON.stringify({ root: repoRoot(), assets: out }));
          })();`,
@@ -120,12 +120,13 @@ describe('bundling (scripts/dist.mjs bundle())', () => {
       expect(r.status, r.stderr).toBe(0);
       const got = JSON.parse(r.stdout) as { root: string; assets: Array<{ path: string; mode: number; sha256: string }> };
       expect(got.root).toBe(path.dirname(probeDir)); // import.meta.url = the bundle's own file URL
-      const onDisk = (await readTree(repo, 'overlays').catch(() => [])).map((a) => ({
+      const onDisk = [...(await readTree(repo, 'overlays').catch(() => [])), ...(await readTree(repo, 'addons').catch(() => []))].map((a) => ({
         path: a.path,
         mode: a.mode,
         sha256: createHash('sha256').update(a.data).digest('hex'),
       }));
-      expect(onDisk.length, 'overlays/ has files to embed').toBeGreaterThan(0);
+      expect(onDisk.filter((a) => a.path.startsWith('overlays/')).length, 'overlays/ has files to embed').toBeGreaterThan(0);
+      expect(onDisk.filter((a) => a.path.startsWith('addons/')).length, 'addons/ has files to embed').toBeGreaterThan(0);
       expect(got.assets).toEqual(onDisk);
     } finally {
       await rm(probeDir, { recursive: true, force: true });
