@@ -16,6 +16,7 @@ import type { OverlayOps } from './overlays/types.ts';
 import { findOnPath } from './host/tools.ts';
 import type { Reporter } from './progress.ts';
 import { baseView, composeRootfs, EMPTY_BASE } from './rootfs/compose.ts';
+import { deb822 } from './rootfs/apt-source.ts';
 import { baseRecipe, ensureBase, parseDpkgStatus, type BaseResult } from './rootfs/mmdebstrap.ts';
 import type { ResolvedSpec } from './spec/defaults.ts';
 import { loadSpecFile } from './spec/load.ts';
@@ -90,7 +91,7 @@ async function images(ctx: BuildContext): Promise<string> {
 async function rootfs(ctx: BuildContext): Promise<string> {
   // the agent every image carries is found (or built from source) while mmdebstrap runs
   [ctx.base, ctx.firstboot] = await Promise.all([
-    ensureBase(baseRecipe(ctx.spec!), { cacheDir: ctx.opts.cacheDir, noCache: ctx.opts.noCache, log: ctx.log }),
+    ensureBase(baseRecipe(ctx.spec!), { cacheDir: ctx.opts.cacheDir, noCache: ctx.opts.noCache, log: ctx.log, aptSources: deb822(ctx.spec!) }),
     firstbootBinary(ctx.opts.cacheDir, ctx.log),
   ]);
   return `${ctx.base.cached ? 'cache hit' : 'built'} ${ctx.base.key.slice(0, 12)}; kiln-firstboot ${ctx.firstboot.origin}`;

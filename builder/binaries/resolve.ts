@@ -10,6 +10,7 @@ import { ArchiveError, extractMember, readArchive } from './archive.ts';
 import { BlobStore, ChecksumMismatch, type Blob } from './blobs.ts';
 import { ChecksumFormatError, findByBaseName, parseChecksumFile, parseChecksumList } from './checksums.ts';
 import { FetchError, fetchText, openUrl } from './fetch.ts';
+import { preflightAptKey } from '../rootfs/apt-source.ts';
 
 export interface InstalledBinary {
   /** Absolute path in the image. */
@@ -28,6 +29,7 @@ const isArchive = (p: string) => /\.(tar|tar\.gz|tgz)$/.test(p);
 /** Checks what is on this machine (bundles, local files) before the first side effect. */
 export function preflightBinaries(spec: ResolvedSpec): void {
   const src = spec.kubernetes.source;
+  if (src && 'apt' in src) preflightAptKey(spec, src.apt);
   if (src && 'bundle' in src) {
     const at = '/kubernetes/source/bundle';
     const abs = path.resolve(spec.dir, src.bundle);
@@ -72,7 +74,8 @@ async function download(store: BlobStore, url: string, sha256: string, log: (m: 
 
 async function kubernetesBinaries(spec: ResolvedSpec, store: BlobStore, log: (m: string) => void): Promise<InstalledBinary[]> {
   const src = spec.kubernetes.source;
-  if (!src) return [];
+  // apt: the packages install them, inside mmdebstrap (builder/rootfs/apt-source.ts)
+  if (!src || 'apt' in src) return [];
   const { version, components } = spec.kubernetes;
   if ('release' in src) {
     return Promise.all(

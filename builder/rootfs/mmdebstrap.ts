@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { ToolError } from '../errors.ts';
 import { lock } from '../fsutil.ts';
 import { canonicalJson, sha256, type ResolvedSpec } from '../spec/defaults.ts';
+import { aptRecipe } from './apt-source.ts';
 
 // Bump when the way the base is made changes, so old cache entries are not reused.
 const RECIPE = 3;
@@ -30,6 +31,8 @@ export interface BaseRecipe {
   packages: string[];
   dpkgOpts: string[];
   sourceDateEpoch: number;
+  /** Kubernetes packages from an apt repository (kubernetes.source.apt). */
+  apt?: { uri: string; suite: string; components: string[]; keySha256: string; packages: string[] };
 }
 
 export function baseRecipe(spec: ResolvedSpec): BaseRecipe {
@@ -43,8 +46,12 @@ export function baseRecipe(spec: ResolvedSpec): BaseRecipe {
     packages: spec.packages,
     dpkgOpts: DPKG_OPTS,
     sourceDateEpoch: spec.sourceDateEpoch,
+    ...(aptRecipe(spec) ? { apt: aptRecipe(spec)! } : {}),
   };
 }
+
+/** mmdebstrap's own default, named when a second source is added (then none is implied). */
+const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 
 export const cacheKey = (recipe: BaseRecipe) => sha256(canonicalJson(recipe)).slice(0, 32);
 
@@ -52,18 +59,20 @@ export function defaultCacheDir(): string {
   return process.env.KILN_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kiln');
 }
 
-export function mmdebstrapArgs(recipe: BaseRecipe, output: string): string[] {
+/** `sourcesFile`: the deb822 file of the apt source (recipe.apt), when there is one. */
+export function mmdebstrapArgs(recipe: BaseRecipe, output: string, sourcesFile?: string): string[] {
+  const mirrors = recipe.apt ? [recipe.mirror ?? DEBIAN_MIRROR, sourcesFile!] : recipe.mirror ? [recipe.mirror] : [];
   return [
     `--variant=${recipe.variant}`,
     `--mode=${process.getuid?.() === 0 ? 'root' : 'unshare'}`,
     '--format=tar',
     `--architectures=${recipe.arch}`,
     `--components=${recipe.components.join(',')}`,
-    `--include=${recipe.packages.join(',')}`,
+    `--include=${[...recipe.packages, ...(recipe.apt?.packages ?? [])].join(',')}`,
     ...recipe.dpkgOpts.map((o) => `--dpkgopt=${o}`),
     recipe.suite,
     output,
-    ...(recipe.mirror ? [recipe.mirror] : []),
+    ...mirrors,
   ];
 }
 
@@ -74,7 +83,7 @@ export interface BaseResult {
 }
 
 /** Returns the cached base tar for this recipe, building it with mmdebstrap when absent. */
-export async function ensureBase(recipe: BaseRecipe, opts: { cacheDir: string; noCache: boolean; log: (line: string) => void }): Promise<BaseResult> {
+export async function ensureBase(recipe: BaseRecipe, opts: { cacheDir: string; noCache: boolean; log: (line: string) => void; aptSources?: string | undefined }): Promise<BaseResult> {
   const key = cacheKey(recipe);
   const dir = path.join(opts.cacheDir, 'rootfs');
   const tar = path.join(dir, `${key}.tar`);
@@ -86,16 +95,19 @@ export async function ensureBase(recipe: BaseRecipe, opts: { cacheDir: string; n
   const release = await lock(path.join(dir, `${key}.lock`), opts.log);
   try {
     if (!opts.noCache && (await present())) return { tar, key, cached: true };
-    return await runMmdebstrap(recipe, dir, key, tar, opts.log);
+    return await runMmdebstrap(recipe, dir, key, tar, opts.log, opts.aptSources);
   } finally {
     await release();
   }
 }
 
 
-async function runMmdebstrap(recipe: BaseRecipe, dir: string, key: string, tar: string, log: (line: string) => void): Promise<BaseResult> {
+async function runMmdebstrap(recipe: BaseRecipe, dir: string, key: string, tar: string, log: (line: string) => void, aptSources?: string): Promise<BaseResult> {
   const partial = path.join(dir, `${key}.tar.partial-${process.pid}`);
-  const args = mmdebstrapArgs(recipe, partial);
+  // mmdebstrap reads a mirror argument that is a *.sources file as deb822
+  const sourcesFile = path.join(dir, `${key}.kubernetes.sources`);
+  if (recipe.apt) await writeFile(sourcesFile, aptSources ?? '');
+  const args = mmdebstrapArgs(recipe, partial, sourcesFile);
   log(`mmdebstrap ${args.join(' ')}`);
   try {
     const child = execa('mmdebstrap', args, { env: { SOURCE_DATE_EPOCH: String(recipe.sourceDateEpoch) }, all: true, buffer: { all: true } });

@@ -59,7 +59,7 @@ export interface ResolvedSpec {
   base: { distro: 'debian'; suite: string; arch: 'amd64'; mirror?: string; components: string[] };
   packages: string[];
   runtime: { engine: 'containerd' | 'docker'; sandboxImage: string; docker: { hosts: string[]; metricsAddress: string; logTag: string } };
-  kubernetes: { version: string; components: string[]; source?: { release: string } | { bundle: string } };
+  kubernetes: { version: string; components: string[]; source?: { release: string } | { bundle: string } | { apt: AptSource } };
   /** Further tools to bake in, each with the checksum it is verified against. */
   binaries: ResolvedBinarySpec[];
   /** Container images to bake in, and registry mirrors for containerd. */
@@ -84,6 +84,14 @@ export interface ResolvedSpec {
   outputs: string[];
 }
 
+export interface AptSource {
+  url: string;
+  suite: string;
+  components: string[];
+  /** The signing key, relative to the spec's directory. */
+  key: string;
+}
+
 export interface ResolvedBinarySpec {
   name: string;
   /** Absolute path in the image. */
@@ -91,6 +99,13 @@ export interface ResolvedBinarySpec {
   from: { url: string } | { file: string };
   checksum: { sha256: string } | { sha256Url: string };
   extract?: string;
+}
+
+function sourceOf(src: NonNullable<ImageSpec['kubernetes']['source']>): NonNullable<ResolvedSpec['kubernetes']['source']> {
+  if (src.release !== undefined) return { release: src.release };
+  if (src.bundle !== undefined) return { bundle: src.bundle };
+  const apt = src.apt!;
+  return { apt: { url: apt.url, suite: apt.suite ?? '/', components: apt.components ?? [], key: apt.key } };
 }
 
 export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
@@ -115,7 +130,7 @@ export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
     kubernetes: {
       version: spec.kubernetes.version,
       components: [...spec.kubernetes.components].sort(),
-      ...(spec.kubernetes.source ? { source: spec.kubernetes.source.release !== undefined ? { release: spec.kubernetes.source.release } : { bundle: spec.kubernetes.source.bundle! } } : {}),
+      ...(spec.kubernetes.source ? { source: sourceOf(spec.kubernetes.source) } : {}),
     },
     binaries: (spec.binaries ?? []).map((b) => ({
       name: b.name,

@@ -90,8 +90,19 @@ const KubernetesSource = Type.Object(
   {
     release: Type.Optional(hinted(Type.String({ pattern: '^(https?|file)://[^\\s]+[^/\\s]$' }), 'the release tree\'s base URL without a trailing slash, e.g. https://dl.k8s.io/release')),
     bundle: Type.Optional(hinted(Type.String({ minLength: 1 }), 'a directory or .tar/.tar.gz next to the spec holding the binaries and a SHA256SUMS list')),
+    apt: Type.Optional(
+      Type.Object(
+        {
+          url: hinted(Type.String({ pattern: '^https?://[^\\s]+$' }), 'the repository URL, e.g. https://pkgs.k8s.io/core:/stable:/v1.31/deb/'),
+          suite: Type.Optional(hinted(Type.String({ pattern: '^[^\\s]+$' }), '"/" for a flat repository such as pkgs.k8s.io (the default), else the suite name')),
+          components: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }))),
+          key: hinted(Type.String({ minLength: 1 }), "the repository's ASCII-armored signing key, relative to the spec (pkgs.k8s.io's Release.key)"),
+        },
+        { ...Strict, description: 'an apt repository whose signed packages install kubeadm, kubelet and kubectl at the spec version' },
+      ),
+    ),
   },
-  { ...Strict, description: 'exactly one of release or bundle' },
+  { ...Strict, description: 'exactly one of release, bundle or apt' },
 );
 
 const Kubernetes = Type.Object(

@@ -75,8 +75,8 @@ const rules: Array<[name: string, rule: Rule]> = [
     (s) => {
       const src = s.kubernetes.source;
       if (!src) return [];
-      const given = (['release', 'bundle'] as const).filter((k) => src[k] !== undefined);
-      return given.length === 1 ? [] : [{ path: '/kubernetes/source', message: given.length ? `both ${given.join(' and ')} given` : 'neither release nor bundle given', hint: 'name one origin: release: https://dl.k8s.io/release, or bundle: ./kubernetes-bundle' }];
+      const given = (['release', 'bundle', 'apt'] as const).filter((k) => src[k] !== undefined);
+      return given.length === 1 ? [] : [{ path: '/kubernetes/source', message: given.length ? `${given.join(' and ')} given` : 'none of release, bundle or apt given', hint: 'name one origin: release: https://dl.k8s.io/release, bundle: ./kubernetes-bundle, or apt: {url, key}' }];
     },
   ],
   [
@@ -119,8 +119,8 @@ const rules: Array<[name: string, rule: Rule]> = [
   [
     'kubernetes-images-need-kubeadm',
     (s) =>
-      s.images?.kubernetes && (!s.kubernetes.source || !s.kubernetes.components.includes('kubeadm'))
-        ? [{ path: '/images/kubernetes', message: 'the control-plane images are listed by the kubeadm kiln installs, and there is none', hint: 'set kubernetes.source and include kubeadm in kubernetes.components' }]
+      s.images?.kubernetes && (!s.kubernetes.source || s.kubernetes.source.apt || !s.kubernetes.components.includes('kubeadm'))
+        ? [{ path: '/images/kubernetes', message: 'the control-plane images are listed by the kubeadm kiln installs, and there is none it can run before the rootfs is built', hint: 'set kubernetes.source to a release or bundle (not apt) and include kubeadm in kubernetes.components; or list the images under images.preload' }]
         : [],
   ],
   [
