@@ -38,12 +38,3 @@ export function makeAptRepo(dir: string, packages: AptPackage[]): string {
   if (!key.includes('BEGIN PGP PUBLIC KEY BLOCK')) throw new Error('gpg exported no key');
   return key;
 }
-
-/** Replaces a package file after signing: apt must refuse it (its hash is in the signed index). */
-export function tamper(dir: string, debName: string): void {
-  const file = path.join(dir, 'repo', debName);
-  const data = readFileSync(file);
-  const i = data.length - 10;
-  data[i] = (data[i] ?? 0) ^ 0xff;
-  writeFileSync(file, data);
-}
