@@ -48,9 +48,10 @@ interface Wanted {
 
 async function preloadOne(spec: ResolvedSpec, { ref, from, tlsVerify, at }: Wanted, i: number, cacheDir: string, log: (m: string) => void): Promise<PreloadedImage> {
   const tls = `--tls-verify=${tlsVerify}`;
-  // what the registry serves now (a manifest list or one manifest): a new push is a new cache entry
-  const raw = await skopeo(['inspect', '--raw', tls, `docker://${from}`], at, spec, from);
-  const remote = createHash('sha256').update(raw).digest('hex');
+  // A digest in the reference pins the content: the cache answers without asking the registry
+  // (an air-gapped rebuild). A tag is asked about: a new push is a new cache entry.
+  const pinned = /@(sha256:[0-9a-f]{64})$/.exec(from)?.[1];
+  const remote = pinned ?? createHash('sha256').update(await skopeo(['inspect', '--raw', tls, `docker://${from}`], at, spec, from)).digest('hex');
   const key = createHash('sha256').update(`${ref}\n${from}\n${remote}\nlinux/${spec.base.arch}\n${spec.sourceDateEpoch}`).digest('hex');
   const dir = path.join(cacheDir, 'images');
   const archive = path.join(dir, `${key}.tar`);

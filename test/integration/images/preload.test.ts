@@ -115,6 +115,27 @@ describe('images.kubernetes and from', () => {
   }, 240_000);
 });
 
+describe('a digest-pinned image', () => {
+  it('is found in the cache without the registry (an air-gapped rebuild)', async () => {
+    const own = await startRegistry(path.join(work, 'registry-pinned'));
+    const pushed = await pushTestImage(work, `${own.host}/kiln-test/pinned:1`, 'pinned by digest\n');
+    const spec = specFor([{ ref: 'registry.kiln.test/kiln-test/pinned:1', from: `${own.host}/kiln-test/pinned@${pushed}`, tlsVerify: false }]);
+    const cache = path.join(work, 'cache-pinned');
+    const [first] = await preloadImages(spec, [], cache, () => {});
+    expect(first!.digest).toBe(pushed);
+    await own.stop(); // the registry is gone: only the cache can answer now
+    const logs: string[] = [];
+    const [again] = await preloadImages(spec, [], cache, (m) => logs.push(m));
+    expect(again).toEqual(first);
+    expect(logs).toEqual([]);
+    // a tag is asked about: with the registry gone that fails, naming the field
+    const tagged = specFor([{ ref: `${own.host}/kiln-test/pinned:1`, tlsVerify: false }]);
+    const e = await preloadImages(tagged, [], cache, () => {}).catch((x: unknown) => x as KilnError);
+    expect(e).toBeInstanceOf(KilnError);
+    expect((e as KilnError).path).toBe('/images/preload/0/ref');
+  }, 120_000);
+});
+
 describe('images.mirrors', () => {
   it('containerd pulls a registry host it cannot reach through the mirror in the hosts.toml kiln writes', async () => {
     const hostsDir = path.join(work, 'certs.d');
