@@ -2,6 +2,7 @@
 // pins down what the user is told — the JSON pointer, the message, a hint, and file:line:col
 // pointing at the line to fix. Plus: the example itself is valid, and the schema exports.
 import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMap, parseDocument, type Document, type Scalar } from 'yaml';
@@ -158,5 +159,13 @@ describe('kiln schema cluster', () => {
     expect(schema.title).toBe('kiln cluster spec');
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['controlPlane', 'keepalived', 'nodes', 'pki']));
     expect(JSON.stringify(schema)).not.toMatch(/"x-hint"|kiln-cidr/);
+  });
+
+  it('editors validating with it accept the example and flag an unknown key', () => {
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(JSON.parse(exportSchema('cluster')));
+    const example = parseDocument(TEXT).toJS();
+    expect(validate(example) ? [] : validate.errors).toEqual([]);
+    expect(validate(parseDocument(mutated(set(['nodes', 0, 'ip'], '10.0.2.11'))).toJS())).toBe(false);
+    expect(validate.errors?.map((e) => e.instancePath)).toContain('/nodes/0');
   });
 });
