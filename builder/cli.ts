@@ -7,6 +7,7 @@ import { validateCommand } from './commands/validate.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { dataDiskCommand } from './commands/data-disk.ts';
+import { clusterCommand } from './commands/cluster.ts';
 
 const COMMANDS: Command[] = [
   {
@@ -25,10 +26,17 @@ const COMMANDS: Command[] = [
   },
   {
     name: 'schema',
-    usage: 'kiln schema image|node',
+    usage: 'kiln schema image|node|cluster',
     summary: 'print the JSON Schema of a kiln document (for editors)',
     options: {},
     run: (pos) => schemaCommand(pos),
+  },
+  {
+    name: 'cluster',
+    usage: 'kiln cluster gen CLUSTER.yaml --out DIR [--rotate]',
+    summary: 'write the PKI and every node\'s metadata (NoCloud seed, cidata.iso, Ignition) for a cluster spec',
+    options: { out: { type: 'string', short: 'o' }, rotate: { type: 'boolean' } },
+    run: (pos, v) => clusterCommand(pos, v),
   },
   {
     name: 'data-disk',

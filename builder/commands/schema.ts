@@ -1,9 +1,9 @@
 import { KilnError } from '../errors.ts';
 import { NodeConfigSchema } from '../../firstboot/config/schema.ts';
 import { ImageSpecSchema } from '../spec/schema.ts';
+import { ClusterSpecSchema } from '../cluster/schema.ts';
 
-// `cluster` joins these with the cluster issue.
-const SCHEMAS: Record<string, object> = { image: ImageSpecSchema, node: NodeConfigSchema };
+const SCHEMAS: Record<string, object> = { image: ImageSpecSchema, node: NodeConfigSchema, cluster: ClusterSpecSchema };
 
 /** JSON Schema for editors: TypeBox schemas are JSON Schema already; drop kiln's private x- keys. */
 export function exportSchema(name: string): string {

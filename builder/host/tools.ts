@@ -12,7 +12,7 @@ export interface HostTool {
 export const HOST_TOOLS: HostTool[] = [
   { command: 'mmdebstrap', package: 'mmdebstrap', purpose: 'builds the Debian rootfs (rootfs stage)' },
   { command: 'mksquashfs', package: 'squashfs-tools', purpose: 'packs the live rootfs for ISO and PXE outputs' },
-  { command: 'xorriso', package: 'xorriso', purpose: 'writes the hybrid ISO' },
+  { command: 'xorriso', package: 'xorriso', purpose: 'writes the hybrid ISO and the cidata seeds of kiln cluster gen' },
   { command: 'grub-mkimage', package: 'grub-common', purpose: 'builds GRUB core images for raw and ISO outputs' },
   { command: 'mkfs.vfat', package: 'dosfstools', purpose: 'formats the EFI system partition' },
   { command: 'mcopy', package: 'mtools', purpose: 'fills FAT images without mounting' },

@@ -1,0 +1,61 @@
+// IPv4/IPv6 addresses and networks as numbers, for the cluster spec's "is this address in that
+// subnet" checks. BigInt so both families use the same arithmetic.
+import { isIP } from 'node:net';
+
+export interface Net {
+  family: 4 | 6;
+  /** The address as given (host bits kept). */
+  address: bigint;
+  prefix: number;
+}
+
+const bitsOf = (family: 4 | 6) => (family === 4 ? 32 : 128);
+
+/** An IP address as a number; undefined when it is not one. */
+export function ipValue(ip: string): { family: 4 | 6; value: bigint } | undefined {
+  const family = isIP(ip);
+  if (family === 4) return { family, value: ip.split('.').reduce((n, part) => (n << 8n) | BigInt(Number(part)), 0n) };
+  if (family !== 6) return undefined;
+  // an embedded IPv4 tail (::ffff:10.0.0.1) becomes two hextets
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
+  const text = v4 ? ip.replace(v4[1]!, ((n) => `${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`)(ipValue(v4[1]!)!.value)) : ip;
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return { family, value: groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n) };
+}
+
+/** `address/prefix` (or a bare address, as a host route); undefined when malformed. */
+export function parseNet(cidr: string): Net | undefined {
+  const [ip, len] = cidr.split('/');
+  const parsed = ipValue(ip ?? '');
+  if (!parsed) return undefined;
+  const prefix = len === undefined ? bitsOf(parsed.family) : Number(len);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > bitsOf(parsed.family)) return undefined;
+  return { family: parsed.family, address: parsed.value, prefix };
+}
+
+const mask = (net: Net) => ((1n << BigInt(net.prefix)) - 1n) << BigInt(bitsOf(net.family) - net.prefix);
+
+/** Whether the address lies in the network (same family, same network bits). */
+export function contains(net: Net, ip: string): boolean {
+  const v = ipValue(ip);
+  return v !== undefined && v.family === net.family && (v.value & mask(net)) === (net.address & mask(net));
+}
+
+/** Whether two networks share any address. */
+export function overlaps(a: Net, b: Net): boolean {
+  if (a.family !== b.family) return false;
+  const shorter = a.prefix <= b.prefix ? a : b;
+  const other = shorter === a ? b : a;
+  return (other.address & mask(shorter)) === (shorter.address & mask(shorter));
+}
+
+/** The address part of `address/prefix`. */
+export const hostOf = (cidr: string): string => cidr.split('/')[0]!;
+
+/** One spelling per address (IPv6 compressed, lower case), so equal addresses compare equal. */
+export function canonicalIp(ip: string): string {
+  return isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
+}
