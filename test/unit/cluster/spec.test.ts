@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isMap, parseDocument, type Document, type Scalar } from 'yaml';
-import { ValidationError, type Problem } from '../../../builder/errors.ts';
+import { parseDocument } from 'yaml';
+import { all, del, expectRow, mutated as mutateText, problemsOf as problemsIn, rename, set, type Mutation, type Row } from '../../helpers/malformed.ts';
 import { CLUSTER_RULES } from '../../../builder/cluster/semantics.ts';
 import { loadClusterFile, parseClusterSpec } from '../../../builder/cluster/load.ts';
 import { exportSchema } from '../../../builder/commands/schema.ts';
@@ -16,49 +16,9 @@ const EXAMPLE = path.join(repoRoot, 'images/examples/cluster-lab.yaml');
 const TEXT = readFileSync(EXAMPLE, 'utf8');
 const FILE = 'cluster.yaml';
 
-type Mutation = (doc: Document) => void;
-type Path = Array<string | number>;
-const set = (p: Path, value: unknown): Mutation => (doc) => doc.setIn(p, doc.createNode(value));
-const del = (p: Path): Mutation => (doc) => void doc.deleteIn(p);
-const rename = (p: Path, to: string): Mutation => (doc) => {
-  const parent = p.length > 1 ? doc.getIn(p.slice(0, -1), true) : doc.contents;
-  if (!isMap(parent)) throw new Error(`no mapping at ${p.slice(0, -1).join('.')}`);
-  const pair = parent.items.find((i) => (i.key as Scalar).value === p.at(-1));
-  if (!pair) throw new Error(`no key ${p.join('.')}`);
-  pair.key = doc.createNode(to);
-};
-const all = (...ms: Mutation[]): Mutation => (doc) => ms.forEach((m) => m(doc));
 const lan = (i: number) => ['nodes', i, 'interfaces', 0];
-
-function mutated(m: Mutation): string {
-  const doc = parseDocument(TEXT);
-  m(doc);
-  const text = doc.toString();
-  if (text === TEXT) throw new Error('mutation changed nothing');
-  return text;
-}
-
-function problemsOf(text: string): Problem[] {
-  try {
-    parseClusterSpec(text, FILE);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).problems;
-  }
-  throw new Error('parseClusterSpec accepted a malformed spec');
-}
-const show = (ps: Problem[]) => ps.map((p) => `  ${p.file} ${p.path}: ${p.message} [hint: ${p.hint ?? '-'}]`).join('\n');
-
-interface Row {
-  name: string;
-  mutate?: Mutation;
-  text?: string;
-  path: string;
-  message: string | RegExp;
-  hint?: string | RegExp;
-  /** What the located line must contain; default the last path key (not an index); null: no line. */
-  at?: string | RegExp | null;
-}
+const mutated = (m: Mutation) => mutateText(TEXT, m);
+const problemsOf = (text: string) => problemsIn(parseClusterSpec, text, FILE);
 
 const rows: Row[] = [
   // --- the document ---
@@ -111,7 +71,6 @@ const rows: Row[] = [
   { name: 'IPv6 VIP with IPv4 nodes', mutate: set(['controlPlane', 'vip'], 'fd00::100'), path: '/nodes/0', message: /another address family than the VIP fd00::100/, hint: /same family/, at: /- name: cp-1/ },
 ];
 
-const matches = (text: string, expected: string | RegExp) => (typeof expected === 'string' ? text.includes(expected) : expected.test(text));
 
 describe('the example cluster spec', () => {
   it('is valid', async () => {
@@ -132,18 +91,7 @@ describe('malformed cluster specs', () => {
 
   it.each(rows)('$name → $path', (row) => {
     const text = row.text ?? mutated(row.mutate!);
-    const problems = problemsOf(text);
-    const p = problems.find((q) => q.path === row.path && matches(q.message, row.message));
-    expect(p, `no problem at "${row.path}" matching ${String(row.message)}; got:\n${show(problems)}`).toBeDefined();
-    expect(p!.hint?.trim(), `no hint for ${p!.path}: ${p!.message}`).toBeTruthy();
-    if (row.hint) expect(matches(p!.hint!, row.hint), `hint "${p!.hint}" does not match ${String(row.hint)}`).toBe(true);
-    if (row.at === null) return expect(p!.file).toBe(FILE);
-    const pos = /^cluster\.yaml:(\d+):(\d+)$/.exec(p!.file);
-    expect(pos, `${p!.file} carries no :line:col`).not.toBeNull();
-    const line = text.split('\n')[Number(pos![1]) - 1]!;
-    const key = row.path.split('/').pop()!;
-    const expected = row.at ?? (key && !/^[0-9]+$/.test(key) ? key.replace(/~1/g, '/').replace(/~0/g, '~') : undefined);
-    if (expected !== undefined) expect(matches(line, expected), `${p!.file} points at "${line}", expected ${String(expected)}`).toBe(true);
+    expectRow(row, text, problemsOf(text), FILE);
   });
 
   it('reports every problem at once, sorted by line', () => {

@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isMap, parse, parseDocument, stringify, type Document, type Scalar } from 'yaml';
-import { ValidationError, type Problem } from '../../../builder/errors.ts';
+import { parse, stringify } from 'yaml';
+import { ValidationError } from '../../../builder/errors.ts';
+import { all, del, expectRow, mutated as mutateText, problemsOf as problemsIn, rename, set, type Mutation, type Row } from '../../helpers/malformed.ts';
 import { loadSpecFile, parseSpec } from '../../../builder/spec/load.ts';
 import { OUTPUT_FORMATS } from '../../../builder/outputs/formats.ts';
 
@@ -15,69 +16,9 @@ const fixture = (name: string) => `${ROOT}test/fixtures/specs/${name}`;
 /** The file name parseSpec is given for mutated specs; every problem must name it. */
 const FILE = 'mutated.yaml';
 
-type Mutation = (doc: Document) => void;
-type Path = Array<string | number>;
-
-/** Sets a value (creating parent mappings as needed). */
-const set =
-  (path: Path, value: unknown): Mutation =>
-  (doc) =>
-    doc.setIn(path, doc.createNode(value));
-const del =
-  (path: Path): Mutation =>
-  (doc) => {
-    doc.deleteIn(path);
-  };
-/** Renames a key in place, as a typo would: the value and the key's position stay. */
-const rename =
-  (path: Path, to: string): Mutation =>
-  (doc) => {
-    const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
-    if (!isMap(parent)) throw new Error(`no mapping at ${path.slice(0, -1).join('.')}`);
-    const pair = parent.items.find((p) => (p.key as Scalar).value === path.at(-1));
-    if (!pair) throw new Error(`no key ${path.join('.')}`);
-    pair.key = doc.createNode(to);
-  };
-const all =
-  (...mutations: Mutation[]): Mutation =>
-  (doc) =>
-    mutations.forEach((m) => m(doc));
 const docker = (settings: object): Mutation => all(set(['runtime', 'engine'], 'docker'), set(['runtime', 'docker'], settings));
-
-function mutated(mutation: Mutation): string {
-  const doc = parseDocument(DEFAULT_TEXT);
-  mutation(doc);
-  const text = doc.toString();
-  if (text === DEFAULT_TEXT) throw new Error('mutation changed nothing');
-  return text;
-}
-
-function problemsOf(text: string, file = FILE): Problem[] {
-  try {
-    parseSpec(text, file);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).problems;
-  }
-  throw new Error('parseSpec accepted a malformed spec');
-}
-
-const show = (problems: Problem[]) => problems.map((p) => `  ${p.file} ${p.path}: ${p.message} [hint: ${p.hint ?? '-'}]`).join('\n');
-
-interface Row {
-  name: string;
-  /** A mutation of the default spec, or raw text (for YAML-level breakage). */
-  mutate?: Mutation;
-  text?: string;
-  path: string;
-  message: string | RegExp;
-  hint?: string | RegExp;
-  /**
-   * What the line named by file:line:col must contain. Defaults to the last path segment (the key)
-   * when that is not an array index; null: the problem has no node to point at, so no :line:col.
-   */
-  at?: string | RegExp | null;
-}
+const mutated = (mutation: Mutation) => mutateText(DEFAULT_TEXT, mutation);
+const problemsOf = (text: string, file = FILE) => problemsIn(parseSpec, text, file);
 
 const rows: Row[] = [
   // --- YAML itself ---
@@ -232,7 +173,6 @@ const rows: Row[] = [
   { name: 'overlay with an empty path', mutate: set(['overlays'], [{ path: '' }]), path: '/overlays/0/path', message: /^"": /, hint: /relative to the spec file/, at: 'path: ""' },
 ];
 
-const matches = (text: string, expected: string | RegExp) => (typeof expected === 'string' ? text.includes(expected) : expected.test(text));
 
 describe('malformed image specs', () => {
   it('has a broad table', () => {
@@ -242,32 +182,7 @@ describe('malformed image specs', () => {
 
   it.each(rows)('$name → $path', (row) => {
     const text = row.text ?? mutated(row.mutate!);
-    const problems = problemsOf(text);
-    const problem = problems.find((p) => p.path === row.path && matches(p.message, row.message));
-    expect(problem, `no problem at "${row.path}" matching ${String(row.message)}; got:\n${show(problems)}`).toBeDefined();
-    const p = problem!;
-
-    expect(p.hint?.trim(), `no hint for ${p.path}: ${p.message}`).toBeTruthy();
-    if (row.hint) expect(matches(p.hint!, row.hint), `hint "${p.hint}" does not match ${String(row.hint)}`).toBe(true);
-
-    expect(p.file.startsWith(FILE)).toBe(true);
-    if (row.at === null) {
-      expect(p.file).toBe(FILE);
-      return;
-    }
-    const pos = /^mutated\.yaml:(\d+):(\d+)$/.exec(p.file);
-    expect(pos, `${p.file} carries no :line:col`).not.toBeNull();
-    const [line, col] = [Number(pos![1]), Number(pos![2])];
-    const lines = text.split('\n');
-    expect(line).toBeGreaterThanOrEqual(1);
-    expect(line).toBeLessThanOrEqual(lines.length);
-    const source = lines[line - 1]!;
-    expect(col).toBeGreaterThanOrEqual(1);
-    expect(col).toBeLessThanOrEqual(source.length + 1);
-    const key = row.path.split('/').pop()!;
-    const expectedOnLine = row.at ?? (key && !/^[0-9]+$/.test(key) ? key.replace(/~1/g, '/').replace(/~0/g, '~') : undefined);
-    if (expectedOnLine !== undefined)
-      expect(matches(source, expectedOnLine), `${p.file} points at "${source}", expected it to contain ${String(expectedOnLine)}`).toBe(true);
+    expectRow(row, text, problemsOf(text), FILE);
   });
 });
 
