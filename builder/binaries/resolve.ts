@@ -64,6 +64,13 @@ function failure(spec: ResolvedSpec, at: string, what: string, cause: unknown): 
   return new KilnError(`${what}: ${(cause as Error).message}`, { file: spec.file, path: at, hint, cause, exitCode: 2 });
 }
 
+/** The values, or the first failure once every download has finished. */
+function settled<T>(results: PromiseSettledResult<T>[]): T[] {
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 /** A download verified against `sha256`: from the store when it is already there. */
 async function download(store: BlobStore, url: string, sha256: string, log: (m: string) => void): Promise<Blob> {
   const hit = await store.get(sha256);
@@ -78,7 +85,8 @@ async function kubernetesBinaries(spec: ResolvedSpec, store: BlobStore, log: (m:
   if (!src || 'apt' in src) return [];
   const { version, components } = spec.kubernetes;
   if ('release' in src) {
-    return Promise.all(
+    // allSettled: a failure must not leave other downloads writing temp files behind it
+    return settled(await Promise.allSettled(
       components.map(async (name) => {
         const url = `${src.release}/${version}/bin/linux/${spec.base.arch}/${name}`;
         try {
@@ -89,7 +97,7 @@ async function kubernetesBinaries(spec: ResolvedSpec, store: BlobStore, log: (m:
           throw failure(spec, '/kubernetes/source/release', `${name} ${version}`, cause);
         }
       }),
-    );
+    ));
   }
   const at = '/kubernetes/source/bundle';
   const bundle = path.resolve(spec.dir, src.bundle);
@@ -145,6 +153,6 @@ async function extraBinary(spec: ResolvedSpec, b: ResolvedBinarySpec, i: number,
 export async function resolveBinaries(spec: ResolvedSpec, cacheDir: string, log: (m: string) => void): Promise<InstalledBinary[]> {
   const store = new BlobStore(path.join(cacheDir, 'blobs'));
   const kube = await kubernetesBinaries(spec, store, log);
-  const extra = await Promise.all(spec.binaries.map((b, i) => extraBinary(spec, b, i, store, log)));
+  const extra = settled(await Promise.allSettled(spec.binaries.map((b, i) => extraBinary(spec, b, i, store, log))));
   return [...kube, ...extra].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
