@@ -2,11 +2,11 @@
 // repository, name and version, the namespace and values it installs with, the values a site must
 // give, and the images it runs (preloaded with it). Validated when read, like a spec.
 import { Type, type Static } from '@sinclair/typebox';
-import { parse } from 'yaml';
 import { listAssets } from '../assets.ts';
-import { KilnError, ValidationError } from '../errors.ts';
+import { ValidationError } from '../errors.ts';
 import { REF_PATTERN } from '../images/refs.ts';
-import { schemaProblems } from '../spec/problems.ts';
+import { parseDocumentText, type DocumentKind } from '../spec/document.ts';
+import { ADDON_DIR, CHART_DIR } from '../../firstboot/role/addons.ts';
 
 const Strict = { additionalProperties: false } as const;
 const DNS_LABEL = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
@@ -34,17 +34,11 @@ export const AddonSchema = Type.Object(
 
 export type Addon = Static<typeof AddonSchema>;
 
-/** Parses one catalogue file; problems name the file and the field. */
+const ADDON: DocumentKind<Addon> = { what: 'addon', example: 'addons/metrics-server.yaml', schema: AddonSchema, rules: [] };
+
+/** Parses one catalogue file; problems name the file, the line and the field. */
 export function parseAddon(text: string, file: string): Addon {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (cause) {
-    throw new KilnError(`YAML syntax: ${(cause as Error).message.split('\n')[0]}`, { file, cause });
-  }
-  const problems = schemaProblems(AddonSchema, doc, file);
-  if (problems.length) throw new ValidationError(problems);
-  const addon = doc as Addon;
+  const addon = parseDocumentText(text, file, ADDON);
   const expected = file.split('/').at(-1)!.replace(/\.yaml$/, '');
   if (addon.name !== expected) throw new ValidationError([{ file, path: '/name', message: `"${addon.name}" is not the file's name`, hint: `name it ${expected}, or rename the file` }]);
   return addon;
@@ -56,9 +50,7 @@ export async function loadCatalogue(): Promise<Map<string, Addon>> {
   return new Map(assets.map((a) => [a.path.split('/').at(-1)!.replace(/\.yaml$/, ''), parseAddon(a.data.toString('utf8'), a.path)]));
 }
 
-/** Where an addon's chart lives in the image (firstboot's CHART_DIR; cilium-<version>.tgz is what it looks for). */
-export const CHART_DIR = '/usr/share/kiln/charts';
-/** Where the descriptor firstboot installs an addon from lives in the image. */
-export const ADDON_DIR = '/usr/share/kiln/addons';
+/** Where charts and descriptors live in the image: firstboot reads them, so it owns the paths. */
+export { ADDON_DIR, CHART_DIR };
 
 export const chartPath = (a: Addon) => `${CHART_DIR}/${a.chart.name}-${a.chart.version}.tgz`;

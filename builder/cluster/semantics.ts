@@ -1,13 +1,13 @@
 // Checks of a cluster spec the schema cannot express, as a table: each rule looks at the whole
 // spec and reports problems with the JSON path of the value to fix.
 import type { Problem } from '../errors.ts';
+import type { Rule } from '../spec/document.ts';
 import { restrictedLabel } from '../../firstboot/config/parse.ts';
 import { canonicalIp, contains, hostOf, overlaps, parseNet } from './ip.ts';
 import { addressesOf, advertiseAddressOf, controlPlanes, isControlPlane, podSubnetOf, poolMembers, serviceSubnetOf, vrrpInterfaceOf } from './model.ts';
 import type { ClusterSpec } from './schema.ts';
 
 type Found = Omit<Problem, 'file'>;
-type Rule = (spec: ClusterSpec) => Found[];
 
 const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
@@ -25,7 +25,7 @@ function duplicates<T>(items: T[], key: (t: T) => string, report: (t: T, first: 
   });
 }
 
-const rules: Array<[name: string, rule: Rule]> = [
+const rules: Array<Rule<ClusterSpec>> = [
   [
     'exactly-one-init',
     (s) => {
@@ -175,15 +175,5 @@ const rules: Array<[name: string, rule: Rule]> = [
   ],
 ];
 
-export const CLUSTER_RULES = rules.map(([name]) => name);
-
-export function clusterProblems(spec: ClusterSpec, file: string): Problem[] {
-  // run on schema-rejected documents too; a rule that trips over a malformed shape adds nothing
-  return rules.flatMap(([, rule]) => {
-    try {
-      return rule(spec).map((p) => ({ file, ...p }));
-    } catch {
-      return [];
-    }
-  });
-}
+/** The rules, in order (their names identify them in tests). */
+export const CLUSTER_RULES = rules;

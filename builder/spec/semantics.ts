@@ -1,11 +1,10 @@
 // Checks the schema cannot express, as a table: each rule looks at the spec and reports problems.
-import type { Problem } from '../errors.ts';
+import type { Rule } from './document.ts';
 import type { ImageSpec } from './schema.ts';
 import { pauseImageFor } from '../rootfs/kubernetes.ts';
 import { DEFAULT_KUBELET } from './defaults.ts';
 import { hasRegistryHost, parseImageRef } from '../images/refs.ts';
 
-type Rule = (spec: ImageSpec) => Array<Omit<Problem, 'file'>>;
 
 /** A MemoryHigh=/MemoryMax= value as [unit, amount], so like compares with like: bytes or % of RAM ("infinity": undefined). */
 const amount = (v: string | undefined): [unit: string, n: number] | undefined => {
@@ -14,7 +13,7 @@ const amount = (v: string | undefined): [unit: string, n: number] | undefined =>
   return m[2] === '%' ? ['%', Number(m[1])] : ['B', Number(m[1]) * 1024 ** ' KMGT'.indexOf(m[2] || ' ')];
 };
 
-const rules: Array<[name: string, rule: Rule]> = [
+const rules: Array<Rule<ImageSpec>> = [
   [
     'docker-no-tcp',
     (s) =>
@@ -141,16 +140,5 @@ const rules: Array<[name: string, rule: Rule]> = [
   ],
 ];
 
-export const SEMANTIC_RULES = rules.map(([name]) => name);
-
-export function semanticProblems(spec: ImageSpec, file: string): Problem[] {
-  // Rules also run on documents the schema rejected, so every problem is reported at once;
-  // a rule that trips over a malformed shape has nothing to add to the schema's own report.
-  return rules.flatMap(([, rule]) => {
-    try {
-      return rule(spec).map((p) => ({ file, ...p }));
-    } catch {
-      return [];
-    }
-  });
-}
+/** The rules, in order (their names identify them in tests). */
+export const IMAGE_RULES = rules;

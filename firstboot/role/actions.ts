@@ -12,12 +12,10 @@ import { hostsMaps, setHostsEntry } from '../apply/hosts.ts';
 import { CILIUM_VALUES } from './cilium.ts';
 import { controlPlaneEndpoint } from '../config/parse.ts';
 import { kubeadmArgs } from './kubeadm.ts';
-import { resolveAddon } from './addons.ts';
+import { CHART_DIR, resolveAddon } from './addons.ts';
 import { ADDON_VALUES_DIR, bakedCilium, type Action, type PlannedStep } from './plan.ts';
 
 export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
-/** Charts baked into the image by the air-gap bundle; otherwise Helm fetches the release URL. */
-const CHART_DIR = '/usr/share/kiln/charts';
 
 export interface RoleContext {
   root: string;

@@ -5,8 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NodeConfig } from '../config/schema.ts';
 
-/** builder/addons/catalogue.ts ADDON_DIR. */
+/** Addon descriptors baked by the builder (builder/addons/resolve.ts writes them). */
 export const ADDON_DIR = '/usr/share/kiln/addons';
+/** Charts baked into the image by the air-gap bundle; otherwise Helm fetches the release URL. */
+export const CHART_DIR = '/usr/share/kiln/charts';
 
 export interface AddonDescriptor {
   name: string;

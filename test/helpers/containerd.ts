@@ -7,6 +7,8 @@ import path from 'node:path';
 export interface Containerd {
   address: string;
   ctr(args: string[]): Promise<string>;
+  /** `ctr -n NS images ls` as name → manifest digest (the CRI's sha256:<config> id entries left out). */
+  images(namespace: string): Promise<Map<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -25,5 +27,14 @@ export async function startContainerd(dir: string): Promise<Containerd> {
     child.kill();
     throw error;
   }
-  return { address, ctr, stop: async () => void (child.kill(), await child) };
+  const images = async (namespace: string) =>
+    new Map(
+      (await ctr(['-n', namespace, 'images', 'ls']))
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s+/))
+        .filter(([ref]) => ref && !ref.startsWith('sha256:'))
+        .map(([ref, , digest]) => [ref!, digest!] as [string, string]),
+    );
+  return { address, ctr, images, stop: async () => void (child.kill(), await child) };
 }

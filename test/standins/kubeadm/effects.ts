@@ -29,7 +29,8 @@ export function writeCerts(ctx: Ctx, dir: string, sharedOnly: boolean): void {
   }
 }
 
-/** kubeadm's pin of a CA (pubkeypin.Hash): sha256 of its SubjectPublicKeyInfo; undefined when `pem` is no certificate. */
+/** kubeadm's pin of a CA (pubkeypin.Hash): sha256 of its SubjectPublicKeyInfo; undefined when `pem` is no certificate.
+ *  Written apart from firstboot's caCertHash on purpose: the stand-in checks kiln, so it must not share kiln's code. */
 export function caPin(pem: string): string | undefined {
   try {
     const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });

@@ -26,9 +26,9 @@ const rows: Row[] = [
   { name: 'YAML syntax error: unclosed quote', text: DEFAULT_TEXT.replace('name: debian-bookworm', 'name: "debian-bookworm'), path: '', message: /^YAML syntax: /, hint: /quoting/ },
   { name: 'duplicate top-level key', text: DEFAULT_TEXT.replace('kind: Image\n', 'kind: Image\nkind: Image\n'), path: '', message: /YAML syntax: Map keys must be unique/, at: /^kind: Image$/ },
   { name: 'duplicate nested key', text: DEFAULT_TEXT.replace('  suite: bookworm\n', '  suite: bookworm\n  suite: trixie\n'), path: '', message: /Map keys must be unique/, at: 'suite: trixie' },
-  { name: 'document is a sequence', text: '- apiVersion: kiln.dev/v1alpha1\n- kind: Image\n', path: '', message: 'the spec must be a YAML mapping', hint: DEFAULT_SPEC, at: null },
-  { name: 'document is a scalar', text: 'debian-bookworm\n', path: '', message: 'the spec must be a YAML mapping', at: null },
-  { name: 'document is empty', text: '# nothing here\n', path: '', message: 'the spec must be a YAML mapping', at: null },
+  { name: 'document is a sequence', text: '- apiVersion: kiln.dev/v1alpha1\n- kind: Image\n', path: '', message: 'the image spec must be a YAML mapping', hint: DEFAULT_SPEC, at: null },
+  { name: 'document is a scalar', text: 'debian-bookworm\n', path: '', message: 'the image spec must be a YAML mapping', at: null },
+  { name: 'document is empty', text: '# nothing here\n', path: '', message: 'the image spec must be a YAML mapping', at: null },
 
   // --- identity ---
   { name: 'wrong apiVersion', mutate: set(['apiVersion'], 'kiln.dev/v1'), path: '/apiVersion', message: `"kiln.dev/v1": expected 'kiln.dev/v1alpha1'`, hint: 'apiVersion: kiln.dev/v1alpha1' },
