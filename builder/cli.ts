@@ -7,7 +7,7 @@ import { validateCommand } from './commands/validate.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { dataDiskCommand } from './commands/data-disk.ts';
-import { clusterCommand } from './commands/cluster.ts';
+import { CLUSTER_USAGE, clusterCommand } from './commands/cluster.ts';
 
 const COMMANDS: Command[] = [
   {
@@ -33,9 +33,21 @@ const COMMANDS: Command[] = [
   },
   {
     name: 'cluster',
-    usage: 'kiln cluster gen CLUSTER.yaml --out DIR [--rotate]',
-    summary: 'write the PKI and every node\'s metadata (NoCloud seed, cidata.iso, Ignition) for a cluster spec',
-    options: { out: { type: 'string', short: 'o' }, rotate: { type: 'boolean' } },
+    usage: CLUSTER_USAGE,
+    summary: 'write a cluster\'s PKI and node metadata (gen); boot it as QEMU VMs on a private network (up, status, down) or for libvirt',
+    options: {
+      out: { type: 'string', short: 'o' },
+      rotate: { type: 'boolean' },
+      image: { type: 'string' },
+      seed: { type: 'string' },
+      uefi: { type: 'boolean' },
+      accel: { type: 'string' },
+      wait: { type: 'boolean' },
+      timeout: { type: 'string' },
+      force: { type: 'boolean' },
+      purge: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
     run: (pos, v) => clusterCommand(pos, v),
   },
   {

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../fsutil.ts';
 import { nodeConfigProblems } from '../../firstboot/config/parse.ts';
 import { parseIgnition } from '../../firstboot/formats/ignition/parse.ts';
 import { decodeMetadata } from '../../firstboot/metadata/decode.ts';
-import { endpointOf } from './model.ts';
+import { endpointOf, vmsOf } from './model.ts';
 import { ignitionConfig } from './ignition.ts';
 import { cidataIso } from './iso.ts';
 import { nodeConfigOf, nodeSummary, type ClusterSecrets } from './node-config.ts';
@@ -120,6 +120,7 @@ export async function generateCluster(spec: ClusterSpec, file: string, dir: stri
     kubernetesVersion: spec.kubernetes.version,
     controlPlaneEndpoint: endpointOf(spec),
     caCertHash: hash,
+    vms: vmsOf(spec),
     pki: Object.fromEntries((Object.keys(CAS) as CaName[]).filter((n) => secrets[n]).map((n) => [n, LAYOUT.caCert(n)])),
     nodes: nodes.map(({ node, seed }) => ({
       ...nodeSummary(spec, node),

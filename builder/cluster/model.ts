@@ -12,6 +12,10 @@ const PRIORITY_STEP = 10;
 /** Workers hold no control-plane VIP; the pool's own priorities rotate (firstboot/role/keepalived.ts). */
 const WORKER_PRIORITY = 100;
 
+/** What `kiln cluster up` gives each VM unless the spec says otherwise. */
+export const VM_DEFAULTS = { memoryMiB: 2048, cpus: 2, start: 'parallel' } as const;
+export const vmsOf = (s: ClusterSpec) => ({ ...VM_DEFAULTS, ...s.vms });
+
 export const podSubnetOf = (s: ClusterSpec) => s.network?.podSubnet ?? NETWORK_DEFAULTS.podSubnet;
 export const serviceSubnetOf = (s: ClusterSpec) => s.network?.serviceSubnet ?? NETWORK_DEFAULTS.serviceSubnet;
 export const portOf = (s: ClusterSpec) => s.controlPlane.port ?? DEFAULT_PORT;

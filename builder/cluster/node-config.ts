@@ -72,6 +72,6 @@ export function nodeSummary(spec: ClusterSpec, node: ClusterNodeSpec) {
     role: node.role,
     advertiseAddress: advertiseAddressOf(spec, node),
     addresses: addressesOf(node),
-    interfaces: node.interfaces.map((i) => ({ name: i.name, ...(i.mac ? { mac: i.mac.toLowerCase() } : {}), addresses: i.addresses })),
+    interfaces: node.interfaces.map((i) => ({ name: i.name, ...(i.mac ? { mac: i.mac.toLowerCase() } : {}), addresses: i.addresses, ...(i.gateway ? { gateway: i.gateway } : {}) })),
   };
 }

@@ -93,6 +93,15 @@ const Addon = Type.Object(
   { ...Strict, description: 'an addon the init node installs from the chart baked into the image' },
 );
 
+const Vms = Type.Object(
+  {
+    memoryMiB: Type.Optional(hinted(Type.Integer({ minimum: 512, maximum: 262144 }), 'MiB of memory per VM, e.g. 2048 (kubeadm wants 1700 MB on control planes)')),
+    cpus: Type.Optional(hinted(Type.Integer({ minimum: 1, maximum: 64 }), 'vCPUs per VM, e.g. 2 (kubeadm wants 2 on control planes)')),
+    start: Type.Optional(hinted(Type.Union([Type.Literal('parallel'), Type.Literal('sequential')]), 'parallel (all at once) or sequential (each after the previous finished its first boot: for small hosts)')),
+  },
+  { ...Strict, description: 'the QEMU test cluster `kiln cluster up` boots: memory and vCPUs per VM (defaults 2048 MiB, 2) and how VMs start (default parallel)' },
+);
+
 export const ClusterSpecSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
@@ -112,6 +121,7 @@ export const ClusterSpecSchema = Type.Object(
     keepalived: Keepalived,
     cilium: Type.Optional(Type.Object({ version: CiliumProps.version, values: CiliumProps.values }, { ...Strict, description: 'Cilium, installed by the init node' })),
     addons: Type.Optional(Type.Array(Addon)),
+    vms: Type.Optional(Vms),
     nodes: Type.Array(ClusterNode, { minItems: 1 }),
   },
   { ...Strict, $id: 'https://kiln.dev/schemas/cluster.json', title: 'kiln cluster spec', description: 'the nodes of one cluster; `kiln cluster gen` writes their metadata' },

@@ -1,28 +1,122 @@
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError } from '../errors.ts';
+import { writeFileAtomic } from '../fsutil.ts';
 import { generateCluster } from '../cluster/generate.ts';
 import { loadClusterFile } from '../cluster/load.ts';
 import { LAYOUT } from '../cluster/state.ts';
+import { clusterDown, clusterStatus, clusterUp, loadPlan, type NodeState } from '../cluster/lab/lifecycle.ts';
+import { domainXml, networkName, networkXml } from '../cluster/lab/libvirt.ts';
+import type { Accel, Firmware, Seed } from '../cluster/lab/qemu.ts';
+import { diskFormat, ensureDisk } from '../cluster/lab/vm.ts';
 
-const USAGE_HINT = 'kiln cluster gen images/examples/cluster-lab.yaml --out clusters/lab';
+export const CLUSTER_USAGE = 'kiln cluster gen CLUSTER.yaml --out DIR [--rotate] | up DIR --image DISK [NODE...] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S] | down DIR [NODE...] [--force] [--purge] | status DIR [--json] | libvirt DIR --image DISK';
+const out = (line: string) => process.stdout.write(`${line}\n`);
 
-/** `kiln cluster gen CLUSTER.yaml --out DIR [--rotate]`; the summary names files and the CA hash, never a secret. */
-export async function clusterCommand(positionals: string[], opts: Record<string, unknown>): Promise<number> {
-  const [verb, file, ...extra] = positionals;
-  if (verb !== 'gen') throw new KilnError(verb ? `unknown cluster command "${verb}"` : 'no cluster command given', { hint: `only gen for now: ${USAGE_HINT}`, exitCode: 2 });
-  if (!file || extra.length > 0) throw new KilnError('give exactly one cluster spec', { hint: USAGE_HINT, exitCode: 2 });
-  if (typeof opts.out !== 'string' || opts.out === '') throw new KilnError('--out DIR is required', { hint: USAGE_HINT, exitCode: 2 });
+type Verb = (args: string[], opts: Record<string, unknown>) => Promise<number>;
+
+function oneDir(args: string[], usage: string): [string, string[]] {
+  const [dir, ...rest] = args;
+  if (!dir) throw new KilnError('give the cluster DIR (the --out of kiln cluster gen)', { hint: usage, exitCode: 2 });
+  return [dir, rest];
+}
+
+function choice<T extends string>(value: unknown, allowed: readonly T[], flag: string, fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) throw new KilnError(`--${flag} must be one of ${allowed.join(', ')}, not "${String(value)}"`, { hint: `e.g. --${flag} ${fallback}`, exitCode: 2 });
+  return value as T;
+}
+
+function seconds(value: unknown, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new KilnError(`--${flag} takes a number of seconds, not "${String(value)}"`, { hint: `e.g. --${flag} 900`, exitCode: 2 });
+  return n;
+}
+
+function vmOptions(opts: Record<string, unknown>, usage: string): { image: string; seed: Seed; firmware: Firmware; accel: Accel } {
+  if (typeof opts.image !== 'string' || opts.image === '') throw new KilnError('--image DISK is required', { hint: usage, exitCode: 2 });
+  return { image: opts.image, seed: choice(opts.seed, ['nocloud', 'ignition'] as const, 'seed', 'nocloud'), firmware: opts.uefi === true ? 'uefi' : 'bios', accel: choice(opts.accel, ['tcg', 'kvm'] as const, 'accel', 'tcg') };
+}
+
+function stateLine(s: NodeState): string {
+  const c = s.console;
+  const pass = c.late.state !== 'not-started' ? c.late : c.early;
+  const detail = (pass.error && pass.problems?.length ? `${pass.error}: ${pass.problems[0]}` : pass.error) ?? pass.lastStep ?? (pass.ms !== undefined ? `${pass.ms} ms` : '');
+  return `  ${s.name.padEnd(12)}${s.role.padEnd(14)}${(s.running ? `running (pid ${s.pid})` : 'stopped').padEnd(22)}${c.overall.padEnd(20)}${detail}`;
+}
+
+const gen: Verb = async ([file, ...extra], opts) => {
+  const usage = 'kiln cluster gen images/examples/cluster-lab.yaml --out clusters/lab';
+  if (!file || extra.length > 0) throw new KilnError('give exactly one cluster spec', { hint: usage, exitCode: 2 });
+  if (typeof opts.out !== 'string' || opts.out === '') throw new KilnError('--out DIR is required', { hint: usage, exitCode: 2 });
   const spec = await loadClusterFile(file);
   const result = await generateCluster(spec, file, opts.out, { rotate: opts.rotate === true });
   const rel = (p: string) => path.join(result.dir, p);
-  const lines = [
-    `cluster ${spec.name}: ${result.nodes.length} nodes, API at ${result.endpoint}`,
-    `  CA hash     ${result.caCertHash}`,
-    `  secrets     ${result.created.length ? `new: ${result.created.join(', ')}` : 'kept (CA, token, certificate key)'}; in ${rel(LAYOUT.secrets)} and ${rel('pki/')} (0600)`,
-    `  summary     ${rel(LAYOUT.summary)}`,
-    ...result.nodes.map((n) => `  ${n.name.padEnd(12)}${n.role.padEnd(14)}${n.advertiseAddress.padEnd(16)}${n.dir}/{nocloud/,cidata.iso,ignition.json}`),
-    ...(result.removed.length ? [`  removed     nodes no longer in the spec: ${result.removed.join(', ')}`] : []),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  out(`cluster ${spec.name}: ${result.nodes.length} nodes, API at ${result.endpoint}`);
+  out(`  CA hash     ${result.caCertHash}`);
+  out(`  secrets     ${result.created.length ? `new: ${result.created.join(', ')}` : 'kept (CA, token, certificate key)'}; in ${rel(LAYOUT.secrets)} and ${rel('pki/')} (0600)`);
+  out(`  summary     ${rel(LAYOUT.summary)}`);
+  for (const n of result.nodes) out(`  ${n.name.padEnd(12)}${n.role.padEnd(14)}${n.advertiseAddress.padEnd(16)}${n.dir}/{nocloud/,cidata.iso,ignition.json}`);
+  if (result.removed.length) out(`  removed     nodes no longer in the spec: ${result.removed.join(', ')}`);
   return 0;
+};
+
+const up: Verb = async (args, opts) => {
+  const usage = 'kiln cluster up clusters/lab --image out/disk.qcow2 --wait';
+  const [dir, nodes] = oneDir(args, usage);
+  const result = await clusterUp(dir, { ...vmOptions(opts, usage), nodes, wait: opts.wait === true, timeoutSeconds: seconds(opts.timeout, 'timeout', 1800), log: out });
+  for (const s of result.states) out(stateLine(s));
+  if (opts.wait) out(`${result.ok ? 'all nodes finished their first boot' : 'not every node finished its first boot'} in ${result.seconds.toFixed(0)} s`);
+  return result.ok ? 0 : 1;
+};
+
+const down: Verb = async (args, opts) => {
+  const [dir, nodes] = oneDir(args, 'kiln cluster down clusters/lab [NODE...] [--force] [--purge]');
+  await clusterDown(dir, { nodes, force: opts.force === true, purge: opts.purge === true, graceSeconds: seconds(opts.timeout, 'timeout', 120), log: out });
+  return 0;
+};
+
+const status: Verb = async (args, opts) => {
+  const [dir, extra] = oneDir(args, 'kiln cluster status clusters/lab [--json]');
+  if (extra.length > 0) throw new KilnError('status takes only DIR', { hint: 'kiln cluster status clusters/lab', exitCode: 2 });
+  const s = await clusterStatus(dir);
+  if (opts.json) out(JSON.stringify({ cluster: s.plan.cluster, netns: s.plan.netns, network: s.network, nodes: s.states }, null, 2));
+  else {
+    out(`cluster ${s.plan.cluster}: network namespace ${s.plan.netns} ${s.network ? 'up' : 'absent'}`);
+    for (const n of s.states) out(stateLine(n));
+  }
+  return 0;
+};
+
+/** Writes DIR/libvirt/*.xml (and the nodes' overlay disks they point at) for `virsh net-define` / `virsh define`. */
+const libvirt: Verb = async (args, opts) => {
+  const usage = 'kiln cluster libvirt clusters/lab --image out/disk.qcow2';
+  const [dir, extra] = oneDir(args, usage);
+  if (extra.length > 0) throw new KilnError('libvirt takes only DIR', { hint: usage, exitCode: 2 });
+  const vm = vmOptions({ accel: 'kvm', ...opts }, usage);
+  const plan = await loadPlan(dir);
+  const image = path.resolve(vm.image);
+  const format = await diskFormat(image);
+  const target = path.join(path.resolve(dir), 'libvirt');
+  await mkdir(target, { recursive: true, mode: 0o700 });
+  for (const net of plan.networks) await writeFileAtomic(path.join(target, `network-${net.bridge}.xml`), networkXml(plan, net), 0o644);
+  for (const node of plan.nodes) {
+    await ensureDisk(node, image, format);
+    await writeFileAtomic(path.join(target, `${node.name}.xml`), domainXml(plan, node, vm), 0o644);
+  }
+  out(`libvirt XML for cluster ${plan.cluster} in ${target}:`);
+  for (const net of plan.networks) out(`  virsh net-define ${path.join(target, `network-${net.bridge}.xml`)} && virsh net-start ${networkName(plan, net)}`);
+  for (const node of plan.nodes) out(`  virsh define ${path.join(target, `${node.name}.xml`)} && virsh start kiln-${plan.cluster}-${node.name}`);
+  return 0;
+};
+
+/** The cluster verbs, in the order a user meets them. */
+const VERBS: Record<string, Verb> = { gen, up, status, down, libvirt };
+
+export async function clusterCommand(positionals: string[], opts: Record<string, unknown>): Promise<number> {
+  const [verb, ...rest] = positionals;
+  const run = verb ? VERBS[verb] : undefined;
+  if (!run) throw new KilnError(verb ? `unknown cluster command "${verb}"` : 'no cluster command given', { hint: `one of ${Object.keys(VERBS).join(', ')}: ${CLUSTER_USAGE}`, exitCode: 2 });
+  return run(rest, opts);
 }

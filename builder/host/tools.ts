@@ -28,6 +28,7 @@ export const HOST_TOOLS: HostTool[] = [
   { command: 'keepalived', package: 'keepalived', purpose: 'checks rendered keepalived configs (--config-test)' },
   { command: 'containerd', package: 'containerd', purpose: 'checks the rendered containerd config (config dump)' },
   { command: 'skopeo', package: 'skopeo', purpose: 'copies container images for air-gapped preloads' },
+  { command: 'ip', package: 'iproute2', purpose: 'makes the test cluster network (namespace, bridges, taps) for kiln cluster up' },
   { command: 'findmnt', package: 'util-linux', purpose: 'verifies the rendered fstab (findmnt --verify)' },
 ];
 

@@ -1,7 +1,8 @@
 // TEST ONLY. Builds the stand-ins into one executable (a Node single-executable application, made
 // by scripts/dist.mjs exactly like dist/kiln) and lays it out as an overlay directory for test
-// images: usr/local/bin/kiln-test-standins plus kubeadm, helm and kubectl symlinks to it. The
-// executable is cached by a hash of everything it is built from, so repeated runs reuse it.
+// images: usr/local/bin/kiln-test-standins plus kubeadm, helm and kubectl symlinks to it, and the
+// unit of the stand-in API server (network mode). The executable is cached by a hash of everything
+// it is built from, so repeated runs reuse it.
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
@@ -10,9 +11,26 @@ import { execa } from 'execa';
 import { lock } from '../../builder/fsutil.ts';
 import { repoRoot, testCacheDir } from '../helpers/build.ts';
 import { upstreamDir } from '../helpers/upstream.ts';
+import { APISERVER_UNIT } from './lib/program.ts';
 
 export const STANDINS_PROGRAM = 'kiln-test-standins';
 export const STANDIN_TOOLS = ['kubeadm', 'helm', 'kubectl'] as const;
+
+/** The stand-in API server's unit: `kubeadm init` (and control-plane joins) start it; enabled, so a reboot starts it again. */
+export const APISERVER_UNIT_TEXT = `# TEST ONLY - NOT FOR PRODUCTION IMAGES (kiln's test/standins/build.ts)
+[Unit]
+Description=kiln TEST ONLY stand-in apiserver (kiln-test-standins; never in a user's image)
+# only where kubeadm init or a control-plane join signed this node's serving certificate
+ConditionPathExists=/etc/kubernetes/pki/apiserver.crt
+
+[Service]
+ExecStart=/usr/local/bin/kiln-test-standins apiserver
+Restart=on-failure
+RestartSec=2s
+
+[Install]
+WantedBy=multi-user.target
+`;
 
 const README = `TEST ONLY - NOT FOR PRODUCTION IMAGES
 
@@ -20,7 +38,16 @@ usr/local/bin/kiln-test-standins (and the kubeadm, helm and kubectl symlinks to 
 stand-ins kiln's tests use because the real tools cannot be downloaded where the tests run.
 They check their arguments and config files as strictly as the real tools, simulate the files
 later steps need under $KILN_STANDIN_ROOT (default /), and record every call, secrets included,
-in $KILN_STANDIN_ROOT/var/lib/kiln-test/standins.jsonl. They do not bootstrap a cluster.
+in $KILN_STANDIN_ROOT/var/lib/kiln-test/standins.jsonl. They do not run Kubernetes.
+
+At / (unless /etc/kiln-test/standins/cluster-ca.crt simulates the cluster), kubeadm init with a
+real cluster CA signs /etc/kubernetes/pki/apiserver.crt and starts etc/systemd/system/${APISERVER_UNIT},
+a stand-in API server (\`kiln-test-standins apiserver\`) on the kube-apiserver's port; kubeadm join
+on the other nodes discovers it over the network (token, CA pin, certificate key) and registers
+its Node there. Its state, bootstrap tokens and keys included, is the 0600 file
+/var/lib/kiln-test/apiserver.json. The unit (enabled in multi-user.target):
+
+${APISERVER_UNIT_TEXT}
 Built by test/standins/build.ts; only test specs include this overlay.
 `;
 
@@ -71,9 +98,19 @@ export async function standinsExecutable(log: (line: string) => void = () => {})
   return exe;
 }
 
+/** etc/systemd/system/kiln-test-apiserver.service under `dir`, enabled by its multi-user.target.wants link. */
+export async function writeApiserverUnit(dir: string): Promise<void> {
+  const units = path.join(dir, 'etc/systemd/system');
+  await mkdir(path.join(units, 'multi-user.target.wants'), { recursive: true });
+  await writeFile(path.join(units, APISERVER_UNIT), APISERVER_UNIT_TEXT, { mode: 0o644 });
+  const wants = path.join(units, 'multi-user.target.wants', APISERVER_UNIT);
+  await rm(wants, { force: true });
+  await symlink(`/etc/systemd/system/${APISERVER_UNIT}`, wants);
+}
+
 /**
  * Writes the stand-in overlay under `dir`: usr/local/bin/kiln-test-standins, the kubeadm, helm and
- * kubectl symlinks to it, and a README saying it is for tests only.
+ * kubectl symlinks to it, the stand-in API server's unit, and a README saying it is for tests only.
  */
 export async function buildStandinsOverlay(dir: string): Promise<void> {
   const exe = await standinsExecutable();
@@ -89,5 +126,6 @@ export async function buildStandinsOverlay(dir: string): Promise<void> {
     await rm(link, { force: true });
     await symlink(STANDINS_PROGRAM, link);
   }
+  await writeApiserverUnit(dir);
   await writeFile(path.join(dir, 'README'), README, { mode: 0o644 });
 }

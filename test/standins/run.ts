@@ -3,6 +3,7 @@
 // Pure of process globals, so tests can run the stand-ins in-process.
 import path from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
+import { apiserver } from './apiserver/index.ts';
 import { helm } from './helm.ts';
 import { kubeadm } from './kubeadm/index.ts';
 import { kubectl } from './kubectl.ts';
@@ -10,7 +11,7 @@ import { Ctx, STANDIN, type StandinIO } from './lib/context.ts';
 import { appendRecord, type StandinRecord } from './record.ts';
 
 export const PROGRAM = 'kiln-test-standins';
-export const TOOLS = { kubeadm, helm, kubectl } as const;
+export const TOOLS = { kubeadm, helm, kubectl, apiserver } as const;
 export type ToolName = keyof typeof TOOLS;
 
 const isTool = (name: string | undefined): name is ToolName => name !== undefined && Object.hasOwn(TOOLS, name);
@@ -27,7 +28,7 @@ export function resolveInvocation(invokedAs: string, args: string[]): Invocation
   if (isTool(name)) return { tool: name, args };
   if (isTool(args[0])) return { tool: args[0], args: args.slice(1) };
   if (args.length === 1 && args[0] === '--version') return { version: true };
-  return { usage: `usage: ${PROGRAM} {${Object.keys(TOOLS).join('|')}} ARGS... (or run it through a symlink named after the tool)\nTEST ONLY: stand-ins for kubeadm, helm and kubectl that check their input and record it; they never ship in a user's image.\n` };
+  return { usage: `usage: ${PROGRAM} {${Object.keys(TOOLS).join('|')}} ARGS... (or run it through a symlink named after the tool)\nTEST ONLY: stand-ins for kubeadm, helm, kubectl and the kube-apiserver that check their input and record it; they never ship in a user's image.\n` };
 }
 
 /** Runs one tool invocation and records it; returns the exit code. */

@@ -1,11 +1,15 @@
 // TEST ONLY. A harness for the stand-ins' own tests: a temporary node root, in-process runs (fast)
-// and runs through `node --import tsx test/standins/main.ts` (the real process entry).
+// and runs through `node --import tsx test/standins/main.ts` (the real process entry); for network
+// mode, a free port and the stand-in API server run in-process.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { startApiserver, type RunningApiserver } from './apiserver/server.ts';
+import { Ctx } from './lib/context.ts';
 import { readRecords, type StandinRecord } from './record.ts';
 import { runTool, type ToolName } from './run.ts';
 
@@ -103,6 +107,29 @@ export class NodeRoot {
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+// --- network mode ---------------------------------------------------------------------------------
+
+/** The environment that turns network mode on under a test root (at / it is on by default). */
+export const NETWORK = { KILN_STANDIN_NETWORK: '1' };
+
+/** A TCP port free on 127.0.0.1 just now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** `kiln-test-standins apiserver` for `node`, in this process, on 127.0.0.1:`port`; its log lines go to `logs`. */
+export function serveNode(node: NodeRoot, port: number, logs: string[]): Promise<RunningApiserver> {
+  const io = { env: node.env({ KILN_STANDIN_APISERVER_LISTEN: `127.0.0.1:${port}` }), cwd: node.dir, stdout: (t: string) => void logs.push(t), stderr: (t: string) => void logs.push(t) };
+  return startApiserver(new Ctx(io, { time: new Date().toISOString(), tool: 'apiserver', args: [], exitCode: 0 }), (line) => logs.push(line));
 }
 
 // --- configs kiln's role plan would render --------------------------------------------------------

@@ -2,7 +2,7 @@
 // the CA kiln placed), kubeconfigs, static Pod manifests; and the node it registers in the
 // simulated cluster.
 import { createHash, X509Certificate } from 'node:crypto';
-import { Refusal, STANDIN, toYaml, type ClusterState, type Ctx } from '../lib/context.ts';
+import { Refusal, STANDIN, toYaml, type ClusterState, type Ctx, type NodeState } from '../lib/context.ts';
 import { makeKubeconfig } from '../lib/kubeconfig.ts';
 import { GOARCH } from '../lib/version.ts';
 import type { Doc } from './config.ts';
@@ -104,9 +104,8 @@ export function writeControlPlane(ctx: Ctx, cluster: Doc, endpoint: Doc, patches
 // --- the cluster --------------------------------------------------------------------------------
 
 /** The node as the kubelet registers it, with the control-plane label and taint (or `taints`) when marked so. */
-export function registerNode(ctx: Ctx, name: string, labels: Record<string, string>, taints: Doc[] | undefined, controlPlane: boolean): void {
-  const state: ClusterState = ctx.loadState();
-  state.nodes[name] = {
+export function nodeState(name: string, labels: Record<string, string>, taints: Doc[] | undefined, controlPlane: boolean): NodeState {
+  return {
     labels: {
       'beta.kubernetes.io/arch': GOARCH,
       'beta.kubernetes.io/os': 'linux',
@@ -120,5 +119,13 @@ export function registerNode(ctx: Ctx, name: string, labels: Record<string, stri
     registered: new Date().toISOString(),
     controlPlane,
   };
+}
+
+/** Registers the node in the simulated cluster (nodeState) and returns it. */
+export function registerNode(ctx: Ctx, name: string, labels: Record<string, string>, taints: Doc[] | undefined, controlPlane: boolean): NodeState {
+  const state: ClusterState = ctx.loadState();
+  const node = nodeState(name, labels, taints, controlPlane);
+  state.nodes[name] = node;
   ctx.saveState(state);
+  return node;
 }

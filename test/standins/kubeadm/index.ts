@@ -14,7 +14,7 @@ import { join } from './join.ts';
 import { HELP } from './messages.ts';
 import { reset } from './reset.ts';
 
-export function kubeadm(args: string[], ctx: Ctx): number {
+export async function kubeadm(args: string[], ctx: Ctx): Promise<number> {
   const { command, rest } = findCommand(args, GLOBAL);
   try {
     switch (command) {
@@ -25,9 +25,9 @@ export function kubeadm(args: string[], ctx: Ctx): number {
       case 'version':
         return version(rest, ctx);
       case 'init':
-        return init(rest, ctx);
+        return await init(rest, ctx);
       case 'join':
-        return join(rest, ctx);
+        return await join(rest, ctx);
       case 'reset':
         return reset(rest, ctx);
       case 'config':

@@ -1,16 +1,18 @@
 // TEST ONLY. `kubeadm init`: the first control plane. Checks its configuration as kubeadm 1.31
 // does, runs the preflight checks, then simulates its phases: certificates, kubeconfigs, static
-// Pods, the kubelet's files, the node registered with the control-plane label and taint.
+// Pods, the kubelet's files, the node registered with the control-plane label and taint. In network
+// mode it also signs a real apiserver.crt and starts the stand-in API server (network.ts).
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { bool, list, str, type ParsedFlags } from '../flags.ts';
 import { Refusal, STANDIN, type Ctx } from '../lib/context.ts';
 import { splitHostPort } from '../lib/validate.ts';
 import { KUBEADM, KUBELET, byKind, defaultEndpoint, defaultNodeRegistration, readDocs, set, warnIgnored, type Doc } from './config.ts';
-import { caPin, registerNode, writeCerts, writeControlPlane, writeKubeconfig, type KubeconfigName } from './effects.ts';
+import { caPin, nodeState, registerNode, writeCerts, writeControlPlane, writeKubeconfig, type KubeconfigName } from './effects.ts';
 import { INIT_FLAGS, INIT_PHASES, checkMixedArguments, isSkipped, parseCommand, runOptions } from './flags.ts';
 import { kubeletNodeLabels, writeKubeletConfig, writeKubeletFlags } from './kubelet.ts';
 import { HELP, INIT_DONE, PULLING_IMAGES, joinCommands, kubeletFailure } from './messages.ts';
+import { networkMode, serveCluster, sharedCerts, signingCa, writeServingCert } from './network.ts';
 import { loadPatches } from './patches.ts';
 import { checkKubernetesVersion, dirAvailable, ipForwardCheck, machineChecks, runChecks, staticPodChecks } from './preflight.ts';
 import { VALIDATION_EXIT, validateInit } from './validate.ts';
@@ -18,7 +20,7 @@ import { VALIDATION_EXIT, validateInit } from './validate.ts';
 /** The pin init shows when the CA is the stand-in's own stub (no certificate, so no pin). */
 const NO_PIN = 'sha256:kiln-test-standin-stub-ca-has-no-pin';
 
-export function init(args: string[], ctx: Ctx): number {
+export async function init(args: string[], ctx: Ctx): Promise<number> {
   const p = parseCommand(args, INIT_FLAGS);
   if (bool(p, 'help')) {
     ctx.out(HELP.init);
@@ -70,6 +72,10 @@ export function init(args: string[], ctx: Ctx): number {
   const token = String((initCfg.bootstrapTokens as Doc[])[0]!.token);
   const local = endpointWithPort(String(endpoint.advertiseAddress), Number(endpoint.bindPort));
   const cpEndpoint = cluster.controlPlaneEndpoint ? endpointWithPort(String(cluster.controlPlaneEndpoint), Number(endpoint.bindPort)) : local;
+  const taints = Array.isArray(reg.taints) ? (reg.taints as Doc[]) : undefined;
+  const mark = !isSkipped(skip, 'mark-control-plane');
+  // network mode needs the real cluster CA kiln placed: it signs the API server's certificate
+  const ca = !dryRun && networkMode(ctx) ? signingCa(ctx, certDir) : undefined;
 
   if (dryRun) {
     ctx.out(`[dryrun] ${STANDIN} would write certificates, kubeconfigs, static Pod manifests and the kubelet configuration; nothing was written\n`);
@@ -77,6 +83,7 @@ export function init(args: string[], ctx: Ctx): number {
     if (!isSkipped(skip, 'certs')) {
       ctx.out(`[certs] Using certificateDir folder "${certDir}"\n`);
       if (ctx.exists(`${certDir}/ca.crt`)) ctx.out('[certs] Using existing ca certificate authority\n');
+      if (ca && !isSkipped(skip, 'certs/apiserver')) await writeServingCert(ctx, ca, cluster, String(reg.name), String(endpoint.advertiseAddress));
       writeCerts(ctx, certDir, false);
     }
     if (!isSkipped(skip, 'kubeconfig')) {
@@ -96,15 +103,30 @@ export function init(args: string[], ctx: Ctx): number {
       ctx.out('[kubelet-start] Starting the kubelet\n');
     }
     if (kubeletError) throw kubeletFailure('wait-control-plane', kubeletError);
-    ctx.out('[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "/etc/kubernetes/manifests"\n[api-check] The API server is healthy after 1.0s\n');
+    ctx.out('[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "/etc/kubernetes/manifests"\n');
+    if (ca) {
+      // what the phases below upload, saved at once: the API server reads it on every request
+      const tokens = isSkipped(skip, 'bootstrap-token') ? [] : (initCfg.bootstrapTokens as Doc[]).map((t) => String(t.token));
+      const self = { ...nodeState(String(reg.name), labels, mark ? taints : [], mark), name: String(reg.name), by: 'kubeadm init' };
+      await serveCluster(
+        ctx,
+        {
+          controlPlaneEndpoint: cpEndpoint,
+          tokens,
+          ...(uploadCerts ? { certificateKey: String(initCfg.certificateKey), uploadedCerts: sharedCerts(ctx) } : {}),
+          ...(isSkipped(skip, 'upload-config') ? {} : { clusterConfiguration: cluster }),
+          nodes: { [self.name]: self },
+        },
+        'wait-control-plane',
+      );
+    }
+    ctx.out('[api-check] The API server is healthy after 1.0s\n');
   }
   if (!isSkipped(skip, 'upload-config')) ctx.out('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace\n');
   if (uploadCerts) {
     ctx.out('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n');
     ctx.out(`[upload-certs] Using certificate key:\n${bool(p, 'skip-certificate-key-print') ? '' : `${initCfg.certificateKey}\n`}`);
   } else if (!isSkipped(skip, 'upload-certs')) ctx.out('[upload-certs] Skipping phase. Please see --upload-certs\n');
-  const taints = Array.isArray(reg.taints) ? (reg.taints as Doc[]) : undefined;
-  const mark = !isSkipped(skip, 'mark-control-plane');
   if (mark)
     ctx.out(
       `[mark-control-plane] Marking the node ${reg.name} as control-plane by adding the labels: [node-role.kubernetes.io/control-plane node.kubernetes.io/exclude-from-external-load-balancers]\n` +

@@ -33,7 +33,7 @@ export class Refusal extends Error {
 /** Marks a refusal or warning where the stand-in is stricter than, or differs from, the real tool. */
 export const STANDIN = '[kiln-test-standin]';
 
-interface NodeState {
+export interface NodeState {
   labels: Record<string, string>;
   taints: Array<{ key: string; value?: string; effect: string }>;
   registered: string;

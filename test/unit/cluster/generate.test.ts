@@ -75,7 +75,9 @@ describe('the DIR layout', () => {
       ['cp-3', 'control-plane', '10.0.2.13', 'nodes/cp-3/cidata.iso'],
       ['worker-1', 'worker', '10.0.2.21', 'nodes/worker-1/cidata.iso'],
     ]);
-    expect(summary.nodes[3].interfaces).toEqual([{ name: 'lan0', mac: '52:54:00:6b:69:21', addresses: ['10.0.2.21/24'] }]);
+    expect(summary.nodes[3].interfaces).toEqual([{ name: 'lan0', mac: '52:54:00:6b:69:21', addresses: ['10.0.2.21/24'], gateway: '10.0.2.2' }]);
+    // what kiln cluster up gives each VM: the lab spec says nothing, so the defaults
+    expect(summary.vms).toEqual({ memoryMiB: 2048, cpus: 2, start: 'parallel' });
   });
 
   it('instance-ids are unique per node and listed in cluster.json', () => {
