@@ -6,8 +6,10 @@
 //   4. boot time to the probe marker for each format (QEMU TCG), and kiln-firstboot's own time
 //      in each boot (early pass, as it reports itself)
 //   5. `kiln-firstboot --version` start-up ÷ `node -e 0` (target ≤ 1.2×) and the binary's size
+//   6. `kiln cluster up --wait` of the 3+1 test cluster (wall time to every node's firstboot done)
+//      and the control-plane VIP's failover gap after its holder is powered off (target ≤ 4 s)
 // `scripts/bench --outputs-only` skips 1 and 2 (they rebuild the base with mmdebstrap);
-// `--no-boot` skips 4; `--firstboot-only` runs only 5.
+// `--no-boot` skips 4 and 6; `--firstboot-only` runs only 5; `--cluster-only` runs only 6.
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +19,8 @@ import { baseRecipe, mmdebstrapArgs } from '../builder/rootfs/mmdebstrap.ts';
 import { loadSpecFile } from '../builder/spec/load.ts';
 import { bootAndProbe, type BootSpec } from '../test/helpers/qemu.ts';
 import { serveStatic } from '../test/helpers/http.ts';
+import { buildStandinsOverlay } from '../test/standins/build.ts';
+import { arpHolders, failoverGap, waitForHolder } from '../test/helpers/vrrp.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const outputsOnly = process.argv.includes('--outputs-only');
@@ -40,10 +44,12 @@ try {
   console.log(`kiln bench — ${path.relative(repo, specFile)}, ${recipe.packages.length} packages, ${os.cpus().length} cores`);
 
   if (process.argv.includes('--firstboot-only')) await firstbootBenchmarks();
+  else if (process.argv.includes('--cluster-only')) await clusterBenchmarks();
   else {
     if (!outputsOnly) await baseBenchmarks(spec, recipe);
     await outputBenchmarks();
     await firstbootBenchmarks();
+    if (!process.argv.includes('--no-boot')) await clusterBenchmarks();
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
@@ -139,4 +145,26 @@ async function firstbootBenchmarks() {
   console.log(`  ratio: ${ratio.toFixed(2)}× (target ≤ 1.2×) ${ratio <= 1.2 ? 'MET' : 'MISSED'}`);
   const { size } = await import('node:fs').then((fs) => fs.statSync(exe));
   console.log(`  binary: ${(size / 2 ** 20).toFixed(1)} MiB (the node runtime is ${(((await import('node:fs')).statSync(process.execPath).size) / 2 ** 20).toFixed(1)} MiB of it)`);
+}
+
+async function clusterBenchmarks() {
+  console.log('6. kiln cluster up: 3 control planes + 1 worker (role-test image: kubeadm/helm stand-ins), QEMU TCG');
+  const cache = process.env.KILN_TEST_CACHE_DIR ?? path.join(repo, '.cache/test/kiln');
+  await buildStandinsOverlay(path.join(repo, '.cache/test/standins-overlay'));
+  const image = path.join(work, 'role');
+  await kiln(['build', path.join(repo, 'test/fixtures/specs/role-test.yaml'), '--out', image, '--cache-dir', cache]);
+  const dir = path.join(work, 'cluster');
+  await kiln(['cluster', 'gen', path.join(repo, 'test/fixtures/cluster/e2e.yaml'), '--out', dir]);
+  const summary = JSON.parse(readFileSync(path.join(dir, 'cluster.json'), 'utf8'));
+  const mac = (name: string) => summary.nodes.find((n: { name: string }) => n.name === name).interfaces[0].mac as string;
+  const [netns, bridge, vip] = [`kiln-${summary.name}`, 'kbr0', summary.controlPlaneEndpoint.split(':')[0] as string];
+  try {
+    await timed('cluster up → every node\'s first boot done', () => kiln(['cluster', 'up', dir, '--image', path.join(image, 'disk.qcow2'), '--wait', '--timeout', '1800']));
+    const holder = await waitForHolder(netns, bridge, vip, (m) => m === mac('cp-1'), 120);
+    if (holder.join() !== mac('cp-1')) throw new Error(`the VIP is held by ${holder.join(', ') || 'nobody'}, not cp-1`);
+    const gap = await failoverGap(netns, vip, () => kiln(['cluster', 'down', dir, 'cp-1', '--force']));
+    console.log(`  VIP failover gap (holder powered off): ${gap.toFixed(2)} s (target ≤ 4 s) ${gap <= 4 ? 'MET' : 'MISSED'}; new holder ${(await arpHolders(netns, bridge, vip)).join(', ')} (cp-2 is ${mac('cp-2')})`);
+  } finally {
+    await kiln(['cluster', 'down', dir, '--force', '--purge']).catch(() => undefined);
+  }
 }

@@ -107,17 +107,8 @@ export class Vm {
   async probe(timeoutSeconds = 600): Promise<Probe> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
-      const out = existsSync(this.probeLog) ? readFileSync(this.probeLog, 'utf8') : '';
-      const end = out.indexOf('KILN-PROBE-END');
-      if (end !== -1) {
-        const begin = out.lastIndexOf('KILN-PROBE-BEGIN', end);
-        const facts: Record<string, string> = {};
-        for (const line of out.slice(begin, end).split(/\r?\n/)) {
-          const m = /^KILN-PROBE ([^=]+)=(.*)$/.exec(line.trim());
-          if (m) facts[m[1]!] = m[2]!.trim();
-        }
-        return { facts, log: this.log(), seconds: (Date.now() - this.started) / 1000 };
-      }
+      const facts = probeFacts(existsSync(this.probeLog) ? readFileSync(this.probeLog, 'utf8') : '');
+      if (facts) return { facts, log: this.log(), seconds: (Date.now() - this.started) / 1000 };
       if (this.exited()) throw new Error(`${this.spec.name}: QEMU exited (${this.child?.exitCode}) before the probe finished\n${this.stderr}\n${tail(this.log())}`);
       if (Date.now() > deadline) throw new Error(`${this.spec.name}: no probe output within ${timeoutSeconds}s\n${tail(this.log())}`);
       await new Promise((r) => setTimeout(r, 1000));
@@ -129,6 +120,19 @@ export class Vm {
     this.child.kill('SIGKILL');
     await this.waitExit(30);
   }
+}
+
+/** The facts of the last complete probe report in a serial log (BEGIN … END), if there is one. */
+export function probeFacts(out: string): Record<string, string> | undefined {
+  const end = out.lastIndexOf('KILN-PROBE-END');
+  if (end === -1) return undefined;
+  const begin = out.lastIndexOf('KILN-PROBE-BEGIN', end);
+  const facts: Record<string, string> = {};
+  for (const line of out.slice(begin, end).split(/\r?\n/)) {
+    const m = /^KILN-PROBE ([^=]+)=(.*)$/.exec(line.trim());
+    if (m) facts[m[1]!] = m[2]!.trim();
+  }
+  return facts;
 }
 
 function tail(log: string, lines = 40): string {
