@@ -113,5 +113,5 @@ describe('kiln cluster up: three control planes and a worker from one spec', () 
     await kiln(['cluster', 'down', dir, '--force', '--purge']);
     expect((await execa('ip', ['netns', 'list'])).stdout).not.toMatch(new RegExp(`^${NETNS}\\b`, 'm'));
     expect(existsSync(path.join(dir, 'run'))).toBe(false);
-  });
+  }, 40 * 60_000); // four TCG VMs and a reboot, sharing two cores with the other VM test
 });

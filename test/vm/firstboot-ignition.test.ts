@@ -25,7 +25,8 @@ describe('kiln-firstboot with Ignition over fw_cfg', () => {
     expect(f.user_ops).toMatch(/^ops:x:\d+:\d+::\/home\/ops:\/bin\/bash$/);
     expect(f.ops_groups!.split(' ').sort()).toEqual(['ops', 'sudo']);
     expect(f.ops_keys).toBe('600 ops 1');
-    expect(f.test_files).toBe('/etc/kiln-test/greeting 640 ops:ops /etc/kiln-test/greeting-link 777 root:root');
+    // the stand-ins' knob directory (cluster-ca.crt) is a parent Ignition made: 0755 root
+    expect(f.test_files).toBe('/etc/kiln-test/greeting 640 ops:ops /etc/kiln-test/greeting-link 777 root:root /etc/kiln-test/standins 755 root:root');
     expect(f.test_links).toBe('/etc/kiln-test/greeting-link->/etc/kiln-test/greeting');
     expect(f.greeting).toBe('hello from ignition');
     expect(f.node_yaml).toBe('600 root');

@@ -25,6 +25,11 @@ describe('persistent live node', () => {
     // a power cut after the probe's sync: /var and /etc must survive without a clean shutdown
     await first.kill();
     expectKilnNode(one);
+    // a live system booted from CD with BIOS (El Torito), its /var on the data disk
+    expect(one.facts.cmdline).toMatch(/\bboot=live\b/);
+    expect(one.facts.cmdline).toMatch(/console=ttyS0,115200n8/);
+    expect(one.facts.root).toMatch(/overlay$/);
+    expect(one.facts.grow_root!.split(' ')).toContain('inactive');
     expect(one.facts.boots).toBe('1');
     expect(one.facts.firstboot_early).toBe('done');
     const second = new Vm({ ...spec, name: 'iso-persist-2' });
