@@ -94,8 +94,8 @@ describe('bad input', () => {
     expect(existsSync(target)).toBe(false);
   });
 
-  it('no verb, an unknown verb, or no --out exit 2 with usage help', async () => {
-    for (const args of [['cluster'], ['cluster', 'up', SPEC], ['cluster', 'gen', SPEC]]) {
+  it('no verb, an unknown verb (launch), or no --out exit 2 with usage help', async () => {
+    for (const args of [['cluster'], ['cluster', 'launch', SPEC], ['cluster', 'gen', SPEC]]) {
       const r = await kiln(args, { reject: false });
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/hint: .*kiln cluster gen/);
