@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // kiln: bakes bootable Kubernetes node images from a declarative image spec.
-import { main, type Command } from './command-line.ts';
-import { KILN_VERSION } from './version.ts';
+import { main, type Command } from '../core/cli.ts';
+import { KILN_VERSION } from '../core/version.ts';
 import { buildCommand } from './commands/build.ts';
 import { validateCommand } from './commands/validate.ts';
 import { schemaCommand } from './commands/schema.ts';

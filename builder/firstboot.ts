@@ -6,8 +6,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from './assets.ts';
-import { KilnError, ToolError } from './errors.ts';
-import { lock, sha256File } from './fsutil.ts';
+import { KilnError, ToolError } from '../core/errors.ts';
+import { lock } from '../core/fs.ts';
+import { sha256File } from '../core/hash.ts';
 
 declare const __KILN_ASSETS__: unknown;
 
@@ -18,15 +19,28 @@ export interface FirstbootBinary {
   origin: string;
 }
 
-/** Sources the firstboot executable is built from: its own tree, the builder modules it imports, the lock file. */
-async function sourceKey(root: string): Promise<string> {
+/**
+ * The trees the agent is built from: its own and the two layers under it. The agent never imports
+ * builder/ (lint enforces it; test/unit/builder/firstboot-bundle.test.ts checks the bundle), so a
+ * builder-only change leaves its cached binary valid.
+ */
+export const AGENT_SOURCE_DIRS = ['core', 'node', 'firstboot'] as const;
+
+/** The files besides those trees that decide the agent's bytes: locked packages and the bundler. */
+export const AGENT_BUILD_FILES = ['package.json', 'package-lock.json', 'scripts/dist.mjs'] as const;
+
+/** Cache key of the agent: node's version and every source it is built from. */
+export async function agentSourceKey(root: string): Promise<string> {
   const hash = createHash('sha256').update(process.version);
-  for (const dir of ['firstboot', 'builder']) {
+  for (const dir of AGENT_SOURCE_DIRS) {
     const entries = await readdir(path.join(root, dir), { recursive: true, withFileTypes: true });
-    const files = entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => path.join(e.parentPath, e.name)).sort();
+    const files = entries
+      .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+      .map((e) => path.join(e.parentPath, e.name))
+      .sort();
     for (const f of files) hash.update(path.relative(root, f)).update('\0').update(await readFile(f));
   }
-  for (const f of ['package.json', 'package-lock.json', 'scripts/dist.mjs']) hash.update(f).update(await readFile(path.join(root, f)).catch(() => Buffer.alloc(0)));
+  for (const f of AGENT_BUILD_FILES) hash.update(f).update(await readFile(path.join(root, f)).catch(() => Buffer.alloc(0)));
   return hash.digest('hex');
 }
 
@@ -42,7 +56,7 @@ export async function firstbootBinary(cacheDir: string, log: (line: string) => v
     return { path: beside, sha256: await sha256File(beside), origin: 'beside kiln' };
   }
   const root = repoRoot();
-  const key = await sourceKey(root);
+  const key = await agentSourceKey(root);
   const dir = path.join(cacheDir, 'firstboot');
   const exe = path.join(dir, `kiln-firstboot-${key.slice(0, 16)}`);
   const ready = () => stat(exe).then((s) => s.isFile(), () => false);

@@ -3,12 +3,13 @@
 // is checked in `validate`, before the first side effect.
 import { rename, rm, stat, access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KilnError, ToolError } from './errors.ts';
+import { KilnError, ToolError } from '../core/errors.ts';
 import { addonsOf, bakeAddons, type BakedAddon } from './addons/resolve.ts';
 import { preflightBinaries, resolveBinaries, type InstalledBinary } from './binaries/resolve.ts';
 import { firstbootBinary, type FirstbootBinary } from './firstboot.ts';
 import { preloadImages, type PreloadedImage } from './images/preload.ts';
-import { sha256File, makeStagingDir, writeFileAtomic } from './fsutil.ts';
+import { makeStagingDir, writeFileAtomic } from '../core/fs.ts';
+import { sha256File } from '../core/hash.ts';
 import { convertersFor, type Artifact } from './outputs/formats.ts';
 import { WorkArea } from './outputs/work.ts';
 import { overlayOps } from './overlays/registry.ts';
@@ -22,7 +23,7 @@ import type { ResolvedSpec } from './spec/defaults.ts';
 import { loadSpecFile } from './spec/load.ts';
 import { indexTar, type IndexedEntry } from './tar/read.ts';
 import { writeTar } from './tar/write.ts';
-import { KILN_VERSION } from './version.ts';
+import { KILN_VERSION } from '../core/version.ts';
 
 export interface BuildOptions {
   specFile: string;

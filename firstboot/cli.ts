@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // kiln-firstboot: turns a booted kiln image into the node its metadata describes.
 // Commands load lazily so `--version` (and the early boot pass) start as fast as node itself.
-import { main, type Command } from '../builder/command-line.ts';
-import { KILN_VERSION } from '../builder/version.ts';
+import { main, type Command } from '../core/cli.ts';
+import { KILN_VERSION } from '../core/version.ts';
 
 const COMMANDS: Command[] = [
   {

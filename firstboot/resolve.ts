@@ -2,10 +2,11 @@
 // read the kiln node config from /etc/kiln/node.yaml. After this, the model is complete and
 // every check that needs data has run; nothing has been written.
 import { gunzipSync } from 'node:zlib';
-import { ValidationError, type Problem } from '../builder/errors.ts';
-import { adoptNodeConfig } from './config/node-file.ts';
-import { fetchBytes, redactUrl, verifyHash } from './metadata/fetch.ts';
-import type { Contents, Provisioning } from './model.ts';
+import { ValidationError, type Problem } from '../core/errors.ts';
+import { adoptNodeConfig } from '../node/config/node-file.ts';
+import { redactUrl, verifyHash } from '../core/hash.ts';
+import { fetchBytes } from './metadata/fetch.ts';
+import type { Contents, Provisioning } from '../node/model.ts';
 
 export function needsNetwork(model: Provisioning): boolean {
   return model.files.some((f) => [f.contents, ...f.append].some((c) => c?.kind === 'remote' && /^https?:/.test(c.url)));

@@ -1,13 +1,13 @@
 // One firstboot pass: find the metadata → parse and validate → resolve → preflight → steps.
 // Nothing is written outside /run/kiln until every check has passed.
 import path from 'node:path';
-import { KilnError, ValidationError, formatProblem } from '../builder/errors.ts';
+import { KilnError, ValidationError, formatProblem } from '../core/errors.ts';
 import { preflightProblems } from './apply/preflight.ts';
 import type { ApplyContext } from './apply/context.ts';
 import { stepsFor, type Pass, type Step } from './apply/steps.ts';
 import type { Host } from './host.ts';
 import { parseCmdline } from './metadata/cmdline.ts';
-import { decodeMetadata } from './metadata/decode.ts';
+import { decodeMetadata } from '../node/metadata/decode.ts';
 import { findSource, NO_SOURCE_HINT } from './metadata/providers.ts';
 import { needsNetwork, resolveModel } from './resolve.ts';
 import { StateJournal } from './state.ts';

@@ -1,7 +1,7 @@
 // Which instance this node was provisioned as, and which steps finished: /var/lib/kiln/firstboot.json.
 // The same instance never re-provisions; after a crash the next run resumes at the first unfinished step.
 import { readFileSync } from 'node:fs';
-import { writeFileAtomicSync } from '../builder/fsutil.ts';
+import { writeFileAtomicSync } from '../core/fs.ts';
 
 export interface StateData {
   instanceId: string;

@@ -1,8 +1,8 @@
 // What firstboot is doing, for people and for tooling: /run/kiln/status.json (rewritten after
 // every step) and one line per step on the console and in the journal. Holds no secrets: steps
 // report names and counts only, and errors carry paths, not values.
-import type { Problem } from '../builder/errors.ts';
-import { writeFileAtomicSync } from '../builder/fsutil.ts';
+import type { Problem } from '../core/errors.ts';
+import { writeFileAtomicSync } from '../core/fs.ts';
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 

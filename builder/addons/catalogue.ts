@@ -3,12 +3,12 @@
 // give, and the images it runs (preloaded with it). Validated when read, like a spec.
 import { Type, type Static } from '@sinclair/typebox';
 import { listAssets } from '../assets.ts';
-import { ValidationError } from '../errors.ts';
+import { ValidationError } from '../../core/errors.ts';
 import { REF_PATTERN } from '../images/refs.ts';
-import { parseDocumentText, type DocumentKind } from '../spec/document.ts';
-import { ADDON_DIR, CHART_DIR } from '../../firstboot/role/addons.ts';
+import { parseDocumentText, type DocumentKind } from '../../core/document.ts';
+import { ADDON_DIR, CHART_DIR } from '../../node/layout.ts';
+import { Strict } from '../../core/schema.ts';
 
-const Strict = { additionalProperties: false } as const;
 const DNS_LABEL = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
 
 export const AddonSchema = Type.Object(

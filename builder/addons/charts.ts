@@ -2,7 +2,7 @@
 // verified against the digest the index publishes (or the sha256 the spec pins, which also lets a
 // cached chart be reused with no network at all).
 import { parse } from 'yaml';
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import { BlobStore, ChecksumMismatch, type Blob } from '../binaries/blobs.ts';
 import { FetchError, fetchText, openUrl } from '../binaries/fetch.ts';
 import type { Addon } from './catalogue.ts';

@@ -1,10 +1,10 @@
 // The addons an image spec names: checked against the catalogue before any work, then each chart
 // baked (verified) with a descriptor firstboot installs it from; their images join the preload list.
 import path from 'node:path';
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import { BlobStore } from '../binaries/blobs.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
-import { closest } from '../spec/problems.ts';
+import { closest } from '../../core/schema.ts';
 import { ADDON_DIR, chartPath, loadCatalogue, type Addon } from './catalogue.ts';
 import { bakeChart, type BakedChart } from './charts.ts';
 

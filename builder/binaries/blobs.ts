@@ -6,7 +6,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { sha256File } from '../fsutil.ts';
+import { sha256File } from '../../core/hash.ts';
 
 export interface Blob {
   file: string;

@@ -4,7 +4,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import type { ResolvedBinarySpec, ResolvedSpec } from '../spec/defaults.ts';
 import { ArchiveError, extractMember, readArchive } from './archive.ts';
 import { BlobStore, ChecksumMismatch, type Blob } from './blobs.ts';

@@ -4,11 +4,11 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ValidationError, type Problem } from '../errors.ts';
-import { writeFileAtomic } from '../fsutil.ts';
-import { nodeConfigProblems } from '../../firstboot/config/parse.ts';
-import { parseIgnition } from '../../firstboot/formats/ignition/parse.ts';
-import { decodeMetadata } from '../../firstboot/metadata/decode.ts';
+import { ValidationError, type Problem } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/fs.ts';
+import { nodeConfigProblems } from '../../node/config/parse.ts';
+import { parseIgnition } from '../../node/formats/ignition/parse.ts';
+import { decodeMetadata } from '../../node/metadata/decode.ts';
 import { endpointOf, vmsOf } from './model.ts';
 import { ignitionConfig } from './ignition.ts';
 import { cidataIso } from './iso.ts';

@@ -2,10 +2,10 @@
 // name as /etc/hostname, and the network as systemd-networkd files rendered by kiln-firstboot's own
 // network-config renderer, so both formats configure the same network.
 import YAML from 'yaml';
-import type { NodeConfig } from '../../firstboot/config/schema.ts';
-import { DEFAULT_NETWORK } from '../../firstboot/apply/system.ts';
-import { parseNetworkConfig } from '../../firstboot/formats/network/index.ts';
-import { NODE_CONFIG_PATH } from '../../firstboot/model.ts';
+import type { NodeConfig } from '../../node/config/schema.ts';
+import { DEFAULT_NETWORK } from '../../node/layout.ts';
+import { parseNetworkConfig } from '../../node/formats/network/index.ts';
+import { NODE_CONFIG_PATH } from '../../node/layout.ts';
 import type { ClusterNodeSpec } from './schema.ts';
 import type { SeedFile } from './nocloud.ts';
 

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ToolError } from '../errors.ts';
+import { ToolError } from '../../core/errors.ts';
 import type { NoCloudSeed } from './nocloud.ts';
 
 /** The dates inside every cidata.iso (2024-01-01T00:00:00Z): they carry no information, only bytes. */

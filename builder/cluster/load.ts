@@ -1,5 +1,5 @@
 // Reads a cluster spec: YAML → schema → semantic rules, every problem at once with file:line:col.
-import { parseDocumentText, readDocumentFile, type DocumentKind } from '../spec/document.ts';
+import { parseDocumentText, readDocumentFile, type DocumentKind } from '../../core/document.ts';
 import { ClusterSpecSchema, type ClusterSpec } from './schema.ts';
 import { CLUSTER_RULES } from './semantics.ts';
 

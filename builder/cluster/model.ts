@@ -1,6 +1,6 @@
 // What the cluster spec implies but does not spell out: defaults, each node's advertise address,
 // VRRP priorities and VIP pool membership. Pure; the semantic rules and the generators share it.
-import { NETWORK_DEFAULTS } from '../../firstboot/role/kubeadm.ts';
+import { NETWORK_DEFAULTS } from '../../node/layout.ts';
 import { canonicalIp, hostOf } from './ip.ts';
 import type { ClusterNodeSpec, ClusterSpec } from './schema.ts';
 

@@ -1,7 +1,7 @@
 // A node's NoCloud seed: user-data (#cloud-config with the node config under `kiln:`), meta-data
 // (instance-id, local-hostname) and network-config v2 (static addresses, NICs found by MAC).
 import YAML from 'yaml';
-import type { NodeConfig } from '../../firstboot/config/schema.ts';
+import type { NodeConfig } from '../../node/config/schema.ts';
 import { canonicalIp } from './ip.ts';
 import type { ClusterNodeSpec, ClusterSpec } from './schema.ts';
 

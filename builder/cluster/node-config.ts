@@ -1,6 +1,6 @@
 // Cluster spec + secrets → each node's kiln node config (what kiln-firstboot reads). Only the init
 // node gets the CA key; joiners pin the CA's hash, and only control planes get the certificate key.
-import type { NodeConfig } from '../../firstboot/config/schema.ts';
+import type { NodeConfig } from '../../node/config/schema.ts';
 import { addressesOf, advertiseAddressOf, endpointOf, poolMembers, podSubnetOf, priorityOf, serviceSubnetOf, isControlPlane } from './model.ts';
 import type { CaPair } from './pki.ts';
 import type { ClusterNodeSpec, ClusterSpec } from './schema.ts';

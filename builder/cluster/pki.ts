@@ -3,7 +3,7 @@
 import 'reflect-metadata'; // @peculiar/x509's dependency injection (tsyringe) needs the Reflect API
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-import { caCertHash } from '../../firstboot/config/parse.ts';
+import { caCertHash } from '../../node/config/parse.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 

@@ -3,13 +3,11 @@
 // Schema `kiln schema cluster` exports. Node-level pieces (labels, taints, addresses) are the node
 // config's own definitions, so what the spec accepts is what kiln-firstboot accepts.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Cidr, IpAddress, NodeConfigSchema, NodeName, Role } from '../../firstboot/config/schema.ts';
+import { Cidr, IpAddress, NodeConfigSchema, NodeName, Role } from '../../node/config/schema.ts';
 import { API_VERSION } from '../spec/schema.ts';
+import { hinted, Strict } from '../../core/schema.ts';
 
 export const CLUSTER_KIND = 'Cluster';
-
-const hinted = <T extends TSchema>(schema: T, hint: string): T => ({ ...schema, 'x-hint': hint });
-const Strict = { additionalProperties: false } as const;
 
 // the node config's definitions, reused as they are
 const NodeProps = NodeConfigSchema.properties.node.properties;

@@ -1,8 +1,8 @@
 // Checks of a cluster spec the schema cannot express, as a table: each rule looks at the whole
 // spec and reports problems with the JSON path of the value to fix.
-import type { Problem } from '../errors.ts';
-import type { Rule } from '../spec/document.ts';
-import { restrictedLabel } from '../../firstboot/config/parse.ts';
+import type { Problem } from '../../core/errors.ts';
+import type { Rule } from '../../core/document.ts';
+import { restrictedLabel } from '../../node/config/parse.ts';
 import { canonicalIp, contains, hostOf, overlaps, parseNet } from './ip.ts';
 import { addressesOf, advertiseAddressOf, controlPlanes, isControlPlane, podSubnetOf, poolMembers, serviceSubnetOf, vrrpInterfaceOf } from './model.ts';
 import type { ClusterSpec } from './schema.ts';

@@ -2,7 +2,7 @@
 // token, the certificate key) unless --rotate. Everything is read and checked before any write.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import { DEFAULT_ALGORITHM } from './model.ts';
 import type { ClusterSecrets } from './node-config.ts';
 import { CAS, CERTIFICATE_KEY_PATTERN, TOKEN_PATTERN, caPairProblem, generateCa, generateCertificateKey, generateToken, type CaName, type CaPair, type KeyAlgorithm } from './pki.ts';

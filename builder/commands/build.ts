@@ -1,4 +1,4 @@
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import { build } from '../pipeline.ts';
 import { pickReporter } from '../progress.ts';
 import { defaultCacheDir } from '../rootfs/mmdebstrap.ts';

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { KilnError } from '../errors.ts';
-import { writeFileAtomic } from '../fsutil.ts';
+import { KilnError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/fs.ts';
 import { generateCluster } from '../cluster/generate.ts';
 import { loadClusterFile } from '../cluster/load.ts';
 import { LAYOUT } from '../cluster/state.ts';

@@ -1,4 +1,4 @@
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import { createDataDisk, DATA_DISK_LABEL } from '../outputs/data-disk.ts';
 
 const UNITS: Record<string, number> = { M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };

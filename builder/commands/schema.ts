@@ -1,5 +1,5 @@
-import { KilnError } from '../errors.ts';
-import { NodeConfigSchema } from '../../firstboot/config/schema.ts';
+import { KilnError } from '../../core/errors.ts';
+import { NodeConfigSchema } from '../../node/config/schema.ts';
 import { ImageSpecSchema } from '../spec/schema.ts';
 import { ClusterSpecSchema } from '../cluster/schema.ts';
 

@@ -1,4 +1,4 @@
-import { KilnError, ValidationError, formatProblem, type Problem } from '../errors.ts';
+import { KilnError, ValidationError, formatProblem, type Problem } from '../../core/errors.ts';
 import { convertersFor } from '../outputs/formats.ts';
 import { addonsOf } from '../addons/resolve.ts';
 import { preflightBinaries } from '../binaries/resolve.ts';

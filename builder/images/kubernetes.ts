@@ -5,7 +5,7 @@ import { copyFile, chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import type { InstalledBinary } from '../binaries/resolve.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { parseImageRef } from './refs.ts';

@@ -34,7 +34,7 @@ import { mkdtemp, open, rm, writeFile, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { KilnError, ToolError } from '../errors.ts';
+import { KilnError, ToolError } from '../../core/errors.ts';
 
 /** The file system label live-boot looks for (kernel argument persistence-label=). */
 export const DATA_DISK_LABEL = 'kiln-data';

@@ -16,7 +16,7 @@
 import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { ToolError } from '../errors.ts';
+import { ToolError } from '../../core/errors.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { grubConsole } from './cmdline.ts';
 import { checkGrubPlatforms } from './disk/grub.ts';

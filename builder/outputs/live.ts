@@ -9,7 +9,7 @@
 import { access, copyFile, link, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { KilnError, ToolError, ValidationError, type Problem } from '../errors.ts';
+import { KilnError, ToolError, ValidationError, type Problem } from '../../core/errors.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { kernelCmdline } from './cmdline.ts';
 import { DATA_DISK_LABEL } from './data-disk.ts';

@@ -1,7 +1,7 @@
 // The `qcow2` output: disk.qcow2, the raw disk compressed. qemu-img writes clusters in order
 // (no -W) with zlib, so the same disk.raw gives the same bytes.
 import path from 'node:path';
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import type { Converter } from './formats.ts';
 import { run } from './disk/run.ts';
 

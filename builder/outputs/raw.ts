@@ -3,7 +3,7 @@
 // Everything is written into the image file in place, reproducibly (see disk/*.ts).
 import { mkdir, open, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import { indexTar } from '../tar/read.ts';
 import type { Converter } from './formats.ts';
 import { diskIds } from './disk/ids.ts';

@@ -4,7 +4,7 @@
 import { mkdir, readdir, rm, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { KilnError, ToolError } from '../errors.ts';
+import { KilnError, ToolError } from '../../core/errors.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 
 export interface KernelFiles {

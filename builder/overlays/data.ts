@@ -1,7 +1,8 @@
 // The values templates see, derived once from the resolved spec: pairs ready to print.
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import type { SliceSettings, JournaldSettings } from '../spec/schema.ts';
-import { KILN_VERSION } from '../version.ts';
+import { KILN_VERSION } from '../../core/version.ts';
+import type { ImageFacts } from '../../node/layout.ts';
 
 const SLICE_DIRECTIVES: Array<[keyof SliceSettings, string]> = [
   ['cpuWeight', 'CPUWeight'],
@@ -32,9 +33,7 @@ function directives<T extends object>(settings: T, table: Array<[keyof T, string
 
 export function templateData(spec: ResolvedSpec) {
   const { slices, journald, kubelet } = spec.node;
-  return {
-    spec,
-    image: {
+  const image: ImageFacts = {
       name: spec.name,
       specHash: spec.hash,
       kilnVersion: KILN_VERSION,
@@ -46,7 +45,10 @@ export function templateData(spec: ResolvedSpec) {
       sandboxImage: spec.runtime.sandboxImage,
       // firstboot runs kubeadm with imagePullPolicy Never then
       controlPlaneImagesPreloaded: spec.images.kubernetes !== undefined,
-    },
+  };
+  return {
+    spec,
+    image,
     slices: {
       kubesvc: directives(slices.kubesvc, SLICE_DIRECTIVES),
       container: directives(slices.container, SLICE_DIRECTIVES),

@@ -2,7 +2,7 @@
 // adds or removes. Files come from overlays/<dir>/ (rendered when they end in .hbs).
 import path from 'node:path';
 import { listAssets, readTree, type Asset } from '../assets.ts';
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { templateData } from './data.ts';
 import { renderTemplate } from './render.ts';

@@ -2,7 +2,7 @@
 // no HTML escaping (these are TOML, YAML, INI and JSON files, not web pages).
 import Handlebars from 'handlebars';
 import YAML from 'yaml';
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 
 const hbs = Handlebars.create();
 hbs.registerHelper('json', (value: unknown) => JSON.stringify(value, null, 2));

@@ -3,7 +3,7 @@
 // against the signed Release file, and the image keeps the source (and key) for later upgrades.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import type { AptSource, ResolvedSpec } from '../spec/defaults.ts';
 import { sha256 } from '../spec/defaults.ts';
 

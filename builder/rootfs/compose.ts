@@ -1,7 +1,7 @@
 // Composes the final rootfs entry list: the cached base tar's entries, minus what overlays remove,
 // plus what they add, in archive order, with owners numeric and mtimes clamped to SOURCE_DATE_EPOCH.
 import path from 'node:path';
-import { KilnError } from '../errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import type { BaseView, FileOp, OverlayOps } from '../overlays/types.ts';
 import { comparePaths } from '../tar/order.ts';
 import type { IndexedEntry } from '../tar/read.ts';

@@ -3,8 +3,8 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { ToolError } from '../errors.ts';
-import { lock } from '../fsutil.ts';
+import { ToolError } from '../../core/errors.ts';
+import { lock } from '../../core/fs.ts';
 import { canonicalJson, sha256, type ResolvedSpec } from '../spec/defaults.ts';
 import { aptRecipe } from './apt-source.ts';
 

@@ -1,7 +1,8 @@
 // Fills every optional field, so later stages read one fully resolved spec and never guess.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { ImageSpec, SliceSettings, JournaldSettings, KubeletDefaults } from './schema.ts';
+import type { ImageSpec, SliceSettings, JournaldSettings } from './schema.ts';
+import type { KubeletDefaults } from '../../node/config/kubelet-defaults.ts';
 import { pauseImageFor } from '../rootfs/kubernetes.ts';
 import { packagesFor } from '../rootfs/packages.ts';
 

@@ -1,5 +1,5 @@
 // Reads an image spec: YAML → schema check → semantic checks → defaults. Pure except for reading the file.
-import { parseDocumentText, readDocumentFile, type DocumentKind } from './document.ts';
+import { parseDocumentText, readDocumentFile, type DocumentKind } from '../../core/document.ts';
 import { ImageSpecSchema, type ImageSpec } from './schema.ts';
 import { IMAGE_RULES } from './semantics.ts';
 import { applyDefaults, type ResolvedSpec } from './defaults.ts';

@@ -3,18 +3,11 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { REF_PATTERN } from '../images/refs.ts';
 import { OUTPUT_FORMATS } from '../outputs/formats.ts';
+import { hinted, Strict, recordOf } from '../../core/schema.ts';
+import { KubeletDefaults } from '../../node/config/kubelet-defaults.ts';
 
 export const API_VERSION = 'kiln.dev/v1alpha1';
 export const KIND = 'Image';
-
-/** Attach a hint that validation prints when a value does not match. */
-const hinted = <T extends TSchema>(schema: T, hint: string): T => ({ ...schema, 'x-hint': hint });
-
-const Strict = { additionalProperties: false } as const;
-
-/** A map whose keys must match a pattern; a bad key is reported with the key hint. */
-const recordOf = <V extends TSchema>(pattern: string, keyHint: string, value: V, extra: object = {}) =>
-  Type.Record(Type.String({ pattern }), value, { ...Strict, 'x-key-hint': keyHint, ...extra });
 
 // Sizes as systemd's config_parse_iec_size reads them; journald does not take percentages.
 const IecSize = hinted(
@@ -186,29 +179,6 @@ const Journald = Type.Object(
   Strict,
 );
 
-const Quantity = hinted(Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$' }), 'a Kubernetes quantity such as 500m, 1Gi or 10Gi');
-const ResourceList = Type.Object({ cpu: Type.Optional(Quantity), memory: Type.Optional(Quantity), 'ephemeral-storage': Type.Optional(Quantity), pid: Type.Optional(Type.String({ pattern: '^[0-9]+$' })) }, Strict);
-const Percent = Type.Integer({ minimum: 0, maximum: 100 });
-
-export const KubeletDefaults = Type.Object(
-  {
-    maxPods: Type.Optional(Type.Integer({ minimum: 1, maximum: 2500 })),
-    systemReserved: Type.Optional(ResourceList),
-    kubeReserved: Type.Optional(ResourceList),
-    evictionHard: Type.Optional(
-      recordOf(
-        '^(memory\\.available|nodefs\\.available|nodefs\\.inodesFree|imagefs\\.available|imagefs\\.inodesFree|pid\\.available)$',
-        'eviction signals: memory.available, nodefs.available, nodefs.inodesFree, imagefs.available, imagefs.inodesFree, pid.available',
-        hinted(Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(%|Ki|Mi|Gi)?$' }), 'a percentage (10%) or quantity (500Mi)'),
-      ),
-    ),
-    imageGCHighThresholdPercent: Type.Optional(Percent),
-    imageGCLowThresholdPercent: Type.Optional(Percent),
-    nodeStatusUpdateFrequency: Type.Optional(hinted(Type.String({ pattern: '^[0-9]+(ms|s|m|h)$' }), 'a Go duration such as 10s')),
-  },
-  { ...Strict, description: 'image-wide KubeletConfiguration defaults; firstboot merges node-specific settings over them' },
-);
-
 const Node = Type.Object(
   {
     slices: Type.Optional(Type.Object({ kubesvc: Type.Optional(Slice), container: Type.Optional(Slice), system: Type.Optional(Slice) }, Strict)),
@@ -304,6 +274,5 @@ export const ImageSpecSchema = Type.Object(
 export type ImageSpec = Static<typeof ImageSpecSchema>;
 export type SliceSettings = Static<typeof Slice>;
 export type JournaldSettings = Static<typeof Journald>;
-export type KubeletDefaults = Static<typeof KubeletDefaults>;
 export type BinarySpec = Static<typeof Binary>;
 export type KubernetesSourceSpec = Static<typeof KubernetesSource>;

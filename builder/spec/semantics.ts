@@ -1,5 +1,5 @@
 // Checks the schema cannot express, as a table: each rule looks at the spec and reports problems.
-import type { Rule } from './document.ts';
+import type { Rule } from '../../core/document.ts';
 import type { ImageSpec } from './schema.ts';
 import { pauseImageFor } from '../rootfs/kubernetes.ts';
 import { DEFAULT_KUBELET } from './defaults.ts';

@@ -1,6 +1,6 @@
 // bootcmd (early) and runcmd (late): the node's own commands, run inside its root.
 import { execa } from 'execa';
-import type { Command } from '../model.ts';
+import type { Command } from '../../node/model.ts';
 import type { ApplyContext } from './context.ts';
 
 async function runAll(ctx: ApplyContext, commands: Command[], what: string): Promise<string> {

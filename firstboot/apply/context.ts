@@ -1,6 +1,6 @@
 // The one object every apply step works on: where the system is, what to make of it, how to talk.
 import { execa } from 'execa';
-import type { Provisioning } from '../model.ts';
+import type { Provisioning } from '../../node/model.ts';
 
 export interface ApplyContext {
   /** `/` on a node; a temporary tree in tests. Every path a step touches is under it. */

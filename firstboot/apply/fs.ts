@@ -2,7 +2,7 @@
 import { chmod, chown, lstat, mkdir, rm, symlink, link } from 'node:fs/promises';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { Owner } from '../model.ts';
+import type { Owner } from '../../node/model.ts';
 
 /** Joins an absolute node path onto root; `..` cannot climb out (paths are normalized upstream). */
 export function under(root: string, p: string): string {

@@ -1,8 +1,8 @@
 // Hostname, users and groups.
-import { writeFileAtomic } from '../../builder/fsutil.ts';
+import { writeFileAtomic } from '../../core/fs.ts';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { UserSpec } from '../model.ts';
+import type { UserSpec } from '../../node/model.ts';
 import { run, type ApplyContext } from './context.ts';
 import { exists, makeDirectory, readIds, under } from './fs.ts';
 import { setHostsEntry } from './hosts.ts';

@@ -1,8 +1,9 @@
 // Everything that can be checked against the target root before the first write: owners that
 // will not exist, files Ignition must not overwrite, time zones the image lacks.
 import { readFileSync, lstatSync } from 'node:fs';
-import type { Problem } from '../../builder/errors.ts';
-import { NODE_CONFIG_PATH, type Owner, type Provisioning } from '../model.ts';
+import type { Problem } from '../../core/errors.ts';
+import { NODE_CONFIG_PATH } from '../../node/layout.ts';
+import { type Owner, type Provisioning } from '../../node/model.ts';
 import { addonProblems, readAddonDescriptors } from '../role/addons.ts';
 import { readIds, under } from './fs.ts';
 

@@ -1,6 +1,6 @@
 // The generic provisioning steps, in order. Each is a named function over the apply context, with
 // the condition that adds it; the early pass runs them before systemd-networkd starts.
-import type { Provisioning } from '../model.ts';
+import type { Provisioning } from '../../node/model.ts';
 import { applyBootcmd, applyRuncmd } from './commands.ts';
 import type { ApplyContext } from './context.ts';
 import { applyGroups, applyHostname, applyUsers } from './identity.ts';

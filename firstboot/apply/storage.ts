@@ -1,8 +1,8 @@
 // Directories, files and links, in Ignition's order: directories first so files land in them,
 // links last so their targets exist.
-import { writeFileAtomic } from '../../builder/fsutil.ts';
+import { writeFileAtomic } from '../../core/fs.ts';
 import { readFile } from 'node:fs/promises';
-import type { Contents } from '../model.ts';
+import type { Contents } from '../../node/model.ts';
 import type { ApplyContext } from './context.ts';
 import { makeDirectory, makeLink, readIds, resolveOwner, under } from './fs.ts';
 

@@ -1,8 +1,9 @@
 // systemd units, networkd files, time zone and NTP servers.
-import { writeFileAtomic } from '../../builder/fsutil.ts';
+import { writeFileAtomic } from '../../core/fs.ts';
 import { readFile, rm, symlink } from 'node:fs/promises';
 import { run, type ApplyContext } from './context.ts';
 import { ensureParents, exists, under } from './fs.ts';
+import { DEFAULT_NETWORK } from '../../node/layout.ts';
 
 const rootFlag = (ctx: ApplyContext) => (ctx.root === '/' ? [] : [`--root=${ctx.root}`]);
 
@@ -33,8 +34,6 @@ export async function applyUnits(ctx: ApplyContext): Promise<string> {
 }
 
 /** The image's catch-all DHCP file; a node with its own network-config must not also DHCP everywhere. */
-export const DEFAULT_NETWORK = '/etc/systemd/network/99-kiln-default.network';
-
 export async function applyNetwork(ctx: ApplyContext): Promise<string> {
   for (const f of ctx.model.network) await writeFileAtomic(under(ctx.root, `/etc/systemd/network/${f.name}`), f.contents, 0o644);
   const fallback = under(ctx.root, DEFAULT_NETWORK);

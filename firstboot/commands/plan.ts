@@ -1,10 +1,10 @@
 // `kiln-firstboot plan --config node.yaml [--render DIR]`: the role plan for a node config, and
 // optionally every file it would write, under DIR, without touching the system.
-import { writeFileAtomic } from '../../builder/fsutil.ts';
+import { writeFileAtomic } from '../../core/fs.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KilnError, ValidationError } from '../../builder/errors.ts';
-import { readNodeConfig } from '../config/node-file.ts';
+import { KilnError, ValidationError } from '../../core/errors.ts';
+import { readNodeConfig } from '../../node/config/node-file.ts';
 import { gatherFacts } from '../role/facts.ts';
 import { describePlan, planRole } from '../role/plan.ts';
 

@@ -1,4 +1,4 @@
-import { KilnError } from '../../builder/errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import { realHost } from '../host.ts';
 import { runPass } from '../run.ts';
 

@@ -1,10 +1,11 @@
 // Checks metadata the way the node would, without applying anything.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { KilnError, ValidationError, formatProblem, type Problem } from '../../builder/errors.ts';
-import { decodeMetadata } from '../metadata/decode.ts';
+import { KilnError, ValidationError, formatProblem, type Problem } from '../../core/errors.ts';
+import { decodeMetadata } from '../../node/metadata/decode.ts';
 import { fetchBytes } from '../metadata/fetch.ts';
-import { loadSeed, type RawMetadata } from '../metadata/providers.ts';
+import { type RawMetadata } from '../../node/metadata/decode.ts';
+import { loadSeed } from '../metadata/providers.ts';
 import { resolveModel } from '../resolve.ts';
 
 export interface ValidationResult {

@@ -1,35 +1,12 @@
 // Fetching, kept apart from parsing: bytes from a URL or a file, bounded in size and time, and
 // verified against a pinned hash when one is given.
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { KilnError } from '../../builder/errors.ts';
+import { KilnError } from '../../core/errors.ts';
+import { redactUrl, verifyHash, type PinnedHash } from '../../core/hash.ts';
 
-export interface PinnedHash {
-  algorithm: 'sha256' | 'sha512';
-  hex: string;
-}
+export { digestHex, parseHash, redactUrl, verifyHash, type PinnedHash } from '../../core/hash.ts';
 
 const MAX_BYTES = 64 * 2 ** 20;
-
-/** `sha256-<hex>` / `sha512-<hex>` (Ignition's form; hex lower-cased); undefined when malformed. */
-export function parseHash(text: string): PinnedHash | undefined {
-  const m = /^(sha256|sha512)-([0-9a-fA-F]+)$/.exec(text);
-  if (!m) return undefined;
-  const algorithm = m[1] as PinnedHash['algorithm'];
-  return m[2]!.length === (algorithm === 'sha256' ? 64 : 128) ? { algorithm, hex: m[2]!.toLowerCase() } : undefined;
-}
-
-export function digestHex(data: Buffer, algorithm: PinnedHash['algorithm']): string {
-  return createHash(algorithm).update(data).digest('hex');
-}
-
-export function verifyHash(data: Buffer, hash: PinnedHash, what: string): void {
-  const actual = digestHex(data, hash.algorithm);
-  if (actual !== hash.hex)
-    throw new KilnError(`${what}: ${hash.algorithm} mismatch (got ${actual.slice(0, 16)}…, expected ${hash.hex.slice(0, 16)}…)`, {
-      hint: 'the content changed since the hash was pinned, or the hash is for another file; recompute it with sha256sum',
-    });
-}
 
 export interface FetchOptions {
   hash?: PinnedHash;
@@ -78,16 +55,4 @@ async function fetchHttp(url: string, opts: FetchOptions): Promise<Buffer | unde
     }
   }
   throw new KilnError(`cannot fetch ${redactUrl(url)}`, { cause: last, hint: 'check the URL and that the server is reachable from the node' });
-}
-
-/** URLs may carry credentials or tokens in user-info or the query: never log those parts. */
-export function redactUrl(location: string): string {
-  if (!/^[a-z]+:\/\//.test(location)) return location;
-  try {
-    const u = new URL(location);
-    const auth = u.username || u.password ? '***@' : '';
-    return `${u.protocol}//${auth}${u.host}${u.pathname}${u.search ? '?…' : ''}`;
-  } catch {
-    return location;
-  }
 }

@@ -1,20 +1,13 @@
 // Where metadata comes from, in the order kiln looks. The first provider that finds a source
 // wins; a source that is there but broken fails loudly rather than falling through to the next.
 import path from 'node:path';
-import { KilnError } from '../../builder/errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import { exists } from '../apply/fs.ts';
 import type { Host } from '../host.ts';
 import { cmdlineValue, nocloudSeedFrom, type Cmdline } from './cmdline.ts';
-import { fetchBytes, parseHash, redactUrl } from './fetch.ts';
-
-/** Raw bytes as the source holds them; parsing is the next stage's business. */
-export interface RawMetadata {
-  /** `ignition`: the user data is an Ignition config; `nocloud`: NoCloud files; `sniff`: decide by content. */
-  kind: 'ignition' | 'nocloud' | 'sniff';
-  userData: { name: string; data: Buffer };
-  metaData?: { name: string; data: Buffer };
-  networkConfig?: { name: string; data: Buffer };
-}
+import { parseHash, redactUrl } from '../../core/hash.ts';
+import { fetchBytes } from './fetch.ts';
+import type { RawMetadata } from '../../node/metadata/decode.ts';
 
 export interface FoundSource {
   provider: string;

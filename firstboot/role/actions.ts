@@ -1,18 +1,19 @@
 // Running the role plan: each planned step writes its files, then does its action. Actions are
 // idempotent (a crash between an action and the journal entry reruns it harmlessly), and the time
 // spent inside kubeadm, helm, kubectl and waits is counted apart from firstboot's own.
-import { writeFileAtomic } from '../../builder/fsutil.ts';
+import { writeFileAtomic } from '../../core/fs.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { KilnError } from '../../builder/errors.ts';
-import type { NodeConfig } from '../config/schema.ts';
+import { KilnError } from '../../core/errors.ts';
+import type { NodeConfig } from '../../node/config/schema.ts';
 import type { HostFacts } from './types.ts';
 import { under } from '../apply/fs.ts';
 import { hostsMaps, setHostsEntry } from '../apply/hosts.ts';
 import { CILIUM_VALUES } from './cilium.ts';
-import { controlPlaneEndpoint } from '../config/parse.ts';
+import { controlPlaneEndpoint } from '../../node/config/vrrp.ts';
 import { kubeadmArgs } from './kubeadm.ts';
-import { CHART_DIR, resolveAddon } from './addons.ts';
+import { CHART_DIR } from '../../node/layout.ts';
+import { resolveAddon } from './addons.ts';
 import { ADDON_VALUES_DIR, bakedCilium, type Action, type PlannedStep } from './plan.ts';
 
 export const ADMIN_CONF = '/etc/kubernetes/admin.conf';

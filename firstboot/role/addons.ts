@@ -3,21 +3,8 @@
 // give. A node config's addon without its own chart is installed from that descriptor.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { NodeConfig } from '../config/schema.ts';
-
-/** Addon descriptors baked by the builder (builder/addons/resolve.ts writes them). */
-export const ADDON_DIR = '/usr/share/kiln/addons';
-/** Charts baked into the image by the air-gap bundle; otherwise Helm fetches the release URL. */
-export const CHART_DIR = '/usr/share/kiln/charts';
-
-export interface AddonDescriptor {
-  name: string;
-  chart: string;
-  version: string;
-  namespace: string;
-  values: Record<string, unknown>;
-  requiredValues: string[];
-}
+import type { NodeConfig } from '../../node/config/schema.ts';
+import { ADDON_DIR, type AddonDescriptor } from '../../node/layout.ts';
 
 export function readAddonDescriptors(root: string): Record<string, AddonDescriptor> {
   const dir = path.join(root, ADDON_DIR);

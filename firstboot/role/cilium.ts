@@ -1,6 +1,6 @@
 // Helm values for Cilium (chart 1.16+), which the init node installs: kiln's settings, then the
 // user's `cilium.values` deep-merged over them (user wins; null drops a kiln value, as in Helm).
-import { controlPlaneEndpoint } from '../config/parse.ts';
+import { controlPlaneEndpoint } from '../../node/config/vrrp.ts';
 import { mergeValues, replacesKubeProxy, yamlFile } from './kubeadm.ts';
 import type { NodeConfig, RenderedFile } from './types.ts';
 

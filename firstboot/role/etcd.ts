@@ -1,6 +1,6 @@
 // etcd snapshots on control planes: a systemd timer runs etcdctl inside the etcd static pod (the
 // image has no etcdctl of its own) and keeps the newest N snapshots.
-import type { NodeConfig } from '../config/schema.ts';
+import type { NodeConfig } from '../../node/config/schema.ts';
 import type { RenderedFile } from './types.ts';
 
 export const SNAPSHOT_DIR = '/var/lib/kiln/etcd-snapshots';

@@ -4,12 +4,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { readAddonDescriptors } from './addons.ts';
 import type { HostFacts } from './types.ts';
+import { DEFAULT_MANIFESTS_DIR, IMAGE_JSON, KUBELET_DEFAULTS, PRELOAD_DIR, type ImageFacts } from '../../node/layout.ts';
 
-export const KUBELET_DEFAULTS = '/etc/kiln/kubelet-defaults.yaml';
-/** Container image tarballs baked into the image (air-gap bundles), imported before kubeadm. */
-export const PRELOAD_DIR = '/var/lib/kiln/images';
-export const DEFAULT_MANIFESTS_DIR = '/etc/kiln/manifests';
-export const IMAGE_JSON = '/etc/kiln/image.json';
 
 function list(dir: string, suffixes: string[]): string[] {
   try {
@@ -20,9 +16,9 @@ function list(dir: string, suffixes: string[]): string[] {
 }
 
 /** What the builder recorded about the image (/etc/kiln/image.json); {} for an image without it. */
-function imageFacts(root: string): Record<string, unknown> {
+function imageFacts(root: string): Partial<ImageFacts> {
   try {
-    return JSON.parse(readFileSync(path.join(root, IMAGE_JSON), 'utf8')) as Record<string, unknown>;
+    return JSON.parse(readFileSync(path.join(root, IMAGE_JSON), 'utf8')) as Partial<ImageFacts>;
   } catch {
     return {};
   }

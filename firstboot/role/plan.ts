@@ -1,6 +1,6 @@
 // The role plan: a pure function (node config, host facts) → the ordered, named steps that make
 // this machine the node its config describes. Optional steps are added by condition, here only.
-import type { NodeConfig } from '../config/schema.ts';
+import type { NodeConfig } from '../../node/config/schema.ts';
 import { resolveAddon } from './addons.ts';
 import { renderCiliumValues } from './cilium.ts';
 import { renderEtcdSnapshots } from './etcd.ts';

@@ -1,9 +1,10 @@
 // The role plan as steps of the late pass: planned from the node config and the node's facts,
 // each run by runRoleStep and recorded in the same state journal as the generic steps.
 import type { Step } from '../apply/steps.ts';
-import type { NodeConfig } from '../config/schema.ts';
+import type { NodeConfig } from '../../node/config/schema.ts';
 import { runRoleStep, type RoleContext } from './actions.ts';
-import { DEFAULT_MANIFESTS_DIR, gatherFacts } from './facts.ts';
+import { DEFAULT_MANIFESTS_DIR } from '../../node/layout.ts';
+import { gatherFacts } from './facts.ts';
 import { planRole } from './plan.ts';
 
 export type RoleOptions = Pick<RoleContext, 'env' | 'timing'>;

@@ -1,7 +1,7 @@
 // The role plan's vocabulary: what a node is (config + facts), and the named steps that make it so.
 // Rendering is pure (config + facts → files); running a step is where side effects live.
-import type { NodeConfig } from '../config/schema.ts';
-import type { AddonDescriptor } from './addons.ts';
+import type { NodeConfig } from '../../node/config/schema.ts';
+import type { AddonDescriptor } from '../../node/layout.ts';
 
 /** What the plan needs to know about the machine, gathered before planning (pure afterwards). */
 export interface HostFacts {

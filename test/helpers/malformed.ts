@@ -3,7 +3,7 @@
 // pointing at the line to fix.
 import { expect } from 'vitest';
 import { isMap, parseDocument, type Document, type Scalar } from 'yaml';
-import { ValidationError, type Problem } from '../../builder/errors.ts';
+import { ValidationError, type Problem } from '../../core/errors.ts';
 
 export type Mutation = (doc: Document) => void;
 type Path = Array<string | number>;

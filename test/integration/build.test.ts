@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { comparePaths } from '../../builder/tar/order.ts';
-import { sha256File } from '../../builder/fsutil.ts';
+import { sha256File } from '../../core/hash.ts';
 import { kilnBuild, repoRoot, rootfsOnlySpec, tempDir } from '../helpers/build.ts';
 
 const SDE = 1747699200;

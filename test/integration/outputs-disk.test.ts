@@ -6,7 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, r
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256File } from '../../builder/fsutil.ts';
+import { sha256File } from '../../core/hash.ts';
 import { diskIds, fatUuid } from '../../builder/outputs/disk/ids.ts';
 import { kiln, kilnBuild, repoRoot, tempDir, testCacheDir } from '../helpers/build.ts';
 

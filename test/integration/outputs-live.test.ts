@@ -7,8 +7,8 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, 
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KilnError } from '../../builder/errors.ts';
-import { sha256File } from '../../builder/fsutil.ts';
+import { KilnError } from '../../core/errors.ts';
+import { sha256File } from '../../core/hash.ts';
 import { createDataDisk, DATA_DISK_LABEL, PERSISTENCE_CONF } from '../../builder/outputs/data-disk.ts';
 import { indexTar } from '../../builder/tar/read.ts';
 import { kiln, kilnBuild, repoRoot, tempDir, testCacheDir } from '../helpers/build.ts';

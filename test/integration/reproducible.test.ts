@@ -6,7 +6,7 @@ import { closeSync, openSync, readSync, existsSync, mkdirSync, readFileSync, rea
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256File } from '../../builder/fsutil.ts';
+import { sha256File } from '../../core/hash.ts';
 import { indexTar } from '../../builder/tar/read.ts';
 import { kiln, kilnBuild, repoRoot, rootfsOnlySpec, tempDir, testCacheDir } from '../helpers/build.ts';
 

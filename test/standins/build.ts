@@ -8,7 +8,7 @@ import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { lock } from '../../builder/fsutil.ts';
+import { lock } from '../../core/fs.ts';
 import { repoRoot, testCacheDir } from '../helpers/build.ts';
 import { upstreamDir } from '../helpers/upstream.ts';
 import { APISERVER_UNIT } from './lib/program.ts';

@@ -3,8 +3,8 @@
 // first namespace, tap or disk is made.
 import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { KilnError, ToolError } from '../../errors.ts';
-import { writeFileAtomic } from '../../fsutil.ts';
+import { KilnError, ToolError } from '../../../core/errors.ts';
+import { writeFileAtomic } from '../../../core/fs.ts';
 import { findOnPath } from '../../host/tools.ts';
 import { consoleStatus, FINAL_STATES, type ConsoleStatus } from './console.ts';
 import { ensureNetwork, netnsExists, removeNetwork } from './netns.ts';

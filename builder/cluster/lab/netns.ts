@@ -2,7 +2,7 @@
 // tap per VM NIC. The namespace has no link to the host's network, so nothing the VMs send leaves
 // this machine (unlike QEMU's multicast socket networking, which sends on the host network).
 import { execa } from 'execa';
-import { ToolError } from '../../errors.ts';
+import { ToolError } from '../../../core/errors.ts';
 import type { LabPlan } from './plan.ts';
 
 async function ip(args: string[], netns?: string): Promise<string> {

@@ -3,7 +3,7 @@
 // per VM its disk overlay, console log, QMP socket and pid file. Pure: lifecycle.ts carries it out.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { KilnError } from '../../errors.ts';
+import { KilnError } from '../../../core/errors.ts';
 import { hostOf, parseNet } from '../ip.ts';
 import type { ClusterSummary, SummaryNode } from './summary.ts';
 

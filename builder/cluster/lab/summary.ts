@@ -4,9 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { Role } from '../../../firstboot/config/schema.ts';
-import { KilnError, ValidationError } from '../../errors.ts';
-import { schemaProblems } from '../../spec/problems.ts';
+import { Role } from '../../../node/config/schema.ts';
+import { KilnError, ValidationError } from '../../../core/errors.ts';
+import { schemaProblems } from '../../../core/schema.ts';
 import { LAYOUT } from '../state.ts';
 
 const SummaryInterface = Type.Object({

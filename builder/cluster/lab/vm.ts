@@ -4,7 +4,7 @@
 import { execa } from 'execa';
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
-import { KilnError, ToolError } from '../../errors.ts';
+import { KilnError, ToolError } from '../../../core/errors.ts';
 import { inNetns } from './netns.ts';
 import type { LabNode } from './plan.ts';
 import { OVMF_VARS, qemuArgs, type VmOptions } from './qemu.ts';

@@ -3,7 +3,7 @@
 // set to sourceDateEpoch (mke2fs 1.47.0 copies each source file's atime and ctime).
 import { access, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ToolError } from '../../errors.ts';
+import { ToolError } from '../../../core/errors.ts';
 import type { DiskIds } from './ids.ts';
 import { INODE_RATIO, INODE_SIZE, JOURNAL_SIZE, MiB, type Partition } from './layout.ts';
 import { run } from './run.ts';

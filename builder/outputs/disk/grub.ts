@@ -3,7 +3,7 @@
 // partition — the two blocklist patches grub-bios-setup would make, done on the image file.
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ToolError } from '../../errors.ts';
+import { ToolError } from '../../../core/errors.ts';
 import type { ResolvedSpec } from '../../spec/defaults.ts';
 import { grubConsole, kernelCmdline } from '../cmdline.ts';
 import type { KernelFiles } from '../work.ts';

@@ -1,7 +1,7 @@
 // The disk layout: GPT with a BIOS boot partition, an EFI system partition and the ext4 root,
 // and how big the disk is — spec.disk.size, or the rootfs plus headroom (the root grows to fill
 // the real disk on first boot). Pure functions over numbers and tar headers.
-import { KilnError } from '../../errors.ts';
+import { KilnError } from '../../../core/errors.ts';
 import type { ResolvedSpec } from '../../spec/defaults.ts';
 import type { TarHeader } from '../../tar/read.ts';
 

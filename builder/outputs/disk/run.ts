@@ -1,7 +1,7 @@
 // Runs one host tool for the disk outputs: a fixed environment (timestamps, time zone, locale), so
 // the tools' own clocks and the host's settings cannot reach the image; failures become ToolErrors.
 import { execa } from 'execa';
-import { ToolError } from '../../errors.ts';
+import { ToolError } from '../../../core/errors.ts';
 import { findOnPath } from '../../host/tools.ts';
 
 export interface RunOptions {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalogue, type Addon } from '../../../builder/addons/catalogue.ts';
 import { bakeChart } from '../../../builder/addons/charts.ts';
 import { BlobStore } from '../../../builder/binaries/blobs.ts';
-import { KilnError } from '../../../builder/errors.ts';
+import { KilnError } from '../../../core/errors.ts';
 import { tempDir } from '../../helpers/build.ts';
 import { makeChartRepo } from '../../helpers/charts.ts';
 import { serveStatic, type StaticServer } from '../../helpers/http.ts';

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveBinaries } from '../../../builder/binaries/resolve.ts';
-import { KilnError } from '../../../builder/errors.ts';
+import { KilnError } from '../../../core/errors.ts';
 import { tempDir } from '../../helpers/build.ts';
 import { serveStatic, type StaticServer } from '../../helpers/http.ts';
 import { defaultSpecWith } from '../../helpers/specs.ts';

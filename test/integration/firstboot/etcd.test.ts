@@ -5,7 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import type { NodeConfig } from '../../../firstboot/config/schema.ts';
+import type { NodeConfig } from '../../../node/config/schema.ts';
 import { renderEtcdSnapshots } from '../../../firstboot/role/etcd.ts';
 import { repoRoot, tempDir } from '../../helpers/build.ts';
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeConfig } from '../../../firstboot/config/schema.ts';
+import type { NodeConfig } from '../../../node/config/schema.ts';
 import { CHECK_APISERVER, KEEPALIVED_CONF, renderKeepalived } from '../../../firstboot/role/keepalived.ts';
 import { repoRoot, tempDir } from '../../helpers/build.ts';
 

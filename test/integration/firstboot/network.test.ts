@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } f
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseNetworkConfig } from '../../../firstboot/formats/network/index.ts';
+import { parseNetworkConfig } from '../../../node/formats/network/index.ts';
 import { repoRoot, tempDir } from '../../helpers/build.ts';
 
 const golden = path.join(repoRoot, 'test/fixtures/firstboot/network');

@@ -5,7 +5,7 @@ import { cpSync, lstatSync, mkdirSync, readdirSync as readdir, readFileSync, rea
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseNetworkConfig } from '../../../firstboot/formats/network/index.ts';
+import { parseNetworkConfig } from '../../../node/formats/network/index.ts';
 import { treeHost } from '../../../firstboot/host.ts';
 import { EXIT, runPass } from '../../../firstboot/run.ts';
 import { repoRoot, tempDir } from '../../helpers/build.ts';

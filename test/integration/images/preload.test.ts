@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KilnError } from '../../../builder/errors.ts';
+import { KilnError } from '../../../core/errors.ts';
 import { hostsToml } from '../../../builder/images/refs.ts';
 import { preloadImages } from '../../../builder/images/preload.ts';
 import { startContainerd, type Containerd } from '../../helpers/containerd.ts';

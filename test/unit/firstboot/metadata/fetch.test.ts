@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchBytes, parseHash, redactUrl } from '../../../../firstboot/metadata/fetch.ts';
+import { fetchBytes } from '../../../../firstboot/metadata/fetch.ts';
+import { parseHash, redactUrl } from '../../../../core/hash.ts';
 import { serveStatic, type StaticServer } from '../../../helpers/http.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-fetch-'));

@@ -3,10 +3,11 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KilnError } from '../../../../builder/errors.ts';
+import { KilnError } from '../../../../core/errors.ts';
 import { treeHost } from '../../../../firstboot/host.ts';
 import { parseCmdline, nocloudSeedFrom } from '../../../../firstboot/metadata/cmdline.ts';
-import { findSource, PROVIDERS, type RawMetadata } from '../../../../firstboot/metadata/providers.ts';
+import { type RawMetadata } from '../../../../node/metadata/decode.ts';
+import { findSource, PROVIDERS } from '../../../../firstboot/metadata/providers.ts';
 import { expectGolden } from '../../../helpers/specs.ts';
 
 const fixtures = path.resolve(import.meta.dirname, '../../../fixtures/firstboot/hosts');

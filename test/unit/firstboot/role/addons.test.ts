@@ -7,7 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { readFileSync } from 'node:fs';
-import { addonProblems, readAddonDescriptors, resolveAddon, type AddonDescriptor } from '../../../../firstboot/role/addons.ts';
+import { type AddonDescriptor } from '../../../../node/layout.ts';
+import { addonProblems, readAddonDescriptors, resolveAddon } from '../../../../firstboot/role/addons.ts';
 import { planRole } from '../../../../firstboot/role/plan.ts';
 import type { HostFacts, NodeConfig } from '../../../../firstboot/role/types.ts';
 

@@ -5,10 +5,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { KilnError } from '../../../../builder/errors.ts';
-import { nodeConfigProblems } from '../../../../firstboot/config/parse.ts';
-import type { NodeConfig } from '../../../../firstboot/config/schema.ts';
-import { CHECK_APISERVER, KEEPALIVED_CONF, renderKeepalived, vipPriority } from '../../../../firstboot/role/keepalived.ts';
+import { KilnError } from '../../../../core/errors.ts';
+import { nodeConfigProblems } from '../../../../node/config/parse.ts';
+import type { NodeConfig } from '../../../../node/config/schema.ts';
+import { vipPriority } from '../../../../node/config/vrrp.ts';
+import { CHECK_APISERVER, KEEPALIVED_CONF, renderKeepalived } from '../../../../firstboot/role/keepalived.ts';
 import { repoRoot } from '../../../helpers/build.ts';
 import { expectGolden } from '../../../helpers/specs.ts';
 

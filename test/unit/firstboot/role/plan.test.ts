@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import type { NodeConfig } from '../../../../firstboot/config/schema.ts';
+import type { NodeConfig } from '../../../../node/config/schema.ts';
 import { describePlan, planRole } from '../../../../firstboot/role/plan.ts';
 import type { HostFacts } from '../../../../firstboot/role/types.ts';
 import { expectGolden } from '../../../helpers/specs.ts';

@@ -1,0 +1,67 @@
+// YAML documents whose problems point at file:line:col: parse once, keep the node tree for locating.
+import { LineCounter, parseDocument, isMap, isSeq, type Node as YamlNode } from 'yaml';
+import { ValidationError, type Problem } from './errors.ts';
+
+export interface YamlDocument {
+  value: unknown;
+  /** Rewrites a problem's file to `file:line:col` of the node its path names (or its nearest ancestor). */
+  locate(problem: Problem): Problem;
+}
+
+/** Parses YAML text; syntax errors throw a ValidationError naming every bad spot. */
+export function readYaml(text: string, file: string): YamlDocument {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ValidationError(
+      doc.errors.map((e) => ({
+        file: at(file, lines, e.pos[0]),
+        path: '',
+        message: `YAML syntax: ${e.message.split('\n')[0]}`,
+        hint: 'check indentation and quoting near that line',
+      })),
+    );
+  }
+  return {
+    value: doc.toJS(),
+    locate(p) {
+      if (p.file !== file) return p;
+      const node = nodeAt(doc.contents, p.path);
+      return node?.range ? { ...p, file: at(file, lines, node.range[0]) } : p;
+    },
+  };
+}
+
+/** Orders problems as they appear in the file (file:line:col), unlocated ones first. */
+export function byPosition(a: Problem, b: Problem): number {
+  const pos = (p: Problem) => (/:(\d+):(\d+)$/.exec(p.file) ?? [0, 0, 0]).slice(1).map(Number);
+  const [[la, ca], [lb, cb]] = [pos(a), pos(b)] as [number[], number[]];
+  return la! - lb! || ca! - cb!;
+}
+
+function at(file: string, lines: LineCounter, offset: number): string {
+  const { line, col } = lines.linePos(offset);
+  return `${file}:${line}:${col}`;
+}
+
+/** Finds the YAML node a JSON-pointer path refers to, or its nearest existing ancestor. */
+function nodeAt(root: unknown, pointer: string): YamlNode | undefined {
+  let node = root as YamlNode | undefined;
+  const segments = pointer.split('/').slice(1);
+  for (const [i, raw] of segments.entries()) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((it) => String((it.key as { value?: unknown })?.value ?? it.key) === key);
+      next = pair ? (pair.value ?? pair.key) : undefined;
+      if (next === undefined || next === null) return (pair?.key as YamlNode | undefined) ?? node;
+      // A block mapping or list starts on the line below its key: point at the key the problem names.
+      if (i === segments.length - 1 && (isMap(next) || isSeq(next))) return pair!.key as YamlNode;
+    } else if (isSeq(node)) {
+      next = node.items[Number(key)];
+    }
+    if (next === undefined || next === null) return node;
+    node = next as YamlNode;
+  }
+  return node;
+}
