@@ -14,7 +14,12 @@ const COMMANDS: Command[] = [
     name: 'build',
     usage: 'kiln build SPEC --out DIR [--no-cache] [--cache-dir DIR] [--json]',
     summary: 'build the image described by SPEC into DIR (rootfs.tar, outputs, manifest.json)',
-    options: { out: { type: 'string', short: 'o' }, 'no-cache': { type: 'boolean' }, 'cache-dir': { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      out: { type: 'string', short: 'o' },
+      'no-cache': { type: 'boolean' },
+      'cache-dir': { type: 'string' },
+      json: { type: 'boolean' },
+    },
     run: (pos, v) => buildCommand(pos, v),
   },
   {
@@ -34,7 +39,7 @@ const COMMANDS: Command[] = [
   {
     name: 'cluster',
     usage: CLUSTER_USAGE,
-    summary: 'write a cluster\'s PKI and node metadata (gen); boot it as QEMU VMs on a private network (up, status, down) or for libvirt',
+    summary: "write a cluster's PKI and node metadata (gen); boot it as QEMU VMs on a private network (up, status, down) or for libvirt",
     options: {
       out: { type: 'string', short: 'o' },
       rotate: { type: 'boolean' },
@@ -66,4 +71,10 @@ const COMMANDS: Command[] = [
   },
 ];
 
-main({ name: 'kiln', version: KILN_VERSION, tagline: 'bootable Kubernetes node images', commands: COMMANDS, exitCodes: '0 ok, 1 build or tool failure, 2 invalid input.' });
+main({
+  name: 'kiln',
+  version: KILN_VERSION,
+  tagline: 'bootable Kubernetes node images',
+  commands: COMMANDS,
+  exitCodes: '0 ok, 1 build or tool failure, 2 invalid input.',
+});

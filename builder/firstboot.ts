@@ -38,7 +38,11 @@ export async function agentSourceKey(root: string): Promise<string> {
       .filter((e) => e.isFile() && e.name.endsWith('.ts'))
       .map((e) => path.join(e.parentPath, e.name))
       .sort();
-    for (const f of files) hash.update(path.relative(root, f)).update('\0').update(await readFile(f));
+    for (const f of files)
+      hash
+        .update(path.relative(root, f))
+        .update('\0')
+        .update(await readFile(f));
   }
   for (const f of AGENT_BUILD_FILES) hash.update(f).update(await readFile(path.join(root, f)).catch(() => Buffer.alloc(0)));
   return hash.digest('hex');
@@ -47,19 +51,29 @@ export async function agentSourceKey(root: string): Promise<string> {
 export async function firstbootBinary(cacheDir: string, log: (line: string) => void): Promise<FirstbootBinary> {
   const fromEnv = process.env.KILN_FIRSTBOOT_BINARY;
   if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new KilnError(`KILN_FIRSTBOOT_BINARY=${fromEnv} does not exist`, { hint: 'point it at a kiln-firstboot executable built by `npm run dist`, or unset it' });
+    if (!existsSync(fromEnv))
+      throw new KilnError(`KILN_FIRSTBOOT_BINARY=${fromEnv} does not exist`, {
+        hint: 'point it at a kiln-firstboot executable built by `npm run dist`, or unset it',
+      });
     return { path: fromEnv, sha256: await sha256File(fromEnv), origin: 'KILN_FIRSTBOOT_BINARY' };
   }
   if (typeof __KILN_ASSETS__ === 'object') {
     const beside = path.join(path.dirname(process.execPath), 'kiln-firstboot');
-    if (!existsSync(beside)) throw new KilnError(`kiln-firstboot is not beside kiln (${beside})`, { hint: 'ship dist/kiln-firstboot next to dist/kiln (npm run dist builds both), or set KILN_FIRSTBOOT_BINARY' });
+    if (!existsSync(beside))
+      throw new KilnError(`kiln-firstboot is not beside kiln (${beside})`, {
+        hint: 'ship dist/kiln-firstboot next to dist/kiln (npm run dist builds both), or set KILN_FIRSTBOOT_BINARY',
+      });
     return { path: beside, sha256: await sha256File(beside), origin: 'beside kiln' };
   }
   const root = repoRoot();
   const key = await agentSourceKey(root);
   const dir = path.join(cacheDir, 'firstboot');
   const exe = path.join(dir, `kiln-firstboot-${key.slice(0, 16)}`);
-  const ready = () => stat(exe).then((s) => s.isFile(), () => false);
+  const ready = () =>
+    stat(exe).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   if (!(await ready())) {
     const { mkdir } = await import('node:fs/promises');
     await mkdir(dir, { recursive: true });
@@ -67,8 +81,15 @@ export async function firstbootBinary(cacheDir: string, log: (line: string) => v
     try {
       if (!(await ready())) {
         log(`building kiln-firstboot from source (${key.slice(0, 12)})`);
-        const r = await execa(process.execPath, [path.join(root, 'scripts/dist.mjs'), '--only', 'kiln-firstboot', '--out', exe], { cwd: root, reject: false, all: true });
-        if (r.exitCode !== 0) throw new ToolError('dist', `building kiln-firstboot failed:\n${(r.all ?? '').split('\n').slice(-8).join('\n')}`, { hint: 'run `npm run dist` to see the whole error' });
+        const r = await execa(process.execPath, [path.join(root, 'scripts/dist.mjs'), '--only', 'kiln-firstboot', '--out', exe], {
+          cwd: root,
+          reject: false,
+          all: true,
+        });
+        if (r.exitCode !== 0)
+          throw new ToolError('dist', `building kiln-firstboot failed:\n${(r.all ?? '').split('\n').slice(-8).join('\n')}`, {
+            hint: 'run `npm run dist` to see the whole error',
+          });
       }
     } finally {
       await release();

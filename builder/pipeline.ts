@@ -57,9 +57,16 @@ async function validate(ctx: BuildContext): Promise<string> {
   const spec = (ctx.spec = await loadSpecFile(ctx.opts.specFile));
   const converters = convertersFor(spec.outputs);
   for (const c of converters) c.validate?.(spec);
-  const tools = ['mmdebstrap', ...(spec.images.preload.length || spec.images.kubernetes || spec.addons.length ? ['skopeo'] : []), ...converters.flatMap((c) => c.tools)];
+  const tools = [
+    'mmdebstrap',
+    ...(spec.images.preload.length || spec.images.kubernetes || spec.addons.length ? ['skopeo'] : []),
+    ...converters.flatMap((c) => c.tools),
+  ];
   const missing = (await Promise.all(tools.map(async (t) => ((await findOnPath(t)) ? undefined : t)))).filter(Boolean);
-  if (missing.length) throw new ToolError(missing.join(', '), 'not installed', { hint: 'run scripts/host-deps (or `kiln doctor` to see what each tool is for)' });
+  if (missing.length)
+    throw new ToolError(missing.join(', '), 'not installed', {
+      hint: 'run scripts/host-deps (or `kiln doctor` to see what each tool is for)',
+    });
   // Render every overlay now (against an empty base) so a template or overlay-path error
   // stops the build before mmdebstrap runs.
   await overlayOps({ spec, base: EMPTY_BASE });
@@ -67,16 +74,25 @@ async function validate(ctx: BuildContext): Promise<string> {
   await addonsOf(spec);
   const out = path.resolve(ctx.opts.outDir);
   const outStat = await stat(out).catch(() => undefined);
-  if (outStat && !outStat.isDirectory()) throw new KilnError(`${out} exists and is not a directory`, { hint: 'choose another --out', exitCode: 2 });
-  if (outStat) await access(out, constants.W_OK).catch((cause) => { throw new KilnError(`${out} is not writable`, { cause, exitCode: 2 }); });
+  if (outStat && !outStat.isDirectory())
+    throw new KilnError(`${out} exists and is not a directory`, { hint: 'choose another --out', exitCode: 2 });
+  if (outStat)
+    await access(out, constants.W_OK).catch((cause) => {
+      throw new KilnError(`${out} is not writable`, { cause, exitCode: 2 });
+    });
   return `spec ${spec.name} (${spec.hash.slice(0, 12)}), outputs: ${spec.outputs.join(', ')}`;
 }
 
 // Before mmdebstrap: a binary that fails its checksum stops the build in seconds, not minutes.
 async function binaries(ctx: BuildContext): Promise<string> {
   ctx.binaries = await resolveBinaries(ctx.spec!, ctx.opts.cacheDir, ctx.log);
-  if (!ctx.spec!.kubernetes.source) ctx.log(`kubernetes.source not set: ${ctx.spec!.kubernetes.components.join(', ')} are not installed (name a release or bundle to bake them in)`);
-  return ctx.binaries.length ? ctx.binaries.map((b) => `${path.posix.basename(b.path)} ${(b.size / 2 ** 20).toFixed(1)} MiB`).join(', ') : 'none';
+  if (!ctx.spec!.kubernetes.source)
+    ctx.log(
+      `kubernetes.source not set: ${ctx.spec!.kubernetes.components.join(', ')} are not installed (name a release or bundle to bake them in)`,
+    );
+  return ctx.binaries.length
+    ? ctx.binaries.map((b) => `${path.posix.basename(b.path)} ${(b.size / 2 ** 20).toFixed(1)} MiB`).join(', ')
+    : 'none';
 }
 
 async function addons(ctx: BuildContext): Promise<string> {
@@ -85,14 +101,25 @@ async function addons(ctx: BuildContext): Promise<string> {
 }
 
 async function images(ctx: BuildContext): Promise<string> {
-  ctx.images = await preloadImages(ctx.spec!, ctx.binaries!, ctx.opts.cacheDir, ctx.log, ctx.addons!.map((a) => a.addon));
+  ctx.images = await preloadImages(
+    ctx.spec!,
+    ctx.binaries!,
+    ctx.opts.cacheDir,
+    ctx.log,
+    ctx.addons!.map((a) => a.addon),
+  );
   return ctx.images.length ? ctx.images.map((i) => `${i.ref} ${(i.size / 2 ** 20).toFixed(1)} MiB`).join(', ') : 'none';
 }
 
 async function rootfs(ctx: BuildContext): Promise<string> {
   // the agent every image carries is found (or built from source) while mmdebstrap runs
   [ctx.base, ctx.firstboot] = await Promise.all([
-    ensureBase(baseRecipe(ctx.spec!), { cacheDir: ctx.opts.cacheDir, noCache: ctx.opts.noCache, log: ctx.log, aptSources: deb822(ctx.spec!) }),
+    ensureBase(baseRecipe(ctx.spec!), {
+      cacheDir: ctx.opts.cacheDir,
+      noCache: ctx.opts.noCache,
+      log: ctx.log,
+      aptSources: deb822(ctx.spec!),
+    }),
     firstbootBinary(ctx.opts.cacheDir, ctx.log),
   ]);
   return `${ctx.base.cached ? 'cache hit' : 'built'} ${ctx.base.key.slice(0, 12)}; kiln-firstboot ${ctx.firstboot.origin}`;
@@ -101,7 +128,14 @@ async function rootfs(ctx: BuildContext): Promise<string> {
 async function overlays(ctx: BuildContext): Promise<string> {
   ctx.entries = await indexTar(ctx.base!.tar);
   const view = baseView(ctx.base!.tar, ctx.entries);
-  ctx.overlays = await overlayOps({ spec: ctx.spec!, base: view, firstboot: await readFile(ctx.firstboot!.path), binaries: ctx.binaries!, images: ctx.images!, addons: ctx.addons! });
+  ctx.overlays = await overlayOps({
+    spec: ctx.spec!,
+    base: view,
+    firstboot: await readFile(ctx.firstboot!.path),
+    binaries: ctx.binaries!,
+    images: ctx.images!,
+    addons: ctx.addons!,
+  });
   ctx.packages = parseDpkgStatus(await view.readText('var/lib/dpkg/status'));
   const files = ctx.overlays.reduce((n, o) => n + o.ops.files.length, 0);
   return `${ctx.overlays.length} overlays, ${files} paths over ${ctx.entries.length} base entries`;
@@ -128,17 +162,22 @@ async function outputs(ctx: BuildContext): Promise<string> {
   try {
     for (const converter of convertersFor(ctx.spec!.outputs)) {
       const t0 = Date.now();
-      produced.set(converter.format, await converter.convert({ spec: ctx.spec!, rootfsTar: ctx.rootfsTar!, stagingDir: ctx.staging!, work, produced, log: ctx.log }));
+      produced.set(
+        converter.format,
+        await converter.convert({ spec: ctx.spec!, rootfsTar: ctx.rootfsTar!, stagingDir: ctx.staging!, work, produced, log: ctx.log }),
+      );
       ctx.log(`${converter.format}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     }
   } finally {
     await work.cleanup();
   }
   ctx.artifacts = await Promise.all(
-    ctx.spec!.outputs.flatMap((format) => produced.get(format) ?? []).map(async (a) => {
-      const file = path.join(ctx.staging!, a.path);
-      return { ...a, size: (await stat(file)).size, sha256: await sha256File(file) };
-    }),
+    ctx
+      .spec!.outputs.flatMap((format) => produced.get(format) ?? [])
+      .map(async (a) => {
+        const file = path.join(ctx.staging!, a.path);
+        return { ...a, size: (await stat(file)).size, sha256: await sha256File(file) };
+      }),
   );
   return ctx.artifacts.map((a) => `${a.path} ${(a.size / 2 ** 20).toFixed(0)} MiB`).join(', ');
 }
@@ -155,7 +194,13 @@ async function manifest(ctx: BuildContext): Promise<string> {
     binaries: ctx.binaries!.map(({ path: p, sha256, size, origin }) => ({ path: p, sha256, size, origin })),
     // size: what each preloaded image adds to the image
     images: ctx.images!.map(({ ref, digest, size, path: p }) => ({ ref, digest, size, path: p })),
-    addons: ctx.addons!.map(({ addon, chart }) => ({ name: addon.name, chart: `${addon.chart.name}-${addon.chart.version}`, sha256: chart.sha256, size: chart.size, origin: chart.url })),
+    addons: ctx.addons!.map(({ addon, chart }) => ({
+      name: addon.name,
+      chart: `${addon.chart.name}-${addon.chart.version}`,
+      sha256: chart.sha256,
+      size: chart.size,
+      origin: chart.url,
+    })),
     runtime: { engine: spec.runtime.engine, sandboxImage: spec.runtime.sandboxImage },
     overlays: ctx.overlays!.map((o) => o.name),
     packages: ctx.packages,
@@ -196,7 +241,11 @@ export async function build(opts: BuildOptions): Promise<{ outDir: string; timin
   const started = Date.now();
   let current = '';
   const now = () => new Date().toISOString();
-  const ctx: BuildContext = { opts, timings: {}, log: (message) => opts.reporter.emit({ event: 'log', stage: current, time: now(), message }) };
+  const ctx: BuildContext = {
+    opts,
+    timings: {},
+    log: (message) => opts.reporter.emit({ event: 'log', stage: current, time: now(), message }),
+  };
   try {
     for (const [name, run] of STAGES) {
       current = name;

@@ -19,11 +19,15 @@ export function plainReporter(out: NodeJS.WritableStream = process.stderr): Repo
   return {
     emit(e) {
       const text =
-        e.event === 'stage-start' ? `${e.stage}: started`
-        : e.event === 'stage-end' ? `${e.stage}: done in ${(e.ms / 1000).toFixed(1)}s${e.detail ? ` (${e.detail})` : ''}`
-        : e.event === 'log' ? `${e.stage}: ${e.message}`
-        : e.event === 'done' ? `build finished in ${(e.ms / 1000).toFixed(1)}s: ${e.outDir}`
-        : `error${e.stage ? ` in ${e.stage}` : ''}: ${e.message}`;
+        e.event === 'stage-start'
+          ? `${e.stage}: started`
+          : e.event === 'stage-end'
+            ? `${e.stage}: done in ${(e.ms / 1000).toFixed(1)}s${e.detail ? ` (${e.detail})` : ''}`
+            : e.event === 'log'
+              ? `${e.stage}: ${e.message}`
+              : e.event === 'done'
+                ? `build finished in ${(e.ms / 1000).toFixed(1)}s: ${e.outDir}`
+                : `error${e.stage ? ` in ${e.stage}` : ''}: ${e.message}`;
       out.write(`${e.time} ${text}\n`);
     },
   };
@@ -39,7 +43,7 @@ export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter 
     const lines = steps.map((s) => {
       const mark = s.state === 'ok' ? '✔' : s.state === 'fail' ? '✘' : '…';
       const time = s.ms !== undefined ? `${(s.ms / 1000).toFixed(1)}s` : `${((Date.now() - s.started) / 1000).toFixed(0)}s`;
-      const tail = s.state === 'run' ? last : s.detail ?? '';
+      const tail = s.state === 'run' ? last : (s.detail ?? '');
       return `${mark} ${s.stage.padEnd(10)} ${time.padStart(7)}  ${tail}`.slice(0, width);
     });
     out.write(`${drawn ? `\x1b[${drawn}A` : ''}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
@@ -48,7 +52,8 @@ export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter 
   return {
     emit(e) {
       if (e.event === 'stage-start') steps.push({ stage: e.stage, state: 'run', started: Date.now() });
-      else if (e.event === 'stage-end') Object.assign(steps.find((s) => s.stage === e.stage) ?? {}, { state: 'ok', ms: e.ms, detail: e.detail });
+      else if (e.event === 'stage-end')
+        Object.assign(steps.find((s) => s.stage === e.stage) ?? {}, { state: 'ok', ms: e.ms, detail: e.detail });
       else if (e.event === 'log') last = e.message;
       else if (e.event === 'error') {
         const s = steps.find((x) => x.state === 'run');

@@ -36,7 +36,12 @@ export async function readDocumentFile(file: string, kind: Pick<DocumentKind<unk
   try {
     return await readFile(file, 'utf8');
   } catch (cause) {
-    throw new KilnError(`cannot read the ${kind.what}`, { file, cause, hint: `check the path; ${kind.example} is an example`, exitCode: 2 });
+    throw new KilnError(`cannot read the ${kind.what}`, {
+      file,
+      cause,
+      hint: `check the path; ${kind.example} is an example`,
+      exitCode: 2,
+    });
   }
 }
 

@@ -20,10 +20,7 @@ export class KilnError extends Error {
   /** Process exit code the CLI uses for this error. */
   readonly exitCode: number;
 
-  constructor(
-    message: string,
-    opts: { file?: string; path?: string; hint?: string; cause?: unknown; exitCode?: number } = {},
-  ) {
+  constructor(message: string, opts: { file?: string; path?: string; hint?: string; cause?: unknown; exitCode?: number } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'KilnError';
     this.file = opts.file;

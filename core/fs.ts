@@ -8,7 +8,12 @@ import path from 'node:path';
  * systemd or sudo, picks it up), sets the exact mode (no umask) and owner, then renames: readers see
  * the old file or the whole new one, never a partial or too-open one.
  */
-export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644, owner?: { uid: number; gid: number }): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Buffer,
+  mode = 0o644,
+  owner?: { uid: number; gid: number },
+): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
   await rm(tmp, { force: true });
@@ -33,7 +38,8 @@ const STAGING_PREFIX = '.kiln-staging-';
 export async function makeStagingDir(outDir: string): Promise<string> {
   await mkdir(outDir, { recursive: true });
   // Leftovers of killed builds: never under a final name, removed on the next build.
-  for (const name of await readdir(outDir)) if (name.startsWith(STAGING_PREFIX)) await rm(path.join(outDir, name), { recursive: true, force: true });
+  for (const name of await readdir(outDir))
+    if (name.startsWith(STAGING_PREFIX)) await rm(path.join(outDir, name), { recursive: true, force: true });
   const dir = path.join(outDir, `${STAGING_PREFIX}${process.pid}`);
   await mkdir(dir);
   return dir;
@@ -48,7 +54,16 @@ export async function lock(file: string, log: (line: string) => void): Promise<(
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number(await readFile(file, 'utf8').catch(() => '0'));
-      const alive = holder > 0 && (() => { try { process.kill(holder, 0); return true; } catch { return false; } })();
+      const alive =
+        holder > 0 &&
+        (() => {
+          try {
+            process.kill(holder, 0);
+            return true;
+          } catch {
+            return false;
+          }
+        })();
       if (!alive) {
         await rm(file, { force: true }); // left by a killed build
         continue;

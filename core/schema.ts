@@ -44,11 +44,21 @@ function toProblem(root: TSchema, error: ValueError, file: string): Problem {
       };
     }
     case ValueErrorType.ObjectRequiredProperty:
-      return { file, path: error.path, message: `missing required key "${key}"`, hint: hintOf(error.schema) ?? describe(error.schema) ?? shapeHint(error) };
+      return {
+        file,
+        path: error.path,
+        message: `missing required key "${key}"`,
+        hint: hintOf(error.schema) ?? describe(error.schema) ?? shapeHint(error),
+      };
     case ValueErrorType.Union: {
       const options = literalsOf(error.schema);
       if (options)
-        return { file, path: error.path, message: `${describeValue(error.value)} is not one of: ${options.join(', ')}`, hint: hintOf(error.schema) ?? hintOf(schemaAt(root, error.path.split('/'))) };
+        return {
+          file,
+          path: error.path,
+          message: `${describeValue(error.value)} is not one of: ${options.join(', ')}`,
+          hint: hintOf(error.schema) ?? hintOf(schemaAt(root, error.path.split('/'))),
+        };
     }
     // falls through: a union of shapes reads best with the generic message
     default:

@@ -28,7 +28,11 @@ export async function resolveModel(model: Provisioning): Promise<Provisioning> {
       if (f.contents) f.contents = await inline(f.contents);
       f.append = await Promise.all(f.append.map(inline));
     } catch (error) {
-      problems.push({ ...f.origin, message: `${f.path}: ${(error as Error).message}`, hint: (error as { hint?: string }).hint ?? 'check the source URL and its verification hash' });
+      problems.push({
+        ...f.origin,
+        message: `${f.path}: ${(error as Error).message}`,
+        hint: (error as { hint?: string }).hint ?? 'check the source URL and its verification hash',
+      });
     }
   }
   if (problems.length > 0) throw new ValidationError(problems);

@@ -59,7 +59,13 @@ export async function runPass(opts: RunOptions): Promise<number> {
     const journal = new StateJournal(path.join(host.root, 'var/lib/kiln/firstboot.json'));
     const sameInstance = journal.instanceId === model.instanceId;
     status.update({ instanceId: model.instanceId });
-    const ctx: ApplyContext = { root: host.root, model, live: host.root === '/', log: (l: string) => status.line(l), clock: { externalMs: 0 } };
+    const ctx: ApplyContext = {
+      root: host.root,
+      model,
+      live: host.root === '/',
+      log: (l: string) => status.line(l),
+      clock: { externalMs: 0 },
+    };
     if (sameInstance && journal.passDone(pass)) {
       status.line(`instance ${model.instanceId} is already provisioned`);
       for (const step of stepsFor(model, [pass]).filter((s) => s.everyBoot)) await runStep(step, ctx, status);
@@ -68,7 +74,11 @@ export async function runPass(opts: RunOptions): Promise<number> {
     }
     // the late pass also runs the early steps when the early pass waited for the network
     const passes: Pass[] = pass === 'late' && !(sameInstance && journal.passDone('early')) ? ['early', 'late'] : [pass];
-    const toRun = new Set(stepsFor(model, passes).filter((s) => !(sameInstance && journal.isDone(s.name))).map((s) => s.name));
+    const toRun = new Set(
+      stepsFor(model, passes)
+        .filter((s) => !(sameInstance && journal.isDone(s.name)))
+        .map((s) => s.name),
+    );
     const preflight = preflightProblems(model, host.root, (name) => toRun.has(name));
     if (preflight.length > 0) throw new ValidationError(preflight);
     journal.begin(model.instanceId);
@@ -88,7 +98,9 @@ export async function runPass(opts: RunOptions): Promise<number> {
     status.update({ state: 'done' });
     const total = Math.round(performance.now() - started);
     const external = Math.round(ctx.clock.externalMs);
-    status.line(`${pass} pass done in ${total} ms${external > 0 ? ` (own ${total - external} ms; ${external} ms in the user's commands, tools such as useradd, systemctl, kubeadm and helm, and waits)` : ''} (instance ${model.instanceId})`);
+    status.line(
+      `${pass} pass done in ${total} ms${external > 0 ? ` (own ${total - external} ms; ${external} ms in the user's commands, tools such as useradd, systemctl, kubeadm and helm, and waits)` : ''} (instance ${model.instanceId})`,
+    );
     return EXIT.ok;
   } catch (error) {
     return fail(status, error);
@@ -103,7 +115,10 @@ async function runStep(step: Step, ctx: ApplyContext, status: StatusReporter): P
     status.step(step.name, 'done', { summary, ms: Math.round(performance.now() - t0) });
   } catch (cause) {
     status.step(step.name, 'failed', { error: (cause as Error).message.split('\n')[0]! });
-    throw new KilnError(`step ${step.name} failed`, { cause, hint: 'see the journal of this unit for details; fix the metadata or the node and reboot to retry' });
+    throw new KilnError(`step ${step.name} failed`, {
+      cause,
+      hint: 'see the journal of this unit for details; fix the metadata or the node and reboot to retry',
+    });
   }
 }
 

@@ -54,7 +54,10 @@ export class StatusReporter {
     const existing = this.status.steps.find((s) => s.name === name);
     if (existing) Object.assign(existing, { state, ...extra });
     else this.status.steps.push({ name, state, ...extra });
-    if (state !== 'running') this.line(`${name}: ${state}${extra.summary ? ` — ${extra.summary}` : ''}${extra.error ? ` — ${extra.error}` : ''}${extra.ms !== undefined ? ` (${extra.ms} ms)` : ''}`);
+    if (state !== 'running')
+      this.line(
+        `${name}: ${state}${extra.summary ? ` — ${extra.summary}` : ''}${extra.error ? ` — ${extra.error}` : ''}${extra.ms !== undefined ? ` (${extra.ms} ms)` : ''}`,
+      );
     this.update({});
   }
 

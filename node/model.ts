@@ -137,5 +137,18 @@ export interface Provisioning {
 }
 
 export function emptyProvisioning(format: Provisioning['format'], instanceId: string): Provisioning {
-  return { format, instanceId, users: [], groups: [], files: [], directories: [], links: [], units: [], network: [], bootcmd: [], runcmd: [], warnings: [] };
+  return {
+    format,
+    instanceId,
+    users: [],
+    groups: [],
+    files: [],
+    directories: [],
+    links: [],
+    units: [],
+    network: [],
+    bootcmd: [],
+    runcmd: [],
+    warnings: [],
+  };
 }

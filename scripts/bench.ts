@@ -61,7 +61,9 @@ async function baseBenchmarks(spec: Awaited<ReturnType<typeof loadSpecFile>>, re
     execa('mmdebstrap', mmdebstrapArgs(recipe, path.join(work, 'bare.tar')), { env: { SOURCE_DATE_EPOCH: String(spec.sourceDateEpoch) } }),
   );
   rmSync(path.join(work, 'bare.tar'), { force: true });
-  const cold = await timed('kiln build --no-cache', () => kiln(['build', specFile, '--out', path.join(work, 'cold'), '--cache-dir', path.join(work, 'cache'), '--no-cache']));
+  const cold = await timed('kiln build --no-cache', () =>
+    kiln(['build', specFile, '--out', path.join(work, 'cold'), '--cache-dir', path.join(work, 'cache'), '--no-cache']),
+  );
   const ratio = cold / bare;
   console.log(`  ratio: ${ratio.toFixed(2)}× (target ≤ 1.3×) ${ratio <= 1.3 ? 'MET' : 'MISSED'}`);
 
@@ -71,7 +73,9 @@ async function baseBenchmarks(spec: Awaited<ReturnType<typeof loadSpecFile>>, re
   doc.node = { ...(doc.node ?? {}), sysctls: { ...(doc.node?.sysctls ?? {}), 'vm.max_map_count': 262144 } };
   const changed = path.join(work, 'changed.yaml');
   writeFileSync(changed, YAML.stringify(doc));
-  const warm = await timed('kiln build (cached base, changed sysctl)', () => kiln(['build', changed, '--out', path.join(work, 'warm'), '--cache-dir', path.join(work, 'cache')]));
+  const warm = await timed('kiln build (cached base, changed sysctl)', () =>
+    kiln(['build', changed, '--out', path.join(work, 'warm'), '--cache-dir', path.join(work, 'cache')]),
+  );
   console.log(`  target ≤ 10 s: ${warm <= 10 ? 'MET' : 'MISSED'}`);
 }
 
@@ -81,16 +85,34 @@ async function outputBenchmarks() {
   console.log('3. outputs from a built rootfs (boot-test spec: raw, qcow2, iso, pxe)');
   const out = path.join(work, 'outputs');
   const r = await kiln(['build', bootSpec, '--out', out, '--cache-dir', cache, '--json']);
-  const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const events = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
   const outputsSeconds = events.find((e) => e.event === 'stage-end' && e.stage === 'outputs').ms / 1000;
   console.log(`  kiln outputs stage: ${outputsSeconds.toFixed(1)} s`);
   // the floor: the two tool runs no converter can avoid, on the extracted rootfs (extraction not counted)
   const tree = path.join(work, 'tree');
-  await execa('sh', ['-c', `mkdir -p ${tree} && tar --xattrs --xattrs-include='*' --numeric-owner -xpf ${path.join(out, 'rootfs.tar')} -C ${tree}`]);
+  await execa('sh', [
+    '-c',
+    `mkdir -p ${tree} && tar --xattrs --xattrs-include='*' --numeric-owner -xpf ${path.join(out, 'rootfs.tar')} -C ${tree}`,
+  ]);
   const floorSquash = await timed('floor: mksquashfs (zstd -9, as kiln) of the rootfs', () =>
-    execa('mksquashfs', [tree, path.join(work, 'floor.squashfs'), '-noappend', '-comp', 'zstd', '-Xcompression-level', '9', '-quiet', '-no-progress']),
+    execa('mksquashfs', [
+      tree,
+      path.join(work, 'floor.squashfs'),
+      '-noappend',
+      '-comp',
+      'zstd',
+      '-Xcompression-level',
+      '9',
+      '-quiet',
+      '-no-progress',
+    ]),
   );
-  const floorQcow = await timed('floor: qemu-img convert -c of disk.raw', () => execa('qemu-img', ['convert', '-c', '-O', 'qcow2', path.join(out, 'disk.raw'), path.join(work, 'floor.qcow2')]));
+  const floorQcow = await timed('floor: qemu-img convert -c of disk.raw', () =>
+    execa('qemu-img', ['convert', '-c', '-O', 'qcow2', path.join(out, 'disk.raw'), path.join(work, 'floor.qcow2')]),
+  );
   const ratio = outputsSeconds / (floorSquash + floorQcow);
   console.log(`  ratio: ${ratio.toFixed(2)}× (target ≤ 2×) ${ratio <= 2 ? 'MET' : 'MISSED'}`);
   const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
@@ -109,11 +131,19 @@ async function outputBenchmarks() {
   ];
   for (const [label, spec] of boots) {
     const probe = await bootAndProbe({ ...spec, name: label.replace(/ /g, '-'), dir: work });
-    console.log(`  ${label}: ${probe.seconds.toFixed(0)} s (${probe.facts.state}); kiln-firstboot early pass ${probe.facts.firstboot_ms} ms (own ${probe.facts.firstboot_own_ms} ms), unit ${(Number(probe.facts.firstboot_unit_us) / 1000).toFixed(0)} ms`);
+    console.log(
+      `  ${label}: ${probe.seconds.toFixed(0)} s (${probe.facts.state}); kiln-firstboot early pass ${probe.facts.firstboot_ms} ms (own ${probe.facts.firstboot_own_ms} ms), unit ${(Number(probe.facts.firstboot_unit_us) / 1000).toFixed(0)} ms`,
+    );
   }
   const server = await serveStatic(path.join(out, 'pxe'), '/kiln/boot-test');
   try {
-    const probe = await bootAndProbe({ name: 'pxe', dir: work, firmware: 'bios', netboot: { tftpDir: path.join(out, 'pxe'), bootfile: 'boot.ipxe', httpPort: server.port }, memoryMiB: 3072 });
+    const probe = await bootAndProbe({
+      name: 'pxe',
+      dir: work,
+      firmware: 'bios',
+      netboot: { tftpDir: path.join(out, 'pxe'), bootfile: 'boot.ipxe', httpPort: server.port },
+      memoryMiB: 3072,
+    });
     console.log(`  pxe BIOS: ${probe.seconds.toFixed(0)} s (${probe.facts.state})`);
   } finally {
     await server.close();
@@ -144,7 +174,9 @@ async function firstbootBenchmarks() {
   console.log(`  kiln-firstboot --version: ${fb.toFixed(1)} ms, node -e 0: ${node.toFixed(1)} ms (medians of ${runs})`);
   console.log(`  ratio: ${ratio.toFixed(2)}× (target ≤ 1.2×) ${ratio <= 1.2 ? 'MET' : 'MISSED'}`);
   const { size } = await import('node:fs').then((fs) => fs.statSync(exe));
-  console.log(`  binary: ${(size / 2 ** 20).toFixed(1)} MiB (the node runtime is ${(((await import('node:fs')).statSync(process.execPath).size) / 2 ** 20).toFixed(1)} MiB of it)`);
+  console.log(
+    `  binary: ${(size / 2 ** 20).toFixed(1)} MiB (the node runtime is ${((await import('node:fs')).statSync(process.execPath).size / 2 ** 20).toFixed(1)} MiB of it)`,
+  );
 }
 
 async function clusterBenchmarks() {
@@ -159,11 +191,15 @@ async function clusterBenchmarks() {
   const mac = (name: string) => summary.nodes.find((n: { name: string }) => n.name === name).interfaces[0].mac as string;
   const [netns, bridge, vip] = [`kiln-${summary.name}`, 'kbr0', summary.controlPlaneEndpoint.split(':')[0] as string];
   try {
-    await timed('cluster up → every node\'s first boot done', () => kiln(['cluster', 'up', dir, '--image', path.join(image, 'disk.qcow2'), '--wait', '--timeout', '1800']));
+    await timed("cluster up → every node's first boot done", () =>
+      kiln(['cluster', 'up', dir, '--image', path.join(image, 'disk.qcow2'), '--wait', '--timeout', '1800']),
+    );
     const holder = await waitForHolder(netns, bridge, vip, (m) => m === mac('cp-1'), 120);
     if (holder.join() !== mac('cp-1')) throw new Error(`the VIP is held by ${holder.join(', ') || 'nobody'}, not cp-1`);
     const gap = await failoverGap(netns, vip, () => kiln(['cluster', 'down', dir, 'cp-1', '--force']));
-    console.log(`  VIP failover gap (holder powered off): ${gap.toFixed(2)} s (target ≤ 4 s) ${gap <= 4 ? 'MET' : 'MISSED'}; new holder ${(await arpHolders(netns, bridge, vip)).join(', ')} (cp-2 is ${mac('cp-2')})`);
+    console.log(
+      `  VIP failover gap (holder powered off): ${gap.toFixed(2)} s (target ≤ 4 s) ${gap <= 4 ? 'MET' : 'MISSED'}; new holder ${(await arpHolders(netns, bridge, vip)).join(', ')} (cp-2 is ${mac('cp-2')})`,
+    );
   } finally {
     await kiln(['cluster', 'down', dir, '--force', '--purge']).catch(() => undefined);
   }

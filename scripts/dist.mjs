@@ -213,7 +213,8 @@ function parseCli(argv) {
   if (opts.entry !== undefined || opts.name !== undefined) {
     if (opts.only) fail(`--only cannot be combined with --entry/--name (${usage})`);
     if (!opts.entry || !opts.name || !opts.out) fail(`--entry, --name and --out go together (${usage})`);
-    if (!/^[a-z0-9][a-z0-9._-]*$/.test(opts.name)) fail(`--name ${opts.name}: use lower-case letters, digits, ".", "_" and "-" (it names files under /tmp/kiln-dist)`);
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(opts.name))
+      fail(`--name ${opts.name}: use lower-case letters, digits, ".", "_" and "-" (it names files under /tmp/kiln-dist)`);
     if (ENTRIES.some((e) => e.name === opts.name)) fail(`--name ${opts.name} is one of the built-in entries; use --only ${opts.name}`);
     return opts;
   }
@@ -223,7 +224,8 @@ function parseCli(argv) {
 
 async function main() {
   const cli = parseCli(process.argv.slice(2));
-  if (process.platform !== 'linux' || process.arch !== 'x64') fail(`builds linux-x64 executables from the local node; this is ${process.platform}-${process.arch}`);
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    fail(`builds linux-x64 executables from the local node; this is ${process.platform}-${process.arch}`);
   if (Number(process.versions.node.split('.')[0]) < 20) fail(`needs node >= 20 (this is ${process.version})`);
   const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
   const { define, assets } = await bundleDefines();
@@ -232,7 +234,9 @@ async function main() {
     if (!existsSync(path.resolve(root, cli.entry))) fail(`--entry ${cli.entry} does not exist`);
     entries = [{ name: cli.name, entry: cli.entry, output: path.resolve(cli.out), generic: true }];
   } else {
-    entries = ENTRIES.filter((e) => existsSync(path.join(root, e.entry)) && (!cli.only || e.name === cli.only)).map((e) => (cli.out ? { ...e, output: path.resolve(cli.out) } : e));
+    entries = ENTRIES.filter((e) => existsSync(path.join(root, e.entry)) && (!cli.only || e.name === cli.only)).map((e) =>
+      cli.out ? { ...e, output: path.resolve(cli.out) } : e,
+    );
   }
   if (entries.length === 0) fail(cli.only ? `no entry named ${cli.only}` : 'no entry point found');
 
@@ -264,7 +268,9 @@ async function main() {
     }
     const size = (await stat(output)).size;
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    process.stdout.write(`dist: ${path.relative(root, output)} (${(size / 1048576).toFixed(1)} MiB, ${embedded} of ${Object.keys(assets).length} assets embedded, ${seconds}s)\n`);
+    process.stdout.write(
+      `dist: ${path.relative(root, output)} (${(size / 1048576).toFixed(1)} MiB, ${embedded} of ${Object.keys(assets).length} assets embedded, ${seconds}s)\n`,
+    );
   }
 }
 

@@ -39,15 +39,29 @@ const ADDON: DocumentKind<Addon> = { what: 'addon', example: 'addons/metrics-ser
 /** Parses one catalogue file; problems name the file, the line and the field. */
 export function parseAddon(text: string, file: string): Addon {
   const addon = parseDocumentText(text, file, ADDON);
-  const expected = file.split('/').at(-1)!.replace(/\.yaml$/, '');
-  if (addon.name !== expected) throw new ValidationError([{ file, path: '/name', message: `"${addon.name}" is not the file's name`, hint: `name it ${expected}, or rename the file` }]);
+  const expected = file
+    .split('/')
+    .at(-1)!
+    .replace(/\.yaml$/, '');
+  if (addon.name !== expected)
+    throw new ValidationError([
+      { file, path: '/name', message: `"${addon.name}" is not the file's name`, hint: `name it ${expected}, or rename the file` },
+    ]);
   return addon;
 }
 
 /** Every addon kiln ships, by name. */
 export async function loadCatalogue(): Promise<Map<string, Addon>> {
   const assets = (await listAssets('addons')).filter((a) => a.path.endsWith('.yaml'));
-  return new Map(assets.map((a) => [a.path.split('/').at(-1)!.replace(/\.yaml$/, ''), parseAddon(a.data.toString('utf8'), a.path)]));
+  return new Map(
+    assets.map((a) => [
+      a.path
+        .split('/')
+        .at(-1)!
+        .replace(/\.yaml$/, ''),
+      parseAddon(a.data.toString('utf8'), a.path),
+    ]),
+  );
 }
 
 /** Where charts and descriptors live in the image: firstboot reads them, so it owns the paths. */

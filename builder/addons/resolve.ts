@@ -21,7 +21,12 @@ export async function addonsOf(spec: ResolvedSpec): Promise<Addon[]> {
     const addon = catalogue.get(name);
     if (addon) return addon;
     const near = closest(name, [...catalogue.keys()]);
-    throw new KilnError(`no addon "${name}" in kiln's catalogue`, { file: spec.file, path: `/addons/${i}/name`, hint: `${near ? `did you mean "${near}"? ` : ''}known: ${[...catalogue.keys()].sort().join(', ')}`, exitCode: 2 });
+    throw new KilnError(`no addon "${name}" in kiln's catalogue`, {
+      file: spec.file,
+      path: `/addons/${i}/name`,
+      hint: `${near ? `did you mean "${near}"? ` : ''}known: ${[...catalogue.keys()].sort().join(', ')}`,
+      exitCode: 2,
+    });
   });
 }
 

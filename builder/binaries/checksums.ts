@@ -24,7 +24,8 @@ export function parseChecksumList(text: string): Map<string, string> {
     const m = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
     if (!m) throw new ChecksumFormatError(`line ${i + 1} is not "<sha256>  <path>": ${JSON.stringify(line.slice(0, 60))}`);
     const name = m[2]!.replace(/^\.\//, '');
-    if (out.has(name) && out.get(name) !== m[1]!.toLowerCase()) throw new ChecksumFormatError(`line ${i + 1}: ${name} is listed twice with different checksums`);
+    if (out.has(name) && out.get(name) !== m[1]!.toLowerCase())
+      throw new ChecksumFormatError(`line ${i + 1}: ${name} is listed twice with different checksums`);
     out.set(name, m[1]!.toLowerCase());
   }
   return out;

@@ -11,7 +11,9 @@ export async function openUrl(url: string): Promise<Readable> {
     const stream = createReadStream(fileURLToPath(url));
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
-      stream.once('error', (e) => reject(new FetchError(`${url}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e.message}`, { cause: e })));
+      stream.once('error', (e) =>
+        reject(new FetchError(`${url}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e.message}`, { cause: e })),
+      );
     });
     return stream;
   }
@@ -19,7 +21,10 @@ export async function openUrl(url: string): Promise<Readable> {
   try {
     res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(10 * 60_000) });
   } catch (cause) {
-    throw new FetchError(`${url}: ${(cause as Error).cause instanceof Error ? ((cause as Error).cause as Error).message : (cause as Error).message}`, { cause });
+    throw new FetchError(
+      `${url}: ${(cause as Error).cause instanceof Error ? ((cause as Error).cause as Error).message : (cause as Error).message}`,
+      { cause },
+    );
   }
   if (!res.ok || !res.body) throw new FetchError(`${url}: HTTP ${res.status} ${res.statusText}`);
   return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);

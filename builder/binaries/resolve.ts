@@ -34,17 +34,47 @@ export function preflightBinaries(spec: ResolvedSpec): void {
     const at = '/kubernetes/source/bundle';
     const abs = path.resolve(spec.dir, src.bundle);
     const st = existsSync(abs) ? statSync(abs) : undefined;
-    if (!st) throw new KilnError(`bundle ${abs} does not exist`, { file: spec.file, path: at, hint: 'paths are relative to the spec file', exitCode: 2 });
+    if (!st)
+      throw new KilnError(`bundle ${abs} does not exist`, {
+        file: spec.file,
+        path: at,
+        hint: 'paths are relative to the spec file',
+        exitCode: 2,
+      });
     if (st.isDirectory()) {
       const sums = path.join(abs, CHECKSUMS);
-      if (!existsSync(sums)) throw new KilnError(`bundle ${abs} has no ${CHECKSUMS}`, { file: spec.file, path: at, hint: `create it in the bundle: (cd ${src.bundle} && sha256sum kubeadm kubelet kubectl > ${CHECKSUMS})`, exitCode: 2 });
-    } else if (!isArchive(abs)) throw new KilnError(`bundle ${abs} is neither a directory nor a .tar/.tar.gz/.tgz`, { file: spec.file, path: at, hint: 'point at the unpacked bundle directory or its tarball', exitCode: 2 });
+      if (!existsSync(sums))
+        throw new KilnError(`bundle ${abs} has no ${CHECKSUMS}`, {
+          file: spec.file,
+          path: at,
+          hint: `create it in the bundle: (cd ${src.bundle} && sha256sum kubeadm kubelet kubectl > ${CHECKSUMS})`,
+          exitCode: 2,
+        });
+    } else if (!isArchive(abs))
+      throw new KilnError(`bundle ${abs} is neither a directory nor a .tar/.tar.gz/.tgz`, {
+        file: spec.file,
+        path: at,
+        hint: 'point at the unpacked bundle directory or its tarball',
+        exitCode: 2,
+      });
   }
   for (const [i, b] of spec.binaries.entries()) {
     if (!('file' in b.from)) continue;
     const abs = path.resolve(spec.dir, b.from.file);
-    if (!existsSync(abs) || !statSync(abs).isFile()) throw new KilnError(`${abs} is not a file`, { file: spec.file, path: `/binaries/${i}/file`, hint: 'paths are relative to the spec file', exitCode: 2 });
-    if (b.extract !== undefined && !isArchive(abs)) throw new KilnError(`extract given but ${abs} is not a .tar/.tar.gz/.tgz`, { file: spec.file, path: `/binaries/${i}/extract`, hint: 'drop extract for a bare binary', exitCode: 2 });
+    if (!existsSync(abs) || !statSync(abs).isFile())
+      throw new KilnError(`${abs} is not a file`, {
+        file: spec.file,
+        path: `/binaries/${i}/file`,
+        hint: 'paths are relative to the spec file',
+        exitCode: 2,
+      });
+    if (b.extract !== undefined && !isArchive(abs))
+      throw new KilnError(`extract given but ${abs} is not a .tar/.tar.gz/.tgz`, {
+        file: spec.file,
+        path: `/binaries/${i}/extract`,
+        hint: 'drop extract for a bare binary',
+        exitCode: 2,
+      });
   }
 }
 
@@ -86,18 +116,20 @@ async function kubernetesBinaries(spec: ResolvedSpec, store: BlobStore, log: (m:
   const { version, components } = spec.kubernetes;
   if ('release' in src) {
     // allSettled: a failure must not leave other downloads writing temp files behind it
-    return settled(await Promise.allSettled(
-      components.map(async (name) => {
-        const url = `${src.release}/${version}/bin/linux/${spec.base.arch}/${name}`;
-        try {
-          const sha256 = parseChecksumFile(await fetchText(`${url}.sha256`));
-          const blob = await download(store, url, sha256, log);
-          return { path: `/usr/bin/${name}`, blob: blob.file, sha256, size: blob.size, origin: url };
-        } catch (cause) {
-          throw failure(spec, '/kubernetes/source/release', `${name} ${version}`, cause);
-        }
-      }),
-    ));
+    return settled(
+      await Promise.allSettled(
+        components.map(async (name) => {
+          const url = `${src.release}/${version}/bin/linux/${spec.base.arch}/${name}`;
+          try {
+            const sha256 = parseChecksumFile(await fetchText(`${url}.sha256`));
+            const blob = await download(store, url, sha256, log);
+            return { path: `/usr/bin/${name}`, blob: blob.file, sha256, size: blob.size, origin: url };
+          } catch (cause) {
+            throw failure(spec, '/kubernetes/source/release', `${name} ${version}`, cause);
+          }
+        }),
+      ),
+    );
   }
   const at = '/kubernetes/source/bundle';
   const bundle = path.resolve(spec.dir, src.bundle);
@@ -105,9 +137,19 @@ async function kubernetesBinaries(spec: ResolvedSpec, store: BlobStore, log: (m:
     let sums: Map<string, string>;
     let blobOf: (member: string) => Promise<Blob | undefined>;
     if (isArchive(bundle)) {
-      const members = await readArchive(bundle, (m) => path.posix.basename(m) === CHECKSUMS || components.includes(path.posix.basename(m)), store);
+      const members = await readArchive(
+        bundle,
+        (m) => path.posix.basename(m) === CHECKSUMS || components.includes(path.posix.basename(m)),
+        store,
+      );
       const list = [...members.keys()].find((m) => path.posix.basename(m) === CHECKSUMS);
-      if (!list) throw new KilnError(`bundle ${bundle} has no ${CHECKSUMS}`, { file: spec.file, path: at, hint: `add one listing each binary (sha256sum's format) to the tarball`, exitCode: 2 });
+      if (!list)
+        throw new KilnError(`bundle ${bundle} has no ${CHECKSUMS}`, {
+          file: spec.file,
+          path: at,
+          hint: `add one listing each binary (sha256sum's format) to the tarball`,
+          exitCode: 2,
+        });
       sums = parseChecksumList(await readFile(members.get(list)!.file, 'utf8'));
       const dir = path.posix.dirname(list) === '.' ? '' : `${path.posix.dirname(list)}/`;
       blobOf = async (member) => members.get(`${dir}${member}`);
@@ -121,9 +163,21 @@ async function kubernetesBinaries(spec: ResolvedSpec, store: BlobStore, log: (m:
     const out: InstalledBinary[] = [];
     for (const name of components) {
       const entry = findByBaseName(sums, name);
-      if ('error' in entry) throw new KilnError(`${CHECKSUMS} of bundle ${bundle} ${entry.error}`, { file: spec.file, path: at, hint: 'every binary kiln installs must have its checksum listed', exitCode: 2 });
+      if ('error' in entry)
+        throw new KilnError(`${CHECKSUMS} of bundle ${bundle} ${entry.error}`, {
+          file: spec.file,
+          path: at,
+          hint: 'every binary kiln installs must have its checksum listed',
+          exitCode: 2,
+        });
       const blob = await blobOf(entry.path);
-      if (!blob) throw new KilnError(`bundle ${bundle} lists ${entry.path} but does not hold it`, { file: spec.file, path: at, hint: 'add the file, or rebuild the bundle', exitCode: 2 });
+      if (!blob)
+        throw new KilnError(`bundle ${bundle} lists ${entry.path} but does not hold it`, {
+          file: spec.file,
+          path: at,
+          hint: 'add the file, or rebuild the bundle',
+          exitCode: 2,
+        });
       if (blob.sha256 !== entry.sha256) throw new ChecksumMismatch(entry.sha256, blob.sha256);
       out.push({ path: `/usr/bin/${name}`, blob: blob.file, sha256: blob.sha256, size: blob.size, origin: `${src.bundle}:${entry.path}` });
     }
@@ -133,7 +187,13 @@ async function kubernetesBinaries(spec: ResolvedSpec, store: BlobStore, log: (m:
   }
 }
 
-async function extraBinary(spec: ResolvedSpec, b: ResolvedBinarySpec, i: number, store: BlobStore, log: (m: string) => void): Promise<InstalledBinary> {
+async function extraBinary(
+  spec: ResolvedSpec,
+  b: ResolvedBinarySpec,
+  i: number,
+  store: BlobStore,
+  log: (m: string) => void,
+): Promise<InstalledBinary> {
   const from = 'url' in b.from ? b.from.url : path.resolve(spec.dir, b.from.file);
   const at = `/binaries/${i}/${'sha256Url' in b.checksum ? 'sha256Url' : 'url' in b.from ? 'url' : 'file'}`;
   try {

@@ -51,7 +51,14 @@ const EXTRA_CAS: Array<[CaName & ('frontProxy' | 'etcd'), string]> = [
 const extraFilesOf = (node: ClusterNodeSpec, s: ClusterSecrets): SeedFile[] =>
   node.role !== 'init'
     ? []
-    : EXTRA_CAS.flatMap(([name, at]) => (s[name] ? [{ path: `${at}.crt`, contents: s[name].cert }, { path: `${at}.key`, contents: s[name].key }] : []));
+    : EXTRA_CAS.flatMap(([name, at]) =>
+        s[name]
+          ? [
+              { path: `${at}.crt`, contents: s[name].cert },
+              { path: `${at}.key`, contents: s[name].key },
+            ]
+          : [],
+      );
 
 /** Runs a firstboot parser over what kiln made: a problem there is reported against the node in the spec. */
 function selfCheck(file: string, at: string, what: string, check: () => unknown): Problem[] {
@@ -60,7 +67,12 @@ function selfCheck(file: string, at: string, what: string, check: () => unknown)
     return [];
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    return error.problems.map((p) => ({ file, path: at, message: `kiln-firstboot would reject the generated ${what}: ${p.path || '(top)'}: ${p.message}`, hint: p.hint ?? 'report this as a kiln bug' }));
+    return error.problems.map((p) => ({
+      file,
+      path: at,
+      message: `kiln-firstboot would reject the generated ${what}: ${p.path || '(top)'}: ${p.message}`,
+      hint: p.hint ?? 'report this as a kiln bug',
+    }));
   }
 }
 
@@ -72,8 +84,14 @@ function planNode(spec: ClusterSpec, file: string, i: number, secrets: ClusterSe
   const ignition = ignitionConfig(node, config, seed['network-config'], extra);
   const raw = (name: keyof typeof seed) => ({ name, data: Buffer.from(seed[name]) });
   const problems = [
-    ...nodeConfigProblems(config, file).map((p) => ({ ...p, path: `/nodes/${i}`, message: `the node config of ${node.name}: ${p.path}: ${p.message}` })),
-    ...selfCheck(file, `/nodes/${i}`, 'NoCloud seed', () => decodeMetadata({ kind: 'nocloud', userData: raw('user-data'), metaData: raw('meta-data'), networkConfig: raw('network-config') })),
+    ...nodeConfigProblems(config, file).map((p) => ({
+      ...p,
+      path: `/nodes/${i}`,
+      message: `the node config of ${node.name}: ${p.path}: ${p.message}`,
+    })),
+    ...selfCheck(file, `/nodes/${i}`, 'NoCloud seed', () =>
+      decodeMetadata({ kind: 'nocloud', userData: raw('user-data'), metaData: raw('meta-data'), networkConfig: raw('network-config') }),
+    ),
     ...selfCheck(file, `/nodes/${i}`, 'Ignition config', () => parseIgnition(ignition, 'ignition.json')),
   ];
   return { node, seed, ignition, problems };
@@ -103,9 +121,14 @@ export async function generateCluster(spec: ClusterSpec, file: string, dir: stri
   const plan: Planned[] = [];
   for (const name of Object.keys(CAS) as CaName[]) {
     const pair = secrets[name];
-    if (pair) plan.push({ rel: LAYOUT.caCert(name), data: pair.cert, mode: PUBLIC }, { rel: LAYOUT.caKey(name), data: pair.key, mode: SECRET });
+    if (pair)
+      plan.push({ rel: LAYOUT.caCert(name), data: pair.cert, mode: PUBLIC }, { rel: LAYOUT.caKey(name), data: pair.key, mode: SECRET });
   }
-  plan.push({ rel: LAYOUT.secrets, data: `${JSON.stringify({ token: secrets.token, certificateKey: secrets.certificateKey }, null, 2)}\n`, mode: SECRET });
+  plan.push({
+    rel: LAYOUT.secrets,
+    data: `${JSON.stringify({ token: secrets.token, certificateKey: secrets.certificateKey }, null, 2)}\n`,
+    mode: SECRET,
+  });
   for (const { node, seed, ignition } of nodes) {
     plan.push(
       { rel: LAYOUT.nocloud(node.name, 'user-data'), data: seed['user-data'], mode: SECRET },
@@ -153,7 +176,12 @@ export async function generateCluster(spec: ClusterSpec, file: string, dir: stri
     caCertHash: hash,
     endpoint: endpointOf(spec),
     created,
-    nodes: summary.nodes.map((n) => ({ name: n.name, role: n.role, advertiseAddress: n.advertiseAddress, dir: path.join(dir, LAYOUT.nodeDir(n.name)) })),
+    nodes: summary.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      advertiseAddress: n.advertiseAddress,
+      dir: path.join(dir, LAYOUT.nodeDir(n.name)),
+    })),
     removed,
   };
 }

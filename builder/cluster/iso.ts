@@ -20,15 +20,42 @@ export async function cidataIso(seed: NoCloudSeed): Promise<Buffer> {
     const iso = path.join(dir, 'cidata.iso');
     const date = new Date(ISO_EPOCH * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
     try {
-      await execa('xorriso', ['-as', 'mkisofs', '-quiet', '-o', iso, '-V', 'cidata', '-J', '-r', `--modification-date=${date}00`, '--set_all_file_dates', `=${ISO_EPOCH}`, tree], {
-        env: { SOURCE_DATE_EPOCH: String(ISO_EPOCH), TZ: 'UTC' },
-      });
+      await execa(
+        'xorriso',
+        [
+          '-as',
+          'mkisofs',
+          '-quiet',
+          '-o',
+          iso,
+          '-V',
+          'cidata',
+          '-J',
+          '-r',
+          `--modification-date=${date}00`,
+          '--set_all_file_dates',
+          `=${ISO_EPOCH}`,
+          tree,
+        ],
+        {
+          env: { SOURCE_DATE_EPOCH: String(ISO_EPOCH), TZ: 'UTC' },
+        },
+      );
     } catch (cause) {
       const e = cause as { code?: string; stderr?: string };
-      throw new ToolError('xorriso', e.code === 'ENOENT' ? 'not found' : `failed: ${String(e.stderr ?? '').trim().split('\n').pop()}`, {
-        hint: 'install it (apt-get install xorriso); `kiln doctor` lists the host tools',
-        cause,
-      });
+      throw new ToolError(
+        'xorriso',
+        e.code === 'ENOENT'
+          ? 'not found'
+          : `failed: ${String(e.stderr ?? '')
+              .trim()
+              .split('\n')
+              .pop()}`,
+        {
+          hint: 'install it (apt-get install xorriso); `kiln doctor` lists the host tools',
+          cause,
+        },
+      );
     }
     return await readFile(iso);
   } finally {

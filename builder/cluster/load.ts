@@ -3,7 +3,12 @@ import { parseDocumentText, readDocumentFile, type DocumentKind } from '../../co
 import { ClusterSpecSchema, type ClusterSpec } from './schema.ts';
 import { CLUSTER_RULES } from './semantics.ts';
 
-const CLUSTER_SPEC: DocumentKind<ClusterSpec> = { what: 'cluster spec', example: 'images/examples/cluster-lab.yaml', schema: ClusterSpecSchema, rules: CLUSTER_RULES };
+const CLUSTER_SPEC: DocumentKind<ClusterSpec> = {
+  what: 'cluster spec',
+  example: 'images/examples/cluster-lab.yaml',
+  schema: ClusterSpecSchema,
+  rules: CLUSTER_RULES,
+};
 
 export async function loadClusterFile(file: string): Promise<ClusterSpec> {
   return parseClusterSpec(await readDocumentFile(file, CLUSTER_SPEC), file);

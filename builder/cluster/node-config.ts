@@ -1,7 +1,16 @@
 // Cluster spec + secrets → each node's kiln node config (what kiln-firstboot reads). Only the init
 // node gets the CA key; joiners pin the CA's hash, and only control planes get the certificate key.
 import type { NodeConfig } from '../../node/config/schema.ts';
-import { addressesOf, advertiseAddressOf, endpointOf, poolMembers, podSubnetOf, priorityOf, serviceSubnetOf, isControlPlane } from './model.ts';
+import {
+  addressesOf,
+  advertiseAddressOf,
+  endpointOf,
+  poolMembers,
+  podSubnetOf,
+  priorityOf,
+  serviceSubnetOf,
+  isControlPlane,
+} from './model.ts';
 import type { CaPair } from './pki.ts';
 import type { ClusterNodeSpec, ClusterSpec } from './schema.ts';
 
@@ -30,7 +39,16 @@ function keepalivedOf(spec: ClusterSpec, node: ClusterNodeSpec): NodeConfig['kee
     interface: spec.keepalived.interface,
     virtualRouterId: spec.keepalived.virtualRouterId,
     priority: priorityOf(spec, node),
-    ...(pool && member >= 0 ? { externalVips: { addresses: pool.addresses, firstVirtualRouterId: pool.firstVirtualRouterId, memberIndex: member, members: members.length } } : {}),
+    ...(pool && member >= 0
+      ? {
+          externalVips: {
+            addresses: pool.addresses,
+            firstVirtualRouterId: pool.firstVirtualRouterId,
+            memberIndex: member,
+            members: members.length,
+          },
+        }
+      : {}),
   };
 }
 
@@ -61,7 +79,15 @@ export function nodeConfigOf(spec: ClusterSpec, node: ClusterNodeSpec, secrets: 
     ...(keepalived ? { keepalived } : {}),
     // the init node installs the cluster-wide things
     ...(init && spec.cilium ? { cilium: spec.cilium } : {}),
-    ...(init && spec.addons?.length ? { addons: spec.addons.map((a) => ({ name: a.name, ...(a.namespace ? { namespace: a.namespace } : {}), ...(a.values ? { values: a.values } : {}) })) } : {}),
+    ...(init && spec.addons?.length
+      ? {
+          addons: spec.addons.map((a) => ({
+            name: a.name,
+            ...(a.namespace ? { namespace: a.namespace } : {}),
+            ...(a.values ? { values: a.values } : {}),
+          })),
+        }
+      : {}),
   };
 }
 
@@ -72,6 +98,11 @@ export function nodeSummary(spec: ClusterSpec, node: ClusterNodeSpec) {
     role: node.role,
     advertiseAddress: advertiseAddressOf(spec, node),
     addresses: addressesOf(node),
-    interfaces: node.interfaces.map((i) => ({ name: i.name, ...(i.mac ? { mac: i.mac.toLowerCase() } : {}), addresses: i.addresses, ...(i.gateway ? { gateway: i.gateway } : {}) })),
+    interfaces: node.interfaces.map((i) => ({
+      name: i.name,
+      ...(i.mac ? { mac: i.mac.toLowerCase() } : {}),
+      addresses: i.addresses,
+      ...(i.gateway ? { gateway: i.gateway } : {}),
+    })),
   };
 }

@@ -28,8 +28,20 @@ export type CaName = keyof typeof CAS;
 const VALIDITY_MS = 10 * 365 * 24 * 3600 * 1000;
 const BACKDATE_MS = 5 * 60 * 1000;
 
-const ALGORITHMS: Record<KeyAlgorithm, { generate: RsaHashedKeyGenParams | EcKeyGenParams; sign: Algorithm & { hash?: string }; export: 'pkcs1' | 'sec1' }> = {
-  'rsa-2048': { generate: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as RsaHashedKeyGenParams, sign: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, export: 'pkcs1' },
+const ALGORITHMS: Record<
+  KeyAlgorithm,
+  { generate: RsaHashedKeyGenParams | EcKeyGenParams; sign: Algorithm & { hash?: string }; export: 'pkcs1' | 'sec1' }
+> = {
+  'rsa-2048': {
+    generate: {
+      name: 'RSASSA-PKCS1-v1_5',
+      hash: 'SHA-256',
+      publicExponent: new Uint8Array([1, 0, 1]),
+      modulusLength: 2048,
+    } as RsaHashedKeyGenParams,
+    sign: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    export: 'pkcs1',
+  },
   'ecdsa-p256': { generate: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' }, export: 'sec1' },
 };
 
@@ -47,7 +59,10 @@ export async function generateCa(commonName: string, algorithm: KeyAlgorithm, no
     signingAlgorithm: alg.sign,
     keys,
     extensions: [
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign,
+        true,
+      ),
       new x509.BasicConstraintsExtension(true, undefined, true),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: commonName }]),

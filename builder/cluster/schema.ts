@@ -15,12 +15,18 @@ const KeepalivedProps = NodeConfigSchema.properties.keepalived.properties;
 const CiliumProps = NodeConfigSchema.properties.cilium.properties;
 
 /** An address with its prefix length, as the interface carries it (10.0.2.11/24). */
-const InterfaceAddress = hinted(Type.String({ format: 'kiln-cidr' }), "the node's address with the prefix length of its subnet, e.g. 10.0.2.11/24 or fd00::11/64");
+const InterfaceAddress = hinted(
+  Type.String({ format: 'kiln-cidr' }),
+  "the node's address with the prefix length of its subnet, e.g. 10.0.2.11/24 or fd00::11/64",
+);
 const Mac = hinted(Type.String({ pattern: '^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$' }), 'a MAC address such as 52:54:00:6b:69:11');
 
 const Interface = Type.Object(
   {
-    name: hinted(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,15}$' }), 'the interface name on the node (at most 15 characters), e.g. lan0 or eno1'),
+    name: hinted(
+      Type.String({ pattern: '^[A-Za-z0-9_.-]{1,15}$' }),
+      'the interface name on the node (at most 15 characters), e.g. lan0 or eno1',
+    ),
     mac: Type.Optional(Mac),
     addresses: Type.Array(InterfaceAddress, { minItems: 1, uniqueItems: true }),
     gateway: Type.Optional(IpAddress),
@@ -49,14 +55,27 @@ const Network = Type.Object(
     dnsDomain: Type.Optional(NodeConfigSchema.properties.cluster.properties.dnsDomain),
     kubeProxyReplacement: Type.Optional(Type.Boolean({ description: 'Cilium replaces kube-proxy; default true' })),
     nameservers: Type.Optional(Type.Array(IpAddress, { uniqueItems: true })),
-    searchDomains: Type.Optional(Type.Array(hinted(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' }), 'a DNS domain such as lab.internal'), { uniqueItems: true })),
+    searchDomains: Type.Optional(
+      Type.Array(
+        hinted(
+          Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' }),
+          'a DNS domain such as lab.internal',
+        ),
+        { uniqueItems: true },
+      ),
+    ),
   },
   { ...Strict, description: 'cluster networks (defaults: pods 10.244.0.0/16, services 10.96.0.0/12) and the DNS servers every node uses' },
 );
 
 const Pki = Type.Object(
   {
-    algorithm: Type.Optional(hinted(Type.Union([Type.Literal('rsa-2048'), Type.Literal('ecdsa-p256')]), "rsa-2048 (kubeadm's default encryptionAlgorithm) or ecdsa-p256")),
+    algorithm: Type.Optional(
+      hinted(
+        Type.Union([Type.Literal('rsa-2048'), Type.Literal('ecdsa-p256')]),
+        "rsa-2048 (kubeadm's default encryptionAlgorithm) or ecdsa-p256",
+      ),
+    ),
     frontProxyCa: Type.Optional(Type.Boolean({ description: 'pre-generate the front-proxy CA too (else kubeadm init makes it)' })),
     etcdCa: Type.Optional(Type.Boolean({ description: 'pre-generate the etcd CA too (else kubeadm init makes it)' })),
   },
@@ -84,8 +103,13 @@ const Keepalived = Type.Object(
 
 const Addon = Type.Object(
   {
-    name: hinted(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' }), 'an addon baked into the image, e.g. metrics-server (see the addons catalogue)'),
-    namespace: Type.Optional(hinted(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' }), 'a namespace name such as kube-system')),
+    name: hinted(
+      Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' }),
+      'an addon baked into the image, e.g. metrics-server (see the addons catalogue)',
+    ),
+    namespace: Type.Optional(
+      hinted(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' }), 'a namespace name such as kube-system'),
+    ),
     values: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Helm values merged over the catalogue defaults' })),
   },
   { ...Strict, description: 'an addon the init node installs from the chart baked into the image' },
@@ -93,11 +117,22 @@ const Addon = Type.Object(
 
 const Vms = Type.Object(
   {
-    memoryMiB: Type.Optional(hinted(Type.Integer({ minimum: 512, maximum: 262144 }), 'MiB of memory per VM, e.g. 2048 (kubeadm wants 1700 MB on control planes)')),
+    memoryMiB: Type.Optional(
+      hinted(Type.Integer({ minimum: 512, maximum: 262144 }), 'MiB of memory per VM, e.g. 2048 (kubeadm wants 1700 MB on control planes)'),
+    ),
     cpus: Type.Optional(hinted(Type.Integer({ minimum: 1, maximum: 64 }), 'vCPUs per VM, e.g. 2 (kubeadm wants 2 on control planes)')),
-    start: Type.Optional(hinted(Type.Union([Type.Literal('parallel'), Type.Literal('sequential')]), 'parallel (all at once) or sequential (each after the previous finished its first boot: for small hosts)')),
+    start: Type.Optional(
+      hinted(
+        Type.Union([Type.Literal('parallel'), Type.Literal('sequential')]),
+        'parallel (all at once) or sequential (each after the previous finished its first boot: for small hosts)',
+      ),
+    ),
   },
-  { ...Strict, description: 'the QEMU test cluster `kiln cluster up` boots: memory and vCPUs per VM (defaults 2048 MiB, 2) and how VMs start (default parallel)' },
+  {
+    ...Strict,
+    description:
+      'the QEMU test cluster `kiln cluster up` boots: memory and vCPUs per VM (defaults 2048 MiB, 2) and how VMs start (default parallel)',
+  },
 );
 
 export const ClusterSpecSchema = Type.Object(
@@ -106,7 +141,15 @@ export const ClusterSpecSchema = Type.Object(
     apiVersion: hinted(Type.Literal(API_VERSION), `set apiVersion: ${API_VERSION}`),
     kind: hinted(Type.Literal(CLUSTER_KIND), `set kind: ${CLUSTER_KIND}`),
     name: NodeConfigSchema.properties.cluster.properties.name,
-    kubernetes: Type.Object({ version: hinted(Type.String({ pattern: '^v1\\.[0-9]+\\.[0-9]+$' }), 'a full release such as v1.31.4 (the one baked into the image)') }, Strict),
+    kubernetes: Type.Object(
+      {
+        version: hinted(
+          Type.String({ pattern: '^v1\\.[0-9]+\\.[0-9]+$' }),
+          'a full release such as v1.31.4 (the one baked into the image)',
+        ),
+      },
+      Strict,
+    ),
     controlPlane: Type.Object(
       {
         vip: hinted(IpAddress, 'the address the API server answers on, held by one control plane at a time (keepalived), e.g. 10.0.2.100'),
@@ -117,12 +160,22 @@ export const ClusterSpecSchema = Type.Object(
     network: Type.Optional(Network),
     pki: Type.Optional(Pki),
     keepalived: Keepalived,
-    cilium: Type.Optional(Type.Object({ version: CiliumProps.version, values: CiliumProps.values }, { ...Strict, description: 'Cilium, installed by the init node' })),
+    cilium: Type.Optional(
+      Type.Object(
+        { version: CiliumProps.version, values: CiliumProps.values },
+        { ...Strict, description: 'Cilium, installed by the init node' },
+      ),
+    ),
     addons: Type.Optional(Type.Array(Addon)),
     vms: Type.Optional(Vms),
     nodes: Type.Array(ClusterNode, { minItems: 1 }),
   },
-  { ...Strict, $id: 'https://kiln.dev/schemas/cluster.json', title: 'kiln cluster spec', description: 'the nodes of one cluster; `kiln cluster gen` writes their metadata' },
+  {
+    ...Strict,
+    $id: 'https://kiln.dev/schemas/cluster.json',
+    title: 'kiln cluster spec',
+    description: 'the nodes of one cluster; `kiln cluster gen` writes their metadata',
+  },
 );
 
 export type ClusterSpec = Static<typeof ClusterSpecSchema>;

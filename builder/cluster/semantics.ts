@@ -4,7 +4,16 @@ import type { Problem } from '../../core/errors.ts';
 import type { Rule } from '../../core/document.ts';
 import { restrictedLabel } from '../../node/config/parse.ts';
 import { canonicalIp, contains, hostOf, overlaps, parseNet } from './ip.ts';
-import { addressesOf, advertiseAddressOf, controlPlanes, isControlPlane, podSubnetOf, poolMembers, serviceSubnetOf, vrrpInterfaceOf } from './model.ts';
+import {
+  addressesOf,
+  advertiseAddressOf,
+  controlPlanes,
+  isControlPlane,
+  podSubnetOf,
+  poolMembers,
+  serviceSubnetOf,
+  vrrpInterfaceOf,
+} from './model.ts';
 import type { ClusterSpec } from './schema.ts';
 
 type Found = Omit<Problem, 'file'>;
@@ -13,7 +22,16 @@ const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** Every interface address with its JSON path and owner. */
 const addressEntries = (s: ClusterSpec) =>
-  s.nodes.flatMap((n, i) => n.interfaces.flatMap((itf, j) => itf.addresses.map((cidr, k) => ({ node: n.name, cidr, ip: canonicalIp(hostOf(cidr)), path: `/nodes/${i}/interfaces/${j}/addresses/${k}` }))));
+  s.nodes.flatMap((n, i) =>
+    n.interfaces.flatMap((itf, j) =>
+      itf.addresses.map((cidr, k) => ({
+        node: n.name,
+        cidr,
+        ip: canonicalIp(hostOf(cidr)),
+        path: `/nodes/${i}/interfaces/${j}/addresses/${k}`,
+      })),
+    ),
+  );
 
 /** Reports each value seen before (by `key`) at its later occurrences. */
 function duplicates<T>(items: T[], key: (t: T) => string, report: (t: T, first: T) => Found): Found[] {
@@ -30,43 +48,121 @@ const rules: Array<Rule<ClusterSpec>> = [
     'exactly-one-init',
     (s) => {
       const inits = s.nodes.flatMap((n, i) => (n.role === 'init' ? [i] : []));
-      if (inits.length === 0) return [{ path: '/nodes', message: 'no node has role init', hint: 'give exactly one control plane role: init; it runs kubeadm init, the others join it' }];
-      return inits.slice(1).map((i) => ({ path: `/nodes/${i}/role`, message: `a second init node (the first is /nodes/${inits[0]})`, hint: 'only one node runs kubeadm init; make this one role: control-plane' }));
+      if (inits.length === 0)
+        return [
+          {
+            path: '/nodes',
+            message: 'no node has role init',
+            hint: 'give exactly one control plane role: init; it runs kubeadm init, the others join it',
+          },
+        ];
+      return inits
+        .slice(1)
+        .map((i) => ({
+          path: `/nodes/${i}/role`,
+          message: `a second init node (the first is /nodes/${inits[0]})`,
+          hint: 'only one node runs kubeadm init; make this one role: control-plane',
+        }));
     },
   ],
   [
     'node-names-unique',
-    (s) => duplicates(s.nodes.map((n, i) => ({ n, i })), ({ n }) => n.name, ({ n, i }, f) => ({ path: `/nodes/${i}/name`, message: `node name "${n.name}" is taken by /nodes/${f.i}`, hint: 'node names are host names and Kubernetes node names: one per machine' })),
+    (s) =>
+      duplicates(
+        s.nodes.map((n, i) => ({ n, i })),
+        ({ n }) => n.name,
+        ({ n, i }, f) => ({
+          path: `/nodes/${i}/name`,
+          message: `node name "${n.name}" is taken by /nodes/${f.i}`,
+          hint: 'node names are host names and Kubernetes node names: one per machine',
+        }),
+      ),
   ],
   [
     'addresses-unique',
-    (s) => duplicates(addressEntries(s), (a) => a.ip, (a, f) => ({ path: a.path, message: `${a.ip} is also ${f.node}'s address (${f.path})`, hint: 'every interface address must be unique in the cluster' })),
+    (s) =>
+      duplicates(
+        addressEntries(s),
+        (a) => a.ip,
+        (a, f) => ({
+          path: a.path,
+          message: `${a.ip} is also ${f.node}'s address (${f.path})`,
+          hint: 'every interface address must be unique in the cluster',
+        }),
+      ),
   ],
   [
     'macs-unique',
     (s) => {
-      const macs = s.nodes.flatMap((n, i) => n.interfaces.flatMap((itf, j) => (itf.mac ? [{ mac: itf.mac.toLowerCase(), node: n.name, path: `/nodes/${i}/interfaces/${j}/mac` }] : [])));
-      return duplicates(macs, (m) => m.mac, (m, f) => ({ path: m.path, message: `MAC ${m.mac} is also ${f.node}'s (${f.path})`, hint: 'a MAC names one NIC; copy-pasted VM definitions need their own MACs' }));
+      const macs = s.nodes.flatMap((n, i) =>
+        n.interfaces.flatMap((itf, j) =>
+          itf.mac ? [{ mac: itf.mac.toLowerCase(), node: n.name, path: `/nodes/${i}/interfaces/${j}/mac` }] : [],
+        ),
+      );
+      return duplicates(
+        macs,
+        (m) => m.mac,
+        (m, f) => ({
+          path: m.path,
+          message: `MAC ${m.mac} is also ${f.node}'s (${f.path})`,
+          hint: 'a MAC names one NIC; copy-pasted VM definitions need their own MACs',
+        }),
+      );
     },
   ],
   [
     'interface-names-unique',
-    (s) => s.nodes.flatMap((n, i) => duplicates(n.interfaces.map((itf, j) => ({ itf, j })), ({ itf }) => itf.name, ({ itf, j }, f) => ({ path: `/nodes/${i}/interfaces/${j}/name`, message: `${n.name} has two interfaces named ${itf.name} (also /nodes/${i}/interfaces/${f.j})`, hint: 'name each NIC of a node differently' }))),
+    (s) =>
+      s.nodes.flatMap((n, i) =>
+        duplicates(
+          n.interfaces.map((itf, j) => ({ itf, j })),
+          ({ itf }) => itf.name,
+          ({ itf, j }, f) => ({
+            path: `/nodes/${i}/interfaces/${j}/name`,
+            message: `${n.name} has two interfaces named ${itf.name} (also /nodes/${i}/interfaces/${f.j})`,
+            hint: 'name each NIC of a node differently',
+          }),
+        ),
+      ),
   ],
   [
     'advertise-address-is-own',
-    (s) => s.nodes.flatMap((n, i) => (n.advertiseAddress && !addressesOf(n).map(canonicalIp).includes(canonicalIp(n.advertiseAddress)) ? [{ path: `/nodes/${i}/advertiseAddress`, message: `${n.advertiseAddress} is not one of ${n.name}'s interface addresses`, hint: `use one of: ${addressesOf(n).join(', ')}` }] : [])),
+    (s) =>
+      s.nodes.flatMap((n, i) =>
+        n.advertiseAddress && !addressesOf(n).map(canonicalIp).includes(canonicalIp(n.advertiseAddress))
+          ? [
+              {
+                path: `/nodes/${i}/advertiseAddress`,
+                message: `${n.advertiseAddress} is not one of ${n.name}'s interface addresses`,
+                hint: `use one of: ${addressesOf(n).join(', ')}`,
+              },
+            ]
+          : [],
+      ),
   ],
   [
     'vip-not-a-node-address',
-    (s) => addressEntries(s).filter((a) => a.ip === canonicalIp(s.controlPlane.vip)).map((a) => ({ path: '/controlPlane/vip', message: `the VIP ${s.controlPlane.vip} is ${a.node}'s own address (${a.path})`, hint: 'the VIP moves between control planes: pick a free address in their subnet' })),
+    (s) =>
+      addressEntries(s)
+        .filter((a) => a.ip === canonicalIp(s.controlPlane.vip))
+        .map((a) => ({
+          path: '/controlPlane/vip',
+          message: `the VIP ${s.controlPlane.vip} is ${a.node}'s own address (${a.path})`,
+          hint: 'the VIP moves between control planes: pick a free address in their subnet',
+        })),
   ],
   [
     'vip-interface-on-control-planes',
     (s) =>
       s.nodes.flatMap((n, i) =>
         (isControlPlane(n) || poolMembers(s).includes(n.name)) && !vrrpInterfaceOf(s, n)
-          ? [{ path: `/nodes/${i}/interfaces`, message: `${n.name} has no interface ${s.keepalived.interface} (keepalived.interface)`, hint: `keepalived runs on ${s.keepalived.interface} on every control plane and VIP pool member: name that NIC so` }]
+          ? [
+              {
+                path: `/nodes/${i}/interfaces`,
+                message: `${n.name} has no interface ${s.keepalived.interface} (keepalived.interface)`,
+                hint: `keepalived runs on ${s.keepalived.interface} on every control plane and VIP pool member: name that NIC so`,
+              },
+            ]
           : [],
       ),
   ],
@@ -76,16 +172,31 @@ const rules: Array<Rule<ClusterSpec>> = [
       s.nodes.flatMap((n, i) => {
         const itf = isControlPlane(n) ? vrrpInterfaceOf(s, n) : undefined;
         if (!itf || itf.addresses.some((a) => contains(parseNet(a)!, s.controlPlane.vip))) return [];
-        return [{ path: `/nodes/${i}/interfaces/${n.interfaces.indexOf(itf)}/addresses`, message: `the VIP ${s.controlPlane.vip} is not in any subnet of ${n.name}'s ${itf.name} (${itf.addresses.join(', ')})`, hint: 'VRRP only moves an address within one layer-2 network: the VIP must be in the subnet of every control plane' }];
+        return [
+          {
+            path: `/nodes/${i}/interfaces/${n.interfaces.indexOf(itf)}/addresses`,
+            message: `the VIP ${s.controlPlane.vip} is not in any subnet of ${n.name}'s ${itf.name} (${itf.addresses.join(', ')})`,
+            hint: 'VRRP only moves an address within one layer-2 network: the VIP must be in the subnet of every control plane',
+          },
+        ];
       }),
   ],
   [
     'addresses-outside-cluster-subnets',
     (s) => {
-      const subnets = [['podSubnet', podSubnetOf(s)], ['serviceSubnet', serviceSubnetOf(s)]] as const;
+      const subnets = [
+        ['podSubnet', podSubnetOf(s)],
+        ['serviceSubnet', serviceSubnetOf(s)],
+      ] as const;
       const vip = { ip: s.controlPlane.vip, path: '/controlPlane/vip', node: 'the control plane' };
       return [...addressEntries(s), vip].flatMap((a) =>
-        subnets.filter(([, cidr]) => parseNet(cidr) && contains(parseNet(cidr)!, a.ip)).map(([name, cidr]) => ({ path: a.path, message: `${a.ip} lies in the ${name} ${cidr}`, hint: `pods and services are routed inside the cluster: move network.${name} (or the address) so they do not overlap` })),
+        subnets
+          .filter(([, cidr]) => parseNet(cidr) && contains(parseNet(cidr)!, a.ip))
+          .map(([name, cidr]) => ({
+            path: a.path,
+            message: `${a.ip} lies in the ${name} ${cidr}`,
+            hint: `pods and services are routed inside the cluster: move network.${name} (or the address) so they do not overlap`,
+          })),
       );
     },
   ],
@@ -93,7 +204,15 @@ const rules: Array<Rule<ClusterSpec>> = [
     'pod-and-service-subnets-disjoint',
     (s) => {
       const [pods, services] = [parseNet(podSubnetOf(s)), parseNet(serviceSubnetOf(s))];
-      return pods && services && overlaps(pods, services) ? [{ path: s.network?.serviceSubnet ? '/network/serviceSubnet' : '/network/podSubnet', message: `the pod subnet ${podSubnetOf(s)} and the service subnet ${serviceSubnetOf(s)} overlap`, hint: 'e.g. pods 10.244.0.0/16 and services 10.96.0.0/12 (the defaults)' }] : [];
+      return pods && services && overlaps(pods, services)
+        ? [
+            {
+              path: s.network?.serviceSubnet ? '/network/serviceSubnet' : '/network/podSubnet',
+              message: `the pod subnet ${podSubnetOf(s)} and the service subnet ${serviceSubnetOf(s)} overlap`,
+              hint: 'e.g. pods 10.244.0.0/16 and services 10.96.0.0/12 (the defaults)',
+            },
+          ]
+        : [];
     },
   ],
   [
@@ -101,7 +220,15 @@ const rules: Array<Rule<ClusterSpec>> = [
     (s) =>
       s.nodes.flatMap((n, i) =>
         n.interfaces.flatMap((itf, j) =>
-          itf.gateway && !itf.addresses.some((a) => contains(parseNet(a)!, itf.gateway!)) ? [{ path: `/nodes/${i}/interfaces/${j}/gateway`, message: `gateway ${itf.gateway} is not in a subnet of ${itf.name} (${itf.addresses.join(', ')})`, hint: 'a default route goes via a router on the same link' }] : [],
+          itf.gateway && !itf.addresses.some((a) => contains(parseNet(a)!, itf.gateway!))
+            ? [
+                {
+                  path: `/nodes/${i}/interfaces/${j}/gateway`,
+                  message: `gateway ${itf.gateway} is not in a subnet of ${itf.name} (${itf.addresses.join(', ')})`,
+                  hint: 'a default route goes via a router on the same link',
+                },
+              ]
+            : [],
         ),
       ),
   ],
@@ -109,33 +236,85 @@ const rules: Array<Rule<ClusterSpec>> = [
     'one-default-route',
     (s) =>
       s.nodes.flatMap((n, i) =>
-        n.interfaces.flatMap((itf, j) => (itf.gateway ? [j] : [])).slice(1).map((j) => ({ path: `/nodes/${i}/interfaces/${j}/gateway`, message: `${n.name} has a gateway on more than one interface`, hint: 'one default route per node: keep the gateway on the interface that reaches the outside' })),
+        n.interfaces
+          .flatMap((itf, j) => (itf.gateway ? [j] : []))
+          .slice(1)
+          .map((j) => ({
+            path: `/nodes/${i}/interfaces/${j}/gateway`,
+            message: `${n.name} has a gateway on more than one interface`,
+            hint: 'one default route per node: keep the gateway on the interface that reaches the outside',
+          })),
       ),
   ],
   [
     'odd-control-planes',
     (s) => {
       const count = controlPlanes(s).length;
-      return count % 2 === 0 ? [{ path: '/nodes', message: `${count} control planes: etcd needs a majority, so ${count} survive no more failures than ${count - 1}`, hint: 'use an odd number of control planes (1, 3 or 5)' }] : [];
+      return count % 2 === 0
+        ? [
+            {
+              path: '/nodes',
+              message: `${count} control planes: etcd needs a majority, so ${count} survive no more failures than ${count - 1}`,
+              hint: 'use an odd number of control planes (1, 3 or 5)',
+            },
+          ]
+        : [];
     },
   ],
   [
     'somewhere-for-workloads',
-    (s) => (s.nodes.some((n) => n.role === 'worker' || n.hyperconverged) ? [] : [{ path: '/nodes', message: 'no worker and no hyperconverged control plane: pods would have nowhere to run', hint: 'add a node with role: worker, or set hyperconverged: true on the control planes' }]),
+    (s) =>
+      s.nodes.some((n) => n.role === 'worker' || n.hyperconverged)
+        ? []
+        : [
+            {
+              path: '/nodes',
+              message: 'no worker and no hyperconverged control plane: pods would have nowhere to run',
+              hint: 'add a node with role: worker, or set hyperconverged: true on the control planes',
+            },
+          ],
   ],
   [
     'hyperconverged-control-planes-only',
-    (s) => s.nodes.flatMap((n, i) => (n.role === 'worker' && n.hyperconverged !== undefined ? [{ path: `/nodes/${i}/hyperconverged`, message: 'a worker has no control-plane taint to drop', hint: 'remove hyperconverged, or make the node a control plane' }] : [])),
+    (s) =>
+      s.nodes.flatMap((n, i) =>
+        n.role === 'worker' && n.hyperconverged !== undefined
+          ? [
+              {
+                path: `/nodes/${i}/hyperconverged`,
+                message: 'a worker has no control-plane taint to drop',
+                hint: 'remove hyperconverged, or make the node a control plane',
+              },
+            ]
+          : [],
+      ),
   ],
   [
     'labels-kubelet-may-set',
-    (s) => s.nodes.flatMap((n, i) => Object.keys(n.labels ?? {}).filter(restrictedLabel).map((key) => ({ path: `/nodes/${i}/labels/${escape(key)}`, message: `kubelet may not set the label "${key}" on its own node (NodeRestriction)`, hint: 'use your own prefix (example.com/role) or node.kubernetes.io/…' }))),
+    (s) =>
+      s.nodes.flatMap((n, i) =>
+        Object.keys(n.labels ?? {})
+          .filter(restrictedLabel)
+          .map((key) => ({
+            path: `/nodes/${i}/labels/${escape(key)}`,
+            message: `kubelet may not set the label "${key}" on its own node (NodeRestriction)`,
+            hint: 'use your own prefix (example.com/role) or node.kubernetes.io/…',
+          })),
+      ),
   ],
   [
     'pool-members-exist',
     (s) =>
       (s.keepalived.externalVips?.nodes ?? []).flatMap((name, i) =>
-        s.nodes.some((n) => n.name === name) ? [] : [{ path: `/keepalived/externalVips/nodes/${i}`, message: `no node is named "${name}"`, hint: `pool members are node names: ${s.nodes.map((n) => n.name).join(', ')}` }],
+        s.nodes.some((n) => n.name === name)
+          ? []
+          : [
+              {
+                path: `/keepalived/externalVips/nodes/${i}`,
+                message: `no node is named "${name}"`,
+                hint: `pool members are node names: ${s.nodes.map((n) => n.name).join(', ')}`,
+              },
+            ],
       ),
   ],
   [
@@ -143,7 +322,17 @@ const rules: Array<Rule<ClusterSpec>> = [
     (s) => {
       const taken = new Map(addressEntries(s).map((a) => [a.ip, `${a.node}'s address`]));
       taken.set(canonicalIp(s.controlPlane.vip), 'the control-plane VIP');
-      return (s.keepalived.externalVips?.addresses ?? []).flatMap((ip, i) => (taken.has(canonicalIp(ip)) ? [{ path: `/keepalived/externalVips/addresses/${i}`, message: `${ip} is already ${taken.get(canonicalIp(ip))}`, hint: 'pool VIPs are free addresses of their own' }] : []));
+      return (s.keepalived.externalVips?.addresses ?? []).flatMap((ip, i) =>
+        taken.has(canonicalIp(ip))
+          ? [
+              {
+                path: `/keepalived/externalVips/addresses/${i}`,
+                message: `${ip} is already ${taken.get(canonicalIp(ip))}`,
+                hint: 'pool VIPs are free addresses of their own',
+              },
+            ]
+          : [],
+      );
     },
   ],
   [
@@ -153,16 +342,49 @@ const rules: Array<Rule<ClusterSpec>> = [
       if (!pool) return [];
       const last = pool.firstVirtualRouterId + pool.addresses.length - 1;
       const path = '/keepalived/externalVips/firstVirtualRouterId';
-      if (last > 255) return [{ path, message: `${pool.addresses.length} VIPs from router id ${pool.firstVirtualRouterId} run past 255`, hint: `start at ${256 - pool.addresses.length} or lower` }];
+      if (last > 255)
+        return [
+          {
+            path,
+            message: `${pool.addresses.length} VIPs from router id ${pool.firstVirtualRouterId} run past 255`,
+            hint: `start at ${256 - pool.addresses.length} or lower`,
+          },
+        ];
       const vrid = s.keepalived.virtualRouterId;
-      return vrid >= pool.firstVirtualRouterId && vrid <= last ? [{ path, message: `router ids ${pool.firstVirtualRouterId}–${last} include the control-plane VIP's ${vrid}`, hint: 'give the pool a range of its own' }] : [];
+      return vrid >= pool.firstVirtualRouterId && vrid <= last
+        ? [
+            {
+              path,
+              message: `router ids ${pool.firstVirtualRouterId}–${last} include the control-plane VIP's ${vrid}`,
+              hint: 'give the pool a range of its own',
+            },
+          ]
+        : [];
     },
   ],
   [
     'addons-unique-and-not-cilium',
     (s) => [
-      ...duplicates((s.addons ?? []).map((a, i) => ({ a, i })), ({ a }) => a.name, ({ a, i }, f) => ({ path: `/addons/${i}/name`, message: `${a.name} is listed twice (also /addons/${f.i})`, hint: 'list each addon once' })),
-      ...(s.addons ?? []).flatMap((a, i) => (a.name === 'cilium' ? [{ path: `/addons/${i}/name`, message: 'Cilium is the CNI, not an addon here', hint: 'configure it under cilium: (version, values)' }] : [])),
+      ...duplicates(
+        (s.addons ?? []).map((a, i) => ({ a, i })),
+        ({ a }) => a.name,
+        ({ a, i }, f) => ({
+          path: `/addons/${i}/name`,
+          message: `${a.name} is listed twice (also /addons/${f.i})`,
+          hint: 'list each addon once',
+        }),
+      ),
+      ...(s.addons ?? []).flatMap((a, i) =>
+        a.name === 'cilium'
+          ? [
+              {
+                path: `/addons/${i}/name`,
+                message: 'Cilium is the CNI, not an addon here',
+                hint: 'configure it under cilium: (version, values)',
+              },
+            ]
+          : [],
+      ),
     ],
   ],
   [
@@ -170,7 +392,15 @@ const rules: Array<Rule<ClusterSpec>> = [
     (s) =>
       s.nodes.flatMap((n, i) => {
         const v6 = (ip: string) => ip.includes(':');
-        return v6(advertiseAddressOf(s, n)) !== v6(s.controlPlane.vip) ? [{ path: `/nodes/${i}`, message: `${n.name} advertises ${advertiseAddressOf(s, n)}, another address family than the VIP ${s.controlPlane.vip}`, hint: 'advertise an address of the same family as the control-plane VIP' }] : [];
+        return v6(advertiseAddressOf(s, n)) !== v6(s.controlPlane.vip)
+          ? [
+              {
+                path: `/nodes/${i}`,
+                message: `${n.name} advertises ${advertiseAddressOf(s, n)}, another address family than the VIP ${s.controlPlane.vip}`,
+                hint: 'advertise an address of the same family as the control-plane VIP',
+              },
+            ]
+          : [];
       }),
   ],
 ];

@@ -6,8 +6,10 @@ import { defaultCacheDir } from '../rootfs/mmdebstrap.ts';
 /** `kiln build SPEC --out DIR`. */
 export async function buildCommand(positionals: string[], opts: Record<string, unknown>): Promise<number> {
   const [specFile, ...extra] = positionals;
-  if (!specFile || extra.length) throw new KilnError('give exactly one spec file', { hint: 'kiln build images/debian-bookworm.yaml --out out/', exitCode: 2 });
-  if (typeof opts.out !== 'string') throw new KilnError('--out DIR is required', { hint: 'kiln build images/debian-bookworm.yaml --out out/', exitCode: 2 });
+  if (!specFile || extra.length)
+    throw new KilnError('give exactly one spec file', { hint: 'kiln build images/debian-bookworm.yaml --out out/', exitCode: 2 });
+  if (typeof opts.out !== 'string')
+    throw new KilnError('--out DIR is required', { hint: 'kiln build images/debian-bookworm.yaml --out out/', exitCode: 2 });
   await build({
     specFile,
     outDir: opts.out,

@@ -10,7 +10,8 @@ import { domainXml, networkName, networkXml } from '../cluster/lab/libvirt.ts';
 import type { Accel, Firmware, Seed } from '../cluster/lab/qemu.ts';
 import { diskFormat, ensureDisk } from '../cluster/lab/vm.ts';
 
-export const CLUSTER_USAGE = 'kiln cluster gen CLUSTER.yaml --out DIR [--rotate] | up DIR --image DISK [NODE...] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S] | down DIR [NODE...] [--force] [--purge] | status DIR [--json] | libvirt DIR --image DISK';
+export const CLUSTER_USAGE =
+  'kiln cluster gen CLUSTER.yaml --out DIR [--rotate] | up DIR --image DISK [NODE...] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S] | down DIR [NODE...] [--force] [--purge] | status DIR [--json] | libvirt DIR --image DISK';
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 type Verb = (args: string[], opts: Record<string, unknown>) => Promise<number>;
@@ -23,26 +24,39 @@ function oneDir(args: string[], usage: string): [string, string[]] {
 
 function choice<T extends string>(value: unknown, allowed: readonly T[], flag: string, fallback: T): T {
   if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) throw new KilnError(`--${flag} must be one of ${allowed.join(', ')}, not "${String(value)}"`, { hint: `e.g. --${flag} ${fallback}`, exitCode: 2 });
+  if (!allowed.includes(value as T))
+    throw new KilnError(`--${flag} must be one of ${allowed.join(', ')}, not "${String(value)}"`, {
+      hint: `e.g. --${flag} ${fallback}`,
+      exitCode: 2,
+    });
   return value as T;
 }
 
 function seconds(value: unknown, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new KilnError(`--${flag} takes a number of seconds, not "${String(value)}"`, { hint: `e.g. --${flag} 900`, exitCode: 2 });
+  if (!Number.isFinite(n) || n <= 0)
+    throw new KilnError(`--${flag} takes a number of seconds, not "${String(value)}"`, { hint: `e.g. --${flag} 900`, exitCode: 2 });
   return n;
 }
 
 function vmOptions(opts: Record<string, unknown>, usage: string): { image: string; seed: Seed; firmware: Firmware; accel: Accel } {
   if (typeof opts.image !== 'string' || opts.image === '') throw new KilnError('--image DISK is required', { hint: usage, exitCode: 2 });
-  return { image: opts.image, seed: choice(opts.seed, ['nocloud', 'ignition'] as const, 'seed', 'nocloud'), firmware: opts.uefi === true ? 'uefi' : 'bios', accel: choice(opts.accel, ['tcg', 'kvm'] as const, 'accel', 'tcg') };
+  return {
+    image: opts.image,
+    seed: choice(opts.seed, ['nocloud', 'ignition'] as const, 'seed', 'nocloud'),
+    firmware: opts.uefi === true ? 'uefi' : 'bios',
+    accel: choice(opts.accel, ['tcg', 'kvm'] as const, 'accel', 'tcg'),
+  };
 }
 
 function stateLine(s: NodeState): string {
   const c = s.console;
   const pass = c.late.state !== 'not-started' ? c.late : c.early;
-  const detail = (pass.error && pass.problems?.length ? `${pass.error}: ${pass.problems[0]}` : pass.error) ?? pass.lastStep ?? (pass.ms !== undefined ? `${pass.ms} ms` : '');
+  const detail =
+    (pass.error && pass.problems?.length ? `${pass.error}: ${pass.problems[0]}` : pass.error) ??
+    pass.lastStep ??
+    (pass.ms !== undefined ? `${pass.ms} ms` : '');
   return `  ${s.name.padEnd(12)}${s.role.padEnd(14)}${(s.running ? `running (pid ${s.pid})` : 'stopped').padEnd(22)}${c.overall.padEnd(20)}${detail}`;
 }
 
@@ -55,9 +69,12 @@ const gen: Verb = async ([file, ...extra], opts) => {
   const rel = (p: string) => path.join(result.dir, p);
   out(`cluster ${spec.name}: ${result.nodes.length} nodes, API at ${result.endpoint}`);
   out(`  CA hash     ${result.caCertHash}`);
-  out(`  secrets     ${result.created.length ? `new: ${result.created.join(', ')}` : 'kept (CA, token, certificate key)'}; in ${rel(LAYOUT.secrets)} and ${rel('pki/')} (0600)`);
+  out(
+    `  secrets     ${result.created.length ? `new: ${result.created.join(', ')}` : 'kept (CA, token, certificate key)'}; in ${rel(LAYOUT.secrets)} and ${rel('pki/')} (0600)`,
+  );
   out(`  summary     ${rel(LAYOUT.summary)}`);
-  for (const n of result.nodes) out(`  ${n.name.padEnd(12)}${n.role.padEnd(14)}${n.advertiseAddress.padEnd(16)}${n.dir}/{nocloud/,cidata.iso,ignition.json}`);
+  for (const n of result.nodes)
+    out(`  ${n.name.padEnd(12)}${n.role.padEnd(14)}${n.advertiseAddress.padEnd(16)}${n.dir}/{nocloud/,cidata.iso,ignition.json}`);
   if (result.removed.length) out(`  removed     nodes no longer in the spec: ${result.removed.join(', ')}`);
   return 0;
 };
@@ -65,15 +82,30 @@ const gen: Verb = async ([file, ...extra], opts) => {
 const up: Verb = async (args, opts) => {
   const usage = 'kiln cluster up clusters/lab --image out/disk.qcow2 --wait';
   const [dir, nodes] = oneDir(args, usage);
-  const result = await clusterUp(dir, { ...vmOptions(opts, usage), nodes, wait: opts.wait === true, timeoutSeconds: seconds(opts.timeout, 'timeout', 1800), log: out });
+  const result = await clusterUp(dir, {
+    ...vmOptions(opts, usage),
+    nodes,
+    wait: opts.wait === true,
+    timeoutSeconds: seconds(opts.timeout, 'timeout', 1800),
+    log: out,
+  });
   for (const s of result.states) out(stateLine(s));
-  if (opts.wait) out(`${result.ok ? 'all nodes finished their first boot' : 'not every node finished its first boot'} in ${result.seconds.toFixed(0)} s`);
+  if (opts.wait)
+    out(
+      `${result.ok ? 'all nodes finished their first boot' : 'not every node finished its first boot'} in ${result.seconds.toFixed(0)} s`,
+    );
   return result.ok ? 0 : 1;
 };
 
 const down: Verb = async (args, opts) => {
   const [dir, nodes] = oneDir(args, 'kiln cluster down clusters/lab [NODE...] [--force] [--purge]');
-  await clusterDown(dir, { nodes, force: opts.force === true, purge: opts.purge === true, graceSeconds: seconds(opts.timeout, 'timeout', 120), log: out });
+  await clusterDown(dir, {
+    nodes,
+    force: opts.force === true,
+    purge: opts.purge === true,
+    graceSeconds: seconds(opts.timeout, 'timeout', 120),
+    log: out,
+  });
   return 0;
 };
 
@@ -106,8 +138,10 @@ const libvirt: Verb = async (args, opts) => {
     await writeFileAtomic(path.join(target, `${node.name}.xml`), domainXml(plan, node, vm), 0o644);
   }
   out(`libvirt XML for cluster ${plan.cluster} in ${target}:`);
-  for (const net of plan.networks) out(`  virsh net-define ${path.join(target, `network-${net.bridge}.xml`)} && virsh net-start ${networkName(plan, net)}`);
-  for (const node of plan.nodes) out(`  virsh define ${path.join(target, `${node.name}.xml`)} && virsh start kiln-${plan.cluster}-${node.name}`);
+  for (const net of plan.networks)
+    out(`  virsh net-define ${path.join(target, `network-${net.bridge}.xml`)} && virsh net-start ${networkName(plan, net)}`);
+  for (const node of plan.nodes)
+    out(`  virsh define ${path.join(target, `${node.name}.xml`)} && virsh start kiln-${plan.cluster}-${node.name}`);
   return 0;
 };
 
@@ -117,6 +151,10 @@ const VERBS: Record<string, Verb> = { gen, up, status, down, libvirt };
 export async function clusterCommand(positionals: string[], opts: Record<string, unknown>): Promise<number> {
   const [verb, ...rest] = positionals;
   const run = verb ? VERBS[verb] : undefined;
-  if (!run) throw new KilnError(verb ? `unknown cluster command "${verb}"` : 'no cluster command given', { hint: `one of ${Object.keys(VERBS).join(', ')}: ${CLUSTER_USAGE}`, exitCode: 2 });
+  if (!run)
+    throw new KilnError(verb ? `unknown cluster command "${verb}"` : 'no cluster command given', {
+      hint: `one of ${Object.keys(VERBS).join(', ')}: ${CLUSTER_USAGE}`,
+      exitCode: 2,
+    });
   return run(rest, opts);
 }

@@ -12,7 +12,8 @@ export function parseSize(text: string): number {
 /** `kiln data-disk FILE --size 20G`: the persistent /var disk for live (ISO/PXE) nodes. */
 export async function dataDiskCommand(positionals: string[], opts: Record<string, unknown>): Promise<number> {
   const [file, ...extra] = positionals;
-  if (!file || extra.length) throw new KilnError('give exactly one image file to create', { hint: 'kiln data-disk node1-data.img --size 20G', exitCode: 2 });
+  if (!file || extra.length)
+    throw new KilnError('give exactly one image file to create', { hint: 'kiln data-disk node1-data.img --size 20G', exitCode: 2 });
   await createDataDisk(file, parseSize(typeof opts.size === 'string' ? opts.size : '20G'));
   process.stdout.write(`${file}: ext4 labelled ${DATA_DISK_LABEL}; attach it to a live node and /var persists\n`);
   return 0;

@@ -8,7 +8,10 @@ export async function doctorCommand(opts: Record<string, unknown>): Promise<numb
     process.stdout.write(`${JSON.stringify({ ok: missing.length === 0, tools: status }, null, 2)}\n`);
   } else {
     const width = Math.max(...status.map((s) => s.name.length));
-    for (const s of status) process.stdout.write(`${s.found ? 'ok     ' : 'MISSING'}  ${s.name.padEnd(width)}  ${s.purpose}${s.found ? '' : ` (apt-get install ${s.package})`}\n`);
+    for (const s of status)
+      process.stdout.write(
+        `${s.found ? 'ok     ' : 'MISSING'}  ${s.name.padEnd(width)}  ${s.purpose}${s.found ? '' : ` (apt-get install ${s.package})`}\n`,
+      );
     process.stdout.write(
       missing.length === 0
         ? 'all host tools present\n'

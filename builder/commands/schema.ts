@@ -12,7 +12,8 @@ export function exportSchema(name: string): string {
   const json = JSON.stringify(
     { $schema: 'http://json-schema.org/draft-07/schema#', ...schema },
     // kiln's own string formats (kiln-ip, kiln-cidr) mean nothing to editors' validators
-    (key, value: unknown) => (key.startsWith('x-') || (key === 'format' && typeof value === 'string' && value.startsWith('kiln-')) ? undefined : value),
+    (key, value: unknown) =>
+      key.startsWith('x-') || (key === 'format' && typeof value === 'string' && value.startsWith('kiln-')) ? undefined : value,
     2,
   );
   return `${json}\n`;

@@ -18,7 +18,8 @@ export async function validateCommand(files: string[], opts: Record<string, unkn
       results.push({ file, valid: true, hash: spec.hash, problems: [] });
     } catch (error) {
       if (error instanceof ValidationError) results.push({ file, valid: false, problems: error.problems });
-      else if (error instanceof KilnError) results.push({ file, valid: false, problems: [{ file, path: error.path ?? '', message: error.message, hint: error.hint }] });
+      else if (error instanceof KilnError)
+        results.push({ file, valid: false, problems: [{ file, path: error.path ?? '', message: error.message, hint: error.hint }] });
       else throw error;
     }
   }
@@ -26,7 +27,10 @@ export async function validateCommand(files: string[], opts: Record<string, unkn
   else
     for (const r of results) {
       if (r.valid) process.stdout.write(`${r.file}: valid (spec hash ${r.hash?.slice(0, 12)})\n`);
-      else process.stderr.write(`${r.file}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}\n${r.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`);
+      else
+        process.stderr.write(
+          `${r.file}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}\n${r.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`,
+        );
     }
   return results.every((r) => r.valid) ? 0 : 2;
 }

@@ -61,7 +61,9 @@ export interface ToolStatus {
 }
 
 export async function checkHost(): Promise<ToolStatus[]> {
-  const tools = await Promise.all(HOST_TOOLS.map(async (t) => ({ name: t.command, package: t.package, purpose: t.purpose, found: await findOnPath(t.command) })));
+  const tools = await Promise.all(
+    HOST_TOOLS.map(async (t) => ({ name: t.command, package: t.package, purpose: t.purpose, found: await findOnPath(t.command) })),
+  );
   const files = await Promise.all(
     HOST_FILES.map(async (f) => ({
       name: f.file,

@@ -15,18 +15,43 @@ export const KUBEADM_REPOSITORY = 'registry.k8s.io';
 export async function kubeadmImages(spec: ResolvedSpec, binaries: InstalledBinary[]): Promise<string[]> {
   const at = '/images/kubernetes';
   const kubeadm = binaries.find((b) => b.path === '/usr/bin/kubeadm');
-  if (!kubeadm) throw new KilnError('no verified kubeadm to ask for the control-plane images', { file: spec.file, path: at, hint: 'set kubernetes.source and include kubeadm in kubernetes.components', exitCode: 2 });
+  if (!kubeadm)
+    throw new KilnError('no verified kubeadm to ask for the control-plane images', {
+      file: spec.file,
+      path: at,
+      hint: 'set kubernetes.source and include kubeadm in kubernetes.components',
+      exitCode: 2,
+    });
   // blobs are not executable: run a private copy
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kiln-kubeadm-'));
   try {
     const exe = path.join(dir, 'kubeadm');
     await copyFile(kubeadm.blob, exe);
     await chmod(exe, 0o700);
-    const r = await execa(exe, ['config', 'images', 'list', '--kubernetes-version', spec.kubernetes.version, '--image-repository', KUBEADM_REPOSITORY], { reject: false, timeout: 120_000, env: { PATH: process.env.PATH ?? '' }, extendEnv: false });
-    if (r.exitCode !== 0) throw new KilnError(`kubeadm config images list failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`, { file: spec.file, path: at, hint: 'the kubeadm from kubernetes.source must run on this build host (linux/amd64)', exitCode: 2 });
-    const refs = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    const r = await execa(
+      exe,
+      ['config', 'images', 'list', '--kubernetes-version', spec.kubernetes.version, '--image-repository', KUBEADM_REPOSITORY],
+      { reject: false, timeout: 120_000, env: { PATH: process.env.PATH ?? '' }, extendEnv: false },
+    );
+    if (r.exitCode !== 0)
+      throw new KilnError(`kubeadm config images list failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`, {
+        file: spec.file,
+        path: at,
+        hint: 'the kubeadm from kubernetes.source must run on this build host (linux/amd64)',
+        exitCode: 2,
+      });
+    const refs = r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const bad = refs.find((ref) => !parseImageRef(ref));
-    if (refs.length === 0 || bad !== undefined) throw new KilnError(`kubeadm config images list printed ${bad === undefined ? 'nothing' : `"${bad}", not an image reference`}`, { file: spec.file, path: at, hint: 'is kubernetes.source a real kubeadm?', exitCode: 2 });
+    if (refs.length === 0 || bad !== undefined)
+      throw new KilnError(`kubeadm config images list printed ${bad === undefined ? 'nothing' : `"${bad}", not an image reference`}`, {
+        file: spec.file,
+        path: at,
+        hint: 'is kubernetes.source a real kubeadm?',
+        exitCode: 2,
+      });
     return refs;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -16,7 +16,9 @@ export async function layoutDigest(dir: string): Promise<string> {
 
 async function walk(dir: string, rel = ''): Promise<Array<{ rel: string; dir: boolean }>> {
   const out: Array<{ rel: string; dir: boolean }> = [];
-  for (const e of (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const e of (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  )) {
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) out.push({ rel: r, dir: true }, ...(await walk(dir, r)));
     else if (e.isFile()) out.push({ rel: r, dir: false });

@@ -16,7 +16,6 @@ import type { InstalledBinary } from '../binaries/resolve.ts';
 import { kubeadmImages, pullSource } from './kubernetes.ts';
 import { archiveName } from './refs.ts';
 
-
 export interface PreloadedImage {
   ref: string;
   /** The manifest digest containerd will list for it. */
@@ -32,8 +31,18 @@ export interface PreloadedImage {
 async function skopeo(args: string[], at: string, spec: ResolvedSpec, what: string): Promise<string> {
   const r = await execa('skopeo', args, { reject: false, encoding: 'buffer', timeout: 30 * 60_000 });
   if (r.exitCode !== 0) {
-    const message = Buffer.from(r.stderr as Uint8Array).toString('utf8').trim().split('\n').at(-1) ?? '';
-    throw new KilnError(`${what}: skopeo failed: ${message}`, { file: spec.file, path: at, hint: 'check the reference and that this machine reaches the registry (tlsVerify: false for a plain-HTTP registry)', exitCode: 2 });
+    const message =
+      Buffer.from(r.stderr as Uint8Array)
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .at(-1) ?? '';
+    throw new KilnError(`${what}: skopeo failed: ${message}`, {
+      file: spec.file,
+      path: at,
+      hint: 'check the reference and that this machine reaches the registry (tlsVerify: false for a plain-HTTP registry)',
+      exitCode: 2,
+    });
   }
   return Buffer.from(r.stdout as Uint8Array).toString('utf8');
 }
@@ -46,12 +55,22 @@ interface Wanted {
   at: string;
 }
 
-async function preloadOne(spec: ResolvedSpec, { ref, from, tlsVerify, at }: Wanted, i: number, cacheDir: string, log: (m: string) => void): Promise<PreloadedImage> {
+async function preloadOne(
+  spec: ResolvedSpec,
+  { ref, from, tlsVerify, at }: Wanted,
+  i: number,
+  cacheDir: string,
+  log: (m: string) => void,
+): Promise<PreloadedImage> {
   const tls = `--tls-verify=${tlsVerify}`;
   // A digest in the reference pins the content: the cache answers without asking the registry
   // (an air-gapped rebuild). A tag is asked about: a new push is a new cache entry.
   const pinned = /@(sha256:[0-9a-f]{64})$/.exec(from)?.[1];
-  const remote = pinned ?? createHash('sha256').update(await skopeo(['inspect', '--raw', tls, `docker://${from}`], at, spec, from)).digest('hex');
+  const remote =
+    pinned ??
+    createHash('sha256')
+      .update(await skopeo(['inspect', '--raw', tls, `docker://${from}`], at, spec, from))
+      .digest('hex');
   const key = createHash('sha256').update(`${ref}\n${from}\n${remote}\nlinux/${spec.base.arch}\n${spec.sourceDateEpoch}`).digest('hex');
   const dir = path.join(cacheDir, 'images');
   const archive = path.join(dir, `${key}.tar`);
@@ -62,7 +81,22 @@ async function preloadOne(spec: ResolvedSpec, { ref, from, tlsVerify, at }: Want
     try {
       await mkdir(tmp);
       log(`copying ${from === ref ? ref : `${from} as ${ref}`}`);
-      await skopeo(['copy', '--quiet', `--src-${tls.slice(2)}`, '--override-os', 'linux', '--override-arch', spec.base.arch, `docker://${from}`, `oci:${tmp}/layout:${ref}`], at, spec, from);
+      await skopeo(
+        [
+          'copy',
+          '--quiet',
+          `--src-${tls.slice(2)}`,
+          '--override-os',
+          'linux',
+          '--override-arch',
+          spec.base.arch,
+          `docker://${from}`,
+          `oci:${tmp}/layout:${ref}`,
+        ],
+        at,
+        spec,
+        from,
+      );
       const digest = await layoutDigest(path.join(tmp, 'layout'));
       await packLayout(path.join(tmp, 'layout'), `${tmp}/archive.tar`, spec.sourceDateEpoch);
       await rename(`${tmp}/archive.tar`, archive);
@@ -78,7 +112,14 @@ async function preloadOne(spec: ResolvedSpec, { ref, from, tlsVerify, at }: Want
 /** The images to bake in: kubeadm's control-plane list first (when asked), then the spec's own, each once. */
 async function wanted(spec: ResolvedSpec, binaries: InstalledBinary[], addons: Addon[]): Promise<Wanted[]> {
   const k = spec.images.kubernetes;
-  const control = k ? (await kubeadmImages(spec, binaries)).map((ref) => ({ ref, from: pullSource(ref, k.pullFrom), tlsVerify: k.tlsVerify, at: '/images/kubernetes' })) : [];
+  const control = k
+    ? (await kubeadmImages(spec, binaries)).map((ref) => ({
+        ref,
+        from: pullSource(ref, k.pullFrom),
+        tlsVerify: k.tlsVerify,
+        at: '/images/kubernetes',
+      }))
+    : [];
   // the spec's own entries before the addons': a `from` there can redirect an addon's image to a mirror
   const own = spec.images.preload.map((p, i) => ({ ...p, at: `/images/preload/${i}/ref` }));
   const ofAddons = addons.flatMap((a, i) => a.images.map((ref) => ({ ref, from: ref, tlsVerify: true, at: `/addons/${i}/name` })));
@@ -87,7 +128,13 @@ async function wanted(spec: ResolvedSpec, binaries: InstalledBinary[], addons: A
 }
 
 /** Every image to bake in (kubeadm's list when asked, the spec's, the addons'), each once, in that order. */
-export async function preloadImages(spec: ResolvedSpec, binaries: InstalledBinary[], cacheDir: string, log: (m: string) => void, addons: Addon[] = []): Promise<PreloadedImage[]> {
+export async function preloadImages(
+  spec: ResolvedSpec,
+  binaries: InstalledBinary[],
+  cacheDir: string,
+  log: (m: string) => void,
+  addons: Addon[] = [],
+): Promise<PreloadedImage[]> {
   const out: PreloadedImage[] = [];
   for (const [i, w] of (await wanted(spec, binaries, addons)).entries()) out.push(await preloadOne(spec, w, i, cacheDir, log));
   return out;

@@ -52,7 +52,11 @@ const toml = (s: string) => JSON.stringify(s); // a TOML basic string is JSON-co
 
 /** /etc/containerd/certs.d/<host>/hosts.toml: mirrors tried in order, then the registry itself. */
 export function hostsToml(m: Mirror): string {
-  const lines = [`# kiln: registry mirrors for ${m.host}, tried in order before ${upstreamOf(m.host)}`, `server = ${toml(upstreamOf(m.host))}`, ''];
+  const lines = [
+    `# kiln: registry mirrors for ${m.host}, tried in order before ${upstreamOf(m.host)}`,
+    `server = ${toml(upstreamOf(m.host))}`,
+    '',
+  ];
   for (const endpoint of m.endpoints) {
     lines.push(`[host.${toml(endpoint)}]`, '  capabilities = ["pull", "resolve"]');
     if (m.skipVerify) lines.push('  skip_verify = true');

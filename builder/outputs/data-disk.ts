@@ -40,7 +40,13 @@ import { KilnError, ToolError } from '../../core/errors.ts';
 export const DATA_DISK_LABEL = 'kiln-data';
 
 /** live-boot's persistence.conf on the data disk (sources are relative to the disk's root and must not nest). */
-export const PERSISTENCE_CONF = ['/var union', '/var/lib/containerd bind,source=containerd', '/var/lib/docker bind,source=docker', '/etc union', ''].join('\n');
+export const PERSISTENCE_CONF = [
+  '/var union',
+  '/var/lib/containerd bind,source=containerd',
+  '/var/lib/docker bind,source=docker',
+  '/etc union',
+  '',
+].join('\n');
 
 /** Smallest disk createDataDisk makes; a real node wants gigabytes (images, etcd, logs). */
 export const MIN_DATA_DISK_BYTES = 32 * 2 ** 20;
@@ -51,7 +57,10 @@ export const MIN_DATA_DISK_BYTES = 32 * 2 ** 20;
  */
 export async function createDataDisk(file: string, sizeBytes: number): Promise<void> {
   if (!Number.isSafeInteger(sizeBytes) || sizeBytes < MIN_DATA_DISK_BYTES)
-    throw new KilnError(`a data disk of ${sizeBytes} bytes is too small`, { hint: `give at least ${MIN_DATA_DISK_BYTES / 2 ** 20} MiB; a node keeps container images, etcd and logs there, so plan for 20G or more`, exitCode: 2 });
+    throw new KilnError(`a data disk of ${sizeBytes} bytes is too small`, {
+      hint: `give at least ${MIN_DATA_DISK_BYTES / 2 ** 20} MiB; a node keeps container images, etcd and logs there, so plan for 20G or more`,
+      exitCode: 2,
+    });
   const size = Math.ceil(sizeBytes / 2 ** 20) * 2 ** 20;
   let handle;
   try {
@@ -60,7 +69,9 @@ export async function createDataDisk(file: string, sizeBytes: number): Promise<v
     const exists = (cause as NodeJS.ErrnoException).code === 'EEXIST';
     throw new KilnError(exists ? `${file} already exists` : `cannot create ${file}`, {
       cause,
-      hint: exists ? 'a data disk holds a node’s state; remove the file yourself if you really mean to replace it' : 'check the directory exists and is writable',
+      hint: exists
+        ? 'a data disk holds a node’s state; remove the file yourself if you really mean to replace it'
+        : 'check the directory exists and is writable',
       exitCode: 2,
     });
   }
@@ -76,7 +87,10 @@ export async function createDataDisk(file: string, sizeBytes: number): Promise<v
     await handle?.close();
     await rm(file, { force: true });
     if (cause instanceof KilnError) throw cause;
-    throw new ToolError('mkfs.ext4', `creating the data disk ${file} failed`, { cause, hint: 'mkfs.ext4 comes with e2fsprogs (scripts/host-deps)' });
+    throw new ToolError('mkfs.ext4', `creating the data disk ${file} failed`, {
+      cause,
+      hint: 'mkfs.ext4 comes with e2fsprogs (scripts/host-deps)',
+    });
   } finally {
     await rm(src, { recursive: true, force: true });
   }

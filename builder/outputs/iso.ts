@@ -27,7 +27,22 @@ export const ISO_FILE = 'kiln.iso';
 const GRUB_LIB = '/usr/lib/grub';
 
 /** Modules linked into both GRUB cores: find the ISO, read grub.cfg, show the menu, boot Linux. */
-const GRUB_MODULES = ['part_msdos', 'part_gpt', 'iso9660', 'fat', 'search', 'search_fs_file', 'configfile', 'normal', 'linux', 'echo', 'test', 'serial', 'terminal', 'boot'];
+const GRUB_MODULES = [
+  'part_msdos',
+  'part_gpt',
+  'iso9660',
+  'fat',
+  'search',
+  'search_fs_file',
+  'configfile',
+  'normal',
+  'linux',
+  'echo',
+  'test',
+  'serial',
+  'terminal',
+  'boot',
+];
 const PLATFORMS = {
   bios: { dir: 'i386-pc', format: 'i386-pc-eltorito', modules: ['biosdisk'] },
   efi: { dir: 'x86_64-efi', format: 'x86_64-efi', modules: ['efi_gop', 'efi_uga'] },
@@ -50,7 +65,12 @@ export function grubEarlyCfg(spec: ResolvedSpec): string {
 
 /** /boot/grub/grub.cfg: the live entry (with the data disk) and one that leaves any data disk alone. */
 export function renderGrubCfg(spec: ResolvedSpec): string {
-  const entry = (title: string, id: string, cmdline: string) => [`menuentry '${title}' --id ${id} {`, `  linux /live/vmlinuz ${cmdline}`, '  initrd /live/initrd.img', '}'];
+  const entry = (title: string, id: string, cmdline: string) => [
+    `menuentry '${title}' --id ${id} {`,
+    `  linux /live/vmlinuz ${cmdline}`,
+    '  initrd /live/initrd.img',
+    '}',
+  ];
   return [
     `# kiln ${spec.name} (${spec.hash.slice(0, 12)}): live boot menu`,
     grubConsole(spec),
@@ -79,7 +99,8 @@ async function buildIso(ctx: ConvertContext): Promise<string> {
   const dir = path.join(work.dir, 'iso');
   const tree = path.join(dir, 'tree');
   const esp = path.join(dir, 'esp');
-  for (const d of [path.join(tree, 'live'), path.join(tree, 'boot/grub'), path.join(tree, '.disk'), path.join(esp, 'EFI/BOOT')]) await mkdir(d, { recursive: true });
+  for (const d of [path.join(tree, 'live'), path.join(tree, 'boot/grub'), path.join(tree, '.disk'), path.join(esp, 'EFI/BOOT')])
+    await mkdir(d, { recursive: true });
 
   await placeFile(kernel.vmlinuz, path.join(tree, 'live/vmlinuz'));
   await placeFile(kernel.initrd, path.join(tree, 'live/initrd.img'));
@@ -91,7 +112,11 @@ async function buildIso(ctx: ConvertContext): Promise<string> {
 
   ctx.log('grub-mkimage: BIOS and UEFI cores');
   const core = (p: (typeof PLATFORMS)[keyof typeof PLATFORMS], out: string) =>
-    run('grub-mkimage', ['-O', p.format, '-d', path.join(GRUB_LIB, p.dir), '-o', out, '-p', '/boot/grub', '-c', early, ...p.modules, ...GRUB_MODULES], `building the GRUB ${p.dir} image`);
+    run(
+      'grub-mkimage',
+      ['-O', p.format, '-d', path.join(GRUB_LIB, p.dir), '-o', out, '-p', '/boot/grub', '-c', early, ...p.modules, ...GRUB_MODULES],
+      `building the GRUB ${p.dir} image`,
+    );
   await core(PLATFORMS.bios, path.join(tree, 'boot/grub/bios.img'));
   const bootx64 = path.join(esp, 'EFI/BOOT/BOOTX64.EFI');
   await core(PLATFORMS.efi, bootx64);
@@ -112,19 +137,37 @@ async function buildIso(ctx: ConvertContext): Promise<string> {
   await run(
     'xorriso',
     [
-      '-as', 'mkisofs',
-      '-o', iso,
-      '-iso-level', '3',
+      '-as',
+      'mkisofs',
+      '-o',
+      iso,
+      '-iso-level',
+      '3',
       '-r',
-      '-V', isoVolumeId(spec),
+      '-V',
+      isoVolumeId(spec),
       `--modification-date=${date}00`,
-      '--set_all_file_dates', `=${epoch}`,
+      '--set_all_file_dates',
+      `=${epoch}`,
       // BIOS: El Torito no-emulation image, and the same core behind the hybrid MBR
-      '-b', 'boot/grub/bios.img', '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table', '--grub2-boot-info',
-      '--grub2-mbr', path.join(GRUB_LIB, 'i386-pc/boot_hybrid.img'),
+      '-b',
+      'boot/grub/bios.img',
+      '-no-emul-boot',
+      '-boot-load-size',
+      '4',
+      '-boot-info-table',
+      '--grub2-boot-info',
+      '--grub2-mbr',
+      path.join(GRUB_LIB, 'i386-pc/boot_hybrid.img'),
       // UEFI: the FAT image as MBR partition 2 (an ESP on disks) and as the El Torito EFI image
-      '-append_partition', '2', '0xef', efiImg,
-      '-eltorito-alt-boot', '-e', '--interval:appended_partition_2:all::', '-no-emul-boot',
+      '-append_partition',
+      '2',
+      '0xef',
+      efiImg,
+      '-eltorito-alt-boot',
+      '-e',
+      '--interval:appended_partition_2:all::',
+      '-no-emul-boot',
       tree,
     ],
     'writing the ISO',

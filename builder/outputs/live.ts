@@ -69,7 +69,12 @@ export function liveSpecProblems(spec: ResolvedSpec): Problem[] {
   const needs = `the ${live.join(' and ')} output${live.length > 1 ? 's need' : ' needs'}`;
   spec.boot.cmdline.forEach((arg, i) => {
     if (/^boot=/.test(arg) && arg !== 'boot=live')
-      problems.push({ file: spec.file, path: `/boot/cmdline/${i}`, message: `"${arg}" replaces boot=live, which ${needs}`, hint: 'remove it: live-boot mounts the squashfs only with boot=live' });
+      problems.push({
+        file: spec.file,
+        path: `/boot/cmdline/${i}`,
+        message: `"${arg}" replaces boot=live, which ${needs}`,
+        hint: 'remove it: live-boot mounts the squashfs only with boot=live',
+      });
   });
   if (wants('pxe') && !BASE_URL.test(spec.pxe.baseUrl)) {
     problems.push({
@@ -84,7 +89,12 @@ export function liveSpecProblems(spec: ResolvedSpec): Problem[] {
     ...(wants('pxe') ? [`initrd=initrd.img ${liveCmdline(spec, { fetch: `${spec.pxe.baseUrl}/rootfs.squashfs` })}`.length] : []),
   );
   if (longest >= MAX_CMDLINE)
-    problems.push({ file: spec.file, path: '/boot/cmdline', message: `the live kernel command line is ${longest} characters; Linux keeps only ${MAX_CMDLINE - 1}`, hint: 'drop arguments from boot.cmdline (or shorten pxe.baseUrl)' });
+    problems.push({
+      file: spec.file,
+      path: '/boot/cmdline',
+      message: `the live kernel command line is ${longest} characters; Linux keeps only ${MAX_CMDLINE - 1}`,
+      hint: 'drop arguments from boot.cmdline (or shorten pxe.baseUrl)',
+    });
   return problems;
 }
 
@@ -100,7 +110,10 @@ export function liveKernel(ctx: ConvertContext): Promise<KernelFiles> {
     const root = await ctx.work.rootDir();
     const kernel = await ctx.work.kernel();
     await access(path.join(root, 'usr/share/initramfs-tools/scripts/live')).catch((cause) => {
-      throw new KilnError('the rootfs has no live-boot, so its initrd cannot boot a squashfs', { cause, hint: 'live-boot and busybox are kiln base packages; check builder/rootfs/packages.ts' });
+      throw new KilnError('the rootfs has no live-boot, so its initrd cannot boot a squashfs', {
+        cause,
+        hint: 'live-boot and busybox are kiln base packages; check builder/rootfs/packages.ts',
+      });
     });
     return kernel;
   });
@@ -124,12 +137,30 @@ export function liveSquashfs(ctx: ConvertContext): Promise<string> {
     try {
       await execa(
         'mksquashfs',
-        [root, out, '-noappend', '-comp', 'zstd', '-Xcompression-level', String(SQUASHFS_ZSTD_LEVEL), '-xattrs', '-mkfs-time', epoch, '-all-time', epoch, '-no-progress', '-quiet'],
+        [
+          root,
+          out,
+          '-noappend',
+          '-comp',
+          'zstd',
+          '-Xcompression-level',
+          String(SQUASHFS_ZSTD_LEVEL),
+          '-xattrs',
+          '-mkfs-time',
+          epoch,
+          '-all-time',
+          epoch,
+          '-no-progress',
+          '-quiet',
+        ],
         // mksquashfs refuses SOURCE_DATE_EPOCH together with -mkfs-time/-all-time
         { env: withoutSourceDateEpoch(), extendEnv: false },
       );
     } catch (cause) {
-      throw new ToolError('mksquashfs', 'packing the live squashfs failed', { cause, hint: 'squashfs-tools 4.5 or newer is needed for -all-time/-mkfs-time and zstd' });
+      throw new ToolError('mksquashfs', 'packing the live squashfs failed', {
+        cause,
+        hint: 'squashfs-tools 4.5 or newer is needed for -all-time/-mkfs-time and zstd',
+      });
     }
     ctx.log(`mksquashfs: ${((await stat(out)).size / 2 ** 20).toFixed(0)} MiB in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     return out;

@@ -19,7 +19,9 @@ export const qcow2Converter: Converter = {
   convert: async ({ spec, stagingDir, produced }) => {
     const raw = produced.get('raw')?.[0];
     if (!raw) throw new KilnError('qcow2 needs the raw disk, which was not built');
-    await run('qemu-img', qemuImgArgs(path.join(stagingDir, raw.path), path.join(stagingDir, QCOW2_PATH)), { sourceDateEpoch: spec.sourceDateEpoch });
+    await run('qemu-img', qemuImgArgs(path.join(stagingDir, raw.path), path.join(stagingDir, QCOW2_PATH)), {
+      sourceDateEpoch: spec.sourceDateEpoch,
+    });
     return [{ format: 'qcow2', path: QCOW2_PATH }];
   },
 };

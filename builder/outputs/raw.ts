@@ -44,7 +44,8 @@ export const rawConverter: Converter = {
     await mkimage('bios', corePath, early, epoch);
     const coreLba = layout.bios.start / SECTOR;
     const core = patchCore(await readFile(corePath), coreLba);
-    if (core.length > layout.bios.size) throw new KilnError(`GRUB's core.img (${core.length} bytes) does not fit the ${layout.bios.size / MiB} MiB BIOS boot partition`);
+    if (core.length > layout.bios.size)
+      throw new KilnError(`GRUB's core.img (${core.length} bytes) does not fit the ${layout.bios.size / MiB} MiB BIOS boot partition`);
 
     const image = path.join(stagingDir, RAW_PATH);
     await writeFile(image, '');

@@ -40,7 +40,10 @@ export class WorkArea {
       try {
         await execa('tar', ['--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '-xpf', this.rootfsTar, '-C', dir]);
       } catch (cause) {
-        throw new ToolError('tar', 'extracting the rootfs failed', { cause, hint: 'disk outputs need root (devices, ownership, xattrs); run kiln as root' });
+        throw new ToolError('tar', 'extracting the rootfs failed', {
+          cause,
+          hint: 'disk outputs need root (devices, ownership, xattrs); run kiln as root',
+        });
       }
       return dir;
     });
@@ -52,10 +55,15 @@ export class WorkArea {
       const root = await this.rootDir();
       const boot = await readdir(path.join(root, 'boot'));
       const versions = boot.filter((f) => f.startsWith('vmlinuz-')).map((f) => f.slice('vmlinuz-'.length));
-      const linked = await readlink(path.join(root, 'vmlinuz')).then((t) => path.basename(t).replace(/^vmlinuz-/, ''), () => undefined);
+      const linked = await readlink(path.join(root, 'vmlinuz')).then(
+        (t) => path.basename(t).replace(/^vmlinuz-/, ''),
+        () => undefined,
+      );
       const version = linked ?? versions.sort().at(-1);
       if (!version || !boot.includes(`initrd.img-${version}`))
-        throw new KilnError('the rootfs has no kernel with an initrd in /boot', { hint: 'keep linux-image-amd64 and initramfs-tools in the package list' });
+        throw new KilnError('the rootfs has no kernel with an initrd in /boot', {
+          hint: 'keep linux-image-amd64 and initramfs-tools in the package list',
+        });
       return { version, vmlinuz: path.join(root, 'boot', `vmlinuz-${version}`), initrd: path.join(root, 'boot', `initrd.img-${version}`) };
     });
   }

@@ -34,17 +34,17 @@ function directives<T extends object>(settings: T, table: Array<[keyof T, string
 export function templateData(spec: ResolvedSpec) {
   const { slices, journald, kubelet } = spec.node;
   const image: ImageFacts = {
-      name: spec.name,
-      specHash: spec.hash,
-      kilnVersion: KILN_VERSION,
-      sourceDateEpoch: spec.sourceDateEpoch,
-      suite: spec.base.suite,
-      kubernetesVersion: spec.kubernetes.version,
-      kubernetesComponents: spec.kubernetes.components,
-      runtime: spec.runtime.engine,
-      sandboxImage: spec.runtime.sandboxImage,
-      // firstboot runs kubeadm with imagePullPolicy Never then
-      controlPlaneImagesPreloaded: spec.images.kubernetes !== undefined,
+    name: spec.name,
+    specHash: spec.hash,
+    kilnVersion: KILN_VERSION,
+    sourceDateEpoch: spec.sourceDateEpoch,
+    suite: spec.base.suite,
+    kubernetesVersion: spec.kubernetes.version,
+    kubernetesComponents: spec.kubernetes.components,
+    runtime: spec.runtime.engine,
+    sandboxImage: spec.runtime.sandboxImage,
+    // firstboot runs kubeadm with imagePullPolicy Never then
+    controlPlaneImagesPreloaded: spec.images.kubernetes !== undefined,
   };
   return {
     spec,

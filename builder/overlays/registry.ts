@@ -35,7 +35,13 @@ export interface Overlay {
 
 /** Symlinks systemd's `enable` would create, so units are enabled without running systemctl. */
 function enable(overlay: string, unit: string, target: string, kind: 'wants' | 'requires' = 'wants'): FileOp {
-  return { overlay, type: 'symlink', mode: 0o777, path: `etc/systemd/system/${target}.${kind}/${unit}`, target: `/usr/lib/systemd/system/${unit}` };
+  return {
+    overlay,
+    type: 'symlink',
+    mode: 0o777,
+    path: `etc/systemd/system/${target}.${kind}/${unit}`,
+    target: `/usr/lib/systemd/system/${unit}`,
+  };
 }
 
 function file(overlay: string, p: string, data: string, mode = 0o644, group?: string): FileOp {
@@ -58,7 +64,10 @@ const builtin =
   (name: string, extra: (ctx: OverlayContext) => Partial<OverlayOps> = () => ({})) =>
   async (ctx: OverlayContext): Promise<OverlayOps> => {
     const more = extra(ctx);
-    return { files: [...treeOps(name, await listAssets(`overlays/${name}`), `overlays/${name}`, ctx.spec), ...(more.files ?? [])], remove: more.remove ?? [] };
+    return {
+      files: [...treeOps(name, await listAssets(`overlays/${name}`), `overlays/${name}`, ctx.spec), ...(more.files ?? [])],
+      remove: more.remove ?? [],
+    };
   };
 
 export const OVERLAYS: Overlay[] = [
@@ -85,7 +94,13 @@ export const OVERLAYS: Overlay[] = [
       files: [
         { overlay: 'node-tuning', type: 'directory', path: 'var/log/journal', mode: 0o2755, group: 'systemd-journal' },
         // started at boot, so the cgroups and their limits exist before the first pod or service lands
-        ...['container.slice', 'kubesvc.slice'].map((slice): FileOp => ({ overlay: 'node-tuning', type: 'symlink', mode: 0o777, path: `etc/systemd/system/slices.target.wants/${slice}`, target: `/etc/systemd/system/${slice}` })),
+        ...['container.slice', 'kubesvc.slice'].map((slice): FileOp => ({
+          overlay: 'node-tuning',
+          type: 'symlink',
+          mode: 0o777,
+          path: `etc/systemd/system/slices.target.wants/${slice}`,
+          target: `/etc/systemd/system/${slice}`,
+        })),
       ],
     })),
   },
@@ -118,7 +133,15 @@ export const OVERLAYS: Overlay[] = [
         { overlay: 'containerd', type: 'directory', path: 'opt/cni/bin', mode: 0o755 },
         { overlay: 'containerd', type: 'directory', path: 'etc/containerd/certs.d', mode: 0o755 },
         { overlay: 'containerd', type: 'directory', path: 'etc/cni/net.d', mode: 0o755 },
-        ...base.list('usr/lib/cni').map((p): FileOp => ({ overlay: 'containerd', type: 'symlink', mode: 0o777, path: `opt/cni/bin/${path.posix.basename(p)}`, target: `/${p}` })),
+        ...base
+          .list('usr/lib/cni')
+          .map((p): FileOp => ({
+            overlay: 'containerd',
+            type: 'symlink',
+            mode: 0o777,
+            path: `opt/cni/bin/${path.posix.basename(p)}`,
+            target: `/${p}`,
+          })),
       ],
     })),
   },
@@ -127,17 +150,30 @@ export const OVERLAYS: Overlay[] = [
     why: 'kubeadm, kubelet and kubectl from the release or bundle the spec names, and further tools, each verified by SHA-256',
     when: (spec) => spec.kubernetes.source !== undefined || spec.binaries.length > 0,
     ops: async ({ binaries }) => ({
-      files: (binaries ?? []).map((b): FileOp => ({ overlay: 'binaries', type: 'file', path: b.path.slice(1), mode: 0o755, source: { file: b.blob, size: b.size } })),
+      files: (binaries ?? []).map((b): FileOp => ({
+        overlay: 'binaries',
+        type: 'file',
+        path: b.path.slice(1),
+        mode: 0o755,
+        source: { file: b.blob, size: b.size },
+      })),
       remove: [],
     }),
   },
   {
     name: 'images',
     why: 'container images baked in for air-gapped sites (imported by firstboot before kubeadm) and containerd registry mirrors',
-    when: (spec) => spec.images.preload.length > 0 || spec.images.kubernetes !== undefined || spec.addons.length > 0 || spec.images.mirrors.length > 0,
+    when: (spec) =>
+      spec.images.preload.length > 0 || spec.images.kubernetes !== undefined || spec.addons.length > 0 || spec.images.mirrors.length > 0,
     ops: async ({ spec, images }) => ({
       files: [
-        ...(images ?? []).map((im): FileOp => ({ overlay: 'images', type: 'file', path: im.path.slice(1), mode: 0o644, source: { file: im.archive, size: im.size } })),
+        ...(images ?? []).map((im): FileOp => ({
+          overlay: 'images',
+          type: 'file',
+          path: im.path.slice(1),
+          mode: 0o644,
+          source: { file: im.archive, size: im.size },
+        })),
         ...spec.images.mirrors.map((m) => file('images', `etc/containerd/certs.d/${m.host}/hosts.toml`, hostsToml(m))),
       ],
       remove: [],
@@ -149,7 +185,13 @@ export const OVERLAYS: Overlay[] = [
     when: (spec) => spec.addons.length > 0,
     ops: async ({ addons }) => ({
       files: (addons ?? []).flatMap((a): FileOp[] => [
-        { overlay: 'addons', type: 'file', path: chartPath(a.addon).slice(1), mode: 0o644, source: { file: a.chart.file, size: a.chart.size } },
+        {
+          overlay: 'addons',
+          type: 'file',
+          path: chartPath(a.addon).slice(1),
+          mode: 0o644,
+          source: { file: a.chart.file, size: a.chart.size },
+        },
         file('addons', descriptorPath(a.addon).slice(1), `${JSON.stringify(addonDescriptor(a), null, 2)}\n`),
       ]),
       remove: [],
@@ -173,7 +215,9 @@ export const OVERLAYS: Overlay[] = [
     when: () => true,
     ops: builtin('firstboot', ({ firstboot }) => ({
       files: [
-        ...(firstboot ? [{ overlay: 'firstboot', type: 'file', path: 'usr/bin/kiln-firstboot', data: firstboot, mode: 0o755 } satisfies FileOp] : []),
+        ...(firstboot
+          ? [{ overlay: 'firstboot', type: 'file', path: 'usr/bin/kiln-firstboot', data: firstboot, mode: 0o755 } satisfies FileOp]
+          : []),
         { overlay: 'firstboot', type: 'directory', path: 'var/lib/kiln', mode: 0o700 },
         { overlay: 'firstboot', type: 'directory', path: 'etc/kiln', mode: 0o700 },
         enable('firstboot', 'kiln-firstboot-early.service', 'sysinit.target'),
@@ -198,10 +242,24 @@ export async function userOverlayOps(spec: ResolvedSpec): Promise<OverlayOps[]> 
     try {
       assets = await readTree(abs, '.');
     } catch (cause) {
-      throw new KilnError(`overlay directory ${abs} cannot be read`, { file: spec.file, path: `/overlays/${i}/path`, hint: 'paths are relative to the spec file', cause, exitCode: 2 });
+      throw new KilnError(`overlay directory ${abs} cannot be read`, {
+        file: spec.file,
+        path: `/overlays/${i}/path`,
+        hint: 'paths are relative to the spec file',
+        cause,
+        exitCode: 2,
+      });
     }
     const name = `user:${o.path}`;
-    out.push({ files: treeOps(name, assets.map((a) => ({ ...a, path: `root/${a.path}` })), 'root', spec), remove: [] });
+    out.push({
+      files: treeOps(
+        name,
+        assets.map((a) => ({ ...a, path: `root/${a.path}` })),
+        'root',
+        spec,
+      ),
+      remove: [],
+    });
   }
   return out;
 }

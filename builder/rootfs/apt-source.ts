@@ -12,9 +12,17 @@ const ARMOR = /^-----BEGIN PGP PUBLIC KEY BLOCK-----\n[\s\S]+\n-----END PGP PUBL
 function keyText(spec: ResolvedSpec, apt: AptSource): string {
   const file = path.resolve(spec.dir, apt.key);
   const at = { file: spec.file, path: '/kubernetes/source/apt/key', exitCode: 2 };
-  if (!existsSync(file)) throw new KilnError(`${file} does not exist`, { ...at, hint: 'download the repository key (e.g. https://pkgs.k8s.io/core:/stable:/v1.31/deb/Release.key) next to the spec' });
+  if (!existsSync(file))
+    throw new KilnError(`${file} does not exist`, {
+      ...at,
+      hint: 'download the repository key (e.g. https://pkgs.k8s.io/core:/stable:/v1.31/deb/Release.key) next to the spec',
+    });
   const text = readFileSync(file, 'utf8').replace(/\r\n/g, '\n');
-  if (!ARMOR.test(text)) throw new KilnError(`${file} is not an ASCII-armored OpenPGP public key`, { ...at, hint: 'use the armored key (BEGIN PGP PUBLIC KEY BLOCK); convert a binary one with gpg --enarmor' });
+  if (!ARMOR.test(text))
+    throw new KilnError(`${file} is not an ASCII-armored OpenPGP public key`, {
+      ...at,
+      hint: 'use the armored key (BEGIN PGP PUBLIC KEY BLOCK); convert a binary one with gpg --enarmor',
+    });
   return text;
 }
 
@@ -23,7 +31,9 @@ export function preflightAptKey(spec: ResolvedSpec, apt: AptSource): void {
 }
 
 /** What the base cache key needs from the apt source: everything but the key's location. */
-export function aptRecipe(spec: ResolvedSpec): { uri: string; suite: string; components: string[]; keySha256: string; packages: string[] } | undefined {
+export function aptRecipe(
+  spec: ResolvedSpec,
+): { uri: string; suite: string; components: string[]; keySha256: string; packages: string[] } | undefined {
   const src = spec.kubernetes.source;
   if (!src || !('apt' in src)) return undefined;
   const version = spec.kubernetes.version.slice(1);

@@ -24,7 +24,11 @@ export function baseView(baseTar: string, entries: IndexedEntry[]): BaseView & {
   };
   return {
     has: (p) => byName.has(p),
-    list: (dir) => entries.filter((e) => path.posix.dirname(e.name) === dir).map((e) => e.name).sort(),
+    list: (dir) =>
+      entries
+        .filter((e) => path.posix.dirname(e.name) === dir)
+        .map((e) => e.name)
+        .sort(),
     readText: async (p) => (await readBuffer(p)).toString('utf8'),
     readBuffer,
   };
@@ -34,7 +38,12 @@ export function baseView(baseTar: string, entries: IndexedEntry[]): BaseView & {
 export const EMPTY_BASE: BaseView = { has: () => false, list: () => [], readText: async () => '' };
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+  return new RegExp(
+    `^${glob
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^/]*')}$`,
+  );
 }
 
 function groupIds(groupFile: string): Map<string, number> {
@@ -85,16 +94,19 @@ function place(entries: Map<string, OutEntry>, op: FileOp, groups: Map<string, n
   const fail = (message: string, hint: string) => {
     throw new KilnError(`overlay ${op.overlay}: ${op.path}: ${message}`, { hint });
   };
-  if (!op.path || op.path.startsWith('/') || op.path.split('/').includes('..')) fail('not a relative path inside the rootfs', 'overlay paths are relative to /');
-  const gid = typeof op.group === 'string' ? groups.get(op.group) : op.group ?? 0;
-  if (gid === undefined) fail(`group "${op.group}" does not exist in the base rootfs`, 'add the package that creates the group, or use a numeric gid');
+  if (!op.path || op.path.startsWith('/') || op.path.split('/').includes('..'))
+    fail('not a relative path inside the rootfs', 'overlay paths are relative to /');
+  const gid = typeof op.group === 'string' ? groups.get(op.group) : (op.group ?? 0);
+  if (gid === undefined)
+    fail(`group "${op.group}" does not exist in the base rootfs`, 'add the package that creates the group, or use a numeric gid');
 
   // Parents: create missing directories; refuse to write through a symlink (e.g. /lib → usr/lib).
   const parts = op.path.split('/');
   for (let i = 1; i < parts.length; i++) {
     const dir = parts.slice(0, i).join('/');
     const existing = entries.get(dir);
-    if (existing?.type === 'symlink') fail(`parent ${dir} is a symlink in the base rootfs`, `write to the path it points to (${existing.linkname}) instead`);
+    if (existing?.type === 'symlink')
+      fail(`parent ${dir} is a symlink in the base rootfs`, `write to the path it points to (${existing.linkname}) instead`);
     if (existing && existing.type !== 'directory') fail(`parent ${dir} is not a directory`, 'remove it first or choose another path');
     if (!existing) entries.set(dir, { name: dir, type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime });
   }
@@ -102,7 +114,14 @@ function place(entries: Map<string, OutEntry>, op: FileOp, groups: Map<string, n
   const existing = entries.get(op.path);
   if (op.type === 'directory') {
     if (existing && existing.type !== 'directory') fail('exists and is not a directory', 'remove it in the same overlay first');
-    entries.set(op.path, { ...(existing ?? { name: op.path, size: 0, mtime }), type: 'directory', mode: op.mode, uid: op.uid ?? 0, gid: gid!, xattrs: existing?.xattrs });
+    entries.set(op.path, {
+      ...(existing ?? { name: op.path, size: 0, mtime }),
+      type: 'directory',
+      mode: op.mode,
+      uid: op.uid ?? 0,
+      gid: gid!,
+      xattrs: existing?.xattrs,
+    });
     return;
   }
   if (existing?.type === 'directory') fail('exists as a directory in the base rootfs', 'an overlay file cannot replace a directory');
@@ -122,12 +141,24 @@ function relinkHardLinks(entries: Map<string, OutEntry>, base: Map<string, Index
   for (const e of entries.values()) if (e.type === 'link') groups.set(e.linkname!, [...(groups.get(e.linkname!) ?? []), e.name]);
   for (const [target, links] of groups) {
     const original = base.get(target);
-    if (!original || original.type !== 'file') throw new KilnError(`hard link to ${target}, which is not a file in the base rootfs`, { hint: 'the base tar is inconsistent; rebuild with --no-cache' });
-    const targetIntact = entries.get(target)?.type === 'file' && (entries.get(target)!.body as { offset?: number } | undefined)?.offset === original.offset;
+    if (!original || original.type !== 'file')
+      throw new KilnError(`hard link to ${target}, which is not a file in the base rootfs`, {
+        hint: 'the base tar is inconsistent; rebuild with --no-cache',
+      });
+    const targetIntact =
+      entries.get(target)?.type === 'file' && (entries.get(target)!.body as { offset?: number } | undefined)?.offset === original.offset;
     const members = [...(targetIntact ? [target] : []), ...links].sort(comparePaths);
     const [first, ...rest] = members;
     const head = entries.get(first!)!;
-    entries.set(first!, { ...original, name: first!, mtime: head.mtime, type: 'file', linkname: undefined, body: { file: baseTar, offset: original.offset } });
-    for (const name of rest) entries.set(name, { ...original, name, type: 'link', size: 0, linkname: first!, body: undefined, xattrs: undefined });
+    entries.set(first!, {
+      ...original,
+      name: first!,
+      mtime: head.mtime,
+      type: 'file',
+      linkname: undefined,
+      body: { file: baseTar, offset: original.offset },
+    });
+    for (const name of rest)
+      entries.set(name, { ...original, name, type: 'link', size: 0, linkname: first!, body: undefined, xattrs: undefined });
   }
 }

@@ -83,11 +83,18 @@ export interface BaseResult {
 }
 
 /** Returns the cached base tar for this recipe, building it with mmdebstrap when absent. */
-export async function ensureBase(recipe: BaseRecipe, opts: { cacheDir: string; noCache: boolean; log: (line: string) => void; aptSources?: string | undefined }): Promise<BaseResult> {
+export async function ensureBase(
+  recipe: BaseRecipe,
+  opts: { cacheDir: string; noCache: boolean; log: (line: string) => void; aptSources?: string | undefined },
+): Promise<BaseResult> {
   const key = cacheKey(recipe);
   const dir = path.join(opts.cacheDir, 'rootfs');
   const tar = path.join(dir, `${key}.tar`);
-  const present = () => stat(tar).then((s) => s.isFile(), () => false);
+  const present = () =>
+    stat(tar).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   if (!opts.noCache && (await present())) return { tar, key, cached: true };
 
   await mkdir(dir, { recursive: true });
@@ -101,8 +108,14 @@ export async function ensureBase(recipe: BaseRecipe, opts: { cacheDir: string; n
   }
 }
 
-
-async function runMmdebstrap(recipe: BaseRecipe, dir: string, key: string, tar: string, log: (line: string) => void, aptSources?: string): Promise<BaseResult> {
+async function runMmdebstrap(
+  recipe: BaseRecipe,
+  dir: string,
+  key: string,
+  tar: string,
+  log: (line: string) => void,
+  aptSources?: string,
+): Promise<BaseResult> {
   const partial = path.join(dir, `${key}.tar.partial-${process.pid}`);
   // mmdebstrap reads a mirror argument that is a *.sources file as deb822
   const sourcesFile = path.join(dir, `${key}.kubernetes.sources`);
@@ -110,14 +123,22 @@ async function runMmdebstrap(recipe: BaseRecipe, dir: string, key: string, tar: 
   const args = mmdebstrapArgs(recipe, partial, sourcesFile);
   log(`mmdebstrap ${args.join(' ')}`);
   try {
-    const child = execa('mmdebstrap', args, { env: { SOURCE_DATE_EPOCH: String(recipe.sourceDateEpoch) }, all: true, buffer: { all: true } });
+    const child = execa('mmdebstrap', args, {
+      env: { SOURCE_DATE_EPOCH: String(recipe.sourceDateEpoch) },
+      all: true,
+      buffer: { all: true },
+    });
     child.all?.on('data', (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) if (/^(I|W|E): /.test(line)) log(line);
     });
     await child;
   } catch (cause) {
     await rm(partial, { force: true });
-    const output = String((cause as { all?: string }).all ?? '').split('\n').filter((l) => /^E: |error/i.test(l)).slice(-5).join('\n');
+    const output = String((cause as { all?: string }).all ?? '')
+      .split('\n')
+      .filter((l) => /^E: |error/i.test(l))
+      .slice(-5)
+      .join('\n');
     throw new ToolError('mmdebstrap', `building the ${recipe.suite} rootfs failed${output ? `:\n${output}` : ''}`, {
       hint: 'check the mirror is reachable and every package in `packages:` exists in the suite',
       cause,
@@ -132,9 +153,15 @@ async function runMmdebstrap(recipe: BaseRecipe, dir: string, key: string, tar: 
 export function parseDpkgStatus(status: string): Array<{ name: string; version: string; architecture: string }> {
   return status
     .split(/\n\n+/)
-    .map((para) => Object.fromEntries(para.split('\n').filter((l) => /^[A-Za-z-]+: /.test(l)).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)])))
+    .map((para) =>
+      Object.fromEntries(
+        para
+          .split('\n')
+          .filter((l) => /^[A-Za-z-]+: /.test(l))
+          .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+      ),
+    )
     .filter((f) => f.Package && /install ok installed/.test(f.Status ?? ''))
     .map((f) => ({ name: f.Package!, version: f.Version!, architecture: f.Architecture! }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
-

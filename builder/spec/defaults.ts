@@ -142,10 +142,21 @@ export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
     })),
     images: {
       preload: (spec.images?.preload ?? []).map((p) => ({ ref: p.ref, from: p.from ?? p.ref, tlsVerify: p.tlsVerify ?? true })),
-      ...(spec.images?.kubernetes ? { kubernetes: { ...(spec.images.kubernetes.pullFrom ? { pullFrom: spec.images.kubernetes.pullFrom } : {}), tlsVerify: spec.images.kubernetes.tlsVerify ?? true } } : {}),
+      ...(spec.images?.kubernetes
+        ? {
+            kubernetes: {
+              ...(spec.images.kubernetes.pullFrom ? { pullFrom: spec.images.kubernetes.pullFrom } : {}),
+              tlsVerify: spec.images.kubernetes.tlsVerify ?? true,
+            },
+          }
+        : {}),
       mirrors: (spec.images?.mirrors ?? []).map((m) => ({ host: m.host, endpoints: m.endpoints, skipVerify: m.skipVerify ?? false })),
     },
-    addons: (spec.addons ?? []).map((a) => ({ name: a.name, ...(a.sha256 ? { sha256: a.sha256.toLowerCase() } : {}), ...(a.repository ? { repository: a.repository } : {}) })),
+    addons: (spec.addons ?? []).map((a) => ({
+      name: a.name,
+      ...(a.sha256 ? { sha256: a.sha256.toLowerCase() } : {}),
+      ...(a.repository ? { repository: a.repository } : {}),
+    })),
     node: {
       slices: {
         kubesvc: { ...DEFAULT_SLICES.kubesvc, ...spec.node?.slices?.kubesvc },
@@ -161,7 +172,12 @@ export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
       kubelet: { ...DEFAULT_KUBELET, ...spec.node?.kubelet },
     },
     overlays: spec.overlays ?? [],
-    boot: { cmdline: spec.boot?.cmdline ?? [], console: spec.boot?.console ?? 'both', serialSpeed: spec.boot?.serialSpeed ?? 115200, timeout: spec.boot?.timeout ?? 1 },
+    boot: {
+      cmdline: spec.boot?.cmdline ?? [],
+      console: spec.boot?.console ?? 'both',
+      serialSpeed: spec.boot?.serialSpeed ?? 115200,
+      timeout: spec.boot?.timeout ?? 1,
+    },
     disk: { ...(spec.disk?.size ? { size: spec.disk.size } : {}) },
     // ${next-server} is iPXE's own variable: the TFTP/DHCP server that handed out boot.ipxe
     pxe: { baseUrl: spec.pxe?.baseUrl ?? `http://\${next-server}/kiln/${spec.name}` },
@@ -174,7 +190,9 @@ export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
 
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }
 

@@ -4,7 +4,12 @@ import { ImageSpecSchema, type ImageSpec } from './schema.ts';
 import { IMAGE_RULES } from './semantics.ts';
 import { applyDefaults, type ResolvedSpec } from './defaults.ts';
 
-const IMAGE_SPEC: DocumentKind<ImageSpec> = { what: 'image spec', example: 'images/debian-bookworm.yaml', schema: ImageSpecSchema, rules: IMAGE_RULES };
+const IMAGE_SPEC: DocumentKind<ImageSpec> = {
+  what: 'image spec',
+  example: 'images/debian-bookworm.yaml',
+  schema: ImageSpecSchema,
+  rules: IMAGE_RULES,
+};
 
 export async function loadSpecFile(file: string): Promise<ResolvedSpec> {
   return parseSpec(await readDocumentFile(file, IMAGE_SPEC), file);

@@ -5,7 +5,6 @@ import { pauseImageFor } from '../rootfs/kubernetes.ts';
 import { DEFAULT_KUBELET } from './defaults.ts';
 import { hasRegistryHost, parseImageRef } from '../images/refs.ts';
 
-
 /** A MemoryHigh=/MemoryMax= value as [unit, amount], so like compares with like: bytes or % of RAM ("infinity": undefined). */
 const amount = (v: string | undefined): [unit: string, n: number] | undefined => {
   const m = v === undefined ? null : /^([0-9.]+)([KMGT%]?)$/.exec(v);
@@ -19,26 +18,56 @@ const rules: Array<Rule<ImageSpec>> = [
     (s) =>
       (s.runtime?.docker?.hosts ?? []).flatMap((h, i) =>
         /^(tcp|http):\/\//.test(h) || /^[^/]*:[0-9]+$/.test(h) // dockerd reads a bare [host]:port as tcp://
-          ? [{ path: `/runtime/docker/hosts/${i}`, message: `"${h}" opens dockerd on an unauthenticated TCP socket`, hint: 'anyone who reaches that port is root on the node; use fd:// (socket activation, the default) or unix:///run/docker.sock, and ssh:// contexts for remote access' }]
+          ? [
+              {
+                path: `/runtime/docker/hosts/${i}`,
+                message: `"${h}" opens dockerd on an unauthenticated TCP socket`,
+                hint: 'anyone who reaches that port is root on the node; use fd:// (socket activation, the default) or unix:///run/docker.sock, and ssh:// contexts for remote access',
+              },
+            ]
           : /^(unix|fd):\/\//.test(h)
             ? []
-            : [{ path: `/runtime/docker/hosts/${i}`, message: `"${h}" is not a socket address dockerd accepts here`, hint: 'use unix:///run/docker.sock or fd://' }],
+            : [
+                {
+                  path: `/runtime/docker/hosts/${i}`,
+                  message: `"${h}" is not a socket address dockerd accepts here`,
+                  hint: 'use unix:///run/docker.sock or fd://',
+                },
+              ],
       ),
   ],
   [
     'docker-settings-need-docker',
-    (s) => (s.runtime?.docker && s.runtime.engine !== 'docker' ? [{ path: '/runtime/docker', message: 'docker settings given but engine is not docker', hint: 'set runtime.engine: docker, or remove runtime.docker' }] : []),
+    (s) =>
+      s.runtime?.docker && s.runtime.engine !== 'docker'
+        ? [
+            {
+              path: '/runtime/docker',
+              message: 'docker settings given but engine is not docker',
+              hint: 'set runtime.engine: docker, or remove runtime.docker',
+            },
+          ]
+        : [],
   ],
   [
     'sandbox-image-known',
     (s) =>
       s.runtime?.sandboxImage || !/^v1\.[0-9]+\.[0-9]+$/.test(String(s.kubernetes.version)) || pauseImageFor(s.kubernetes.version)
         ? []
-        : [{ path: '/kubernetes/version', message: `kiln does not know the pause image of Kubernetes ${s.kubernetes.version}`, hint: 'set runtime.sandboxImage to what `kubeadm config images list` prints for this version' }],
+        : [
+            {
+              path: '/kubernetes/version',
+              message: `kiln does not know the pause image of Kubernetes ${s.kubernetes.version}`,
+              hint: 'set runtime.sandboxImage to what `kubeadm config images list` prints for this version',
+            },
+          ],
   ],
   [
     'kubelet-needs-kubeadm',
-    (s) => (s.kubernetes.components.includes('kubelet') && !s.kubernetes.components.includes('kubeadm') ? [{ path: '/kubernetes/components', message: 'kubelet without kubeadm', hint: 'kiln nodes join with kubeadm; add kubeadm' }] : []),
+    (s) =>
+      s.kubernetes.components.includes('kubelet') && !s.kubernetes.components.includes('kubeadm')
+        ? [{ path: '/kubernetes/components', message: 'kubelet without kubeadm', hint: 'kiln nodes join with kubeadm; add kubeadm' }]
+        : [],
   ],
   [
     'image-gc-order',
@@ -46,7 +75,13 @@ const rules: Array<Rule<ImageSpec>> = [
       // Compare what kubelet will get: a threshold left out takes the default (high 85, low 80).
       const { imageGCLowThresholdPercent: low, imageGCHighThresholdPercent: high } = { ...DEFAULT_KUBELET, ...s.node?.kubelet };
       return low !== undefined && high !== undefined && low >= high
-        ? [{ path: '/node/kubelet/imageGCLowThresholdPercent', message: `must be lower than imageGCHighThresholdPercent (${low} ≥ ${high})`, hint: 'kubelet refuses to start otherwise; e.g. 80 and 85' }]
+        ? [
+            {
+              path: '/node/kubelet/imageGCLowThresholdPercent',
+              message: `must be lower than imageGCHighThresholdPercent (${low} ≥ ${high})`,
+              hint: 'kubelet refuses to start otherwise; e.g. 80 and 85',
+            },
+          ]
         : [];
     },
   ],
@@ -56,7 +91,13 @@ const rules: Array<Rule<ImageSpec>> = [
       Object.entries(s.node?.slices ?? {}).flatMap(([name, sl]) => {
         const [high, max] = [amount(sl?.memoryHigh), amount(sl?.memoryMax)];
         return high !== undefined && max !== undefined && high[0] === max[0] && high[1] > max[1]
-          ? [{ path: `/node/slices/${name}/memoryHigh`, message: `memoryHigh (${sl?.memoryHigh}) is above memoryMax (${sl?.memoryMax})`, hint: 'MemoryHigh throttles before MemoryMax kills; keep it lower' }]
+          ? [
+              {
+                path: `/node/slices/${name}/memoryHigh`,
+                message: `memoryHigh (${sl?.memoryHigh}) is above memoryMax (${sl?.memoryMax})`,
+                hint: 'MemoryHigh throttles before MemoryMax kills; keep it lower',
+              },
+            ]
           : [];
       }),
   ],
@@ -65,7 +106,13 @@ const rules: Array<Rule<ImageSpec>> = [
     (s) =>
       ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'].flatMap((k) =>
         s.node?.sysctls && k in s.node.sysctls && String(s.node.sysctls[k]) !== '1'
-          ? [{ path: `/node/sysctls/${k.replace(/\//g, '~1')}`, message: `${k} must stay 1 on a Kubernetes node`, hint: 'pod networking needs it; remove the override' }]
+          ? [
+              {
+                path: `/node/sysctls/${k.replace(/\//g, '~1')}`,
+                message: `${k} must stay 1 on a Kubernetes node`,
+                hint: 'pod networking needs it; remove the override',
+              },
+            ]
           : [],
       ),
   ],
@@ -75,7 +122,15 @@ const rules: Array<Rule<ImageSpec>> = [
       const src = s.kubernetes.source;
       if (!src) return [];
       const given = (['release', 'bundle', 'apt'] as const).filter((k) => src[k] !== undefined);
-      return given.length === 1 ? [] : [{ path: '/kubernetes/source', message: given.length ? `${given.join(' and ')} given` : 'none of release, bundle or apt given', hint: 'name one origin: release: https://dl.k8s.io/release, bundle: ./kubernetes-bundle, or apt: {url, key}' }];
+      return given.length === 1
+        ? []
+        : [
+            {
+              path: '/kubernetes/source',
+              message: given.length ? `${given.join(' and ')} given` : 'none of release, bundle or apt given',
+              hint: 'name one origin: release: https://dl.k8s.io/release, bundle: ./kubernetes-bundle, or apt: {url, key}',
+            },
+          ];
     },
   ],
   [
@@ -83,10 +138,38 @@ const rules: Array<Rule<ImageSpec>> = [
     (s) =>
       (s.binaries ?? []).flatMap((b, i) => {
         const at = `/binaries/${i}`;
-        if ((b.url === undefined) === (b.file === undefined)) return [{ path: at, message: b.url ? 'both url and file given' : 'neither url nor file given', hint: 'a binary comes from one url or one local file' }];
-        if (b.file !== undefined && b.sha256 === undefined) return [{ path: `${at}/sha256`, message: 'a local file needs its sha256', hint: 'run sha256sum on the file you mean to ship and put the 64 hex digits here' }];
-        if (b.sha256 === undefined && b.sha256Url === undefined) return [{ path: at, message: `no checksum for ${b.name}`, hint: 'give sha256 (64 hex digits) or sha256Url (the checksum file published beside the download)' }];
-        if (b.sha256 !== undefined && b.sha256Url !== undefined) return [{ path: `${at}/sha256Url`, message: 'both sha256 and sha256Url given', hint: 'keep one: a pinned sha256 is the stronger of the two' }];
+        if ((b.url === undefined) === (b.file === undefined))
+          return [
+            {
+              path: at,
+              message: b.url ? 'both url and file given' : 'neither url nor file given',
+              hint: 'a binary comes from one url or one local file',
+            },
+          ];
+        if (b.file !== undefined && b.sha256 === undefined)
+          return [
+            {
+              path: `${at}/sha256`,
+              message: 'a local file needs its sha256',
+              hint: 'run sha256sum on the file you mean to ship and put the 64 hex digits here',
+            },
+          ];
+        if (b.sha256 === undefined && b.sha256Url === undefined)
+          return [
+            {
+              path: at,
+              message: `no checksum for ${b.name}`,
+              hint: 'give sha256 (64 hex digits) or sha256Url (the checksum file published beside the download)',
+            },
+          ];
+        if (b.sha256 !== undefined && b.sha256Url !== undefined)
+          return [
+            {
+              path: `${at}/sha256Url`,
+              message: 'both sha256 and sha256Url given',
+              hint: 'keep one: a pinned sha256 is the stronger of the two',
+            },
+          ];
         return [];
       }),
   ],
@@ -99,7 +182,15 @@ const rules: Array<Rule<ImageSpec>> = [
         const dest = b.path ?? `/usr/local/bin/${b.name}`;
         const owner = taken.get(dest);
         taken.set(dest, `binaries/${i}`);
-        return owner ? [{ path: `/binaries/${i}${b.path ? '/path' : '/name'}`, message: `${dest} is already installed by ${owner}`, hint: 'give this binary another name or path' }] : [];
+        return owner
+          ? [
+              {
+                path: `/binaries/${i}${b.path ? '/path' : '/name'}`,
+                message: `${dest} is already installed by ${owner}`,
+                hint: 'give this binary another name or path',
+              },
+            ]
+          : [];
       });
     },
   ],
@@ -108,18 +199,41 @@ const rules: Array<Rule<ImageSpec>> = [
     (s) =>
       (s.images?.preload ?? []).flatMap((p, i) => {
         const at = `/images/preload/${i}/ref`;
-        if (!hasRegistryHost(p.ref)) return [{ path: at, message: `"${p.ref}" does not name its registry`, hint: 'write the registry out (docker.io/library/nginx:1.27): containerd and kubelet must find the image under that exact name' }];
+        if (!hasRegistryHost(p.ref))
+          return [
+            {
+              path: at,
+              message: `"${p.ref}" does not name its registry`,
+              hint: 'write the registry out (docker.io/library/nginx:1.27): containerd and kubelet must find the image under that exact name',
+            },
+          ];
         const parsed = parseImageRef(p.ref);
-        if (parsed && !parsed.tag && !parsed.digest) return [{ path: at, message: `"${p.ref}" has neither tag nor digest`, hint: 'add the tag the manifests use (:v1.2.3) or a digest (@sha256:…); an implicit latest does not reproduce' }];
+        if (parsed && !parsed.tag && !parsed.digest)
+          return [
+            {
+              path: at,
+              message: `"${p.ref}" has neither tag nor digest`,
+              hint: 'add the tag the manifests use (:v1.2.3) or a digest (@sha256:…); an implicit latest does not reproduce',
+            },
+          ];
         const first = (s.images?.preload ?? []).findIndex((q) => q.ref === p.ref);
-        return first !== i ? [{ path: at, message: `"${p.ref}" is listed twice (also /images/preload/${first})`, hint: 'list each image once' }] : [];
+        return first !== i
+          ? [{ path: at, message: `"${p.ref}" is listed twice (also /images/preload/${first})`, hint: 'list each image once' }]
+          : [];
       }),
   ],
   [
     'kubernetes-images-need-kubeadm',
     (s) =>
       s.images?.kubernetes && (!s.kubernetes.source || s.kubernetes.source.apt || !s.kubernetes.components.includes('kubeadm'))
-        ? [{ path: '/images/kubernetes', message: 'the control-plane images are listed by the kubeadm kiln installs, and there is none it can run before the rootfs is built', hint: 'set kubernetes.source to a release or bundle (not apt) and include kubeadm in kubernetes.components; or list the images under images.preload' }]
+        ? [
+            {
+              path: '/images/kubernetes',
+              message:
+                'the control-plane images are listed by the kubeadm kiln installs, and there is none it can run before the rootfs is built',
+              hint: 'set kubernetes.source to a release or bundle (not apt) and include kubeadm in kubernetes.components; or list the images under images.preload',
+            },
+          ]
         : [],
   ],
   [
@@ -127,7 +241,9 @@ const rules: Array<Rule<ImageSpec>> = [
     (s) =>
       (s.addons ?? []).flatMap((a, i) => {
         const first = (s.addons ?? []).findIndex((b) => b.name === a.name);
-        return first !== i ? [{ path: `/addons/${i}/name`, message: `${a.name} is listed twice (also /addons/${first})`, hint: 'list each addon once' }] : [];
+        return first !== i
+          ? [{ path: `/addons/${i}/name`, message: `${a.name} is listed twice (also /addons/${first})`, hint: 'list each addon once' }]
+          : [];
       }),
   ],
   [
@@ -135,7 +251,15 @@ const rules: Array<Rule<ImageSpec>> = [
     (s) =>
       (s.images?.mirrors ?? []).flatMap((m, i) => {
         const first = (s.images?.mirrors ?? []).findIndex((q) => q.host === m.host);
-        return first !== i ? [{ path: `/images/mirrors/${i}/host`, message: `${m.host} has mirrors already (/images/mirrors/${first})`, hint: 'put all endpoints of one host in one entry, in the order to try them' }] : [];
+        return first !== i
+          ? [
+              {
+                path: `/images/mirrors/${i}/host`,
+                message: `${m.host} has mirrors already (/images/mirrors/${first})`,
+                hint: 'put all endpoints of one host in one entry, in the order to try them',
+              },
+            ]
+          : [];
       }),
   ],
 ];

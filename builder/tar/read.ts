@@ -27,10 +27,23 @@ export interface IndexedEntry extends TarHeader {
   offset: number;
 }
 
-const TYPES: Record<string, EntryType> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'link', '2': 'symlink', '3': 'character-device', '4': 'block-device', '5': 'directory', '6': 'fifo' };
+const TYPES: Record<string, EntryType> = {
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'link',
+  '2': 'symlink',
+  '3': 'character-device',
+  '4': 'block-device',
+  '5': 'directory',
+  '6': 'fifo',
+};
 
 export function normalizeName(raw: string): string {
-  return raw.replace(/^(\.\/|\/)+/, '').replace(/^\.$/, '').replace(/\/+$/, '');
+  return raw
+    .replace(/^(\.\/|\/)+/, '')
+    .replace(/^\.$/, '')
+    .replace(/\/+$/, '');
 }
 
 function field(block: Buffer, start: number, length: number): string {
@@ -89,7 +102,9 @@ export async function indexTar(file: string): Promise<IndexedEntry[]> {
         const ustarName = prefix ? `${prefix}/${field(block, 0, 100)}` : field(block, 0, 100);
         const paxText = (k: string) => pax?.get(k)?.toString('utf8');
         if (paxText('size')) size = Number(paxText('size'));
-        const xattrs = new Map([...(pax ?? [])].filter(([k]) => k.startsWith('SCHILY.xattr.')).map(([k, v]) => [k.slice('SCHILY.xattr.'.length), v]));
+        const xattrs = new Map(
+          [...(pax ?? [])].filter(([k]) => k.startsWith('SCHILY.xattr.')).map(([k, v]) => [k.slice('SCHILY.xattr.'.length), v]),
+        );
         const linkname = paxText('linkpath') ?? longLink ?? field(block, 157, 100);
         entries.push({
           name: normalizeName(paxText('path') ?? longName ?? ustarName),
@@ -100,7 +115,9 @@ export async function indexTar(file: string): Promise<IndexedEntry[]> {
           size: type === 'file' ? size : 0,
           mtime: Math.floor(Number(paxText('mtime') ?? octal(block, 136, 12))),
           ...(linkname ? { linkname: type === 'link' ? normalizeName(linkname) : linkname } : {}),
-          ...(type === 'character-device' || type === 'block-device' ? { devmajor: octal(block, 329, 8), devminor: octal(block, 337, 8) } : {}),
+          ...(type === 'character-device' || type === 'block-device'
+            ? { devmajor: octal(block, 329, 8), devminor: octal(block, 337, 8) }
+            : {}),
           ...(xattrs.size ? { xattrs } : {}),
           offset: dataOffset,
         });

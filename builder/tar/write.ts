@@ -55,7 +55,8 @@ export async function writeTar(outFile: string, entries: Iterable<OutEntry>): Pr
       const name = tarName(e);
       const records: Array<[string, Buffer | string]> = [];
       if (!fitsUstar(name)) records.push(['path', name]);
-      if (e.linkname && (!isAscii(e.linkname) || Buffer.byteLength(e.linkname) > 100)) records.push(['linkpath', e.type === 'link' ? `./${e.linkname}` : e.linkname]);
+      if (e.linkname && (!isAscii(e.linkname) || Buffer.byteLength(e.linkname) > 100))
+        records.push(['linkpath', e.type === 'link' ? `./${e.linkname}` : e.linkname]);
       for (const [key, value] of [...(e.xattrs ?? [])].sort(([a], [b]) => (a < b ? -1 : 1))) records.push([`SCHILY.xattr.${key}`, value]);
       const mtime = new Date(e.mtime * 1000);
       if (records.length > 0) {
@@ -72,7 +73,9 @@ export async function writeTar(outFile: string, entries: Iterable<OutEntry>): Pr
         gname: '',
         size: e.type === 'file' ? e.size : 0,
         mtime,
-        ...(e.linkname ? { linkname: records.some(([k]) => k === 'linkpath') ? '@PaxLink' : e.type === 'link' ? `./${e.linkname}` : e.linkname } : {}),
+        ...(e.linkname
+          ? { linkname: records.some(([k]) => k === 'linkpath') ? '@PaxLink' : e.type === 'link' ? `./${e.linkname}` : e.linkname }
+          : {}),
         ...(e.devmajor !== undefined ? { devmajor: e.devmajor, devminor: e.devminor } : {}),
       } as tar.Header;
       if (e.type !== 'file') {
@@ -96,11 +99,11 @@ export async function writeTar(outFile: string, entries: Iterable<OutEntry>): Pr
             sink.on('finish', resolve);
             sink.on('error', reject);
           });
-          for (let done = 0; done < e.size; ) {
+          for (let done = 0; done < e.size;) {
             const n = Math.min(CHUNK, e.size - done);
             const chunk = await readExactly(fh, src.offset + done, n, e.name);
             done += n;
-            if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once("drain", () => resolve()));
+            if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
           }
           sink.end(undefined as unknown as Buffer);
           await finished;

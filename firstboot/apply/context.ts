@@ -19,6 +19,9 @@ export async function run(ctx: Pick<ApplyContext, 'clock'>, cmd: string, args: s
   const t0 = performance.now();
   const r = await execa(cmd, args, { reject: false, ...(opts.input !== undefined ? { input: opts.input } : {}) });
   ctx.clock.externalMs += performance.now() - t0;
-  if (r.exitCode !== 0) throw new Error(`${cmd} ${args[0] ?? ''} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`);
+  if (r.exitCode !== 0)
+    throw new Error(
+      `${cmd} ${args[0] ?? ''} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`,
+    );
   return r.stdout;
 }

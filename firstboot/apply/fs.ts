@@ -18,7 +18,10 @@ interface Ids {
 export function readIds(root: string): Ids {
   const lines = (f: string) => {
     try {
-      return readFileSync(under(root, f), 'utf8').split('\n').filter(Boolean).map((l) => l.split(':'));
+      return readFileSync(under(root, f), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(':'));
     } catch {
       return [];
     }
@@ -31,7 +34,8 @@ export function readIds(root: string): Ids {
 
 export function resolveOwner(ids: Ids, user: Owner | undefined, group: Owner | undefined): { uid: number; gid: number } {
   const uid = user?.id ?? (user?.name !== undefined ? ids.users.get(user.name)?.uid : 0);
-  const gid = group?.id ?? (group?.name !== undefined ? ids.groups.get(group.name) : user?.name !== undefined ? ids.users.get(user.name)?.gid : 0);
+  const gid =
+    group?.id ?? (group?.name !== undefined ? ids.groups.get(group.name) : user?.name !== undefined ? ids.users.get(user.name)?.gid : 0);
   if (uid === undefined) throw new Error(`user "${user?.name}" does not exist on the node`);
   if (gid === undefined) throw new Error(`group "${group?.name}" does not exist on the node`);
   return { uid, gid };

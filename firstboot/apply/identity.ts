@@ -29,7 +29,13 @@ export async function applyGroups(ctx: ApplyContext): Promise<string> {
   const known = readIds(ctx.root).groups;
   for (const g of ctx.model.groups) {
     if (known.has(g.name)) continue;
-    await run(ctx, 'groupadd', [...prefix(ctx), ...(g.gid !== undefined ? ['--gid', String(g.gid)] : []), ...(g.system ? ['--system'] : []), ...(g.passwordHash ? ['--password', g.passwordHash] : []), g.name]);
+    await run(ctx, 'groupadd', [
+      ...prefix(ctx),
+      ...(g.gid !== undefined ? ['--gid', String(g.gid)] : []),
+      ...(g.system ? ['--system'] : []),
+      ...(g.passwordHash ? ['--password', g.passwordHash] : []),
+      g.name,
+    ]);
   }
   return ctx.model.groups.map((g) => g.name).join(', ');
 }
@@ -62,10 +68,19 @@ export async function applyUsers(ctx: ApplyContext): Promise<string> {
     if (u.lockPassword) await run(ctx, 'usermod', [...prefix(ctx), '--lock', u.name]);
     await writeAuthorizedKeys(ctx, u);
     if (u.sudo.length > 0) {
-      await writeFileAtomic(under(ctx.root, `/etc/sudoers.d/90-kiln-${u.name}`), `# written by kiln-firstboot\n${u.sudo.map((rule) => `${u.name} ${rule}`).join('\n')}\n`, 0o440);
+      await writeFileAtomic(
+        under(ctx.root, `/etc/sudoers.d/90-kiln-${u.name}`),
+        `# written by kiln-firstboot\n${u.sudo.map((rule) => `${u.name} ${rule}`).join('\n')}\n`,
+        0o440,
+      );
     }
   }
-  return ctx.model.users.map((u) => `${u.name}${u.sshAuthorizedKeys.length ? ` (${u.sshAuthorizedKeys.length} key${u.sshAuthorizedKeys.length > 1 ? 's' : ''})` : ''}`).join(', ');
+  return ctx.model.users
+    .map(
+      (u) =>
+        `${u.name}${u.sshAuthorizedKeys.length ? ` (${u.sshAuthorizedKeys.length} key${u.sshAuthorizedKeys.length > 1 ? 's' : ''})` : ''}`,
+    )
+    .join(', ');
 }
 
 /**

@@ -11,11 +11,20 @@ import { readIds, under } from './fs.ts';
 export function preflightProblems(model: Provisioning, root: string, runs: (step: string) => boolean = () => true): Problem[] {
   const ids = readIds(root);
   const users = new Set([...ids.users.keys(), ...model.users.map((u) => u.name)]);
-  const groups = new Set([...ids.groups.keys(), ...model.groups.map((g) => g.name), ...model.users.filter((u) => !u.noUserGroup).map((u) => u.name)]);
+  const groups = new Set([
+    ...ids.groups.keys(),
+    ...model.groups.map((g) => g.name),
+    ...model.users.filter((u) => !u.noUserGroup).map((u) => u.name),
+  ]);
   const problems: Problem[] = [];
   const owner = (o: Owner | undefined, kind: 'user' | 'group', origin: { file: string; path: string }) => {
     if (o?.name !== undefined && !(kind === 'user' ? users : groups).has(o.name))
-      problems.push({ ...origin, path: `${origin.path}/${kind}`, message: `${kind} "${o.name}" does not exist on the node and is not created by this config`, hint: `add it to ${kind === 'user' ? 'users' : 'groups'}, or use a numeric id` });
+      problems.push({
+        ...origin,
+        path: `${origin.path}/${kind}`,
+        message: `${kind} "${o.name}" does not exist on the node and is not created by this config`,
+        hint: `add it to ${kind === 'user' ? 'users' : 'groups'}, or use a numeric id`,
+      });
   };
   for (const e of [...model.files, ...model.directories, ...model.links]) {
     owner(e.user, 'user', e.origin);
@@ -23,7 +32,13 @@ export function preflightProblems(model: Provisioning, root: string, runs: (step
   }
   for (const u of model.users) {
     for (const g of [...u.groups, ...(u.primaryGroup ? [u.primaryGroup] : [])])
-      if (!groups.has(g)) problems.push({ ...u.origin, path: `${u.origin.path}/groups`, message: `group "${g}" does not exist on the node`, hint: 'create it under groups, or drop it from the user' });
+      if (!groups.has(g))
+        problems.push({
+          ...u.origin,
+          path: `${u.origin.path}/groups`,
+          message: `group "${g}" does not exist on the node`,
+          hint: 'create it under groups, or drop it from the user',
+        });
   }
   for (const f of runs('files') ? model.files : []) {
     if (f.overwrite || !f.contents) continue;
@@ -36,13 +51,21 @@ export function preflightProblems(model: Provisioning, root: string, runs: (step
     }
     const wanted = f.contents.kind === 'inline' ? f.contents.data : undefined;
     if (!wanted || !current.equals(wanted))
-      problems.push({ ...f.origin, message: `${f.path} already exists on the node and overwrite is false`, hint: 'set "overwrite": true if kiln-firstboot may replace it' });
+      problems.push({
+        ...f.origin,
+        message: `${f.path} already exists on the node and overwrite is false`,
+        hint: 'set "overwrite": true if kiln-firstboot may replace it',
+      });
   }
   for (const l of runs('links') ? model.links : []) {
     if (l.overwrite) continue;
     try {
       lstatSync(under(root, l.path));
-      problems.push({ ...l.origin, message: `${l.path} already exists on the node and overwrite is false`, hint: 'set "overwrite": true if kiln-firstboot may replace it' });
+      problems.push({
+        ...l.origin,
+        message: `${l.path} already exists on the node and overwrite is false`,
+        hint: 'set "overwrite": true if kiln-firstboot may replace it',
+      });
     } catch {
       /* free */
     }
@@ -51,7 +74,12 @@ export function preflightProblems(model: Provisioning, root: string, runs: (step
     try {
       lstatSync(under(root, `/usr/share/zoneinfo/${model.timezone}`));
     } catch {
-      problems.push({ file: 'user-data', path: '/timezone', message: `time zone "${model.timezone}" is not in the image's /usr/share/zoneinfo`, hint: 'use an IANA name such as Europe/Berlin or UTC (package tzdata)' });
+      problems.push({
+        file: 'user-data',
+        path: '/timezone',
+        message: `time zone "${model.timezone}" is not in the image's /usr/share/zoneinfo`,
+        hint: 'use an IANA name such as Europe/Berlin or UTC (package tzdata)',
+      });
     }
   }
   // a node config's addons must be installable from what this image holds

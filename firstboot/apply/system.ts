@@ -12,7 +12,9 @@ export async function applyUnits(ctx: ApplyContext): Promise<string> {
   // PID1 loads a unit it has never seen when it is started; only units already in its memory (a
   // drop-in for containerd, say) need a daemon-reload, which costs seconds this early in boot.
   // list-units only lists (show would load them and make every unit look known).
-  const inMemory = ctx.live ? (await run(ctx, 'systemctl', ['list-units', '--all', '--plain', '--no-legend', '--', ...names])).trim() !== '' : false;
+  const inMemory = ctx.live
+    ? (await run(ctx, 'systemctl', ['list-units', '--all', '--plain', '--no-legend', '--', ...names])).trim() !== ''
+    : false;
   for (const u of ctx.model.units) {
     if (u.contents !== undefined) await writeFileAtomic(under(ctx.root, `/etc/systemd/system/${u.name}`), u.contents, 0o644);
     for (const d of u.dropins) await writeFileAtomic(under(ctx.root, `/etc/systemd/system/${u.name}.d/${d.name}`), d.contents, 0o644);
@@ -63,7 +65,11 @@ export async function applyTimezone(ctx: ApplyContext): Promise<string> {
 /** chrony (the image's NTP client) reads /etc/chrony/conf.d; Debian's default pool is commented out. */
 export async function applyNtp(ctx: ApplyContext): Promise<string> {
   const { servers, pools } = ctx.model.ntp!;
-  const lines = ['# written by kiln-firstboot from the node metadata', ...servers.map((s) => `server ${s} iburst`), ...pools.map((p) => `pool ${p} iburst`)];
+  const lines = [
+    '# written by kiln-firstboot from the node metadata',
+    ...servers.map((s) => `server ${s} iburst`),
+    ...pools.map((p) => `pool ${p} iburst`),
+  ];
   await writeFileAtomic(under(ctx.root, '/etc/chrony/conf.d/50-kiln.conf'), `${lines.join('\n')}\n`, 0o644);
   const main = under(ctx.root, '/etc/chrony/chrony.conf');
   const text = await readFile(main, 'utf8').catch(() => undefined);

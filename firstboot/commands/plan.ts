@@ -10,15 +10,31 @@ import { describePlan, planRole } from '../role/plan.ts';
 
 export async function planCommand(values: Record<string, unknown>): Promise<number> {
   const file = values.config as string | undefined;
-  if (!file) throw new KilnError('plan needs --config FILE', { hint: 'kiln-firstboot plan --config /etc/kiln/node.yaml [--render DIR]', exitCode: 2 });
+  if (!file)
+    throw new KilnError('plan needs --config FILE', {
+      hint: 'kiln-firstboot plan --config /etc/kiln/node.yaml [--render DIR]',
+      exitCode: 2,
+    });
   const text = await readFile(file, 'utf8').catch((cause: unknown) => {
-    throw new KilnError(`cannot read ${file}`, { file, cause, hint: 'give the kiln node config (the kiln: key of your cloud-config, as its own YAML file)', exitCode: 2 });
+    throw new KilnError(`cannot read ${file}`, {
+      file,
+      cause,
+      hint: 'give the kiln node config (the kiln: key of your cloud-config, as its own YAML file)',
+      exitCode: 2,
+    });
   });
   const { config, problems } = readNodeConfig(text, file);
   if (!config) throw new ValidationError(problems);
   // facts from this machine's root (or --root): the image's kubelet defaults, baked images, manifests
   const steps = planRole(config, gatherFacts((values.root as string | undefined) ?? '/', config.manifestsDir));
-  if (values.json) process.stdout.write(`${JSON.stringify(steps.map((s) => ({ ...s, files: s.files.map(({ contents: _c, ...f }) => f) })), null, 2)}\n`);
+  if (values.json)
+    process.stdout.write(
+      `${JSON.stringify(
+        steps.map((s) => ({ ...s, files: s.files.map(({ contents: _c, ...f }) => f) })),
+        null,
+        2,
+      )}\n`,
+    );
   else process.stdout.write(`${config.role} plan for ${config.node.name} (${config.cluster.name}):\n${describePlan(steps)}\n`);
   const dir = values.render as string | undefined;
   if (dir) {

@@ -15,8 +15,13 @@ export async function statusCommand(values: Record<string, unknown>): Promise<nu
     process.stdout.write('kiln-firstboot has not run on this boot (no /run/kiln/status-*.json)\n');
   } else {
     for (const s of found) {
-      process.stdout.write(`${s.pass} pass: ${s.state}${s.source ? ` — ${s.source.provider} (${s.source.location})` : ''}${s.instanceId ? `, instance ${s.instanceId}` : ''}\n`);
-      for (const step of s.steps) process.stdout.write(`  ${step.name.padEnd(12)} ${step.state}${step.summary ? `  ${step.summary}` : ''}${step.error ? `  ${step.error}` : ''}\n`);
+      process.stdout.write(
+        `${s.pass} pass: ${s.state}${s.source ? ` — ${s.source.provider} (${s.source.location})` : ''}${s.instanceId ? `, instance ${s.instanceId}` : ''}\n`,
+      );
+      for (const step of s.steps)
+        process.stdout.write(
+          `  ${step.name.padEnd(12)} ${step.state}${step.summary ? `  ${step.summary}` : ''}${step.error ? `  ${step.error}` : ''}\n`,
+        );
       if (s.error) process.stdout.write(`  error: ${s.error.message}${s.error.hint ? `\n  hint: ${s.error.hint}` : ''}\n`);
     }
   }

@@ -17,7 +17,12 @@ export interface ValidationResult {
 /** A NoCloud seed directory, an Ignition config (JSON) or a cloud-config / user-data file. */
 export async function validatePath(target: string, options: { offline?: boolean } = {}): Promise<ValidationResult> {
   const info = await stat(target).catch((cause: unknown) => {
-    throw new KilnError(`cannot read ${target}`, { file: target, cause, hint: 'give a cloud-config file, an Ignition JSON file or a NoCloud seed directory', exitCode: 2 });
+    throw new KilnError(`cannot read ${target}`, {
+      file: target,
+      cause,
+      hint: 'give a cloud-config file, an Ignition JSON file or a NoCloud seed directory',
+      exitCode: 2,
+    });
   });
   let raw: RawMetadata;
   if (info.isDirectory()) raw = await loadSeed(target, `seed directory ${target}`, { fileNames: true });
@@ -34,7 +39,11 @@ export async function validatePath(target: string, options: { offline?: boolean 
 }
 
 export async function validateCommand(positionals: string[], values: Record<string, unknown>): Promise<number> {
-  if (positionals.length !== 1) throw new KilnError('validate takes one PATH', { hint: 'kiln-firstboot validate ./seed-dir (or user-data, or config.ign)', exitCode: 2 });
+  if (positionals.length !== 1)
+    throw new KilnError('validate takes one PATH', {
+      hint: 'kiln-firstboot validate ./seed-dir (or user-data, or config.ign)',
+      exitCode: 2,
+    });
   const target = positionals[0]!;
   const result = await validatePath(target, { offline: Boolean(values.offline) });
   if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -54,5 +54,8 @@ async function fetchHttp(url: string, opts: FetchOptions): Promise<Buffer | unde
       if (attempt < attempts) await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 8000)));
     }
   }
-  throw new KilnError(`cannot fetch ${redactUrl(url)}`, { cause: last, hint: 'check the URL and that the server is reachable from the node' });
+  throw new KilnError(`cannot fetch ${redactUrl(url)}`, {
+    cause: last,
+    hint: 'check the URL and that the server is reachable from the node',
+  });
 }

@@ -36,12 +36,20 @@ function local(host: Host, location: string): string {
 const CIDATA_LABELS = ['cidata', 'CIDATA'];
 
 /** NoCloud files from a seed: a directory, a mounted volume or a URL prefix. */
-export async function loadSeed(base: string, describe: string, options: { release?: () => Promise<void>; fileNames?: boolean } = {}): Promise<RawMetadata> {
+export async function loadSeed(
+  base: string,
+  describe: string,
+  options: { release?: () => Promise<void>; fileNames?: boolean } = {},
+): Promise<RawMetadata> {
   const at = (name: string) => (isRemote(base) || base.startsWith('file://') ? `${base}${name}` : path.join(base, name));
   try {
-    const [userData, metaData, networkConfig] = await Promise.all(['user-data', 'meta-data', 'network-config'].map((n) => fetchBytes(at(n), { optional: true })));
+    const [userData, metaData, networkConfig] = await Promise.all(
+      ['user-data', 'meta-data', 'network-config'].map((n) => fetchBytes(at(n), { optional: true })),
+    );
     if (!metaData)
-      throw new KilnError(`${describe}: no meta-data file`, { hint: 'a NoCloud seed needs meta-data with at least "instance-id: <id>" (it may be the only line)' });
+      throw new KilnError(`${describe}: no meta-data file`, {
+        hint: 'a NoCloud seed needs meta-data with at least "instance-id: <id>" (it may be the only line)',
+      });
     // problems name the file as the user knows it: the seed's path when validating, else its plain name
     const name = (n: string) => (options.fileNames ? at(n) : n);
     return {
@@ -65,7 +73,10 @@ export const PROVIDERS: Provider[] = [
       const hashText = cmdlineValue(cmdline, 'kiln.config.hash');
       const hash = hashText ? parseHash(hashText) : undefined;
       if (hashText && !hash)
-        throw new KilnError(`kernel command line: kiln.config.hash=${hashText} is not a hash kiln understands`, { path: 'kiln.config.hash', hint: 'use sha256-<64 hex digits> or sha512-<128 hex digits>' });
+        throw new KilnError(`kernel command line: kiln.config.hash=${hashText} is not a hash kiln understands`, {
+          path: 'kiln.config.hash',
+          hint: 'use sha256-<64 hex digits> or sha512-<128 hex digits>',
+        });
       if (isRemote(url) && !hash)
         throw new KilnError(`kernel command line: kiln.config=${redactUrl(url)} is fetched over the network without a pinned hash`, {
           path: 'kiln.config.hash',
@@ -78,14 +89,17 @@ export const PROVIDERS: Provider[] = [
         warnings: [],
         load: async () => ({
           kind: 'sniff',
-          userData: { name: path.basename(new URL(url, 'file:///').pathname) || 'kiln.config', data: (await fetchBytes(isRemote(url) ? url : local(host, url), { ...(hash ? { hash } : {}) }))! },
+          userData: {
+            name: path.basename(new URL(url, 'file:///').pathname) || 'kiln.config',
+            data: (await fetchBytes(isRemote(url) ? url : local(host, url), { ...(hash ? { hash } : {}) }))!,
+          },
         }),
       };
     },
   },
   {
     name: 'nocloud-cmdline',
-    why: 'cloud-init\'s ds=nocloud;s=<seed url>: a NoCloud seed served over HTTP or from a path',
+    why: "cloud-init's ds=nocloud;s=<seed url>: a NoCloud seed served over HTTP or from a path",
     async find(host, cmdline) {
       const seed = nocloudSeedFrom(cmdline);
       if (!seed) return undefined;
@@ -93,7 +107,9 @@ export const PROVIDERS: Provider[] = [
         provider: 'nocloud-cmdline',
         location: `ds=nocloud;s=${redactUrl(seed)}`,
         needsNetwork: isRemote(seed),
-        warnings: seed.startsWith('http://') ? ['the NoCloud seed is fetched over plain http: anyone on the path can read the join token; prefer a cidata volume or https'] : [],
+        warnings: seed.startsWith('http://')
+          ? ['the NoCloud seed is fetched over plain http: anyone on the path can read the join token; prefer a cidata volume or https']
+          : [],
         load: () => loadSeed(isRemote(seed) ? seed : `${local(host, seed)}/`, `NoCloud seed ${redactUrl(seed)}`),
       };
     },
@@ -104,7 +120,13 @@ export const PROVIDERS: Provider[] = [
     async find(host) {
       const data = await host.fwCfg('opt/com.coreos/config');
       if (data === undefined) return undefined;
-      return { provider: 'ignition-fw-cfg', location: 'fw_cfg opt/com.coreos/config', needsNetwork: false, warnings: [], load: async () => ({ kind: 'ignition', userData: { name: 'fw_cfg:opt/com.coreos/config', data } }) };
+      return {
+        provider: 'ignition-fw-cfg',
+        location: 'fw_cfg opt/com.coreos/config',
+        needsNetwork: false,
+        warnings: [],
+        load: async () => ({ kind: 'ignition', userData: { name: 'fw_cfg:opt/com.coreos/config', data } }),
+      };
     },
   },
   {
@@ -117,8 +139,13 @@ export const PROVIDERS: Provider[] = [
         provider: 'ignition-cmdline',
         location: `ignition.config.url=${redactUrl(url)}`,
         needsNetwork: isRemote(url),
-        warnings: url.startsWith('http://') ? ['the Ignition config is fetched over plain http without a pinned hash; prefer kiln.config=<url> with kiln.config.hash='] : [],
-        load: async () => ({ kind: 'ignition', userData: { name: 'ignition.config.url', data: (await fetchBytes(isRemote(url) ? url : local(host, url)))! } }),
+        warnings: url.startsWith('http://')
+          ? ['the Ignition config is fetched over plain http without a pinned hash; prefer kiln.config=<url> with kiln.config.hash=']
+          : [],
+        load: async () => ({
+          kind: 'ignition',
+          userData: { name: 'ignition.config.url', data: (await fetchBytes(isRemote(url) ? url : local(host, url)))! },
+        }),
       };
     },
   },
@@ -142,13 +169,19 @@ export const PROVIDERS: Provider[] = [
   },
   {
     name: 'nocloud-seed-dir',
-    why: 'cloud-init\'s seed directory /var/lib/cloud/seed/nocloud(-net), for configs baked into an image or copied in',
+    why: "cloud-init's seed directory /var/lib/cloud/seed/nocloud(-net), for configs baked into an image or copied in",
     async find(host) {
       for (const name of ['nocloud', 'nocloud-net']) {
         const dir = path.join(host.root, 'var/lib/cloud/seed', name);
         // found by name only: loadSeed reads the files (and says what is missing)
         if ((await exists(path.join(dir, 'meta-data'))) || (await exists(path.join(dir, 'user-data'))))
-          return { provider: 'nocloud-seed-dir', location: `/var/lib/cloud/seed/${name}`, needsNetwork: false, warnings: [], load: () => loadSeed(dir, `seed directory /var/lib/cloud/seed/${name}`) };
+          return {
+            provider: 'nocloud-seed-dir',
+            location: `/var/lib/cloud/seed/${name}`,
+            needsNetwork: false,
+            warnings: [],
+            load: () => loadSeed(dir, `seed directory /var/lib/cloud/seed/${name}`),
+          };
       }
       return undefined;
     },

@@ -41,10 +41,19 @@ export interface RoleContext {
 async function tool(ctx: RoleContext, cmd: string, args: string[]): Promise<string> {
   const t0 = performance.now();
   try {
-    const r = await execa(cmd, args, { reject: false, all: true, env: { ...ctx.env, ...(ctx.root === '/' ? {} : { KILN_STANDIN_ROOT: ctx.root }) } });
+    const r = await execa(cmd, args, {
+      reject: false,
+      all: true,
+      env: { ...ctx.env, ...(ctx.root === '/' ? {} : { KILN_STANDIN_ROOT: ctx.root }) },
+    });
     if ((r as { code?: string }).code === 'ENOENT')
-      throw new KilnError(`${cmd} is not installed on this node`, { hint: `the ${ctx.config.role} role needs ${cmd}; build the image with kubernetes.components including it (or bake it in with the air-gap bundle)` });
-    if (r.exitCode !== 0) throw new Error(`${cmd} ${args[0]} failed (exit ${r.exitCode ?? r.signal}): ${(r.all ?? '').trim().split('\n').slice(-4).join(' / ')}`);
+      throw new KilnError(`${cmd} is not installed on this node`, {
+        hint: `the ${ctx.config.role} role needs ${cmd}; build the image with kubernetes.components including it (or bake it in with the air-gap bundle)`,
+      });
+    if (r.exitCode !== 0)
+      throw new Error(
+        `${cmd} ${args[0]} failed (exit ${r.exitCode ?? r.signal}): ${(r.all ?? '').trim().split('\n').slice(-4).join(' / ')}`,
+      );
     return r.stdout;
   } finally {
     ctx.clock.externalMs += performance.now() - t0;
@@ -84,12 +93,12 @@ async function waitFor(ctx: RoleContext, what: string, seconds: number, probe: (
       return;
     } catch (error) {
       if (error instanceof KilnError) throw error;
-      if (performance.now() >= deadline) throw new Error(`${what}: not ready after ${seconds} s (${(error as Error).message.split('\n')[0]})`);
+      if (performance.now() >= deadline)
+        throw new Error(`${what}: not ready after ${seconds} s (${(error as Error).message.split('\n')[0]})`);
       await pause(ctx, ctx.timing?.retryMs ?? 2000);
     }
   }
 }
-
 
 async function systemctl(ctx: RoleContext, verb: 'enable' | 'restart', unit: string): Promise<void> {
   if (!ctx.live) {
@@ -157,17 +166,46 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
     const local = `${CHART_DIR}/cilium-${version}.tgz`;
     const chart = existsSync(under(ctx.root, local)) ? local : `https://helm.cilium.io/cilium-${version}.tgz`;
     const defaults = bakedCilium(ctx.config, ctx.facts) ? ['--values', `${ADDON_VALUES_DIR}/cilium.defaults.json`] : [];
-    await tool(ctx, 'helm', ['upgrade', '--install', 'cilium', chart, '--namespace', 'kube-system', '--version', version, ...defaults, '--values', CILIUM_VALUES, '--kubeconfig', ADMIN_CONF, '--wait', '--timeout', '10m']);
+    await tool(ctx, 'helm', [
+      'upgrade',
+      '--install',
+      'cilium',
+      chart,
+      '--namespace',
+      'kube-system',
+      '--version',
+      version,
+      ...defaults,
+      '--values',
+      CILIUM_VALUES,
+      '--kubeconfig',
+      ADMIN_CONF,
+      '--wait',
+      '--timeout',
+      '10m',
+    ]);
     return `cilium ${version} (${chart.startsWith('/') ? 'baked chart' : 'chart URL'})`;
   },
   async 'helm-addons'(ctx) {
     for (const a of ctx.config.addons ?? []) {
       const r = resolveAddon(a, ctx.facts.addons);
       await tool(ctx, 'helm', [
-        'upgrade', '--install', a.name, r.chart, '--namespace', r.namespace, '--create-namespace',
+        'upgrade',
+        '--install',
+        a.name,
+        r.chart,
+        '--namespace',
+        r.namespace,
+        '--create-namespace',
         ...(r.version ? ['--version', r.version] : []),
         ...(r.defaults ? ['--values', `${ADDON_VALUES_DIR}/${a.name}.defaults.json`] : []),
-        '--values', `${ADDON_VALUES_DIR}/${a.name}.values.json`, '--kubeconfig', ADMIN_CONF, '--wait', '--timeout', '10m',
+        '--values',
+        `${ADDON_VALUES_DIR}/${a.name}.values.json`,
+        '--kubeconfig',
+        ADMIN_CONF,
+        '--wait',
+        '--timeout',
+        '10m',
       ]);
     }
     return (ctx.config.addons ?? []).map((a) => a.name).join(', ');
@@ -182,7 +220,9 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
     if (pairs.length > 0) await tool(ctx, 'kubectl', ['--kubeconfig', ADMIN_CONF, 'label', 'node', name, ...pairs, '--overwrite']);
     const specs = (taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`);
     if (specs.length > 0) await tool(ctx, 'kubectl', ['--kubeconfig', ADMIN_CONF, 'taint', 'node', name, ...specs, '--overwrite']);
-    return pairs.length + specs.length > 0 ? `${pairs.length} label${pairs.length === 1 ? '' : 's'}, ${specs.length} taint${specs.length === 1 ? '' : 's'}` : 'nothing beyond registration';
+    return pairs.length + specs.length > 0
+      ? `${pairs.length} label${pairs.length === 1 ? '' : 's'}, ${specs.length} taint${specs.length === 1 ? '' : 's'}`
+      : 'nothing beyond registration';
   },
   async 'enable-snapshot-timer'(ctx) {
     await systemctl(ctx, 'enable', 'kiln-etcd-snapshot.timer');

@@ -10,7 +10,9 @@ export function readAddonDescriptors(root: string): Record<string, AddonDescript
   const dir = path.join(root, ADDON_DIR);
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch {
     return {};
   }
@@ -20,24 +22,49 @@ export function readAddonDescriptors(root: string): Record<string, AddonDescript
 type Addon = NonNullable<NodeConfig['addons']>[number];
 
 /** What helm installs for an addon: its own chart, or the baked one (defaults under the node's values). */
-export function resolveAddon(a: Addon, baked: Record<string, AddonDescriptor>): { chart: string; namespace: string; version?: string; defaults?: Record<string, unknown> } {
+export function resolveAddon(
+  a: Addon,
+  baked: Record<string, AddonDescriptor>,
+): { chart: string; namespace: string; version?: string; defaults?: Record<string, unknown> } {
   const d = a.chart ? undefined : baked[a.name];
   if (!d) return { chart: a.chart!, namespace: a.namespace ?? 'kube-system', ...(a.version ? { version: a.version } : {}) };
   return { chart: d.chart, namespace: a.namespace ?? d.namespace, version: a.version ?? d.version, defaults: d.values };
 }
 
 const has = (values: unknown, dotted: string) =>
-  dotted.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined), values) !== undefined;
+  dotted
+    .split('.')
+    .reduce<unknown>(
+      (v, k) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined),
+      values,
+    ) !== undefined;
 
 /** Addons the image cannot install as configured: no chart and none baked, or a required value missing. */
-export function addonProblems(config: NodeConfig, baked: Record<string, AddonDescriptor>): Array<{ path: string; message: string; hint: string }> {
+export function addonProblems(
+  config: NodeConfig,
+  baked: Record<string, AddonDescriptor>,
+): Array<{ path: string; message: string; hint: string }> {
   return (config.addons ?? []).flatMap((a, i) => {
     if (a.chart) return [];
     const d = baked[a.name];
     if (!d) {
       const known = Object.keys(baked);
-      return [{ path: `/addons/${i}/chart`, message: `addon "${a.name}" has no chart and this image has none baked in`, hint: known.length ? `baked here: ${known.join(', ')}; or give chart (a path in the image)` : 'bake it in with the image spec\'s addons:, or give chart (a path in the image)' }];
+      return [
+        {
+          path: `/addons/${i}/chart`,
+          message: `addon "${a.name}" has no chart and this image has none baked in`,
+          hint: known.length
+            ? `baked here: ${known.join(', ')}; or give chart (a path in the image)`
+            : "bake it in with the image spec's addons:, or give chart (a path in the image)",
+        },
+      ];
     }
-    return d.requiredValues.filter((v) => !has(a.values, v)).map((v) => ({ path: `/addons/${i}/values`, message: `addon "${a.name}" needs values.${v}`, hint: `the ${a.name} chart cannot work without it (e.g. the site's server); set values: { ${v.split('.').join(': { ')}: … }` }));
+    return d.requiredValues
+      .filter((v) => !has(a.values, v))
+      .map((v) => ({
+        path: `/addons/${i}/values`,
+        message: `addon "${a.name}" needs values.${v}`,
+        hint: `the ${a.name} chart cannot work without it (e.g. the site's server); set values: { ${v.split('.').join(': { ')}: … }`,
+      }));
   });
 }

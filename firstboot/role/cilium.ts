@@ -26,5 +26,10 @@ export function ciliumValues(config: NodeConfig): Record<string, unknown> {
 export function renderCiliumValues(config: NodeConfig): RenderedFile {
   const values = mergeValues(ciliumValues(config), config.cilium?.values ?? {});
   const chart = config.cilium ? `Cilium ${config.cilium.version}` : 'Cilium';
-  return yamlFile(CILIUM_VALUES, 0o644, [values], `Helm values for ${chart} in cluster ${config.cluster.name}: kiln's, then cilium.values over them`);
+  return yamlFile(
+    CILIUM_VALUES,
+    0o644,
+    [values],
+    `Helm values for ${chart} in cluster ${config.cluster.name}: kiln's, then cilium.values over them`,
+  );
 }

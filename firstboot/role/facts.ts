@@ -6,10 +6,12 @@ import { readAddonDescriptors } from './addons.ts';
 import type { HostFacts } from './types.ts';
 import { DEFAULT_MANIFESTS_DIR, IMAGE_JSON, KUBELET_DEFAULTS, PRELOAD_DIR, type ImageFacts } from '../../node/layout.ts';
 
-
 function list(dir: string, suffixes: string[]): string[] {
   try {
-    return readdirSync(dir).filter((n) => suffixes.some((s) => n.endsWith(s))).sort().map((n) => path.join(dir, n));
+    return readdirSync(dir)
+      .filter((n) => suffixes.some((s) => n.endsWith(s)))
+      .sort()
+      .map((n) => path.join(dir, n));
   } catch {
     return [];
   }

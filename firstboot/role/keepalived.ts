@@ -26,14 +26,14 @@ const CHECK_WEIGHT = -253;
 const prefixed = (address: string) => `${address}/${isIP(address) === 6 ? 128 : 32}`;
 const indent = (lines: string[], by = '  ') => lines.map((l) => (l ? by + l : l));
 
-
 function instanceBlock(i: VrrpInstance, iface: string, authPass: string | undefined): string[] {
   const v6 = isIP(i.address) === 6;
-  const auth = authPass === undefined
-    ? []
-    : v6
-      ? ['# no authentication: an IPv6 VIP uses VRRPv3, which has none']
-      : ['authentication {', '  auth_type PASS', `  auth_pass ${authPass}`, '}'];
+  const auth =
+    authPass === undefined
+      ? []
+      : v6
+        ? ['# no authentication: an IPv6 VIP uses VRRPv3, which has none']
+        : ['authentication {', '  auth_type PASS', `  auth_pass ${authPass}`, '}'];
   return [
     `vrrp_instance ${i.name} {`,
     ...indent([
@@ -63,17 +63,18 @@ function instanceBlock(i: VrrpInstance, iface: string, authPass: string | undefi
  */
 function checkScript(role: NodeConfig['role'], host: string, port: number): string {
   const loopback = isIP(host) === 6 ? '[::1]' : '127.0.0.1';
-  const grace = role === 'init'
-    ? [
-        '# The init node bootstraps the cluster: kubeadm init reaches the apiserver it starts through the',
-        '# VIP, so until this apiserver has answered once, pass and keep the VIP here.',
-        '[ -e "$marker" ] || exit 0',
-      ]
-    : ['# A joining control plane gets no bootstrap grace: its kubeadm join needs the VIP elsewhere.'];
+  const grace =
+    role === 'init'
+      ? [
+          '# The init node bootstraps the cluster: kubeadm init reaches the apiserver it starts through the',
+          '# VIP, so until this apiserver has answered once, pass and keep the VIP here.',
+          '[ -e "$marker" ] || exit 0',
+        ]
+      : ['# A joining control plane gets no bootstrap grace: its kubeadm join needs the VIP elsewhere.'];
   return [
     '#!/bin/sh',
     HEADER,
-    '# keepalived\'s check of the local kube-apiserver for the control-plane VIP (vrrp_script',
+    "# keepalived's check of the local kube-apiserver for the control-plane VIP (vrrp_script",
     '# kiln_apiserver): a failure drops this node below every healthy control plane.',
     '# KILN_KEEPALIVED_STATE overrides the state directory (tests).',
     `state="\${KILN_KEEPALIVED_STATE:-${CHECK_STATE_DIR}}"`,
@@ -111,7 +112,7 @@ export function renderKeepalived(config: NodeConfig): RenderedFile[] {
   ];
   const vrrpScript = holdsApiVip
     ? [
-        '# The local apiserver\'s health. Failing (fall 3 at interval 2: ~6 s) drops this node to priority 1,',
+        "# The local apiserver's health. Failing (fall 3 at interval 2: ~6 s) drops this node to priority 1,",
         '# below any healthy control plane; it starts failed (init_fail) and earns its priority with',
         '# rise 2 passes, so a booting node never preempts with a priority it has not earned.',
         'vrrp_script kiln_apiserver {',
@@ -132,7 +133,9 @@ export function renderKeepalived(config: NodeConfig): RenderedFile[] {
   ].join('\n');
 
   const files: RenderedFile[] = [
-    k.authPass === undefined ? { path: KEEPALIVED_CONF, mode: 0o644, contents: conf } : { path: KEEPALIVED_CONF, mode: 0o600, contents: conf, secret: true },
+    k.authPass === undefined
+      ? { path: KEEPALIVED_CONF, mode: 0o644, contents: conf }
+      : { path: KEEPALIVED_CONF, mode: 0o600, contents: conf, secret: true },
   ];
   if (holdsApiVip) files.push({ path: CHECK_APISERVER, mode: 0o755, contents: checkScript(config.role, endpoint.host, endpoint.port) });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -67,7 +67,11 @@ export function kubeletConfig(config: NodeConfig, facts: HostFacts): Doc {
   // reserved there is nothing to write and kubelet refuses to start ("cgroup is not configured
   // properly"); and an enforced reservation caps that slice (kubesvc.slice holds kubelet and
   // containerd), so only what the image or node deliberately reserves is enforced. Pods always are.
-  const enforceNodeAllocatable = ['pods', ...(reserved('kubeReserved') ? ['kube-reserved'] : []), ...(reserved('systemReserved') ? ['system-reserved'] : [])];
+  const enforceNodeAllocatable = [
+    'pods',
+    ...(reserved('kubeReserved') ? ['kube-reserved'] : []),
+    ...(reserved('systemReserved') ? ['system-reserved'] : []),
+  ];
   return { ...merged, apiVersion: KUBELET_API, kind: 'KubeletConfiguration', enforceNodeAllocatable };
 }
 
@@ -78,7 +82,11 @@ function taints(config: NodeConfig): Doc[] {
   const seen = new Set<string>();
   return wanted
     .filter((t) => !seen.has(`${t.key}:${t.effect}`) && seen.add(`${t.key}:${t.effect}`))
-    .map((t: { key: string; effect: string; value?: string }) => ({ key: t.key, effect: t.effect, ...(t.value !== undefined ? { value: t.value } : {}) }));
+    .map((t: { key: string; effect: string; value?: string }) => ({
+      key: t.key,
+      effect: t.effect,
+      ...(t.value !== undefined ? { value: t.value } : {}),
+    }));
 }
 
 function nodeRegistration(config: NodeConfig, facts: HostFacts): Doc {
@@ -92,7 +100,10 @@ function nodeRegistration(config: NodeConfig, facts: HostFacts): Doc {
     criSocket: CRI_SOCKET,
     // Never when the image carries kubeadm's control-plane images: preflight then proves they are there
     imagePullPolicy: facts.controlPlaneImagesPreloaded ? 'Never' : 'IfNotPresent',
-    kubeletExtraArgs: [{ name: 'node-ip', value: config.node.advertiseAddress }, ...(labels.length > 0 ? [{ name: 'node-labels', value: labels.join(',') }] : [])],
+    kubeletExtraArgs: [
+      { name: 'node-ip', value: config.node.advertiseAddress },
+      ...(labels.length > 0 ? [{ name: 'node-labels', value: labels.join(',') }] : []),
+    ],
     taints: taints(config),
   };
 }
@@ -106,7 +117,17 @@ function initConfiguration(config: NodeConfig, facts: HostFacts): Doc {
     // kubeadm's defaults for its own token: a day to join in, for authentication and signing the
     // cluster-info ConfigMap (discovery), in the group kubeadm's RBAC lets join
     ...(token
-      ? { bootstrapTokens: [{ token, description: `kiln: joins the nodes of cluster ${config.cluster.name}`, ttl: '24h0m0s', usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] }] }
+      ? {
+          bootstrapTokens: [
+            {
+              token,
+              description: `kiln: joins the nodes of cluster ${config.cluster.name}`,
+              ttl: '24h0m0s',
+              usages: ['signing', 'authentication'],
+              groups: ['system:bootstrappers:kubeadm:default-node-token'],
+            },
+          ],
+        }
       : {}),
     // encrypts the control-plane certificates kubeadm uploads (--upload-certs) for joining control planes
     ...(certificateKey ? { certificateKey } : {}),
@@ -139,14 +160,23 @@ function clusterConfiguration(config: NodeConfig): Doc {
 function joinConfiguration(config: NodeConfig, facts: HostFacts): Doc {
   const join = config.join;
   // never unsafeSkipCAVerification: without a pinned CA a joiner would trust whoever answers on the VIP
-  if (!join?.token || !join.caCertHashes?.length) throw new Error(`role "${config.role}" needs join.token and join.caCertHashes (kiln never joins without pinning the CA)`);
-  if (config.role === 'control-plane' && !join.certificateKey) throw new Error('role "control-plane" needs join.certificateKey to download the control-plane certificates');
+  if (!join?.token || !join.caCertHashes?.length)
+    throw new Error(`role "${config.role}" needs join.token and join.caCertHashes (kiln never joins without pinning the CA)`);
+  if (config.role === 'control-plane' && !join.certificateKey)
+    throw new Error('role "control-plane" needs join.certificateKey to download the control-plane certificates');
   return {
     apiVersion: KUBEADM_API,
     kind: 'JoinConfiguration',
-    discovery: { bootstrapToken: { apiServerEndpoint: config.cluster.controlPlaneEndpoint, token: join.token, caCertHashes: join.caCertHashes } },
+    discovery: {
+      bootstrapToken: { apiServerEndpoint: config.cluster.controlPlaneEndpoint, token: join.token, caCertHashes: join.caCertHashes },
+    },
     ...(config.role === 'control-plane'
-      ? { controlPlane: { certificateKey: join.certificateKey, localAPIEndpoint: { advertiseAddress: config.node.advertiseAddress, bindPort: controlPlaneEndpoint(config).port } } }
+      ? {
+          controlPlane: {
+            certificateKey: join.certificateKey,
+            localAPIEndpoint: { advertiseAddress: config.node.advertiseAddress, bindPort: controlPlaneEndpoint(config).port },
+          },
+        }
       : {}),
     nodeRegistration: nodeRegistration(config, facts),
     patches: { directory: KUBEADM_PATCHES },
@@ -157,7 +187,15 @@ function joinConfiguration(config: NodeConfig, facts: HostFacts): Doc {
 export function renderKubeadm(config: NodeConfig, facts: HostFacts): RenderedFile[] {
   const what = `kubeadm ${config.role === 'init' ? 'init' : 'join'} configuration for ${config.node.name} (role ${config.role}); holds secrets, keep it 0600`;
   if (config.role === 'init')
-    return [yamlFile(KUBEADM_CONFIG, 0o600, [initConfiguration(config, facts), clusterConfiguration(config), kubeletConfig(config, facts)], what, true)];
+    return [
+      yamlFile(
+        KUBEADM_CONFIG,
+        0o600,
+        [initConfiguration(config, facts), clusterConfiguration(config), kubeletConfig(config, facts)],
+        what,
+        true,
+      ),
+    ];
   // `kubeadm join` writes the cluster's KubeletConfiguration (the init node's) patched with these,
   // in name order, as JSON merge patches (RFC 7386): maps merge per key, null deletes. The first
   // drops the maps a node may set, so the second sets them whole: this node's kubelet then gets
@@ -165,8 +203,18 @@ export function renderKubeadm(config: NodeConfig, facts: HostFacts): RenderedFil
   const reset = { apiVersion: KUBELET_API, kind: 'KubeletConfiguration', ...Object.fromEntries(KUBELET_MAPS.map((k) => [k, null])) };
   return [
     yamlFile(KUBEADM_CONFIG, 0o600, [joinConfiguration(config, facts)], what, true),
-    yamlFile(`${KUBEADM_PATCHES}/kubeletconfiguration0+merge.yaml`, 0o644, [reset], 'kubeadm join: drop the cluster-wide kubelet maps this node sets itself (next patch)'),
-    yamlFile(`${KUBEADM_PATCHES}/kubeletconfiguration1+merge.yaml`, 0o644, [kubeletConfig(config, facts)], `kubeadm join: the kubelet settings of ${config.node.name} (image defaults, then the node's own)`),
+    yamlFile(
+      `${KUBEADM_PATCHES}/kubeletconfiguration0+merge.yaml`,
+      0o644,
+      [reset],
+      'kubeadm join: drop the cluster-wide kubelet maps this node sets itself (next patch)',
+    ),
+    yamlFile(
+      `${KUBEADM_PATCHES}/kubeletconfiguration1+merge.yaml`,
+      0o644,
+      [kubeletConfig(config, facts)],
+      `kubeadm join: the kubelet settings of ${config.node.name} (image defaults, then the node's own)`,
+    ),
   ];
 }
 
@@ -175,5 +223,11 @@ export function kubeadmArgs(config: NodeConfig): string[] {
   if (config.role !== 'init') return ['join', '--config', KUBEADM_CONFIG];
   // --upload-certs is a flag, not a config field; the skip-*-print flags keep the token and
   // certificate key out of kubeadm's output (and so out of firstboot's log)
-  return ['init', '--config', KUBEADM_CONFIG, ...(config.join?.certificateKey ? ['--upload-certs', '--skip-certificate-key-print'] : []), '--skip-token-print'];
+  return [
+    'init',
+    '--config',
+    KUBEADM_CONFIG,
+    ...(config.join?.certificateKey ? ['--upload-certs', '--skip-certificate-key-print'] : []),
+    '--skip-token-print',
+  ];
 }

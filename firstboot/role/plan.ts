@@ -51,19 +51,78 @@ function caFiles(c: NodeConfig): RenderedFile[] {
 
 const STEPS: StepDef[] = [
   { name: () => 'node-hosts', why: 'the node name resolves to its advertise address (/etc/hosts)', when: always, action: 'hosts' },
-  { name: () => 'keepalived', why: 'VRRP: the control-plane VIP follows a healthy apiserver; the service VIP pool rotates preferred holders', when: (c) => renderKeepalived(c).length > 0, files: (c) => renderKeepalived(c), action: 'keepalived' },
-  { name: () => 'wait-vip', why: 'kubeadm init reaches the apiserver through the VIP, so the VIP must be up first', when: (c) => init(c) && c.keepalived !== undefined, action: 'wait-vip' },
+  {
+    name: () => 'keepalived',
+    why: 'VRRP: the control-plane VIP follows a healthy apiserver; the service VIP pool rotates preferred holders',
+    when: (c) => renderKeepalived(c).length > 0,
+    files: (c) => renderKeepalived(c),
+    action: 'keepalived',
+  },
+  {
+    name: () => 'wait-vip',
+    why: 'kubeadm init reaches the apiserver through the VIP, so the VIP must be up first',
+    when: (c) => init(c) && c.keepalived !== undefined,
+    action: 'wait-vip',
+  },
   { name: () => 'containerd', why: 'kubeadm needs a ready CRI', when: always, action: 'containerd-ready' },
-  { name: () => 'preload-images', why: 'images baked into the image are imported so kubeadm and Cilium need no registry', when: (_c, f) => f.preloadImages.length > 0, action: 'import-images' },
-  { name: () => 'cluster-ca', why: 'the pre-generated CA, so joiners can pin its hash before the cluster exists', when: (c) => init(c) && c.ca !== undefined, files: caFiles },
-  { name: () => 'kubeadm-config', why: 'kubeadm v1beta4 configuration for this role (0600: it holds the join token)', when: always, files: (c, f) => renderKubeadm(c, f) },
-  { name: (c) => (c.role === 'init' ? 'kubeadm-init' : 'kubeadm-join'), why: 'kubeadm creates or joins the cluster (joins pin the CA and retry until the endpoint is up)', when: always, action: 'kubeadm' },
+  {
+    name: () => 'preload-images',
+    why: 'images baked into the image are imported so kubeadm and Cilium need no registry',
+    when: (_c, f) => f.preloadImages.length > 0,
+    action: 'import-images',
+  },
+  {
+    name: () => 'cluster-ca',
+    why: 'the pre-generated CA, so joiners can pin its hash before the cluster exists',
+    when: (c) => init(c) && c.ca !== undefined,
+    files: caFiles,
+  },
+  {
+    name: () => 'kubeadm-config',
+    why: 'kubeadm v1beta4 configuration for this role (0600: it holds the join token)',
+    when: always,
+    files: (c, f) => renderKubeadm(c, f),
+  },
+  {
+    name: (c) => (c.role === 'init' ? 'kubeadm-init' : 'kubeadm-join'),
+    why: 'kubeadm creates or joins the cluster (joins pin the CA and retry until the endpoint is up)',
+    when: always,
+    action: 'kubeadm',
+  },
   { name: () => 'wait-apiserver', why: 'the addons need a ready API server', when: init, action: 'wait-apiserver' },
-  { name: () => 'cilium', why: 'Cilium with Helm: the CNI, replacing kube-proxy, reaching the API through the VIP', when: (c) => init(c) && c.cilium !== undefined, files: (c, f) => [...ciliumDefaults(c, f), renderCiliumValues(c)], action: 'helm-cilium' },
-  { name: () => 'addons', why: 'the Helm addons the config lists, after the CNI', when: (c) => init(c) && (c.addons?.length ?? 0) > 0, files: addonValues, action: 'helm-addons' },
-  { name: () => 'manifests', why: 'the manifests folder, applied last', when: (c, f) => init(c) && f.manifests.length > 0, action: 'apply-manifests' },
-  { name: () => 'labels-taints', why: 'converge labels and taints on the node object (control planes hold admin credentials)', when: controlPlane, action: 'labels-taints' },
-  { name: () => 'etcd-snapshots', why: 'a systemd timer snapshots etcd and keeps the newest ones', when: controlPlane, files: (c) => renderEtcdSnapshots(c), action: 'enable-snapshot-timer' },
+  {
+    name: () => 'cilium',
+    why: 'Cilium with Helm: the CNI, replacing kube-proxy, reaching the API through the VIP',
+    when: (c) => init(c) && c.cilium !== undefined,
+    files: (c, f) => [...ciliumDefaults(c, f), renderCiliumValues(c)],
+    action: 'helm-cilium',
+  },
+  {
+    name: () => 'addons',
+    why: 'the Helm addons the config lists, after the CNI',
+    when: (c) => init(c) && (c.addons?.length ?? 0) > 0,
+    files: addonValues,
+    action: 'helm-addons',
+  },
+  {
+    name: () => 'manifests',
+    why: 'the manifests folder, applied last',
+    when: (c, f) => init(c) && f.manifests.length > 0,
+    action: 'apply-manifests',
+  },
+  {
+    name: () => 'labels-taints',
+    why: 'converge labels and taints on the node object (control planes hold admin credentials)',
+    when: controlPlane,
+    action: 'labels-taints',
+  },
+  {
+    name: () => 'etcd-snapshots',
+    why: 'a systemd timer snapshots etcd and keeps the newest ones',
+    when: controlPlane,
+    files: (c) => renderEtcdSnapshots(c),
+    action: 'enable-snapshot-timer',
+  },
 ];
 
 export const ADDON_VALUES_DIR = '/etc/kiln/addons';
@@ -104,6 +163,12 @@ export function planRole(config: NodeConfig, facts: HostFacts): PlannedStep[] {
 /** The plan as people read it (`kiln-firstboot plan`): step, why, files; never file contents. */
 export function describePlan(steps: PlannedStep[]): string {
   return steps
-    .map((s, i) => [`${String(i + 1).padStart(2)}. ${s.name} — ${s.why}`, ...s.files.map((f) => `      writes ${f.path} (${f.mode.toString(8).padStart(4, '0')}${f.secret ? ', secret' : ''})`), ...(s.action ? [`      then: ${s.action}`] : [])].join('\n'))
+    .map((s, i) =>
+      [
+        `${String(i + 1).padStart(2)}. ${s.name} — ${s.why}`,
+        ...s.files.map((f) => `      writes ${f.path} (${f.mode.toString(8).padStart(4, '0')}${f.secret ? ', secret' : ''})`),
+        ...(s.action ? [`      then: ${s.action}`] : []),
+      ].join('\n'),
+    )
     .join('\n');
 }

@@ -9,12 +9,21 @@ import { planRole } from './plan.ts';
 
 export type RoleOptions = Pick<RoleContext, 'env' | 'timing'>;
 
-export function roleSteps(config: NodeConfig, root: string, log: (line: string) => void, clock: { externalMs: number }, options: RoleOptions = {}): { steps: Step[]; ctx: RoleContext } {
+export function roleSteps(
+  config: NodeConfig,
+  root: string,
+  log: (line: string) => void,
+  clock: { externalMs: number },
+  options: RoleOptions = {},
+): { steps: Step[]; ctx: RoleContext } {
   const manifestsDir = config.manifestsDir ?? DEFAULT_MANIFESTS_DIR;
   const facts = gatherFacts(root, manifestsDir);
   const ctx: RoleContext = { root, live: root === '/', config, manifestsDir, facts, log, clock, ...options };
-  const steps = planRole(config, facts).map(
-    (planned): Step => ({ name: planned.name, pass: 'late', when: () => true, apply: () => runRoleStep(planned, ctx) }),
-  );
+  const steps = planRole(config, facts).map((planned): Step => ({
+    name: planned.name,
+    pass: 'late',
+    when: () => true,
+    apply: () => runRoleStep(planned, ctx),
+  }));
   return { steps, ctx };
 }

@@ -3,8 +3,19 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { hinted, recordOf, Strict } from '../../core/schema.ts';
 
-const Quantity = hinted(Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$' }), 'a Kubernetes quantity such as 500m, 1Gi or 10Gi');
-const ResourceList = Type.Object({ cpu: Type.Optional(Quantity), memory: Type.Optional(Quantity), 'ephemeral-storage': Type.Optional(Quantity), pid: Type.Optional(Type.String({ pattern: '^[0-9]+$' })) }, Strict);
+const Quantity = hinted(
+  Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$' }),
+  'a Kubernetes quantity such as 500m, 1Gi or 10Gi',
+);
+const ResourceList = Type.Object(
+  {
+    cpu: Type.Optional(Quantity),
+    memory: Type.Optional(Quantity),
+    'ephemeral-storage': Type.Optional(Quantity),
+    pid: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  },
+  Strict,
+);
 const Percent = Type.Integer({ minimum: 0, maximum: 100 });
 
 export const KubeletDefaults = Type.Object(

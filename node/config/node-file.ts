@@ -18,7 +18,16 @@ export function readNodeConfig(text: string, where: string): { config?: NodeConf
     throw error;
   }
   if (doc.value === null || typeof doc.value !== 'object' || Array.isArray(doc.value))
-    return { problems: [{ file: where, path: '', message: 'the node config must be a YAML mapping', hint: 'start with role:, cluster:, node: (see `kiln schema node`)' }] };
+    return {
+      problems: [
+        {
+          file: where,
+          path: '',
+          message: 'the node config must be a YAML mapping',
+          hint: 'start with role:, cluster:, node: (see `kiln schema node`)',
+        },
+      ],
+    };
   const problems = nodeConfigProblems(doc.value, where).map(doc.locate);
   return problems.length > 0 ? { problems } : { config: doc.value as NodeConfig, problems: [] };
 }
@@ -35,9 +44,19 @@ export function adoptNodeConfig(model: Provisioning): Problem[] {
   if (model.node || !file) return [];
   const at = (f: FileSpec, suffix: string) => ({ file: f.origin.file, path: `${f.origin.path}${suffix}` });
   if (file.append.length > 0)
-    return [{ ...at(file, '/append'), message: `${NODE_CONFIG_PATH} is read as a whole; append is not supported for it`, hint: 'put the whole node config in its contents' }];
+    return [
+      {
+        ...at(file, '/append'),
+        message: `${NODE_CONFIG_PATH} is read as a whole; append is not supported for it`,
+        hint: 'put the whole node config in its contents',
+      },
+    ];
   if (file.contents?.kind !== 'inline') return [];
   const { config, problems } = readNodeConfig(file.contents.data.toString('utf8'), NODE_CONFIG_PATH);
   if (config) model.node = config;
-  return problems.map((p) => ({ ...at(file, CONTENTS_AT[model.format]), message: `${p.file}: ${p.path || '(top)'}: ${p.message}`, ...(p.hint ? { hint: p.hint } : {}) }));
+  return problems.map((p) => ({
+    ...at(file, CONTENTS_AT[model.format]),
+    message: `${p.file}: ${p.path || '(top)'}: ${p.message}`,
+    ...(p.hint ? { hint: p.hint } : {}),
+  }));
 }

@@ -15,9 +15,16 @@ interface Rule {
 // kubernetes.io / k8s.io make kubelet refuse to start.
 const KUBELET_LABEL_PREFIXES = ['kubelet.kubernetes.io/', 'node.kubernetes.io/'];
 const KUBELET_LABEL_KEYS = new Set([
-  'kubernetes.io/hostname', 'kubernetes.io/arch', 'kubernetes.io/os', 'beta.kubernetes.io/arch', 'beta.kubernetes.io/os',
-  'beta.kubernetes.io/instance-type', 'failure-domain.beta.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/zone',
-  'topology.kubernetes.io/region', 'topology.kubernetes.io/zone',
+  'kubernetes.io/hostname',
+  'kubernetes.io/arch',
+  'kubernetes.io/os',
+  'beta.kubernetes.io/arch',
+  'beta.kubernetes.io/os',
+  'beta.kubernetes.io/instance-type',
+  'failure-domain.beta.kubernetes.io/region',
+  'failure-domain.beta.kubernetes.io/zone',
+  'topology.kubernetes.io/region',
+  'topology.kubernetes.io/zone',
 ]);
 export function restrictedLabel(key: string): boolean {
   const prefix = key.includes('/') ? key.slice(0, key.indexOf('/')) : '';
@@ -29,42 +36,77 @@ export function restrictedLabel(key: string): boolean {
 const RULES: Rule[] = [
   {
     name: 'joiners carry a bootstrap token',
-    check: (c) => (c.role !== 'init' && !c.join ? { path: '/join', message: `role "${c.role}" needs join material`, hint: 'add join.token and join.caCertHashes (kiln cluster writes them for every node)' } : undefined),
+    check: (c) =>
+      c.role !== 'init' && !c.join
+        ? {
+            path: '/join',
+            message: `role "${c.role}" needs join material`,
+            hint: 'add join.token and join.caCertHashes (kiln cluster writes them for every node)',
+          }
+        : undefined,
   },
   {
     name: 'joiners pin the CA',
     check: (c) =>
       c.role !== 'init' && c.join && !c.join.caCertHashes
-        ? { path: '/join/caCertHashes', message: `role "${c.role}" must pin the cluster CA`, hint: 'add the sha256:<hex> hash of the CA public key; kiln never joins with unsafeSkipCAVerification' }
+        ? {
+            path: '/join/caCertHashes',
+            message: `role "${c.role}" must pin the cluster CA`,
+            hint: 'add the sha256:<hex> hash of the CA public key; kiln never joins with unsafeSkipCAVerification',
+          }
         : undefined,
   },
   {
     name: 'control planes carry the certificate key',
     check: (c) =>
       c.role === 'control-plane' && c.join && !c.join.certificateKey
-        ? { path: '/join/certificateKey', message: 'a joining control plane needs the certificate key to download the control-plane certificates', hint: 'use the key the init node uploaded its certificates with (64 hex digits)' }
+        ? {
+            path: '/join/certificateKey',
+            message: 'a joining control plane needs the certificate key to download the control-plane certificates',
+            hint: 'use the key the init node uploaded its certificates with (64 hex digits)',
+          }
         : undefined,
   },
   {
     name: 'the init node brings the CA',
     check: (c) =>
       c.role === 'init' && !c.ca
-        ? { path: '/ca', message: 'role "init" needs the cluster CA (cert and key)', hint: 'pre-generate it (kiln cluster does) so joiners can pin its hash before the cluster exists' }
+        ? {
+            path: '/ca',
+            message: 'role "init" needs the cluster CA (cert and key)',
+            hint: 'pre-generate it (kiln cluster does) so joiners can pin its hash before the cluster exists',
+          }
         : undefined,
   },
   {
     name: 'the init node creates the bootstrap token',
-    check: (c) => (c.role === 'init' && !c.join?.token ? { path: '/join/token', message: 'role "init" needs the bootstrap token the other nodes join with', hint: 'add join.token ("[a-z0-9]{6}.[a-z0-9]{16}")' } : undefined),
+    check: (c) =>
+      c.role === 'init' && !c.join?.token
+        ? {
+            path: '/join/token',
+            message: 'role "init" needs the bootstrap token the other nodes join with',
+            hint: 'add join.token ("[a-z0-9]{6}.[a-z0-9]{16}")',
+          }
+        : undefined,
   },
   {
     name: 'the init node pins its own CA correctly',
     check: (c) => {
       if (c.role !== 'init' || !c.ca || !c.join?.caCertHashes) return undefined;
       const actual = caCertHash(c.ca.cert);
-      if (actual === undefined) return { path: '/ca/cert', message: 'the CA certificate does not parse', hint: 'give the PEM of the cluster CA certificate (ca.crt)' };
+      if (actual === undefined)
+        return {
+          path: '/ca/cert',
+          message: 'the CA certificate does not parse',
+          hint: 'give the PEM of the cluster CA certificate (ca.crt)',
+        };
       return c.join.caCertHashes.includes(actual)
         ? undefined
-        : { path: '/join/caCertHashes', message: `none of the hashes is the CA's (${actual})`, hint: 'the hash is sha256 of the CA public key (SubjectPublicKeyInfo); joiners using these hashes would never trust this cluster' };
+        : {
+            path: '/join/caCertHashes',
+            message: `none of the hashes is the CA's (${actual})`,
+            hint: 'the hash is sha256 of the CA public key (SubjectPublicKeyInfo); joiners using these hashes would never trust this cluster',
+          };
     },
   },
   {
@@ -72,30 +114,58 @@ const RULES: Rule[] = [
     check: (c) => {
       const bad = Object.keys(c.node.labels ?? {}).find(restrictedLabel);
       return bad
-        ? { path: `/node/labels/${bad.replace(/~/g, '~0').replace(/\//g, '~1')}`, message: `kubelet may not set the label "${bad}" on its own node (NodeRestriction)`, hint: 'use your own prefix (example.com/role), or node.kubernetes.io/…; node-role.kubernetes.io labels are set by kubeadm for control planes' }
+        ? {
+            path: `/node/labels/${bad.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+            message: `kubelet may not set the label "${bad}" on its own node (NodeRestriction)`,
+            hint: 'use your own prefix (example.com/role), or node.kubernetes.io/…; node-role.kubernetes.io labels are set by kubeadm for control planes',
+          }
         : undefined;
     },
   },
   {
     name: 'hyperconverged is a control-plane setting',
-    check: (c) => (c.role === 'worker' && c.node.hyperconverged !== undefined ? { path: '/node/hyperconverged', message: 'a worker has no control-plane taint to drop', hint: 'remove hyperconverged, or make the node a control plane' } : undefined),
+    check: (c) =>
+      c.role === 'worker' && c.node.hyperconverged !== undefined
+        ? {
+            path: '/node/hyperconverged',
+            message: 'a worker has no control-plane taint to drop',
+            hint: 'remove hyperconverged, or make the node a control plane',
+          }
+        : undefined,
   },
   {
     name: 'the advertise address is not the VIP',
-    check: (c) => (controlPlaneEndpoint(c).host === c.node.advertiseAddress ? { path: '/node/advertiseAddress', message: 'the advertise address is the control-plane endpoint (VIP) itself', hint: "use the node's own address; the VIP moves between control planes" } : undefined),
+    check: (c) =>
+      controlPlaneEndpoint(c).host === c.node.advertiseAddress
+        ? {
+            path: '/node/advertiseAddress',
+            message: 'the advertise address is the control-plane endpoint (VIP) itself',
+            hint: "use the node's own address; the VIP moves between control planes",
+          }
+        : undefined,
   },
   {
     name: 'the VIP pool member index fits',
     check: (c) => {
       const pool = c.keepalived?.externalVips;
-      return pool && pool.memberIndex >= pool.members ? { path: '/keepalived/externalVips/memberIndex', message: `memberIndex ${pool.memberIndex} is not below members (${pool.members})`, hint: 'number the pool members 0 … members-1' } : undefined;
+      return pool && pool.memberIndex >= pool.members
+        ? {
+            path: '/keepalived/externalVips/memberIndex',
+            message: `memberIndex ${pool.memberIndex} is not below members (${pool.members})`,
+            hint: 'number the pool members 0 … members-1',
+          }
+        : undefined;
     },
   },
   {
     name: 'control planes can outrank a failed peer',
     check: (c) =>
       c.keepalived && c.role !== 'worker' && c.keepalived.priority < 2
-        ? { path: '/keepalived/priority', message: 'a control plane needs priority 2 or more', hint: 'a failed apiserver check drops a node to priority 1; a healthy control plane must stay above that' }
+        ? {
+            path: '/keepalived/priority',
+            message: 'a control plane needs priority 2 or more',
+            hint: 'a failed apiserver check drops a node to priority 1; a healthy control plane must stay above that',
+          }
         : undefined,
   },
   {
@@ -107,7 +177,11 @@ const RULES: Rule[] = [
         return undefined;
       } catch (error) {
         if (!(error instanceof KilnError)) throw error;
-        return { path: error.path ?? '/keepalived', message: error.message, hint: error.hint ?? 'see `kiln schema node` for the keepalived settings' };
+        return {
+          path: error.path ?? '/keepalived',
+          message: error.message,
+          hint: error.hint ?? 'see `kiln schema node` for the keepalived settings',
+        };
       }
     },
   },
@@ -115,8 +189,14 @@ const RULES: Rule[] = [
     name: 'image GC thresholds are ordered',
     check: (c) => {
       const k = c.kubelet;
-      return k?.imageGCLowThresholdPercent !== undefined && k.imageGCHighThresholdPercent !== undefined && k.imageGCLowThresholdPercent >= k.imageGCHighThresholdPercent
-        ? { path: '/kubelet/imageGCLowThresholdPercent', message: 'imageGCLowThresholdPercent must be below imageGCHighThresholdPercent', hint: 'e.g. low 80, high 85' }
+      return k?.imageGCLowThresholdPercent !== undefined &&
+        k.imageGCHighThresholdPercent !== undefined &&
+        k.imageGCLowThresholdPercent >= k.imageGCHighThresholdPercent
+        ? {
+            path: '/kubelet/imageGCLowThresholdPercent',
+            message: 'imageGCLowThresholdPercent must be below imageGCHighThresholdPercent',
+            hint: 'e.g. low 80, high 85',
+          }
         : undefined;
     },
   },

@@ -19,10 +19,7 @@ export const IpAddress = hinted(
   Type.String({ format: 'kiln-ip' }),
   'an IPv4 address such as 192.168.10.11 or an IPv6 address such as fd00::11 (no prefix length)',
 );
-export const Cidr = hinted(
-  Type.String({ format: 'kiln-cidr' }),
-  'a network in CIDR notation, e.g. 10.244.0.0/16 or fd00:10:244::/56',
-);
+export const Cidr = hinted(Type.String({ format: 'kiln-cidr' }), 'a network in CIDR notation, e.g. 10.244.0.0/16 or fd00:10:244::/56');
 // host:port, host being an IP (IPv6 in brackets) or a DNS name.
 const Endpoint = hinted(
   Type.String({ pattern: `^(${IPV4}|\\[[0-9a-fA-F:.]+\\]|${DNS_LABEL}(\\.${DNS_LABEL})*):([1-9][0-9]{0,4})$` }),
@@ -45,7 +42,10 @@ const CertificateKey = hinted(
   '64 hex digits (a 32-byte AES key), e.g. from `kubeadm certs certificate-key`',
 );
 const Pem = (what: string, secret = false) =>
-  hinted(Type.String({ pattern: `^-----BEGIN ${what}-----`, ...(secret ? { 'x-secret': true } : {}) }), `a PEM block starting with "-----BEGIN ${what}-----"`);
+  hinted(
+    Type.String({ pattern: `^-----BEGIN ${what}-----`, ...(secret ? { 'x-secret': true } : {}) }),
+    `a PEM block starting with "-----BEGIN ${what}-----"`,
+  );
 
 const Cluster = Type.Object(
   {
@@ -56,21 +56,29 @@ const Cluster = Type.Object(
     serviceSubnet: Type.Optional(Cidr),
     dnsDomain: Type.Optional(hinted(Type.String({ pattern: `^${DNS_LABEL}(\\.${DNS_LABEL})*$` }), 'a DNS domain such as cluster.local')),
     /** Cilium takes over kube-proxy's job: kubeadm skips the kube-proxy addon. Default true. */
-    kubeProxyReplacement: Type.Optional(Type.Boolean({ description: 'Cilium replaces kube-proxy (kubeadm skips addon/kube-proxy); default true' })),
+    kubeProxyReplacement: Type.Optional(
+      Type.Boolean({ description: 'Cilium replaces kube-proxy (kubeadm skips addon/kube-proxy); default true' }),
+    ),
   },
   { ...Strict, description: 'the cluster this node belongs to' },
 );
 
 // kubelet's --node-labels may not set labels under kubernetes.io / k8s.io (NodeRestriction), except these.
 const LabelKey = hinted(
-  Type.String({ pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$', maxLength: 316 }),
+  Type.String({
+    pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$',
+    maxLength: 316,
+  }),
   'a label key: an optional DNS prefix and "/", then a name of up to 63 letters, digits, "-", "_" or "."',
 );
 const Taint = Type.Object(
   {
     key: LabelKey,
     value: Type.Optional(Type.String({ pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' })),
-    effect: hinted(Type.Union([Type.Literal('NoSchedule'), Type.Literal('PreferNoSchedule'), Type.Literal('NoExecute')]), 'NoSchedule, PreferNoSchedule or NoExecute'),
+    effect: hinted(
+      Type.Union([Type.Literal('NoSchedule'), Type.Literal('PreferNoSchedule'), Type.Literal('NoExecute')]),
+      'NoSchedule, PreferNoSchedule or NoExecute',
+    ),
   },
   Strict,
 );
@@ -79,23 +87,41 @@ const Node = Type.Object(
   {
     name: NodeName,
     advertiseAddress: IpAddress,
-    labels: Type.Optional(Type.Record(LabelKey, Type.String({ pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' }), { ...Strict, 'x-key-hint': 'a label key such as topology.kubernetes.io/zone or example.com/rack' })),
+    labels: Type.Optional(
+      Type.Record(LabelKey, Type.String({ pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' }), {
+        ...Strict,
+        'x-key-hint': 'a label key such as topology.kubernetes.io/zone or example.com/rack',
+      }),
+    ),
     taints: Type.Optional(Type.Array(Taint)),
     /** A control plane that also runs workloads: no control-plane NoSchedule taint. */
-    hyperconverged: Type.Optional(Type.Boolean({ description: 'a control plane that also runs workloads (drops the control-plane NoSchedule taint)' })),
+    hyperconverged: Type.Optional(
+      Type.Boolean({ description: 'a control plane that also runs workloads (drops the control-plane NoSchedule taint)' }),
+    ),
   },
   { ...Strict, description: 'this node' },
 );
 
-const VirtualRouterId = hinted(Type.Integer({ minimum: 1, maximum: 255 }), 'a VRRP virtual router id from 1 to 255, unique per VIP on the network');
+const VirtualRouterId = hinted(
+  Type.Integer({ minimum: 1, maximum: 255 }),
+  'a VRRP virtual router id from 1 to 255, unique per VIP on the network',
+);
 const Keepalived = Type.Object(
   {
-    interface: hinted(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,15}$' }), 'the network interface the VIPs live on, e.g. eth0 or bond0.100'),
+    interface: hinted(
+      Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,15}$' }),
+      'the network interface the VIPs live on, e.g. eth0 or bond0.100',
+    ),
     virtualRouterId: VirtualRouterId,
     /** This node's priority for the control-plane VIP; the highest healthy node holds it. */
-    priority: hinted(Type.Integer({ minimum: 1, maximum: 254 }), 'VRRP priority 1–254; give each control plane a different one (the init node the highest)'),
+    priority: hinted(
+      Type.Integer({ minimum: 1, maximum: 254 }),
+      'VRRP priority 1–254; give each control plane a different one (the init node the highest)',
+    ),
     /** VRRP PASS authentication; keepalived uses the first 8 characters. */
-    authPass: Type.Optional(hinted(Type.String({ pattern: '^[!-~]{1,8}$', 'x-secret': true }), 'up to 8 printable characters (VRRP PASS authentication)')),
+    authPass: Type.Optional(
+      hinted(Type.String({ pattern: '^[!-~]{1,8}$', 'x-secret': true }), 'up to 8 printable characters (VRRP PASS authentication)'),
+    ),
     /** A pool of VIPs for services (ingress, LoadBalancer): each gets a different preferred holder. */
     externalVips: Type.Optional(
       Type.Object(
@@ -128,7 +154,9 @@ const Addon = Type.Object(
   {
     name: hinted(Type.String({ pattern: `^${DNS_LABEL}$` }), 'a release name such as metrics-server'),
     /** A Helm chart: a path in the image (a .tgz or a chart directory) or repo/name; omitted: the one baked in (image spec addons:). */
-    chart: Type.Optional(Type.String({ minLength: 1, description: 'a chart path in the image; omit it for an addon baked into the image' })),
+    chart: Type.Optional(
+      Type.String({ minLength: 1, description: 'a chart path in the image; omit it for an addon baked into the image' }),
+    ),
     namespace: Type.Optional(hinted(Type.String({ pattern: `^${DNS_LABEL}$` }), 'a namespace name such as kube-system')),
     version: Type.Optional(Type.String({ minLength: 1 })),
     values: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
@@ -139,7 +167,9 @@ const Addon = Type.Object(
 const EtcdSnapshots = Type.Object(
   {
     /** systemd OnCalendar= expression. */
-    schedule: Type.Optional(hinted(Type.String({ pattern: '^[A-Za-z0-9*:/ ,.~-]+$' }), 'a systemd calendar expression such as hourly, daily or *-*-* 00/6:00:00')),
+    schedule: Type.Optional(
+      hinted(Type.String({ pattern: '^[A-Za-z0-9*:/ ,.~-]+$' }), 'a systemd calendar expression such as hourly, daily or *-*-* 00/6:00:00'),
+    ),
     /** Snapshots to keep. */
     retention: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   },
@@ -176,14 +206,22 @@ export const NodeConfigSchema = Type.Object(
     join: Type.Optional(Join),
     ca: Type.Optional(ClusterCa),
     keepalived: Type.Optional(Keepalived),
-    kubelet: Type.Optional({ ...KubeletDefaults, description: 'this node\'s KubeletConfiguration settings, merged over the image defaults' }),
+    kubelet: Type.Optional({
+      ...KubeletDefaults,
+      description: "this node's KubeletConfiguration settings, merged over the image defaults",
+    }),
     cilium: Type.Optional(Cilium),
     addons: Type.Optional(Type.Array(Addon)),
     /** Manifests applied by the init node after the addons (kubectl apply -f). Default /etc/kiln/manifests. */
     manifestsDir: Type.Optional(Type.String({ pattern: '^/' })),
     etcdSnapshots: Type.Optional(EtcdSnapshots),
   },
-  { ...Strict, $id: 'https://kiln.dev/schemas/node.json', title: 'kiln node config', description: 'what role this node plays in which cluster' },
+  {
+    ...Strict,
+    $id: 'https://kiln.dev/schemas/node.json',
+    title: 'kiln node config',
+    description: 'what role this node plays in which cluster',
+  },
 );
 
 export type NodeConfig = Static<typeof NodeConfigSchema>;

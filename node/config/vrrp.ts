@@ -31,10 +31,15 @@ const isInt = (n: number) => Number.isSafeInteger(n);
 export function vipPriority(vipIndex: number, memberIndex: number, members: number, base = POOL_BASE): number {
   if (!isInt(base) || base < 1 || base > 254) throw new RangeError(`vipPriority: base ${base} is not a VRRP priority (1–254)`);
   if (!isInt(members) || members < 1) throw new RangeError(`vipPriority: members ${members} is not a positive integer`);
-  if (!isInt(memberIndex) || memberIndex < 0 || memberIndex >= members) throw new RangeError(`vipPriority: memberIndex ${memberIndex} is not in 0…${members - 1}`);
+  if (!isInt(memberIndex) || memberIndex < 0 || memberIndex >= members)
+    throw new RangeError(`vipPriority: memberIndex ${memberIndex} is not in 0…${members - 1}`);
   if (!isInt(vipIndex) || vipIndex < 0) throw new RangeError(`vipPriority: vipIndex ${vipIndex} is not a non-negative integer`);
   if (members > base) {
-    fail(`a VIP pool of ${members} members cannot give each a different priority below ${base}`, '/keepalived/externalVips/members', `use at most ${base} members`);
+    fail(
+      `a VIP pool of ${members} members cannot give each a different priority below ${base}`,
+      '/keepalived/externalVips/members',
+      `use at most ${base} members`,
+    );
   }
   const step = members === 1 ? 0 : Math.min(POOL_STEP, Math.floor((base - 1) / (members - 1)));
   const rank = (((memberIndex - vipIndex) % members) + members) % members;
@@ -71,30 +76,61 @@ export function vrrpPlan(config: NodeConfig): VrrpPlan | undefined {
   const endpoint = controlPlaneEndpoint(config);
   if (holdsApiVip) {
     if (isIP(endpoint.host) === 0) {
-      fail('with keepalived, the control-plane endpoint must be the VIP address, not a name', '/cluster/controlPlaneEndpoint', 'use the VIP, e.g. 192.168.10.10:6443');
+      fail(
+        'with keepalived, the control-plane endpoint must be the VIP address, not a name',
+        '/cluster/controlPlaneEndpoint',
+        'use the VIP, e.g. 192.168.10.10:6443',
+      );
     }
-    instances.push({ name: 'kiln_apiserver', vrid: k.virtualRouterId, priority: k.priority, address: endpoint.host, track: 'kiln_apiserver' });
+    instances.push({
+      name: 'kiln_apiserver',
+      vrid: k.virtualRouterId,
+      priority: k.priority,
+      address: endpoint.host,
+      track: 'kiln_apiserver',
+    });
   }
   if (pool) {
     const last = pool.firstVirtualRouterId + pool.addresses.length - 1;
     if (last > 255) {
-      fail(`the VIP pool needs virtual router ids ${pool.firstVirtualRouterId}–${last}, beyond 255`, '/keepalived/externalVips/firstVirtualRouterId', `start the pool at ${256 - pool.addresses.length} or lower`);
+      fail(
+        `the VIP pool needs virtual router ids ${pool.firstVirtualRouterId}–${last}, beyond 255`,
+        '/keepalived/externalVips/firstVirtualRouterId',
+        `start the pool at ${256 - pool.addresses.length} or lower`,
+      );
     }
     // The control planes use virtualRouterId for the control-plane VIP on this network, whether or
     // not this node is one of them; a pool VIP sharing the id would fight over that virtual router.
     if (k.virtualRouterId >= pool.firstVirtualRouterId && k.virtualRouterId <= last) {
-      fail(`the VIP pool's virtual router ids ${pool.firstVirtualRouterId}–${last} include the control-plane VIP's (${k.virtualRouterId})`, '/keepalived/externalVips/firstVirtualRouterId', 'give the pool a range of ids that does not contain keepalived.virtualRouterId');
+      fail(
+        `the VIP pool's virtual router ids ${pool.firstVirtualRouterId}–${last} include the control-plane VIP's (${k.virtualRouterId})`,
+        '/keepalived/externalVips/firstVirtualRouterId',
+        'give the pool a range of ids that does not contain keepalived.virtualRouterId',
+      );
     }
     if (pool.memberIndex >= pool.members) {
-      fail(`memberIndex ${pool.memberIndex} is not below members (${pool.members})`, '/keepalived/externalVips/memberIndex', 'number the pool members 0 … members-1');
+      fail(
+        `memberIndex ${pool.memberIndex} is not below members (${pool.members})`,
+        '/keepalived/externalVips/memberIndex',
+        'number the pool members 0 … members-1',
+      );
     }
     // A pool VIP that is the control-plane VIP or this node's own address would be taken away from
     // its rightful holder whenever it moves (keepalived --config-test does not notice either).
-    const taken = new Map([[canonical(endpoint.host), 'the control-plane VIP'], [canonical(config.node.advertiseAddress), 'this node\'s advertise address']]);
+    const taken = new Map([
+      [canonical(endpoint.host), 'the control-plane VIP'],
+      [canonical(config.node.advertiseAddress), "this node's advertise address"],
+    ]);
     pool.addresses.forEach((address, i) => {
       const clash = taken.get(canonical(address));
-      if (clash) fail(`VIP pool address ${address} is ${clash}`, `/keepalived/externalVips/addresses/${i}`, 'give the pool addresses of its own');
-      instances.push({ name: `kiln_vip_${i}`, vrid: pool.firstVirtualRouterId + i, priority: vipPriority(i, pool.memberIndex, pool.members), address });
+      if (clash)
+        fail(`VIP pool address ${address} is ${clash}`, `/keepalived/externalVips/addresses/${i}`, 'give the pool addresses of its own');
+      instances.push({
+        name: `kiln_vip_${i}`,
+        vrid: pool.firstVirtualRouterId + i,
+        priority: vipPriority(i, pool.memberIndex, pool.members),
+        address,
+      });
     });
   }
 

@@ -41,7 +41,10 @@ export function decodeMetadata(raw: RawMetadata): Provisioning {
   let meta: { instanceId: string; localHostname?: string } | undefined;
   if (raw.metaData) meta = collect(problems, () => parseMetaData(raw.metaData!.data.toString('utf8'), raw.metaData!.name));
   // a config given by URL or path has no meta-data: its content identifies the instance
-  meta ??= raw.kind === 'nocloud' ? undefined : { instanceId: `kiln-sha256-${createHash('sha256').update(userData.data).digest('hex').slice(0, 16)}` };
+  meta ??=
+    raw.kind === 'nocloud'
+      ? undefined
+      : { instanceId: `kiln-sha256-${createHash('sha256').update(userData.data).digest('hex').slice(0, 16)}` };
   const ignition = raw.kind === 'ignition' || looksLikeIgnition(userData.data);
   let model: Provisioning | undefined;
   if (ignition) {
@@ -52,7 +55,9 @@ export function decodeMetadata(raw: RawMetadata): Provisioning {
   } else if (meta) {
     model = collect(problems, () => parseUserData(userData.data, userData.name, meta!));
   }
-  const network = raw.networkConfig ? collect(problems, () => parseNetworkConfig(raw.networkConfig!.data.toString('utf8'), raw.networkConfig!.name)) : undefined;
+  const network = raw.networkConfig
+    ? collect(problems, () => parseNetworkConfig(raw.networkConfig!.data.toString('utf8'), raw.networkConfig!.name))
+    : undefined;
   if (problems.length > 0 || !model) throw new ValidationError(problems);
   if (network) {
     model.network.push(...network.files);

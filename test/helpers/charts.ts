@@ -16,7 +16,10 @@ export function makeChartRepo(repo: string, name: string, version: string, opts:
   const archive = path.join(repo, `${name}-${version}.tgz`);
   execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '-czf', archive, '-C', path.join(repo, '.src'), name]);
   const sha256 = createHash('sha256').update(readFileSync(archive)).digest('hex');
-  const index = { apiVersion: 'v1', entries: { [name]: [{ apiVersion: 'v2', name, version, digest: opts.digest ?? sha256, urls: [`${name}-${version}.tgz`] }] } };
+  const index = {
+    apiVersion: 'v1',
+    entries: { [name]: [{ apiVersion: 'v2', name, version, digest: opts.digest ?? sha256, urls: [`${name}-${version}.tgz`] }] },
+  };
   writeFileSync(path.join(repo, 'index.yaml'), YAML.stringify(index));
   return sha256;
 }

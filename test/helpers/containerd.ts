@@ -17,7 +17,10 @@ export async function startContainerd(dir: string): Promise<Containerd> {
   const address = path.join(dir, 'containerd.sock');
   const config = path.join(dir, 'config.toml');
   // no CRI plugin: these tests use the content store and image service only
-  writeFileSync(config, `version = 2\nroot = "${dir}/root"\nstate = "${dir}/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "${address}"\n`);
+  writeFileSync(
+    config,
+    `version = 2\nroot = "${dir}/root"\nstate = "${dir}/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "${address}"\n`,
+  );
   const child: ResultPromise = execa('containerd', ['--config', config], { reject: false, stdio: 'ignore' });
   const ctr = async (args: string[]) => (await execa('ctr', ['--address', address, ...args])).stdout;
   for (let i = 0; i < 100 && !existsSync(address); i++) await new Promise((r) => setTimeout(r, 100));

@@ -4,6 +4,16 @@
 import { treeHost } from '../../firstboot/host.ts';
 import { runPass } from '../../firstboot/run.ts';
 
-const { fixture, root, pass, path } = JSON.parse(process.env.KILN_CHILD ?? '{}') as { fixture: string; root: string; pass: 'early' | 'late'; path: string };
-const code = await runPass({ host: treeHost(fixture, root), pass, out: (l) => process.stdout.write(`${l}\n`), role: { env: { PATH: path }, timing: { retryMs: 50, joinAttempts: 5, waitSeconds: 3 } } });
+const { fixture, root, pass, path } = JSON.parse(process.env.KILN_CHILD ?? '{}') as {
+  fixture: string;
+  root: string;
+  pass: 'early' | 'late';
+  path: string;
+};
+const code = await runPass({
+  host: treeHost(fixture, root),
+  pass,
+  out: (l) => process.stdout.write(`${l}\n`),
+  role: { env: { PATH: path }, timing: { retryMs: 50, joinAttempts: 5, waitSeconds: 3 } },
+});
 process.exitCode = code;

@@ -16,7 +16,10 @@ export function makeNodeRoot(): string {
   w('etc/group', 'root:x:0:\nsudo:x:27:\nsystemd-journal:x:999:\nnogroup:x:65534:\n');
   w('etc/shadow', 'root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n', 0o640);
   w('etc/gshadow', 'root:*::\nsudo:*::\nsystemd-journal:!::\nnogroup:*::\n', 0o640);
-  w('etc/login.defs', 'UID_MIN 1000\nUID_MAX 60000\nSYS_UID_MIN 100\nSYS_UID_MAX 999\nGID_MIN 1000\nGID_MAX 60000\nSYS_GID_MIN 100\nSYS_GID_MAX 999\nUSERGROUPS_ENAB yes\n');
+  w(
+    'etc/login.defs',
+    'UID_MIN 1000\nUID_MAX 60000\nSYS_UID_MIN 100\nSYS_UID_MAX 999\nGID_MIN 1000\nGID_MAX 60000\nSYS_GID_MIN 100\nSYS_GID_MAX 999\nUSERGROUPS_ENAB yes\n',
+  );
   w('etc/hostname', 'localhost\n');
   w('etc/hosts', '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n');
   w('etc/chrony/chrony.conf', 'confdir /etc/chrony/conf.d\npool 2.debian.pool.ntp.org iburst\n');
@@ -43,7 +46,8 @@ export function snapshotTree(root: string): Map<string, string> {
       if (st.isDirectory()) {
         out.set(rel, `dir ${st.mode.toString(8)}`);
         walk(abs);
-      } else if (st.isFile()) out.set(rel, `file ${st.mode.toString(8)} ${st.uid}:${st.gid} ${createHash('sha256').update(readFileSync(abs)).digest('hex')}`);
+      } else if (st.isFile())
+        out.set(rel, `file ${st.mode.toString(8)} ${st.uid}:${st.gid} ${createHash('sha256').update(readFileSync(abs)).digest('hex')}`);
       else if (st.isSymbolicLink()) out.set(rel, `link ${readlinkSync(abs)}`);
       else out.set(rel, `other ${st.mode.toString(8)}`);
     }

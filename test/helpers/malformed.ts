@@ -54,7 +54,8 @@ export function problemsOf(parse: (text: string, file: string) => unknown, text:
 }
 
 export const show = (problems: Problem[]) => problems.map((p) => `  ${p.file} ${p.path}: ${p.message} [hint: ${p.hint ?? '-'}]`).join('\n');
-export const matches = (text: string, expected: string | RegExp) => (typeof expected === 'string' ? text.includes(expected) : expected.test(text));
+export const matches = (text: string, expected: string | RegExp) =>
+  typeof expected === 'string' ? text.includes(expected) : expected.test(text);
 
 export interface Row {
   name: string;
@@ -93,5 +94,8 @@ export function expectRow(row: Row, text: string, problems: Problem[], file: str
   expect(col).toBeLessThanOrEqual(source.length + 1);
   const key = row.path.split('/').pop()!;
   const expectedOnLine = row.at ?? (key && !/^[0-9]+$/.test(key) ? key.replace(/~1/g, '/').replace(/~0/g, '~') : undefined);
-  if (expectedOnLine !== undefined) expect(matches(source, expectedOnLine), `${p!.file} points at "${source}", expected it to contain ${String(expectedOnLine)}`).toBe(true);
+  if (expectedOnLine !== undefined)
+    expect(matches(source, expectedOnLine), `${p!.file} points at "${source}", expected it to contain ${String(expectedOnLine)}`).toBe(
+      true,
+    );
 }

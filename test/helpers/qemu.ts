@@ -52,7 +52,20 @@ export class Vm {
 
   args(): string[] {
     const s = this.spec;
-    const a = ['-accel', 'tcg', '-machine', 'q35', '-cpu', 'max', '-smp', String(s.cpus ?? 1), '-m', String(s.memoryMiB ?? 2048), '-nographic', '-no-reboot'];
+    const a = [
+      '-accel',
+      'tcg',
+      '-machine',
+      'q35',
+      '-cpu',
+      'max',
+      '-smp',
+      String(s.cpus ?? 1),
+      '-m',
+      String(s.memoryMiB ?? 2048),
+      '-nographic',
+      '-no-reboot',
+    ];
     // ttyS0: the console; ttyS1: the probe's facts only (no getty is ever started on it)
     a.push('-serial', `file:${this.serialLog}`, '-serial', `file:${this.probeLog}`, '-monitor', 'none');
     if (s.firmware === 'uefi') {
@@ -63,9 +76,24 @@ export class Vm {
     for (const [n, d] of (s.disks ?? []).entries()) {
       const i = n + (s.cdrom ? 1 : 0); // a CD, when present, boots first
       const snap = d.snapshot === false ? '' : ',snapshot=on';
-      if (d.interface === 'usb') a.push('-device', 'qemu-xhci', '-drive', `if=none,id=usb${i},format=${d.format},file=${d.file}${snap}`, '-device', `usb-storage,drive=usb${i},bootindex=${i}`);
-      else if (d.interface === 'ide') a.push('-drive', `if=none,id=d${i},format=${d.format},file=${d.file}${snap}`, '-device', `ide-hd,drive=d${i},bootindex=${i}`);
-      else a.push('-drive', `if=none,id=d${i},format=${d.format},file=${d.file}${snap}`, '-device', `virtio-blk-pci,drive=d${i},bootindex=${i}`);
+      if (d.interface === 'usb')
+        a.push(
+          '-device',
+          'qemu-xhci',
+          '-drive',
+          `if=none,id=usb${i},format=${d.format},file=${d.file}${snap}`,
+          '-device',
+          `usb-storage,drive=usb${i},bootindex=${i}`,
+        );
+      else if (d.interface === 'ide')
+        a.push('-drive', `if=none,id=d${i},format=${d.format},file=${d.file}${snap}`, '-device', `ide-hd,drive=d${i},bootindex=${i}`);
+      else
+        a.push(
+          '-drive',
+          `if=none,id=d${i},format=${d.format},file=${d.file}${snap}`,
+          '-device',
+          `virtio-blk-pci,drive=d${i},bootindex=${i}`,
+        );
     }
     if (s.cdrom) a.push('-drive', `if=none,id=cd,media=cdrom,readonly=on,file=${s.cdrom}`, '-device', 'ide-cd,drive=cd,bootindex=0');
     // User networking with restrict=on: DHCP/TFTP from QEMU itself, nothing routed off this machine
@@ -84,7 +112,13 @@ export class Vm {
 
   start(): void {
     this.started = Date.now();
-    this.child = execa('qemu-system-x86_64', this.args(), { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false });
+    this.child = execa('qemu-system-x86_64', this.args(), {
+      reject: false,
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'pipe',
+      buffer: false,
+    });
     this.child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
   }
 
@@ -109,7 +143,10 @@ export class Vm {
     for (;;) {
       const facts = probeFacts(existsSync(this.probeLog) ? readFileSync(this.probeLog, 'utf8') : '');
       if (facts) return { facts, log: this.log(), seconds: (Date.now() - this.started) / 1000 };
-      if (this.exited()) throw new Error(`${this.spec.name}: QEMU exited (${this.child?.exitCode}) before the probe finished\n${this.stderr}\n${tail(this.log())}`);
+      if (this.exited())
+        throw new Error(
+          `${this.spec.name}: QEMU exited (${this.child?.exitCode}) before the probe finished\n${this.stderr}\n${tail(this.log())}`,
+        );
       if (Date.now() > deadline) throw new Error(`${this.spec.name}: no probe output within ${timeoutSeconds}s\n${tail(this.log())}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -152,7 +189,10 @@ export function withDefaultMetadata(spec: BootSpec): BootSpec {
   if (spec.ignition) return spec;
   const file = path.join(spec.dir, `${spec.name}.ign`);
   const hostname = testHostname(spec.name);
-  const config = { ignition: { version: '3.4.0' }, storage: { files: [{ path: '/etc/hostname', mode: 420, overwrite: true, contents: { source: `data:,${hostname}%0A` } }] } };
+  const config = {
+    ignition: { version: '3.4.0' },
+    storage: { files: [{ path: '/etc/hostname', mode: 420, overwrite: true, contents: { source: `data:,${hostname}%0A` } }] },
+  };
   writeFileSync(file, JSON.stringify(config));
   return { ...spec, ignition: file };
 }

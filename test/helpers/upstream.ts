@@ -7,5 +7,7 @@ import { repoRoot } from './build.ts';
 export const upstreamDir = path.resolve(repoRoot, '../shared/upstream');
 
 export function kubeFieldLists(): FieldList[] {
-  return ['kubeadm-v1beta4.json', 'kubelet-v1beta1.json', 'kubeproxy-v1alpha1.json'].map((f) => JSON.parse(readFileSync(path.join(upstreamDir, 'kubernetes', f), 'utf8')) as FieldList);
+  return ['kubeadm-v1beta4.json', 'kubelet-v1beta1.json', 'kubeproxy-v1alpha1.json'].map(
+    (f) => JSON.parse(readFileSync(path.join(upstreamDir, 'kubernetes', f), 'utf8')) as FieldList,
+  );
 }

@@ -5,13 +5,21 @@ import { execa } from 'execa';
 
 /** The MACs (lower case) that answer ARP for `ip` on `bridge`, from `count` probes. */
 export async function arpHolders(netns: string, bridge: string, ip: string, count = 3): Promise<string[]> {
-  const r = await execa('ip', ['netns', 'exec', netns, 'arping', '-c', String(count), '-w', String(count + 1), '-I', bridge, ip], { reject: false });
+  const r = await execa('ip', ['netns', 'exec', netns, 'arping', '-c', String(count), '-w', String(count + 1), '-I', bridge, ip], {
+    reject: false,
+  });
   const macs = [...r.stdout.matchAll(/reply from \S+ \[([0-9A-Fa-f:]{17})\]/g)].map((m) => m[1]!.toLowerCase());
   return [...new Set(macs)].sort();
 }
 
 /** Polls until exactly one MAC answers for `ip` and `accept` it, or the deadline passes; returns the last answer. */
-export async function waitForHolder(netns: string, bridge: string, ip: string, accept: (mac: string) => boolean, seconds: number): Promise<string[]> {
+export async function waitForHolder(
+  netns: string,
+  bridge: string,
+  ip: string,
+  accept: (mac: string) => boolean,
+  seconds: number,
+): Promise<string[]> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const holders = await arpHolders(netns, bridge, ip, 1);
@@ -32,7 +40,10 @@ export interface PingWatch {
 /** Pings `ip` every 100 ms from the namespace (bounded by `maxSeconds`), timestamping each answer. */
 export function watchPings(netns: string, ip: string, maxSeconds: number): PingWatch {
   const replies: number[] = [];
-  const child = execa('ip', ['netns', 'exec', netns, 'ping', '-D', '-n', '-i', '0.1', '-W', '1', '-w', String(maxSeconds), ip], { reject: false, buffer: false });
+  const child = execa('ip', ['netns', 'exec', netns, 'ping', '-D', '-n', '-i', '0.1', '-W', '1', '-w', String(maxSeconds), ip], {
+    reject: false,
+    buffer: false,
+  });
   let pending = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     pending += chunk.toString();

@@ -62,7 +62,10 @@ describe('kiln build for an air-gapped site', () => {
       d.binaries = [{ name: 'crictl', file: 'crictl', sha256: sha(standin('crictl')) }];
       d.images = {
         // the addon's image, named as its chart refers to it, pulled from the local registry
-        preload: [{ ref, tlsVerify: false }, { ref: METRICS_IMAGE, from: metricsFrom, tlsVerify: false }],
+        preload: [
+          { ref, tlsVerify: false },
+          { ref: METRICS_IMAGE, from: metricsFrom, tlsVerify: false },
+        ],
         mirrors: [{ host: 'docker.io', endpoints: ['https://mirror.lab.internal:5000'] }],
       };
       d.addons = [{ name: 'metrics-server', repository: `http://127.0.0.1:${server.port}/release/charts` }];
@@ -71,13 +74,30 @@ describe('kiln build for an air-gapped site', () => {
     await kilnBuild(spec, out);
     const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     expect(manifest.binaries).toEqual([
-      { path: '/usr/bin/kubeadm', sha256: sha(standin('kubeadm')), size: standin('kubeadm').length, origin: `${release}/${VERSION}/bin/linux/amd64/kubeadm` },
-      { path: '/usr/bin/kubectl', sha256: sha(standin('kubectl')), size: standin('kubectl').length, origin: `${release}/${VERSION}/bin/linux/amd64/kubectl` },
-      { path: '/usr/bin/kubelet', sha256: sha(standin('kubelet')), size: standin('kubelet').length, origin: `${release}/${VERSION}/bin/linux/amd64/kubelet` },
+      {
+        path: '/usr/bin/kubeadm',
+        sha256: sha(standin('kubeadm')),
+        size: standin('kubeadm').length,
+        origin: `${release}/${VERSION}/bin/linux/amd64/kubeadm`,
+      },
+      {
+        path: '/usr/bin/kubectl',
+        sha256: sha(standin('kubectl')),
+        size: standin('kubectl').length,
+        origin: `${release}/${VERSION}/bin/linux/amd64/kubectl`,
+      },
+      {
+        path: '/usr/bin/kubelet',
+        sha256: sha(standin('kubelet')),
+        size: standin('kubelet').length,
+        origin: `${release}/${VERSION}/bin/linux/amd64/kubelet`,
+      },
       { path: '/usr/local/bin/crictl', sha256: sha(standin('crictl')), size: standin('crictl').length, origin: path.join(work, 'crictl') },
     ]);
     const tar = path.join(out, 'rootfs.tar');
-    const listing = execFileSync('tar', ['-tvf', tar, './usr/bin/kubeadm', './usr/bin/kubelet', './usr/local/bin/crictl'], { encoding: 'utf8' });
+    const listing = execFileSync('tar', ['-tvf', tar, './usr/bin/kubeadm', './usr/bin/kubelet', './usr/local/bin/crictl'], {
+      encoding: 'utf8',
+    });
     for (const line of listing.trim().split('\n')) expect(line, line).toMatch(/^-rwxr-xr-x 0\/0 /);
     expect(execFileSync('tar', ['-xOf', tar, './usr/bin/kubelet'], { encoding: 'utf8' })).toBe(standin('kubelet'));
     expect(execFileSync('tar', ['-xOf', tar, './usr/local/bin/crictl'], { encoding: 'utf8' })).toBe(standin('crictl'));
@@ -85,13 +105,34 @@ describe('kiln build for an air-gapped site', () => {
     const archive = `/var/lib/kiln/images/00-${ref.replace(/[:/]/g, '_')}.tar`;
     expect(manifest.images).toEqual([
       { ref, digest, size: expect.any(Number), path: archive },
-      { ref: METRICS_IMAGE, digest: metricsDigest, size: expect.any(Number), path: `/var/lib/kiln/images/01-${METRICS_IMAGE.replace(/[:/]/g, '_')}.tar` },
+      {
+        ref: METRICS_IMAGE,
+        digest: metricsDigest,
+        size: expect.any(Number),
+        path: `/var/lib/kiln/images/01-${METRICS_IMAGE.replace(/[:/]/g, '_')}.tar`,
+      },
     ]);
     // the addon: its chart verified and baked where firstboot looks, with the descriptor it installs from
-    expect(manifest.addons).toEqual([{ name: 'metrics-server', chart: 'metrics-server-3.12.2', sha256: chartSha, size: expect.any(Number), origin: `http://127.0.0.1:${server.port}/release/charts/metrics-server-3.12.2.tgz` }]);
-    expect(sha(execFileSync('tar', ['-xOf', tar, './usr/share/kiln/charts/metrics-server-3.12.2.tgz'], { maxBuffer: 1 << 26 }))).toBe(chartSha);
+    expect(manifest.addons).toEqual([
+      {
+        name: 'metrics-server',
+        chart: 'metrics-server-3.12.2',
+        sha256: chartSha,
+        size: expect.any(Number),
+        origin: `http://127.0.0.1:${server.port}/release/charts/metrics-server-3.12.2.tgz`,
+      },
+    ]);
+    expect(sha(execFileSync('tar', ['-xOf', tar, './usr/share/kiln/charts/metrics-server-3.12.2.tgz'], { maxBuffer: 1 << 26 }))).toBe(
+      chartSha,
+    );
     const descriptor = JSON.parse(execFileSync('tar', ['-xOf', tar, './usr/share/kiln/addons/metrics-server.json'], { encoding: 'utf8' }));
-    expect(descriptor).toMatchObject({ name: 'metrics-server', chart: '/usr/share/kiln/charts/metrics-server-3.12.2.tgz', namespace: 'kube-system', sha256: chartSha, images: [METRICS_IMAGE] });
+    expect(descriptor).toMatchObject({
+      name: 'metrics-server',
+      chart: '/usr/share/kiln/charts/metrics-server-3.12.2.tgz',
+      namespace: 'kube-system',
+      sha256: chartSha,
+      images: [METRICS_IMAGE],
+    });
     const extracted = path.join(work, 'image.tar');
     writeFileSync(extracted, execFileSync('tar', ['-xOf', tar, `.${archive}`], { maxBuffer: 1 << 26 }));
     expect(manifest.images[0].size).toBe(readFileSync(extracted).length);
@@ -103,7 +144,9 @@ describe('kiln build for an air-gapped site', () => {
     } finally {
       await containerd.stop();
     }
-    expect(execFileSync('tar', ['-xOf', tar, './etc/containerd/certs.d/docker.io/hosts.toml'], { encoding: 'utf8' })).toContain('[host."https://mirror.lab.internal:5000"]');
+    expect(execFileSync('tar', ['-xOf', tar, './etc/containerd/certs.d/docker.io/hosts.toml'], { encoding: 'utf8' })).toContain(
+      '[host."https://mirror.lab.internal:5000"]',
+    );
   }, 600_000);
 
   it('a checksum mismatch fails at the binaries stage: exit 2, the field named, no output', async () => {
@@ -111,8 +154,15 @@ describe('kiln build for an air-gapped site', () => {
     const out = path.join(work, 'out-bad');
     const r = await kiln(['build', spec, '--out', out, '--cache-dir', path.join(work, 'cache'), '--json'], { reject: false });
     expect(r.exitCode).toBe(2);
-    expect(r.all).toContain(`/binaries/0/file: crictl: ${path.join(work, 'crictl')}: SHA-256 mismatch: expected ${'e'.repeat(64)}, got ${sha(standin('crictl'))}`);
-    const stages = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((e) => e.event === 'stage-end').map((e) => e.stage);
+    expect(r.all).toContain(
+      `/binaries/0/file: crictl: ${path.join(work, 'crictl')}: SHA-256 mismatch: expected ${'e'.repeat(64)}, got ${sha(standin('crictl'))}`,
+    );
+    const stages = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.event === 'stage-end')
+      .map((e) => e.stage);
     expect(stages).toEqual(['validate']); // neither skopeo nor mmdebstrap ran
     expect(existsSync(out)).toBe(false);
     expect(existsSync(path.join(work, 'cache/rootfs'))).toBe(false);

@@ -46,7 +46,11 @@ describe('kubernetes.source.apt', () => {
     const tar = path.join(out, 'rootfs.tar');
     expect(execFileSync('tar', ['-xOf', tar, './usr/bin/kubeadm'], { encoding: 'utf8' })).toBe(standin('kubeadm', '1.31.4'));
     const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
-    const versions = Object.fromEntries(manifest.packages.filter((p: { name: string }) => ['kubeadm', 'kubelet', 'kubectl'].includes(p.name)).map((p: { name: string; version: string }) => [p.name, p.version]));
+    const versions = Object.fromEntries(
+      manifest.packages
+        .filter((p: { name: string }) => ['kubeadm', 'kubelet', 'kubectl'].includes(p.name))
+        .map((p: { name: string; version: string }) => [p.name, p.version]),
+    );
     expect(versions).toEqual({ kubeadm: '1.31.4-1.1', kubectl: '1.31.4-1.1', kubelet: '1.31.4-1.1' });
     expect(manifest.binaries).toEqual([]);
     const listing = execFileSync('tar', ['-tf', tar], { encoding: 'utf8', maxBuffer: 1 << 28 });

@@ -21,7 +21,9 @@ function extract(tarFile: string, dir: string) {
 }
 
 function listGolden(dir: string, prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listGolden(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listGolden(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
 }
 
 beforeAll(async () => {
@@ -36,16 +38,34 @@ describe('kiln build images/debian-bookworm.yaml', () => {
     const manifest = JSON.parse(readFileSync(path.join(outA, 'manifest.json'), 'utf8'));
     expect(manifest.name).toBe('debian-bookworm');
     expect(manifest.specHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(manifest.artifacts).toEqual([{ format: 'tar', path: 'rootfs.tar', size: statSync(path.join(outA, 'rootfs.tar')).size, sha256: await sha256File(path.join(outA, 'rootfs.tar')) }]);
+    expect(manifest.artifacts).toEqual([
+      {
+        format: 'tar',
+        path: 'rootfs.tar',
+        size: statSync(path.join(outA, 'rootfs.tar')).size,
+        sha256: await sha256File(path.join(outA, 'rootfs.tar')),
+      },
+    ]);
     const pkgs = new Map(manifest.packages.map((p: { name: string; version: string }) => [p.name, p.version]));
-    for (const name of ['containerd', 'runc', 'keepalived', 'systemd', 'linux-image-6.1.0-56-amd64', 'openssh-server', 'chrony', 'live-boot'].filter((n) => !n.startsWith('linux-image-6')))
+    for (const name of [
+      'containerd',
+      'runc',
+      'keepalived',
+      'systemd',
+      'linux-image-6.1.0-56-amd64',
+      'openssh-server',
+      'chrony',
+      'live-boot',
+    ].filter((n) => !n.startsWith('linux-image-6')))
       expect(pkgs.get(name), name).toMatch(/^\d/);
     expect([...pkgs.keys()].some((n) => /^linux-image-\d/.test(n as string))).toBe(true);
     expect(readdirSync(outA).sort()).toEqual(['manifest.json', 'rootfs.tar']);
   });
 
   it('archive is sorted, owners numeric, mtimes clamped to sourceDateEpoch', () => {
-    const listing = execFileSync('tar', ['--full-time', '-tvf', path.join(outA, 'rootfs.tar')], { encoding: 'utf8', maxBuffer: 1 << 28 }).trim().split('\n');
+    const listing = execFileSync('tar', ['--full-time', '-tvf', path.join(outA, 'rootfs.tar')], { encoding: 'utf8', maxBuffer: 1 << 28 })
+      .trim()
+      .split('\n');
     const names = execFileSync('tar', ['-tf', path.join(outA, 'rootfs.tar')], { encoding: 'utf8', maxBuffer: 1 << 28 })
       .trim()
       .split('\n')
@@ -61,20 +81,31 @@ describe('kiln build images/debian-bookworm.yaml', () => {
 
   it('places every rendered overlay file byte for byte', () => {
     // image.json carries the spec hash, which differs for this rootfs-only variant of the spec
-    for (const rel of listGolden(golden).filter((r) => r !== 'etc/kiln/image.json')) expect(readFileSync(path.join(root, rel), 'utf8'), rel).toBe(readFileSync(path.join(golden, rel), 'utf8'));
+    for (const rel of listGolden(golden).filter((r) => r !== 'etc/kiln/image.json'))
+      expect(readFileSync(path.join(root, rel), 'utf8'), rel).toBe(readFileSync(path.join(golden, rel), 'utf8'));
     const image = JSON.parse(readFileSync(path.join(root, 'etc/kiln/image.json'), 'utf8'));
-    expect(image).toMatchObject({ name: 'debian-bookworm', specHash: JSON.parse(readFileSync(path.join(outA, 'manifest.json'), 'utf8')).specHash, kubernetesVersion: 'v1.31.4' });
+    expect(image).toMatchObject({
+      name: 'debian-bookworm',
+      specHash: JSON.parse(readFileSync(path.join(outA, 'manifest.json'), 'utf8')).specHash,
+      kubernetesVersion: 'v1.31.4',
+    });
   });
 
   it('gives each node its own identity: no SSH host keys, empty machine-id, keygen before sshd', () => {
     expect(readdirSync(path.join(root, 'etc/ssh')).filter((n) => n.startsWith('ssh_host_'))).toEqual([]);
     expect(statSync(path.join(root, 'etc/machine-id')).size).toBe(0);
     expect(readFileSync(path.join(root, 'etc/hostname'), 'utf8')).toBe('localhost\n');
-    expect(readlinkSync(path.join(root, 'etc/systemd/system/ssh.service.requires/kiln-ssh-keygen.service'))).toBe('/usr/lib/systemd/system/kiln-ssh-keygen.service');
+    expect(readlinkSync(path.join(root, 'etc/systemd/system/ssh.service.requires/kiln-ssh-keygen.service'))).toBe(
+      '/usr/lib/systemd/system/kiln-ssh-keygen.service',
+    );
   });
 
   it('keeps file capabilities (xattrs) from the packages', () => {
-    const getcap = spawnSync('python3', ['-c', `import os;print(os.getxattr(${JSON.stringify(path.join(root, 'usr/bin/ping'))}, 'security.capability').hex())`], { encoding: 'utf8' });
+    const getcap = spawnSync(
+      'python3',
+      ['-c', `import os;print(os.getxattr(${JSON.stringify(path.join(root, 'usr/bin/ping'))}, 'security.capability').hex())`],
+      { encoding: 'utf8' },
+    );
     expect(getcap.stdout.trim()).toMatch(/^0[12]0000020020/); // cap_net_raw, effective
   });
 
@@ -87,9 +118,14 @@ describe('kiln build images/debian-bookworm.yaml', () => {
   });
 
   it('enables kubelet (held by a condition until configured) and links CNI plugins into /opt/cni/bin', () => {
-    expect(readlinkSync(path.join(root, 'etc/systemd/system/multi-user.target.wants/kubelet.service'))).toBe('/usr/lib/systemd/system/kubelet.service');
-    expect(readFileSync(path.join(root, 'usr/lib/systemd/system/kubelet.service.d/20-kiln.conf'), 'utf8')).toMatch(/ConditionPathExists=\/var\/lib\/kubelet\/config.yaml[\s\S]*Slice=kubesvc.slice/);
-    for (const slice of ['container.slice', 'kubesvc.slice']) expect(readlinkSync(path.join(root, 'etc/systemd/system/slices.target.wants', slice))).toBe(`/etc/systemd/system/${slice}`);
+    expect(readlinkSync(path.join(root, 'etc/systemd/system/multi-user.target.wants/kubelet.service'))).toBe(
+      '/usr/lib/systemd/system/kubelet.service',
+    );
+    expect(readFileSync(path.join(root, 'usr/lib/systemd/system/kubelet.service.d/20-kiln.conf'), 'utf8')).toMatch(
+      /ConditionPathExists=\/var\/lib\/kubelet\/config.yaml[\s\S]*Slice=kubesvc.slice/,
+    );
+    for (const slice of ['container.slice', 'kubesvc.slice'])
+      expect(readlinkSync(path.join(root, 'etc/systemd/system/slices.target.wants', slice))).toBe(`/etc/systemd/system/${slice}`);
     const bridge = path.join(root, 'opt/cni/bin/bridge');
     expect(lstatSync(bridge).isSymbolicLink()).toBe(true);
     expect(existsSync(path.join(root, readlinkSync(bridge)))).toBe(true);
@@ -135,15 +171,21 @@ describe('rendered files pass their real consumers', () => {
     const delta = execFileSync('chroot', [root, 'systemd-delta', '--type=extended', '--no-pager'], { encoding: 'utf8' });
     const dropins = [...delta.matchAll(/\[EXTENDED\]\s+(\S+) → (\S+)/g)].map((m) => [path.basename(m[1]!), m[2]!] as const);
     for (const unit of ['containerd.service', 'kubelet.service']) {
-      const slices = dropins.filter(([u, file]) => u === unit && /^Slice=kubesvc\.slice$/m.test(readFileSync(path.join(root, file), 'utf8')));
+      const slices = dropins.filter(
+        ([u, file]) => u === unit && /^Slice=kubesvc\.slice$/m.test(readFileSync(path.join(root, file), 'utf8')),
+      );
       expect(slices.length, `${unit}: ${delta}`).toBe(1);
     }
   });
 
   it('containerd config dump reads the CRI settings where containerd looks for them', () => {
-    const dump = execFileSync('containerd', ['--config', path.join(root, 'etc/containerd/config.toml'), 'config', 'dump'], { encoding: 'utf8' });
+    const dump = execFileSync('containerd', ['--config', path.join(root, 'etc/containerd/config.toml'), 'config', 'dump'], {
+      encoding: 'utf8',
+    });
     expect(dump).toMatch(/sandbox_image = "registry\.k8s\.io\/pause:3\.10"/);
-    expect(dump).toMatch(/\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.runc\.options\]\s*\n(\s*\w+ = .*\n)*?\s*SystemdCgroup = true/);
+    expect(dump).toMatch(
+      /\[plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.runc\.options\]\s*\n(\s*\w+ = .*\n)*?\s*SystemdCgroup = true/,
+    );
     expect(dump).toMatch(/config_path = "\/etc\/containerd\/certs\.d"/);
     expect(dump).toMatch(/bin_dir = "\/opt\/cni\/bin"/);
   });
@@ -152,7 +194,10 @@ describe('rendered files pass their real consumers', () => {
     const r = spawnSync('findmnt', ['--verify', '--verbose', '--tab-file', path.join(root, 'etc/fstab')], { encoding: 'utf8' });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\/sys\/fs\/bpf/);
-    const fields = readFileSync(path.join(root, 'etc/fstab'), 'utf8').split('\n').find((l) => l.startsWith('bpffs'))!.split(/\s+/);
+    const fields = readFileSync(path.join(root, 'etc/fstab'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('bpffs'))!
+      .split(/\s+/);
     expect(fields.slice(0, 3)).toEqual(['bpffs', '/sys/fs/bpf', 'bpf']);
     expect(fields[3]!.split(',')).toContain('shared');
   });
@@ -170,7 +215,9 @@ describe('rendered files pass their real consumers', () => {
   });
 
   it('every sysctl names a kernel setting and every module ships with the image kernel', () => {
-    const lines = readFileSync(path.join(root, 'etc/sysctl.d/90-kiln-kubernetes.conf'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const lines = readFileSync(path.join(root, 'etc/sysctl.d/90-kiln-kubernetes.conf'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     for (const line of lines) {
       const key = line.split('=')[0]!.trim();
       // net.bridge.* appears only once br_netfilter is loaded on the host running the test
@@ -179,7 +226,9 @@ describe('rendered files pass their real consumers', () => {
     }
     expect(lines.map((l) => l.split('=')[0]!.trim())).not.toContain('net.ipv4.ip_local_port_range');
     const kver = readdirSync(path.join(root, 'usr/lib/modules'))[0]!;
-    for (const mod of readFileSync(path.join(root, 'etc/modules-load.d/kiln-kubernetes.conf'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'))) {
+    for (const mod of readFileSync(path.join(root, 'etc/modules-load.d/kiln-kubernetes.conf'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))) {
       const r = spawnSync('chroot', [root, 'modinfo', '-k', kver, '-F', 'filename', mod], { encoding: 'utf8' });
       expect(r.status, `${mod}: ${r.stderr}`).toBe(0);
     }
@@ -189,7 +238,8 @@ describe('rendered files pass their real consumers', () => {
     const conf = readFileSync(path.join(root, 'etc/systemd/journald.conf.d/10-kiln.conf'), 'utf8');
     expect(conf).toMatch(/^\[Journal\]$/m);
     expect(conf).toMatch(/^Storage=persistent$/m);
-    for (const key of ['SystemMaxUse', 'SystemKeepFree', 'SystemMaxFileSize']) expect(conf).toMatch(new RegExp(`^${key}=[0-9]+[KMGTPE]?$`, 'm'));
+    for (const key of ['SystemMaxUse', 'SystemKeepFree', 'SystemMaxFileSize'])
+      expect(conf).toMatch(new RegExp(`^${key}=[0-9]+[KMGTPE]?$`, 'm'));
     expect(conf).not.toMatch(/%/);
   });
 });

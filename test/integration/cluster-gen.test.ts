@@ -20,7 +20,10 @@ function digests(dir: string): Record<string, string> {
     for (const e of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
       const r = path.join(rel, e.name);
       if (e.isDirectory()) walk(r);
-      else out[r] = createHash('sha256').update(readFileSync(path.join(dir, r))).digest('hex');
+      else
+        out[r] = createHash('sha256')
+          .update(readFileSync(path.join(dir, r)))
+          .digest('hex');
     }
   };
   walk('');
@@ -41,7 +44,10 @@ describe('kiln cluster gen on the example', () => {
     expect(first.exitCode).toBe(0);
     expect(first.stdout).toContain(summary.caCertHash);
     expect(first.stdout).toContain('API at 10.0.2.100:6443');
-    for (const n of NODES) expect(first.stdout).toMatch(new RegExp(`${n}\\s+\\S+\\s+10\\.0\\.2\\.\\d+\\s+${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/nodes/${n}/`));
+    for (const n of NODES)
+      expect(first.stdout).toMatch(
+        new RegExp(`${n}\\s+\\S+\\s+10\\.0\\.2\\.\\d+\\s+${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/nodes/${n}/`),
+      );
   });
 
   it('never prints the token, the certificate key or a key', () => {
@@ -59,7 +65,8 @@ describe('kiln cluster gen on the example', () => {
     const extracted = path.join(work, `x-${node}`);
     await execa('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', '/', extracted]);
     expect(readdirSync(extracted).sort()).toEqual(['meta-data', 'network-config', 'user-data']);
-    for (const f of readdirSync(extracted)) expect(readFileSync(path.join(extracted, f), 'utf8')).toBe(readFileSync(path.join(out, 'nodes', node, 'nocloud', f), 'utf8'));
+    for (const f of readdirSync(extracted))
+      expect(readFileSync(path.join(extracted, f), 'utf8')).toBe(readFileSync(path.join(out, 'nodes', node, 'nocloud', f), 'utf8'));
     rmSync(extracted, { recursive: true, force: true, maxRetries: 2 });
   });
 
@@ -76,7 +83,14 @@ describe('kiln cluster gen on the example', () => {
     const rotated = await kiln(['cluster', 'gen', SPEC, '--out', copy, '--rotate']);
     const after = digests(copy);
     expect(rotated.stdout).toMatch(/new: pki\/ca\.crt, .*token, certificateKey/);
-    for (const f of ['pki/ca.crt', 'secrets.json', 'nodes/cp-1/cidata.iso', 'nodes/worker-1/cidata.iso', 'nodes/worker-1/nocloud/meta-data']) expect(after[f], f).not.toBe(before[f]);
+    for (const f of [
+      'pki/ca.crt',
+      'secrets.json',
+      'nodes/cp-1/cidata.iso',
+      'nodes/worker-1/cidata.iso',
+      'nodes/worker-1/nocloud/meta-data',
+    ])
+      expect(after[f], f).not.toBe(before[f]);
     expect(after['nodes/worker-1/nocloud/network-config']).toBe(before['nodes/worker-1/nocloud/network-config']);
   });
 });
@@ -84,12 +98,21 @@ describe('kiln cluster gen on the example', () => {
 describe('bad input', () => {
   it('a broken spec exits 2 with file:line:col, path and hint, and writes nothing', async () => {
     const spec = path.join(work, 'bad.yaml');
-    writeFileSync(spec, readFileSync(path.join(repoRoot, SPEC), 'utf8').replace('role: init', 'role: control-plane').replace('vip: 10.0.2.100', 'vip: 10.0.2.12'));
+    writeFileSync(
+      spec,
+      readFileSync(path.join(repoRoot, SPEC), 'utf8')
+        .replace('role: init', 'role: control-plane')
+        .replace('vip: 10.0.2.100', 'vip: 10.0.2.12'),
+    );
     const target = path.join(work, 'never');
     const result = await kiln(['cluster', 'gen', spec, '--out', target], { reject: false });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/kiln cluster: \d+ problems found:/);
-    expect(result.stderr).toMatch(new RegExp(`${spec.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: /controlPlane/vip: the VIP 10\\.0\\.2\\.12 is cp-2's own address`));
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `${spec.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: /controlPlane/vip: the VIP 10\\.0\\.2\\.12 is cp-2's own address`,
+      ),
+    );
     expect(result.stderr).toMatch(/\/nodes: no node has role init\n\s+hint: /);
     expect(existsSync(target)).toBe(false);
   });

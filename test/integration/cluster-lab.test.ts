@@ -53,7 +53,11 @@ describe('the cluster network namespace', () => {
     const byName = new Map((await links(plan.netns)).map((l) => [l.ifname, l]));
     expect([...byName.keys()].sort()).toEqual(['kbr0', 'kbr1', 'kt0n0', 'kt0n1', 'kt1n0', 'kt1n1', 'lo']);
     expect(byName.get('kbr0')!.linkinfo?.info_kind).toBe('bridge');
-    const global = (l: string) => byName.get(l)!.addr_info!.filter((a) => !a.local.startsWith('fe80')).map((a) => `${a.local}/${a.prefixlen}`);
+    const global = (l: string) =>
+      byName
+        .get(l)!
+        .addr_info!.filter((a) => !a.local.startsWith('fe80'))
+        .map((a) => `${a.local}/${a.prefixlen}`);
     expect(global('kbr0')).toEqual(['10.0.2.2/24']);
     expect(global('kbr1')).toEqual([]);
     expect(['kt0n0', 'kt1n0'].map((t) => byName.get(t)!.master)).toEqual(['kbr0', 'kbr0']);
@@ -68,7 +72,7 @@ describe('the cluster network namespace', () => {
 });
 
 describe('kiln cluster libvirt, status and bad input (real CLI)', () => {
-  it('writes libvirt XML that libvirt\'s schemas accept, in both seed and firmware variants', async () => {
+  it("writes libvirt XML that libvirt's schemas accept, in both seed and firmware variants", async () => {
     await kiln(['cluster', 'gen', spec, '--out', dir]);
     await execa('qemu-img', ['create', '-q', '-f', 'qcow2', image, '1G']);
     for (const extra of [[], ['--seed', 'ignition', '--uefi', '--accel', 'tcg']]) {
@@ -77,7 +81,10 @@ describe('kiln cluster libvirt, status and bad input (real CLI)', () => {
       const files = readdirSync(path.join(dir, 'libvirt')).sort();
       expect(files).toEqual(['cp-1.xml', 'cp-2.xml', 'cp-3.xml', 'network-kbr0.xml', 'worker-1.xml']);
       for (const f of files) {
-        const v = await execa('virt-xml-validate', [path.join(dir, 'libvirt', f), f.startsWith('network-') ? 'network' : 'domain'], { reject: false, all: true });
+        const v = await execa('virt-xml-validate', [path.join(dir, 'libvirt', f), f.startsWith('network-') ? 'network' : 'domain'], {
+          reject: false,
+          all: true,
+        });
         expect(v.exitCode, `${f} ${extra.join(' ')}: ${v.all}`).toBe(0);
       }
     }
@@ -90,7 +97,9 @@ describe('kiln cluster libvirt, status and bad input (real CLI)', () => {
     const r = await kiln(['cluster', 'status', dir, '--json']);
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ cluster: 'it-lab', netns: 'kiln-it-lab', network: false });
-    expect(s.nodes.map((n: { name: string; running: boolean; console: { overall: string } }) => [n.name, n.running, n.console.overall])).toEqual([
+    expect(
+      s.nodes.map((n: { name: string; running: boolean; console: { overall: string } }) => [n.name, n.running, n.console.overall]),
+    ).toEqual([
       ['cp-1', false, 'not-started'],
       ['cp-2', false, 'not-started'],
       ['cp-3', false, 'not-started'],

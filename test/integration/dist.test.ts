@@ -30,7 +30,10 @@ beforeAll(async () => {
   await cp(path.join(repo, 'test/fixtures/firstboot/vm/nocloud'), path.join(dir, 'seed'), { recursive: true });
   await cp(path.join(repo, 'test/fixtures/firstboot/malformed/ign-spec-2-2'), path.join(dir, 'bad-seed'), { recursive: true });
   await copyFile(path.join(repo, 'images/debian-bookworm.yaml'), path.join(dir, 'spec.yaml'));
-  await writeFile(path.join(dir, 'bad.yaml'), 'apiVersion: kiln.dev/v1alpha1\nkind: Image\nname: Not_A_Name\nbase: {distro: debian, suite: bookworm, arch: amd64}\n');
+  await writeFile(
+    path.join(dir, 'bad.yaml'),
+    'apiVersion: kiln.dev/v1alpha1\nkind: Image\nname: Not_A_Name\nbase: {distro: debian, suite: bookworm, arch: amd64}\n',
+  );
 });
 
 afterAll(async () => {
@@ -74,7 +77,13 @@ describe('dist/kiln outside the repository', () => {
 });
 
 describe('dist/kiln-firstboot outside the repository', () => {
-  const firstboot = (...args: string[]) => spawnSync(path.join(dir, 'kiln-firstboot'), args, { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: dir }, timeout: 60_000 });
+  const firstboot = (...args: string[]) =>
+    spawnSync(path.join(dir, 'kiln-firstboot'), args, {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', HOME: dir },
+      timeout: 60_000,
+    });
 
   it('--version prints exactly "kiln-firstboot <version>"', () => {
     const r = firstboot('--version');
@@ -120,11 +129,13 @@ describe('bundling (scripts/dist.mjs bundle())', () => {
       expect(r.status, r.stderr).toBe(0);
       const got = JSON.parse(r.stdout) as { root: string; assets: Array<{ path: string; mode: number; sha256: string }> };
       expect(got.root).toBe(path.dirname(probeDir)); // import.meta.url = the bundle's own file URL
-      const onDisk = [...(await readTree(repo, 'overlays').catch(() => [])), ...(await readTree(repo, 'addons').catch(() => []))].map((a) => ({
-        path: a.path,
-        mode: a.mode,
-        sha256: createHash('sha256').update(a.data).digest('hex'),
-      }));
+      const onDisk = [...(await readTree(repo, 'overlays').catch(() => [])), ...(await readTree(repo, 'addons').catch(() => []))].map(
+        (a) => ({
+          path: a.path,
+          mode: a.mode,
+          sha256: createHash('sha256').update(a.data).digest('hex'),
+        }),
+      );
       expect(onDisk.filter((a) => a.path.startsWith('overlays/')).length, 'overlays/ has files to embed').toBeGreaterThan(0);
       expect(onDisk.filter((a) => a.path.startsWith('addons/')).length, 'addons/ has files to embed').toBeGreaterThan(0);
       expect(got.assets).toEqual(onDisk);

@@ -35,7 +35,26 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function dockerdReadsConfig(): string {
   const r = spawnSync(
     'unshare',
-    ['--net', '--mount', '--pid', '--fork', `--mount-proc=${path.join(root, 'proc')}`, 'chroot', root, 'timeout', '20', 'dockerd', '--config-file', '/etc/docker/daemon.json', '--data-root', '/tmp/docker-data', '--exec-root', '/tmp/docker-exec', '--pidfile', '/tmp/docker.pid'],
+    [
+      '--net',
+      '--mount',
+      '--pid',
+      '--fork',
+      `--mount-proc=${path.join(root, 'proc')}`,
+      'chroot',
+      root,
+      'timeout',
+      '20',
+      'dockerd',
+      '--config-file',
+      '/etc/docker/daemon.json',
+      '--data-root',
+      '/tmp/docker-data',
+      '--exec-root',
+      '/tmp/docker-exec',
+      '--pidfile',
+      '/tmp/docker.pid',
+    ],
     { encoding: 'utf8', timeout: 30_000 },
   );
   return r.stdout + r.stderr;
@@ -48,7 +67,14 @@ describe('engine: docker', () => {
     // hosts: ["fd://"] was read: outside systemd there is no activated socket, and no TCP listener was tried
     expect(log).toMatch(/no sockets found via socket activation/);
     const daemon = JSON.parse(readFileSync(path.join(root, 'etc/docker/daemon.json'), 'utf8'));
-    expect(daemon).toMatchObject({ 'exec-opts': ['native.cgroupdriver=systemd'], 'cgroup-parent': 'container.slice', 'log-driver': 'journald', 'log-opts': { tag: '{{.Name}}/{{.ID}}' }, 'storage-driver': 'overlay2', 'metrics-addr': '127.0.0.1:9323' });
+    expect(daemon).toMatchObject({
+      'exec-opts': ['native.cgroupdriver=systemd'],
+      'cgroup-parent': 'container.slice',
+      'log-driver': 'journald',
+      'log-opts': { tag: '{{.Name}}/{{.ID}}' },
+      'storage-driver': 'overlay2',
+      'metrics-addr': '127.0.0.1:9323',
+    });
   });
 
   it('dockerd rejects an unknown daemon.json key (the check is real)', () => {
@@ -61,14 +87,21 @@ describe('engine: docker', () => {
   });
 
   it('systemd-analyze verifies docker.service with the kiln drop-in, which puts it in kubesvc.slice', () => {
-    const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, '/usr/lib/systemd/system/docker.service', '/usr/lib/systemd/system/docker.socket'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'systemd-analyze',
+      ['verify', `--root=${root}`, '/usr/lib/systemd/system/docker.service', '/usr/lib/systemd/system/docker.socket'],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const delta = execFileSync('chroot', [root, 'systemd-delta', '--type=extended', '--no-pager'], { encoding: 'utf8' });
     expect(delta).toContain('/usr/lib/systemd/system/docker.service → /etc/systemd/system/docker.service.d/10-kiln.conf');
     const dropin = readFileSync(path.join(root, 'etc/systemd/system/docker.service.d/10-kiln.conf'), 'utf8');
     expect(dropin).toMatch(/^Slice=kubesvc\.slice$/m);
-    const execStart = dropin.split('\n').filter((l) => l.startsWith('ExecStart=')).join('\n');
+    const execStart = dropin
+      .split('\n')
+      .filter((l) => l.startsWith('ExecStart='))
+      .join('\n');
     expect(execStart).toMatch(/^ExecStart=\/usr\/sbin\/dockerd --containerd=/m);
     expect(execStart).not.toMatch(/ -H |tcp:/);
   });

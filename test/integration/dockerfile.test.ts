@@ -39,7 +39,9 @@ function must(cmd: string, args: string[], opts: { cwd?: string } = {}): string 
   const r = run(cmd, args, opts);
   if (r.error || r.status !== 0) {
     const tail = (s: string) => s.split('\n').slice(-40).join('\n');
-    throw new Error(`${cmd} ${args.join(' ')} failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''}):\n${tail(r.stdout ?? '')}\n${tail(r.stderr ?? '')}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed (status ${r.status}${r.error ? `, ${r.error.message}` : ''}):\n${tail(r.stdout ?? '')}\n${tail(r.stderr ?? '')}`,
+    );
   }
   return r.stdout;
 }
@@ -53,84 +55,95 @@ async function timed<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
-describe.skipIf(skip)(skip ? 'Dockerfile (skipped: podman is not installed — apt-get install podman, or run scripts/host-deps)' : 'Dockerfile', () => {
-  beforeAll(async () => {
-    if (!podman) throw new Error('podman is not installed (CI=true, so this fails instead of skipping): run scripts/host-deps');
+describe.skipIf(skip)(
+  skip ? 'Dockerfile (skipped: podman is not installed — apt-get install podman, or run scripts/host-deps)' : 'Dockerfile',
+  () => {
+    beforeAll(async () => {
+      if (!podman) throw new Error('podman is not installed (CI=true, so this fails instead of skipping): run scripts/host-deps');
 
-    await timed('base tarball (mmdebstrap)', async () => {
-      if (existsSync(baseTar)) return;
-      if (!(await findOnPath('mmdebstrap'))) throw new Error('mmdebstrap is not installed: run scripts/host-deps');
-      await mkdir(path.dirname(baseTar), { recursive: true });
-      // Written under a temporary name and renamed, so an interrupted run leaves no half tarball.
-      const tmp = path.join(path.dirname(baseTar), `.tmp-${process.pid}-${path.basename(baseTar)}`);
-      try {
-        must('mmdebstrap', ['--variant=apt', '--format=tar', '--quiet', 'bookworm', tmp]);
-        await rename(tmp, baseTar);
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
+      await timed('base tarball (mmdebstrap)', async () => {
+        if (existsSync(baseTar)) return;
+        if (!(await findOnPath('mmdebstrap'))) throw new Error('mmdebstrap is not installed: run scripts/host-deps');
+        await mkdir(path.dirname(baseTar), { recursive: true });
+        // Written under a temporary name and renamed, so an interrupted run leaves no half tarball.
+        const tmp = path.join(path.dirname(baseTar), `.tmp-${process.pid}-${path.basename(baseTar)}`);
+        try {
+          must('mmdebstrap', ['--variant=apt', '--format=tar', '--quiet', 'bookworm', tmp]);
+          await rename(tmp, baseTar);
+        } finally {
+          await rm(tmp, { recursive: true, force: true });
+        }
+      });
+      await timed('podman import', () => {
+        created.push(BASE_TAG);
+        must('podman', ['import', baseTar, BASE_TAG]);
+      });
+      await timed('npm run dist', () => {
+        if (!existsSync(path.join(repo, 'dist/kiln')) || !existsSync(path.join(repo, 'dist/kiln-firstboot')))
+          must(process.execPath, ['scripts/dist.mjs']);
+      });
+      await timed('podman build', () => {
+        const args = ['build', '--isolation', 'chroot', '--pull=never', '--layers=false', '--build-arg', `BASE=${BASE_TAG}`];
+        if (smallerSet) args.push('--build-arg', `HOST_DEPS=${smallerSet}`);
+        created.push(IMAGE_TAG);
+        must('podman', [...args, '-t', IMAGE_TAG, '.']);
+      });
+      imageSize = Number(must('podman', ['image', 'inspect', '--format', '{{.Size}}', IMAGE_TAG]).trim());
+      mountpoint = must('podman', ['image', 'mount', IMAGE_TAG]).trim();
     });
-    await timed('podman import', () => {
-      created.push(BASE_TAG);
-      must('podman', ['import', baseTar, BASE_TAG]);
+
+    afterAll(() => {
+      if (mountpoint) run('podman', ['image', 'unmount', IMAGE_TAG]);
+      for (const tag of created.reverse()) run('podman', ['rmi', '--force', tag]);
+      const report = Object.entries(timings).map(([k, v]) => `  ${k}: ${v.toFixed(1)}s`);
+      if (imageSize) report.push(`  image size: ${(imageSize / 1048576).toFixed(0)} MiB`);
+      console.log(`Dockerfile test timings${smallerSet ? ` (HOST_DEPS=${smallerSet})` : ' (full host-deps set)'}:\n${report.join('\n')}`);
     });
-    await timed('npm run dist', () => {
-      if (!existsSync(path.join(repo, 'dist/kiln')) || !existsSync(path.join(repo, 'dist/kiln-firstboot'))) must(process.execPath, ['scripts/dist.mjs']);
+
+    function inImage(...args: string[]): SpawnSyncReturns<string> {
+      return run('chroot', [mountpoint!, ...args], {
+        cwd: '/',
+        env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' },
+      });
+    }
+
+    it('has kiln as the entrypoint', () => {
+      const [config] = JSON.parse(must('podman', ['image', 'inspect', IMAGE_TAG])) as Array<{ Config: { Entrypoint?: string[] } }>;
+      expect(config!.Config.Entrypoint).toEqual(['kiln']);
     });
-    await timed('podman build', () => {
-      const args = ['build', '--isolation', 'chroot', '--pull=never', '--layers=false', '--build-arg', `BASE=${BASE_TAG}`];
-      if (smallerSet) args.push('--build-arg', `HOST_DEPS=${smallerSet}`);
-      created.push(IMAGE_TAG);
-      must('podman', [...args, '-t', IMAGE_TAG, '.']);
+
+    it('carries kiln-firstboot beside kiln (for the images kiln builds)', () => {
+      const r = inImage('/usr/local/bin/kiln-firstboot', '--version');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^kiln-firstboot \d+\.\d+\.\d+/);
     });
-    imageSize = Number(must('podman', ['image', 'inspect', '--format', '{{.Size}}', IMAGE_TAG]).trim());
-    mountpoint = must('podman', ['image', 'mount', IMAGE_TAG]).trim();
-  });
 
-  afterAll(() => {
-    if (mountpoint) run('podman', ['image', 'unmount', IMAGE_TAG]);
-    for (const tag of created.reverse()) run('podman', ['rmi', '--force', tag]);
-    const report = Object.entries(timings).map(([k, v]) => `  ${k}: ${v.toFixed(1)}s`);
-    if (imageSize) report.push(`  image size: ${(imageSize / 1048576).toFixed(0)} MiB`);
-    console.log(`Dockerfile test timings${smallerSet ? ` (HOST_DEPS=${smallerSet})` : ' (full host-deps set)'}:\n${report.join('\n')}`);
-  });
+    it('runs /usr/local/bin/kiln', () => {
+      const r = inImage('/usr/local/bin/kiln', '--version');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^kiln \d+\.\d+\.\d+/);
+      expect(r.stderr).toBe('');
+    });
 
-  function inImage(...args: string[]): SpawnSyncReturns<string> {
-    return run('chroot', [mountpoint!, ...args], { cwd: '/', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' } });
-  }
+    it('has the host tools (mmdebstrap)', () => {
+      const r = inImage('mmdebstrap', '--version');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^mmdebstrap \d/);
+    });
 
-  it('has kiln as the entrypoint', () => {
-    const [config] = JSON.parse(must('podman', ['image', 'inspect', IMAGE_TAG])) as Array<{ Config: { Entrypoint?: string[] } }>;
-    expect(config!.Config.Entrypoint).toEqual(['kiln']);
-  });
+    it.skipIf(Boolean(smallerSet))('has every host tool kiln doctor checks (full host-deps set)', () => {
+      const r = inImage('/usr/local/bin/kiln', 'doctor', '--json');
+      const report = JSON.parse(r.stdout) as { ok: boolean; tools: Array<{ name: string; found?: string }> };
+      expect(report.tools.filter((t) => !t.found).map((t) => t.name)).toEqual([]);
+      expect(r.status).toBe(0);
+    });
 
-  it('carries kiln-firstboot beside kiln (for the images kiln builds)', () => {
-    const r = inImage('/usr/local/bin/kiln-firstboot', '--version');
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^kiln-firstboot \d+\.\d+\.\d+/);
-  });
-
-  it('runs /usr/local/bin/kiln', () => {
-    const r = inImage('/usr/local/bin/kiln', '--version');
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^kiln \d+\.\d+\.\d+/);
-    expect(r.stderr).toBe('');
-  });
-
-  it('has the host tools (mmdebstrap)', () => {
-    const r = inImage('mmdebstrap', '--version');
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^mmdebstrap \d/);
-  });
-
-  it.skipIf(Boolean(smallerSet))('has every host tool kiln doctor checks (full host-deps set)', () => {
-    const r = inImage('/usr/local/bin/kiln', 'doctor', '--json');
-    const report = JSON.parse(r.stdout) as { ok: boolean; tools: Array<{ name: string; found?: string }> };
-    expect(report.tools.filter((t) => !t.found).map((t) => t.name)).toEqual([]);
-    expect(r.status).toBe(0);
-  });
-
-  it('cleaned the apt lists', () => {
-    expect(execFileSync('ls', ['-A', path.join(mountpoint!, 'var/lib/apt/lists')], { encoding: 'utf8' }).split('\n').filter((f) => f && f !== 'partial' && f !== 'lock')).toEqual([]);
-  });
-});
+    it('cleaned the apt lists', () => {
+      expect(
+        execFileSync('ls', ['-A', path.join(mountpoint!, 'var/lib/apt/lists')], { encoding: 'utf8' })
+          .split('\n')
+          .filter((f) => f && f !== 'partial' && f !== 'lock'),
+      ).toEqual([]);
+    });
+  },
+);

@@ -47,13 +47,20 @@ interface SfdiskPart {
 beforeAll(async () => {
   const t0 = Date.now();
   await kilnBuild(spec, outA);
-  console.log(`raw + qcow2 build: ${((Date.now() - t0) / 1000).toFixed(0)} s, disk.raw ${statSync(raw).size / MiB} MiB, disk.qcow2 ${(statSync(qcow2).size / MiB).toFixed(0)} MiB`);
+  console.log(
+    `raw + qcow2 build: ${((Date.now() - t0) / 1000).toFixed(0)} s, disk.raw ${statSync(raw).size / MiB} MiB, disk.qcow2 ${(statSync(qcow2).size / MiB).toFixed(0)} MiB`,
+  );
   ids = diskIds(manifest(outA).specHash);
 });
 
 describe('disk.raw', () => {
   it('has a GPT with BIOS boot, EFI system and Linux root (x86-64) partitions under fixed GUIDs', () => {
-    const table = JSON.parse(run('sfdisk', ['--json', raw])).partitiontable as { label: string; id: string; sectorsize: number; partitions: SfdiskPart[] };
+    const table = JSON.parse(run('sfdisk', ['--json', raw])).partitiontable as {
+      label: string;
+      id: string;
+      sectorsize: number;
+      partitions: SfdiskPart[];
+    };
     expect(table.label).toBe('gpt');
     expect(table.id.toLowerCase()).toBe(ids.disk);
     const [bios, esp, root] = table.partitions;
@@ -84,7 +91,8 @@ describe('disk.raw', () => {
     // mke2fs -d copies ctime and atime from the extracted files: kiln resets them
     for (const file of ['/etc/fstab', '/usr/bin/ls', '/etc/kiln/image.json', '/boot', '/']) {
       const stat = run('debugfs', ['-R', `stat ${file}`, root]);
-      for (const field of ['ctime', 'atime', 'crtime']) expect(stat, `${file} ${field}`).toMatch(new RegExp(`^\\s*${field}: 0x${SDE.toString(16)}:00000000`, 'm'));
+      for (const field of ['ctime', 'atime', 'crtime'])
+        expect(stat, `${file} ${field}`).toMatch(new RegExp(`^\\s*${field}: 0x${SDE.toString(16)}:00000000`, 'm'));
     }
     // the kernel GRUB loads and the grow-root unit the disk relies on
     const boot = run('debugfs', ['-R', 'ls -l /boot', root]);
@@ -158,7 +166,8 @@ describe('reproducible and published', () => {
   it('a second build gives the same bytes for disk.raw and disk.qcow2, and the manifest lists both', async () => {
     // later than the first: extraction gives every file new ctimes and atimes
     await kilnBuild(spec, outB);
-    for (const name of ['disk.raw', 'disk.qcow2']) expect(await sha256File(path.join(outB, name)), name).toBe(await sha256File(path.join(outA, name)));
+    for (const name of ['disk.raw', 'disk.qcow2'])
+      expect(await sha256File(path.join(outB, name)), name).toBe(await sha256File(path.join(outA, name)));
     const artifacts = manifest(outA).artifacts as Array<{ format: string; path: string; size: number; sha256: string }>;
     expect(artifacts.map((a) => [a.format, a.path])).toEqual([
       ['raw', 'disk.raw'],

@@ -29,21 +29,27 @@ const outB = path.join(work, 'b');
 const iso = path.join(outA, 'kiln.iso');
 const pxe = path.join(outA, 'pxe');
 const PXE_FILES = ['boot.ipxe', 'initrd.img', 'profile.json', 'rootfs.squashfs', 'vmlinuz'];
-const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * MiB, stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (cmd: string, args: string[]) =>
+  execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * MiB, stdio: ['ignore', 'pipe', 'pipe'] });
 const manifest = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 
 beforeAll(async () => {
   for (const out of [outA, outB]) {
     const t0 = Date.now();
     await kilnBuild(spec, out);
-    console.log(`iso + pxe build: ${((Date.now() - t0) / 1000).toFixed(0)} s, kiln.iso ${(statSync(path.join(out, 'kiln.iso')).size / MiB).toFixed(0)} MiB`);
+    console.log(
+      `iso + pxe build: ${((Date.now() - t0) / 1000).toFixed(0)} s, kiln.iso ${(statSync(path.join(out, 'kiln.iso')).size / MiB).toFixed(0)} MiB`,
+    );
   }
 });
 
 describe('manifest', () => {
   it('lists kiln.iso and every file of the pxe/ bundle with size and sha256', async () => {
     const artifacts = manifest(outA).artifacts as Array<{ format: string; path: string; size: number; sha256: string }>;
-    expect(artifacts.map((a) => `${a.format} ${a.path}`)).toEqual(['iso kiln.iso', ...['vmlinuz', 'initrd.img', 'rootfs.squashfs', 'boot.ipxe', 'profile.json'].map((f) => `pxe pxe/${f}`)]);
+    expect(artifacts.map((a) => `${a.format} ${a.path}`)).toEqual([
+      'iso kiln.iso',
+      ...['vmlinuz', 'initrd.img', 'rootfs.squashfs', 'boot.ipxe', 'profile.json'].map((f) => `pxe pxe/${f}`),
+    ]);
     for (const a of artifacts) {
       const file = path.join(outA, a.path);
       expect(a.size).toBe(statSync(file).size);
@@ -82,13 +88,20 @@ describe('kiln.iso', () => {
 
   it('holds kernel, initrd and squashfs where live-boot looks, the pxe/ bytes, and a menu with the live arguments', async () => {
     const listing = run('xorriso', ['-indev', iso, '-find', '/', '-type', 'f']);
-    for (const f of ['/live/vmlinuz', '/live/initrd.img', '/live/filesystem.squashfs', '/boot/grub/grub.cfg', '/boot/grub/bios.img']) expect(listing).toContain(`'${f}'`);
+    for (const f of ['/live/vmlinuz', '/live/initrd.img', '/live/filesystem.squashfs', '/boot/grub/grub.cfg', '/boot/grub/bios.img'])
+      expect(listing).toContain(`'${f}'`);
     const x = path.join(work, 'iso-x');
     mkdirSync(x);
-    for (const [from, to] of [['/boot/grub/grub.cfg', 'grub.cfg'], ['/live/filesystem.squashfs', 'fs.squashfs'], ['/live/vmlinuz', 'vmlinuz']] as const)
+    for (const [from, to] of [
+      ['/boot/grub/grub.cfg', 'grub.cfg'],
+      ['/live/filesystem.squashfs', 'fs.squashfs'],
+      ['/live/vmlinuz', 'vmlinuz'],
+    ] as const)
       run('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', from, path.join(x, to)]);
     const cfg = readFileSync(path.join(x, 'grub.cfg'), 'utf8');
-    expect(cfg).toContain('linux /live/vmlinuz boot=live components persistence persistence-label=kiln-data persistence-storage=filesystem console=tty0 console=ttyS0,115200n8\n');
+    expect(cfg).toContain(
+      'linux /live/vmlinuz boot=live components persistence persistence-label=kiln-data persistence-storage=filesystem console=tty0 console=ttyS0,115200n8\n',
+    );
     expect(cfg).toContain('terminal_output serial console');
     expect(await sha256File(path.join(x, 'fs.squashfs'))).toBe(await sha256File(path.join(pxe, 'rootfs.squashfs')));
     expect(await sha256File(path.join(x, 'vmlinuz'))).toBe(await sha256File(path.join(pxe, 'vmlinuz')));
@@ -111,7 +124,9 @@ describe('the live squashfs', () => {
     const entries = listing.filter((l) => / squashfs-root/.test(l));
     expect(entries.filter((l) => !/ 2025-05-20 00:00 squashfs-root/.test(l))).toEqual([]);
     // the same paths as rootfs.tar
-    const tarNames = (await indexTar(path.join(outA, 'rootfs.tar'))).map((e) => e.name.replace(/^\.\//, '').replace(/\/$/, '')).filter(Boolean);
+    const tarNames = (await indexTar(path.join(outA, 'rootfs.tar')))
+      .map((e) => e.name.replace(/^\.\//, '').replace(/\/$/, ''))
+      .filter(Boolean);
     const sqNames = entries.map((l) => / squashfs-root\/?(.*?)(?: -> .*)?$/.exec(l)![1]!).filter(Boolean);
     expect(sqNames.sort()).toEqual(tarNames.sort());
   });
@@ -134,8 +149,22 @@ describe('the live squashfs', () => {
     const files = run('chroot', [root, 'lsinitramfs', `/boot/${version}`]).split('\n');
     for (const f of ['scripts/live', 'usr/lib/live/boot/9990-mount-http.sh', 'usr/bin/wget', 'usr/bin/ipconfig', 'usr/sbin/blkid'])
       expect(files, f).toContain(f);
-    for (const mod of ['fs/squashfs/squashfs.ko', 'fs/overlayfs/overlay.ko', 'fs/isofs/isofs.ko', 'fs/ext4/ext4.ko', 'drivers/net/virtio_net.ko', 'drivers/net/ethernet/intel/e1000e/e1000e.ko', 'drivers/scsi/sr_mod.ko', 'drivers/block/virtio_blk.ko', 'drivers/usb/storage/usb-storage.ko', 'drivers/nvme/host/nvme.ko'])
-      expect(files.some((f) => f.endsWith(`/kernel/${mod}`)), mod).toBe(true);
+    for (const mod of [
+      'fs/squashfs/squashfs.ko',
+      'fs/overlayfs/overlay.ko',
+      'fs/isofs/isofs.ko',
+      'fs/ext4/ext4.ko',
+      'drivers/net/virtio_net.ko',
+      'drivers/net/ethernet/intel/e1000e/e1000e.ko',
+      'drivers/scsi/sr_mod.ko',
+      'drivers/block/virtio_blk.ko',
+      'drivers/usb/storage/usb-storage.ko',
+      'drivers/nvme/host/nvme.ko',
+    ])
+      expect(
+        files.some((f) => f.endsWith(`/kernel/${mod}`)),
+        mod,
+      ).toBe(true);
   });
 });
 
@@ -145,7 +174,9 @@ describe('pxe/', () => {
     expect(script[0]).toBe('#!ipxe');
     expect(script).toContain('set base http://${next-server}/kiln/debian-bookworm');
     const kernel = script.find((l) => l.startsWith('kernel '))!;
-    expect(kernel).toMatch(/^kernel \$\{base\}\/vmlinuz initrd=initrd\.img boot=live components fetch=\$\{base\}\/rootfs\.squashfs ip=dhcp /);
+    expect(kernel).toMatch(
+      /^kernel \$\{base\}\/vmlinuz initrd=initrd\.img boot=live components fetch=\$\{base\}\/rootfs\.squashfs ip=dhcp /,
+    );
     expect(kernel).toMatch(/ persistence persistence-label=kiln-data /);
     expect(script).toContain('initrd ${base}/initrd.img');
     expect(script).toContain('boot');
@@ -153,21 +184,42 @@ describe('pxe/', () => {
 
   it('profile.json is a matchbox profile of the same boot', () => {
     const profile = JSON.parse(readFileSync(path.join(pxe, 'profile.json'), 'utf8'));
-    expect(profile).toMatchObject({ id: 'debian-bookworm', boot: { kernel: 'http://${next-server}/kiln/debian-bookworm/vmlinuz', initrd: ['http://${next-server}/kiln/debian-bookworm/initrd.img'] } });
+    expect(profile).toMatchObject({
+      id: 'debian-bookworm',
+      boot: {
+        kernel: 'http://${next-server}/kiln/debian-bookworm/vmlinuz',
+        initrd: ['http://${next-server}/kiln/debian-bookworm/initrd.img'],
+      },
+    });
     expect(profile.boot.args).toContain('fetch=http://${next-server}/kiln/debian-bookworm/rootfs.squashfs');
   });
 
   it('vmlinuz and initrd.img are the rootfs’s own', async () => {
     const boot = path.join(work, 'root/boot');
     const names = readdirSync(boot);
-    expect(await sha256File(path.join(pxe, 'vmlinuz'))).toBe(await sha256File(path.join(boot, names.find((f) => f.startsWith('vmlinuz-'))!)));
-    expect(await sha256File(path.join(pxe, 'initrd.img'))).toBe(await sha256File(path.join(boot, names.find((f) => f.startsWith('initrd.img-'))!)));
+    expect(await sha256File(path.join(pxe, 'vmlinuz'))).toBe(
+      await sha256File(
+        path.join(
+          boot,
+          names.find((f) => f.startsWith('vmlinuz-'))!,
+        ),
+      ),
+    );
+    expect(await sha256File(path.join(pxe, 'initrd.img'))).toBe(
+      await sha256File(
+        path.join(
+          boot,
+          names.find((f) => f.startsWith('initrd.img-'))!,
+        ),
+      ),
+    );
   });
 });
 
 describe('determinism', () => {
   it('a second build gives the same kiln.iso and pxe/ files, byte for byte', async () => {
-    for (const f of ['kiln.iso', ...PXE_FILES.map((p) => `pxe/${p}`)]) expect(await sha256File(path.join(outB, f)), f).toBe(await sha256File(path.join(outA, f)));
+    for (const f of ['kiln.iso', ...PXE_FILES.map((p) => `pxe/${p}`)])
+      expect(await sha256File(path.join(outB, f)), f).toBe(await sha256File(path.join(outA, f)));
     expect(manifest(outB).artifacts).toEqual(manifest(outA).artifacts);
   });
 });

@@ -38,7 +38,9 @@ describe('reproducible rootfs.tar', () => {
     // --no-cache runs mmdebstrap again against the same mirror state
     await kilnBuild(spec, out('nocache'), ['--no-cache']);
     expect(await sha256File(path.join(out('nocache'), 'rootfs.tar'))).toBe(first);
-    expect(readFileSync(path.join(out('nocache'), 'manifest.json'), 'utf8')).toBe(readFileSync(path.join(out('first'), 'manifest.json'), 'utf8'));
+    expect(readFileSync(path.join(out('nocache'), 'manifest.json'), 'utf8')).toBe(
+      readFileSync(path.join(out('first'), 'manifest.json'), 'utf8'),
+    );
   });
 
   it('an overlay-only change reuses the cached base and changes only the overlay files', async () => {
@@ -49,14 +51,22 @@ describe('reproducible rootfs.tar', () => {
     await kilnBuild(changed, out('overlay-change'));
     const seconds = (Date.now() - t0) / 1000;
     expect(manifest(out('overlay-change')).base.cacheKey).toBe(manifest(out('first')).base.cacheKey);
-    const [a, b] = await Promise.all([indexTar(path.join(out('first'), 'rootfs.tar')), indexTar(path.join(out('overlay-change'), 'rootfs.tar'))]);
+    const [a, b] = await Promise.all([
+      indexTar(path.join(out('first'), 'rootfs.tar')),
+      indexTar(path.join(out('overlay-change'), 'rootfs.tar')),
+    ]);
     // header fields, xattrs and content hash of each entry
     const key = (tar: string) => (e: (typeof a)[number]) => {
       const content = Buffer.alloc(e.size);
       const fd = openSync(tar, 'r');
       readSync(fd, content, 0, e.size, e.offset);
       closeSync(fd);
-      return JSON.stringify({ ...e, offset: undefined, xattrs: e.xattrs ? [...e.xattrs].map(([k, v]) => [k, v.toString('hex')]) : undefined, sha: createHash('sha256').update(content).digest('hex') });
+      return JSON.stringify({
+        ...e,
+        offset: undefined,
+        xattrs: e.xattrs ? [...e.xattrs].map(([k, v]) => [k, v.toString('hex')]) : undefined,
+        sha: createHash('sha256').update(content).digest('hex'),
+      });
     };
     const [keyA, keyB] = [key(path.join(out('first'), 'rootfs.tar')), key(path.join(out('overlay-change'), 'rootfs.tar'))];
     const before = new Map(a.map((e) => [e.name, keyA(e)]));
@@ -100,7 +110,11 @@ describe('nothing half-written', () => {
     const dir = out('killed');
     mkdirSync(dir);
     // node itself (not npx), so the signal reaches the build process
-    const child = execa(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'builder/cli.ts'), 'build', spec, '--out', dir, '--cache-dir', testCacheDir, '--json'], { reject: false, buffer: false });
+    const child = execa(
+      process.execPath,
+      ['--import', 'tsx', path.join(repoRoot, 'builder/cli.ts'), 'build', spec, '--out', dir, '--cache-dir', testCacheDir, '--json'],
+      { reject: false, buffer: false },
+    );
     await new Promise<void>((resolve, reject) => {
       const deadline = Date.now() + 600_000;
       // kill while rootfs.tar is being written into the staging directory
@@ -126,7 +140,10 @@ describe('nothing half-written', () => {
 describe('progress', () => {
   it('--json prints one machine-readable event per line with stage timings', async () => {
     const r = await kiln(['build', spec, '--out', out('json'), '--cache-dir', testCacheDir, '--json']);
-    const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const events = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
     const ends = events.filter((e) => e.event === 'stage-end').map((e) => e.stage);
     expect(ends).toEqual(['validate', 'binaries', 'addons', 'images', 'rootfs', 'overlays', 'pack', 'outputs', 'manifest', 'publish']);
     expect(events.at(-1)).toMatchObject({ event: 'done', outDir: out('json') });

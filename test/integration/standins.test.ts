@@ -79,7 +79,11 @@ describe('the executable behaves like the source', () => {
     for (const [tool, args] of cases) {
       const built = exe(r, tool, args);
       const source = r.tsx(MAIN, [tool, ...args]);
-      expect({ status: built.status, stdout: built.stdout, stderr: built.stderr }, `${tool} ${args.join(' ')}`).toEqual({ status: source.status, stdout: source.stdout, stderr: source.stderr });
+      expect({ status: built.status, stdout: built.stdout, stderr: built.stderr }, `${tool} ${args.join(' ')}`).toEqual({
+        status: source.status,
+        stdout: source.stdout,
+        stderr: source.stderr,
+      });
     }
     expect(exe(r, 'kubeadm', ['version', '-o', 'short'], { viaPath: true }).stdout).toBe('v1.31.4\n');
     const program = spawnSync(path.join(bin, 'kiln-test-standins'), ['--version'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });

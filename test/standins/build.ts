@@ -60,9 +60,21 @@ async function sourceKey(): Promise<string> {
     .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && e.name !== 'build.ts' && e.name !== 'testing.ts')
     .map((e) => path.join(e.parentPath, e.name))
     .sort();
-  for (const f of files) hash.update(path.relative(repoRoot, f)).update('\0').update(await readFile(f));
-  for (const f of ['kubeadm-v1beta4.json', 'kubelet-v1beta1.json', 'kubeproxy-v1alpha1.json']) hash.update(f).update('\0').update(await readFile(path.join(upstreamDir, 'kubernetes', f)));
-  for (const f of ['package.json', 'package-lock.json', 'scripts/dist.mjs']) hash.update(f).update('\0').update(await readFile(path.join(repoRoot, f)).catch(() => Buffer.alloc(0)));
+  for (const f of files)
+    hash
+      .update(path.relative(repoRoot, f))
+      .update('\0')
+      .update(await readFile(f));
+  for (const f of ['kubeadm-v1beta4.json', 'kubelet-v1beta1.json', 'kubeproxy-v1alpha1.json'])
+    hash
+      .update(f)
+      .update('\0')
+      .update(await readFile(path.join(upstreamDir, 'kubernetes', f)));
+  for (const f of ['package.json', 'package-lock.json', 'scripts/dist.mjs'])
+    hash
+      .update(f)
+      .update('\0')
+      .update(await readFile(path.join(repoRoot, f)).catch(() => Buffer.alloc(0)));
   return hash.digest('hex');
 }
 
@@ -71,14 +83,22 @@ export async function standinsExecutable(log: (line: string) => void = () => {})
   const key = (await sourceKey()).slice(0, 16);
   const dir = path.join(testCacheDir, 'standins');
   const exe = path.join(dir, `${STANDINS_PROGRAM}-${key}`);
-  const ready = () => stat(exe).then((s) => s.isFile() && s.size > 0, () => false);
+  const ready = () =>
+    stat(exe).then(
+      (s) => s.isFile() && s.size > 0,
+      () => false,
+    );
   if (!(await ready())) {
     await mkdir(dir, { recursive: true });
     const release = await lock(`${exe}.lock`, log);
     try {
       if (!(await ready())) {
         log(`building ${STANDINS_PROGRAM} (${key})`);
-        const r = await execa(process.execPath, [path.join(repoRoot, 'scripts/dist.mjs'), '--entry', 'test/standins/main.ts', '--name', STANDINS_PROGRAM, '--out', exe], { cwd: repoRoot, reject: false, all: true });
+        const r = await execa(
+          process.execPath,
+          [path.join(repoRoot, 'scripts/dist.mjs'), '--entry', 'test/standins/main.ts', '--name', STANDINS_PROGRAM, '--out', exe],
+          { cwd: repoRoot, reject: false, all: true },
+        );
         if (r.exitCode !== 0) throw new Error(`building ${STANDINS_PROGRAM} failed (exit ${r.exitCode}):\n${r.all ?? ''}`);
       }
     } finally {

@@ -74,10 +74,24 @@ function flagTitle(name: string, spec: FlagSpec): string {
 }
 
 function convert(name: string, spec: FlagSpec, raw: string, previous: FlagValue | undefined): FlagValue {
-  const invalid = (why: string) => new FlagError(`invalid argument ${JSON.stringify(raw)} for ${JSON.stringify(flagTitle(name, spec))} flag: ${why}`);
+  const invalid = (why: string) =>
+    new FlagError(`invalid argument ${JSON.stringify(raw)} for ${JSON.stringify(flagTitle(name, spec))} flag: ${why}`);
   switch (spec.type) {
     case 'bool': {
-      const v = { '1': true, t: true, T: true, TRUE: true, true: true, True: true, '0': false, f: false, F: false, FALSE: false, false: false, False: false }[raw];
+      const v = {
+        '1': true,
+        t: true,
+        T: true,
+        TRUE: true,
+        true: true,
+        True: true,
+        '0': false,
+        f: false,
+        F: false,
+        FALSE: false,
+        false: false,
+        False: false,
+      }[raw];
       if (v === undefined) throw invalid(`strconv.ParseBool: parsing ${JSON.stringify(raw)}: invalid syntax`);
       return v;
     }

@@ -154,7 +154,8 @@ function setPath(target: Record<string, unknown>, key: string, value: unknown): 
     const m = /^(.*?)((\[[0-9]+\])+)$/.exec(parts[i]!);
     const name = m ? m[1]! : parts[i]!;
     const indexes = m ? [...m[2]!.matchAll(/\[([0-9]+)\]/g)].map((x) => Number(x[1])) : [];
-    if (indexes.some((n) => n > 65536)) throw new Refusal(`failed parsing --set data: index of ${Math.max(...indexes)} is greater than maximum supported index of 65536`);
+    if (indexes.some((n) => n > 65536))
+      throw new Refusal(`failed parsing --set data: index of ${Math.max(...indexes)} is greater than maximum supported index of 65536`);
     if (indexes.length === 0) {
       if (last) node[name] = value;
       else node = node[name] = isMapping(node[name]) ? node[name] : {};
@@ -192,7 +193,10 @@ function parseSet(target: Record<string, unknown>, text: string, mode: 'set' | '
       } catch (error) {
         throw new Refusal(`failed parsing --set-json data JSON: ${(error as Error).message}`);
       }
-    } else if (raw.startsWith('{') && raw.endsWith('}')) value = splitTopLevel(raw.slice(1, -1), ',').filter((s) => s !== '').map((s) => typed(unescape(s), mode === 'string'));
+    } else if (raw.startsWith('{') && raw.endsWith('}'))
+      value = splitTopLevel(raw.slice(1, -1), ',')
+        .filter((s) => s !== '')
+        .map((s) => typed(unescape(s), mode === 'string'));
     else value = typed(unescape(raw), mode === 'string');
     setPath(target, key, value);
   }
@@ -209,7 +213,9 @@ function readValues(ctx: Ctx, files: string[], sets: { json: string[]; set: stri
     const doc = parsed.docs[0];
     if (doc === null || doc === undefined) continue;
     if (!isMapping(doc))
-      throw new Refusal(`failed to parse ${file}: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ${Array.isArray(doc) ? 'array' : typeof doc === 'boolean' ? 'bool' : typeof doc} into Go value of type map[string]interface {}`);
+      throw new Refusal(
+        `failed to parse ${file}: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ${Array.isArray(doc) ? 'array' : typeof doc === 'boolean' ? 'bool' : typeof doc} into Go value of type map[string]interface {}`,
+      );
     base = mergeMaps(base, doc);
   }
   for (const s of sets.json) parseSet(base, s, 'json');
@@ -224,7 +230,7 @@ function readValues(ctx: Ctx, files: string[], sets: { json: string[]; set: stri
 function untar(data: Buffer): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   let longName: string | undefined;
-  for (let off = 0; off + 512 <= data.length; ) {
+  for (let off = 0; off + 512 <= data.length;) {
     const header = data.subarray(off, off + 512);
     if (header.every((b) => b === 0)) break;
     const field = (a: number, b: number) => header.subarray(a, b).toString('utf8').replace(/\0.*$/s, '');
@@ -245,7 +251,8 @@ function checkChartYaml(text: string): { name: string; version: string } {
   const meta = parsed.docs[0];
   if (parsed.error || !isMapping(meta)) throw new Refusal(`cannot load Chart.yaml: ${parsed.error ?? 'not a mapping'}`);
   if (!meta.apiVersion) throw new Refusal('validation: chart.metadata.apiVersion is required');
-  if (meta.apiVersion !== 'v1' && meta.apiVersion !== 'v2') throw new Refusal(`apiVersion '${String(meta.apiVersion)}' is not valid. The value must be either "v1" or "v2"`);
+  if (meta.apiVersion !== 'v1' && meta.apiVersion !== 'v2')
+    throw new Refusal(`apiVersion '${String(meta.apiVersion)}' is not valid. The value must be either "v1" or "v2"`);
   if (!meta.name) throw new Refusal('validation: chart.metadata.name is required');
   if (!meta.version) throw new Refusal('validation: chart.metadata.version is required');
   if (!SEMVER.test(String(meta.version))) throw new Refusal(`validation: chart.metadata.version "${String(meta.version)}" is invalid`);
@@ -278,7 +285,10 @@ function locateChart(ctx: Ctx, chart: string, repositoryConfig: string): { versi
   if (slash === -1) throw new Refusal(`non-absolute URLs should be in form of repo_name/path_to_chart, got: ${chart}`);
   const repo = chart.slice(0, slash);
   const repos = ctx.exists(repositoryConfig) ? parseYamlDocuments(ctx.read(repositoryConfig)).docs[0] : undefined;
-  const known = isMapping(repos) && Array.isArray(repos.repositories) ? (repos.repositories as unknown[]).filter(isMapping).map((r) => String(r.name)) : [];
+  const known =
+    isMapping(repos) && Array.isArray(repos.repositories)
+      ? (repos.repositories as unknown[]).filter(isMapping).map((r) => String(r.name))
+      : [];
   if (!known.includes(repo)) throw new Refusal(`repo ${repo} not found`);
   ctx.warn(`${STANDIN} ${chart}: charts from repository ${repo} are accepted without being fetched`);
   return {};
@@ -295,15 +305,21 @@ function upgrade(args: string[], ctx: Ctx): number {
   if (p.positional.length !== 2) throw new Refusal(`"helm upgrade" requires 2 arguments\n\nUsage:  helm upgrade [RELEASE] [CHART] [flags]`);
   const [name, chart] = p.positional as [string, string];
   const dryRun = str(p, 'dry-run');
-  if (dryRun !== undefined && !['client', 'server', 'none', 'true', 'false'].includes(dryRun)) throw new Refusal(`invalid dry-run flag. Flag must one of the following: false, true, client, server`);
+  if (dryRun !== undefined && !['client', 'server', 'none', 'true', 'false'].includes(dryRun))
+    throw new Refusal(`invalid dry-run flag. Flag must one of the following: false, true, client, server`);
   const output = str(p, 'output');
-  if (output !== undefined && !['table', 'json', 'yaml'].includes(output)) throw new Refusal(`invalid argument "${output}" for "-o, --output" flag: invalid format type`);
+  if (output !== undefined && !['table', 'json', 'yaml'].includes(output))
+    throw new Refusal(`invalid argument "${output}" for "-o, --output" flag: invalid format type`);
 
   // the cluster must be reachable
   const kc = reachApi(ctx, { kubeconfig: str(p, 'kubeconfig'), context: str(p, 'kube-context') });
-  if (kc.state === 'none') throw new Refusal('Kubernetes cluster unreachable: Get "http://localhost:8080/version": dial tcp 127.0.0.1:8080: connect: connection refused');
+  if (kc.state === 'none')
+    throw new Refusal(
+      'Kubernetes cluster unreachable: Get "http://localhost:8080/version": dial tcp 127.0.0.1:8080: connect: connection refused',
+    );
   if (kc.state === 'invalid') throw new Refusal(`Kubernetes cluster unreachable: ${kc.message}`);
-  if (kc.state === 'down') throw new Refusal(`Kubernetes cluster unreachable: Get "${kc.server}/version": dial tcp ${kc.hostport}: connect: connection refused`);
+  if (kc.state === 'down')
+    throw new Refusal(`Kubernetes cluster unreachable: Get "${kc.server}/version": dial tcp ${kc.hostport}: connect: connection refused`);
   if (name.length > 53 || !RELEASE_NAME.test(name)) throw new Refusal(`release name is invalid: ${name}`);
   const namespace = str(p, 'namespace') || kc.namespace || 'default';
   ctx.record.release = { name, namespace, chart };
@@ -315,7 +331,10 @@ function upgrade(args: string[], ctx: Ctx): number {
   const failedPrefix = existing ? 'UPGRADE FAILED: ' : 'INSTALLATION FAILED: ';
   if (!existing && (output === undefined || output === 'table')) ctx.out(`Release "${name}" does not exist. Installing it now.\n`);
 
-  const repositoryConfig = str(p, 'repository-config') ?? ctx.env.HELM_REPOSITORY_CONFIG ?? `${ctx.env.XDG_CONFIG_HOME ?? `${ctx.env.HOME ?? ''}/.config`}/helm/repositories.yaml`;
+  const repositoryConfig =
+    str(p, 'repository-config') ??
+    ctx.env.HELM_REPOSITORY_CONFIG ??
+    `${ctx.env.XDG_CONFIG_HOME ?? `${ctx.env.HOME ?? ''}/.config`}/helm/repositories.yaml`;
   const located = locateChart(ctx, chart, repositoryConfig);
   if (located.version !== undefined) ctx.record.release.chartVersion = located.version;
   const wanted = str(p, 'version');
@@ -326,15 +345,25 @@ function upgrade(args: string[], ctx: Ctx): number {
   ctx.record.values = values;
 
   if (!state.namespaces.includes(namespace)) {
-    if (!bool(p, 'create-namespace') || existing) throw new Refusal(`${failedPrefix}create: failed to create: namespaces "${namespace}" not found`);
+    if (!bool(p, 'create-namespace') || existing)
+      throw new Refusal(`${failedPrefix}create: failed to create: namespaces "${namespace}" not found`);
     const errs = isDns1123Label(namespace);
-    if (errs.length > 0) throw new Refusal(`${failedPrefix}Namespace "${namespace}" is invalid: metadata.name: Invalid value: "${namespace}": ${errs.join('; ')}`);
+    if (errs.length > 0)
+      throw new Refusal(
+        `${failedPrefix}Namespace "${namespace}" is invalid: metadata.name: Invalid value: "${namespace}": ${errs.join('; ')}`,
+      );
     if (dryRun === undefined || dryRun === 'none' || dryRun === 'false') state.namespaces.push(namespace);
   }
   const revision = (existing?.revision ?? 0) + 1;
   ctx.record.release.revision = revision;
   if (dryRun === undefined || dryRun === 'none' || dryRun === 'false') {
-    state.releases[key] = { chart, ...(located.version !== undefined ? { chartVersion: located.version } : {}), revision, status: 'deployed', values };
+    state.releases[key] = {
+      chart,
+      ...(located.version !== undefined ? { chartVersion: located.version } : {}),
+      revision,
+      status: 'deployed',
+      values,
+    };
     ctx.saveState(state);
   }
   const status = { name, namespace, revision, status: dryRun && dryRun !== 'none' && dryRun !== 'false' ? 'pending-install' : 'deployed' };
@@ -342,7 +371,9 @@ function upgrade(args: string[], ctx: Ctx): number {
   else if (output === 'json') ctx.out(`${JSON.stringify({ name, info: { status: status.status }, namespace, version: revision })}\n`);
   else {
     if (existing) ctx.out(`Release "${name}" has been upgraded. Happy Helming!\n`);
-    ctx.out(`NAME: ${name}\nLAST DEPLOYED: ${new Date().toUTCString()}\nNAMESPACE: ${namespace}\nSTATUS: ${status.status}\nREVISION: ${revision}\nTEST SUITE: None\n`);
+    ctx.out(
+      `NAME: ${name}\nLAST DEPLOYED: ${new Date().toUTCString()}\nNAMESPACE: ${namespace}\nSTATUS: ${status.status}\nREVISION: ${revision}\nTEST SUITE: None\n`,
+    );
   }
   return 0;
 }

@@ -140,8 +140,49 @@ export async function kubectl(args: string[], ctx: Ctx): Promise<number> {
     }
     const specs = COMMAND_FLAGS[command];
     if (!specs) {
-      const real = ['create', 'expose', 'run', 'set', 'explain', 'edit', 'delete', 'rollout', 'scale', 'autoscale', 'certificate', 'cluster-info', 'top', 'cordon', 'uncordon', 'drain', 'describe', 'logs', 'attach', 'exec', 'port-forward', 'proxy', 'cp', 'auth', 'debug', 'events', 'diff', 'patch', 'replace', 'kustomize', 'annotate', 'completion', 'api-resources', 'api-versions', 'config', 'plugin', 'options'];
-      if (real.includes(command)) throw new Refusal(`${STANDIN} "kubectl ${command}" is not simulated by the test stand-in (version, get, apply, label, taint and wait are)`);
+      const real = [
+        'create',
+        'expose',
+        'run',
+        'set',
+        'explain',
+        'edit',
+        'delete',
+        'rollout',
+        'scale',
+        'autoscale',
+        'certificate',
+        'cluster-info',
+        'top',
+        'cordon',
+        'uncordon',
+        'drain',
+        'describe',
+        'logs',
+        'attach',
+        'exec',
+        'port-forward',
+        'proxy',
+        'cp',
+        'auth',
+        'debug',
+        'events',
+        'diff',
+        'patch',
+        'replace',
+        'kustomize',
+        'annotate',
+        'completion',
+        'api-resources',
+        'api-versions',
+        'config',
+        'plugin',
+        'options',
+      ];
+      if (real.includes(command))
+        throw new Refusal(
+          `${STANDIN} "kubectl ${command}" is not simulated by the test stand-in (version, get, apply, label, taint and wait are)`,
+        );
       throw new Refusal(`unknown command "${command}" for "kubectl"`);
     }
     const p = parseFlags(rest, { ...GLOBAL, ...specs });
@@ -171,9 +212,15 @@ export async function kubectl(args: string[], ctx: Ctx): Promise<number> {
 /** The API server from the kubeconfig; refuses the way kubectl does when there is none or it is down. */
 function connect(ctx: Ctx, p: ParsedFlags): { hostport: string } {
   const kc = reachApi(ctx, { kubeconfig: str(p, 'kubeconfig'), context: str(p, 'context'), server: str(p, 'server') });
-  if (kc.state === 'none') throw new Refusal('The connection to the server localhost:8080 was refused - did you specify the right host or port?', 1, { plain: true });
+  if (kc.state === 'none')
+    throw new Refusal('The connection to the server localhost:8080 was refused - did you specify the right host or port?', 1, {
+      plain: true,
+    });
   if (kc.state === 'invalid') throw new Refusal(kc.message);
-  if (kc.state === 'down') throw new Refusal(`The connection to the server ${kc.hostport} was refused - did you specify the right host or port?`, 1, { plain: true });
+  if (kc.state === 'down')
+    throw new Refusal(`The connection to the server ${kc.hostport} was refused - did you specify the right host or port?`, 1, {
+      plain: true,
+    });
   return { hostport: kc.hostport };
 }
 
@@ -188,7 +235,10 @@ function version(p: ParsedFlags, ctx: Ctx): number {
   }
   if (output === 'json') ctx.out(`${JSON.stringify(info, null, 2)}\n`);
   else if (output === 'yaml') ctx.out(toYaml(info));
-  else ctx.out(`Client Version: ${ctx.kubeVersion()}\nKustomize Version: v5.4.2\n${info.serverVersion ? `Server Version: ${ctx.kubeVersion()}\n` : ''}`);
+  else
+    ctx.out(
+      `Client Version: ${ctx.kubeVersion()}\nKustomize Version: v5.4.2\n${info.serverVersion ? `Server Version: ${ctx.kubeVersion()}\n` : ''}`,
+    );
   return 0;
 }
 
@@ -203,7 +253,8 @@ function get(p: ParsedFlags, ctx: Ctx): number {
     connect(ctx, p);
     const [route, query = ''] = raw.split('?') as [string, string?];
     if (['/readyz', '/livez', '/healthz'].includes(route)) {
-      if (/(^|&)verbose/.test(query)) ctx.out(`[+]ping ok\n[+]log ok\n[+]etcd ok\n[+]poststarthook/start-apiextensions-controllers ok\n${route.slice(1)} check passed\n`);
+      if (/(^|&)verbose/.test(query))
+        ctx.out(`[+]ping ok\n[+]log ok\n[+]etcd ok\n[+]poststarthook/start-apiextensions-controllers ok\n${route.slice(1)} check passed\n`);
       else ctx.out('ok');
       return 0;
     }
@@ -214,18 +265,30 @@ function get(p: ParsedFlags, ctx: Ctx): number {
     throw new Refusal('Error from server (NotFound): the server could not find the requested resource', 1, { plain: true });
   }
   const [type, ...names] = p.positional;
-  if (!type) throw new Refusal("You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain <resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples", 1, { plain: true });
+  if (!type)
+    throw new Refusal(
+      'You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse "kubectl explain <resource>" for a detailed description of that resource (e.g. kubectl explain pods).\nSee \'kubectl get -h\' for help and examples',
+      1,
+      { plain: true },
+    );
   const [t, n] = type.split('/') as [string, string?];
   if (!NODE_TYPES.has(t)) throw new Refusal(`${STANDIN} "kubectl get ${t}" is not simulated (only nodes, and --raw)`);
   connect(ctx, p);
   const state = ctx.loadState();
   const wanted = n ? [n, ...names] : names;
-  for (const name of wanted) if (!state.nodes[name]) throw new Refusal(`Error from server (NotFound): nodes "${name}" not found`, 1, { plain: true });
+  for (const name of wanted)
+    if (!state.nodes[name]) throw new Refusal(`Error from server (NotFound): nodes "${name}" not found`, 1, { plain: true });
   const nodes = (wanted.length ? wanted : Object.keys(state.nodes).sort()).map((name) => [name, state.nodes[name]!] as const);
   const output = str(p, 'output') ?? '';
   if (output === 'name') for (const [name] of nodes) ctx.out(`node/${name}\n`);
   else if (output === 'json' || output === 'yaml') {
-    const items = nodes.map(([name, node]) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: node.labels }, spec: node.taints.length ? { taints: node.taints } : {}, status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: ctx.kubeVersion() } } }));
+    const items = nodes.map(([name, node]) => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels: node.labels },
+      spec: node.taints.length ? { taints: node.taints } : {},
+      status: { conditions: [{ type: 'Ready', status: 'True' }], nodeInfo: { kubeletVersion: ctx.kubeVersion() } },
+    }));
     const obj = wanted.length === 1 ? items[0] : { apiVersion: 'v1', kind: 'List', items };
     ctx.out(output === 'json' ? `${JSON.stringify(obj, null, 4)}\n` : toYaml(obj));
   } else if (output === '' || output === 'wide') {
@@ -234,7 +297,11 @@ function get(p: ParsedFlags, ctx: Ctx): number {
       return 0;
     }
     const rows = nodes.map(([name, node]) => {
-      const roles = Object.keys(node.labels).filter((l) => l.startsWith('node-role.kubernetes.io/')).map((l) => l.slice('node-role.kubernetes.io/'.length)).join(',') || '<none>';
+      const roles =
+        Object.keys(node.labels)
+          .filter((l) => l.startsWith('node-role.kubernetes.io/'))
+          .map((l) => l.slice('node-role.kubernetes.io/'.length))
+          .join(',') || '<none>';
       const age = `${Math.max(0, Math.round((Date.now() - Date.parse(node.registered)) / 60000))}m`;
       return [name, 'Ready', roles, age, ctx.kubeVersion()];
     });
@@ -273,10 +340,12 @@ function apply(p: ParsedFlags, ctx: Ctx): number {
   if (str(p, 'kustomize') !== undefined) throw new Refusal(`${STANDIN} "kubectl apply -k" is not simulated`);
   const targets = list(p, 'filename');
   if (targets.length === 0) throw new Refusal('must specify one of -f and -k');
-  if (p.positional.length > 0) throw new Refusal(`Unexpected args: [${p.positional.join(' ')}]\nSee 'kubectl apply -h' for help and examples`);
+  if (p.positional.length > 0)
+    throw new Refusal(`Unexpected args: [${p.positional.join(' ')}]\nSee 'kubectl apply -h' for help and examples`);
   const dryRun = dryRunStrategy(p, ctx);
   const validate = str(p, 'validate') ?? 'strict';
-  if (!['strict', 'warn', 'ignore', 'true', 'false'].includes(validate)) throw new Refusal(`invalid - validate option "${validate}"; must be one of: strict (or true), warn, ignore (or false)`);
+  if (!['strict', 'warn', 'ignore', 'true', 'false'].includes(validate))
+    throw new Refusal(`invalid - validate option "${validate}"; must be one of: strict (or true), warn, ignore (or false)`);
   connect(ctx, p);
   const defaultNs = str(p, 'namespace');
 
@@ -292,10 +361,15 @@ function apply(p: ParsedFlags, ctx: Ctx): number {
       const objects: Array<Record<string, any>> = [];
       for (const doc of parsed.docs) {
         if (doc === null || doc === undefined) continue;
-        if (!isMapping(doc)) throw new Refusal(`error validating "${file}": error validating data: invalid object to validate; if you choose to ignore these errors, turn validation off with --validate=false`);
+        if (!isMapping(doc))
+          throw new Refusal(
+            `error validating "${file}": error validating data: invalid object to validate; if you choose to ignore these errors, turn validation off with --validate=false`,
+          );
         const missing = [...(doc.apiVersion ? [] : ['apiVersion not set']), ...(doc.kind ? [] : ['kind not set'])];
         if (missing.length > 0)
-          throw new Refusal(`error validating "${file}": error validating data: ${missing.length === 1 ? missing[0] : `[${missing.join(', ')}]`}; if you choose to ignore these errors, turn validation off with --validate=false`);
+          throw new Refusal(
+            `error validating "${file}": error validating data: ${missing.length === 1 ? missing[0] : `[${missing.join(', ')}]`}; if you choose to ignore these errors, turn validation off with --validate=false`,
+          );
         if (doc.kind === 'List' && Array.isArray(doc.items)) objects.push(...(doc.items as Array<Record<string, any>>).filter(isMapping));
         else objects.push(doc);
       }
@@ -304,7 +378,12 @@ function apply(p: ParsedFlags, ctx: Ctx): number {
   }
   ctx.record.files = files.map((f) => ({
     path: f.path,
-    objects: f.objects.map((o): AppliedObject => ({ apiVersion: String(o.apiVersion), kind: String(o.kind), name: String(o.metadata?.name ?? ''), ...(o.metadata?.namespace ? { namespace: String(o.metadata.namespace) } : {}) })),
+    objects: f.objects.map((o): AppliedObject => ({
+      apiVersion: String(o.apiVersion),
+      kind: String(o.kind),
+      name: String(o.metadata?.name ?? ''),
+      ...(o.metadata?.namespace ? { namespace: String(o.metadata.namespace) } : {}),
+    })),
   }));
   if (files.every((f) => f.objects.length === 0)) throw new Refusal('no objects passed to apply');
 
@@ -324,14 +403,22 @@ function apply(p: ParsedFlags, ctx: Ctx): number {
         );
       }
       if (!clusterScoped && obj.metadata?.namespace && defaultNs && obj.metadata.namespace !== defaultNs)
-        throw new Refusal(`the namespace from the provided object "${obj.metadata.namespace}" does not match the namespace "${defaultNs}". You must pass '--namespace=${obj.metadata.namespace}' to perform this operation.`);
+        throw new Refusal(
+          `the namespace from the provided object "${obj.metadata.namespace}" does not match the namespace "${defaultNs}". You must pass '--namespace=${obj.metadata.namespace}' to perform this operation.`,
+        );
       if (!clusterScoped && !state.namespaces.includes(ns)) {
         errors.push(`Error from server (NotFound): error when creating "${f.path}": namespaces "${ns}" not found`);
         continue;
       }
       const key = `${String(obj.apiVersion).split('/').slice(0, -1).join('/')}/${kind}/${ns}/${name}`;
       const digest = createHash('sha256').update(JSON.stringify(obj)).digest('hex');
-      const verb = bool(p, 'server-side') ? 'serverside-applied' : !state.objects[key] ? 'created' : state.objects[key] === digest ? 'unchanged' : 'configured';
+      const verb = bool(p, 'server-side')
+        ? 'serverside-applied'
+        : !state.objects[key]
+          ? 'created'
+          : state.objects[key] === digest
+            ? 'unchanged'
+            : 'configured';
       ctx.out(`${resourceName(obj)}/${name} ${verb}${suffix}\n`);
       if (dryRun === 'none') {
         state.objects[key] = digest;
@@ -359,16 +446,29 @@ function dryRunStrategy(p: ParsedFlags, ctx: Ctx): 'none' | 'client' | 'server' 
 
 /** The nodes named by `node NAME...`, `nodes/NAME...` (kubectl's resource arguments). */
 function nodeTargets(resources: string[], command: string): string[] {
-  if (resources.length === 0) throw new Refusal(`You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'`);
+  if (resources.length === 0)
+    throw new Refusal(
+      `You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'`,
+    );
   if (resources[0]!.includes('/')) {
     return resources.map((r) => {
       const [t, n] = r.split('/') as [string, string];
-      if (!NODE_TYPES.has(t)) throw new Refusal(command === 'taint' ? `invalid resource type ${t}, only node types are supported` : `${STANDIN} "kubectl ${command} ${t}" is not simulated (only nodes)`);
+      if (!NODE_TYPES.has(t))
+        throw new Refusal(
+          command === 'taint'
+            ? `invalid resource type ${t}, only node types are supported`
+            : `${STANDIN} "kubectl ${command} ${t}" is not simulated (only nodes)`,
+        );
       return n;
     });
   }
   const [t, ...names] = resources as [string, ...string[]];
-  if (!NODE_TYPES.has(t)) throw new Refusal(command === 'taint' ? `invalid resource type ${t}, only node types are supported` : `${STANDIN} "kubectl ${command} ${t}" is not simulated (only nodes)`);
+  if (!NODE_TYPES.has(t))
+    throw new Refusal(
+      command === 'taint'
+        ? `invalid resource type ${t}, only node types are supported`
+        : `${STANDIN} "kubectl ${command} ${t}" is not simulated (only nodes)`,
+    );
   if (names.length === 0) throw new Refusal(`resource(s) were provided, but no name was specified`);
   return names;
 }
@@ -412,10 +512,15 @@ function label(p: ParsedFlags, ctx: Ctx): number {
   const state = ctx.loadState();
   for (const name of names) {
     const n = node(state, name);
-    if (!bool(p, 'overwrite')) for (const k of Object.keys(add)) if (k in n.labels) throw new Refusal(`'${k}' already has a value (${n.labels[k]}), and --overwrite is false`);
+    if (!bool(p, 'overwrite'))
+      for (const k of Object.keys(add))
+        if (k in n.labels) throw new Refusal(`'${k}' already has a value (${n.labels[k]}), and --overwrite is false`);
     for (const k of Object.keys(add)) {
       const errs = isQualifiedName(k);
-      if (errs.length > 0) throw new Refusal(`The Node "${name}" is invalid: metadata.labels: Invalid value: ${JSON.stringify(k)}: ${errs.join('; ')}`, 1, { plain: true });
+      if (errs.length > 0)
+        throw new Refusal(`The Node "${name}" is invalid: metadata.labels: Invalid value: ${JSON.stringify(k)}: ${errs.join('; ')}`, 1, {
+          plain: true,
+        });
     }
     const before = JSON.stringify(n.labels);
     for (const r of remove) {
@@ -479,7 +584,8 @@ function taint(p: ParsedFlags, ctx: Ctx): number {
     else {
       const t = parseTaint(s);
       if (!t.effect) throw new Refusal(`invalid taint spec: ${s}`);
-      if (add.some((a) => a.key === t.key && a.effect === t.effect)) throw new Refusal(`duplicated taints with the same key and effect: ${JSON.stringify(t)}`);
+      if (add.some((a) => a.key === t.key && a.effect === t.effect))
+        throw new Refusal(`duplicated taints with the same key and effect: ${JSON.stringify(t)}`);
       add.push(t);
     }
   }
@@ -490,7 +596,10 @@ function taint(p: ParsedFlags, ctx: Ctx): number {
   const state = ctx.loadState();
   for (const name of names) {
     const n = node(state, name);
-    if (!bool(p, 'overwrite')) for (const t of add) if (n.taints.some((x) => x.key === t.key && x.effect === t.effect)) throw new Refusal(`node ${name} already has ${t.key} taint(s) with same effect(s) and --overwrite is false`);
+    if (!bool(p, 'overwrite'))
+      for (const t of add)
+        if (n.taints.some((x) => x.key === t.key && x.effect === t.effect))
+          throw new Refusal(`node ${name} already has ${t.key} taint(s) with same effect(s) and --overwrite is false`);
     const missing: string[] = [];
     for (const r of remove) {
       const before = n.taints.length;
@@ -514,11 +623,14 @@ function wait(p: ParsedFlags, ctx: Ctx): number {
   notSimulated(p, 'wait', ['selector', 'filename', 'all-namespaces']);
   const cond = str(p, 'for');
   if (!cond) throw new Refusal('--for must be specified');
-  if (!/^condition=/i.test(cond) && !cond.startsWith('delete') && !cond.startsWith('jsonpath=') && !cond.startsWith('create')) throw new Refusal(`unrecognized condition: ${JSON.stringify(cond)}`);
-  if (!/^condition=Ready(=true)?$/i.test(cond)) throw new Refusal(`${STANDIN} "kubectl wait --for=${cond}" is not simulated (only --for=condition=Ready on nodes)`);
+  if (!/^condition=/i.test(cond) && !cond.startsWith('delete') && !cond.startsWith('jsonpath=') && !cond.startsWith('create'))
+    throw new Refusal(`unrecognized condition: ${JSON.stringify(cond)}`);
+  if (!/^condition=Ready(=true)?$/i.test(cond))
+    throw new Refusal(`${STANDIN} "kubectl wait --for=${cond}" is not simulated (only --for=condition=Ready on nodes)`);
   let names: string[];
   if (bool(p, 'all')) {
-    if (p.positional.length !== 1 || !NODE_TYPES.has(p.positional[0]!)) throw new Refusal(`${STANDIN} "kubectl wait --all" is simulated for nodes only`);
+    if (p.positional.length !== 1 || !NODE_TYPES.has(p.positional[0]!))
+      throw new Refusal(`${STANDIN} "kubectl wait --all" is simulated for nodes only`);
     connect(ctx, p);
     names = Object.keys(ctx.loadState().nodes).sort();
     if (names.length === 0) throw new Refusal('no matching resources found');

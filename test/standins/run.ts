@@ -28,7 +28,9 @@ export function resolveInvocation(invokedAs: string, args: string[]): Invocation
   if (isTool(name)) return { tool: name, args };
   if (isTool(args[0])) return { tool: args[0], args: args.slice(1) };
   if (args.length === 1 && args[0] === '--version') return { version: true };
-  return { usage: `usage: ${PROGRAM} {${Object.keys(TOOLS).join('|')}} ARGS... (or run it through a symlink named after the tool)\nTEST ONLY: stand-ins for kubeadm, helm, kubectl and the kube-apiserver that check their input and record it; they never ship in a user's image.\n` };
+  return {
+    usage: `usage: ${PROGRAM} {${Object.keys(TOOLS).join('|')}} ARGS... (or run it through a symlink named after the tool)\nTEST ONLY: stand-ins for kubeadm, helm, kubectl and the kube-apiserver that check their input and record it; they never ship in a user's image.\n`,
+  };
 }
 
 /** Runs one tool invocation and records it; returns the exit code. */

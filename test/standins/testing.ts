@@ -128,8 +128,15 @@ export function freePort(): Promise<number> {
 
 /** `kiln-test-standins apiserver` for `node`, in this process, on 127.0.0.1:`port`; its log lines go to `logs`. */
 export function serveNode(node: NodeRoot, port: number, logs: string[]): Promise<RunningApiserver> {
-  const io = { env: node.env({ KILN_STANDIN_APISERVER_LISTEN: `127.0.0.1:${port}` }), cwd: node.dir, stdout: (t: string) => void logs.push(t), stderr: (t: string) => void logs.push(t) };
-  return startApiserver(new Ctx(io, { time: new Date().toISOString(), tool: 'apiserver', args: [], exitCode: 0 }), (line) => logs.push(line));
+  const io = {
+    env: node.env({ KILN_STANDIN_APISERVER_LISTEN: `127.0.0.1:${port}` }),
+    cwd: node.dir,
+    stdout: (t: string) => void logs.push(t),
+    stderr: (t: string) => void logs.push(t),
+  };
+  return startApiserver(new Ctx(io, { time: new Date().toISOString(), tool: 'apiserver', args: [], exitCode: 0 }), (line) =>
+    logs.push(line),
+  );
 }
 
 // --- configs kiln's role plan would render --------------------------------------------------------
@@ -145,7 +152,11 @@ export function initConfig(edit: (docs: { init: any; cluster: any; kubelet: any 
       kind: 'InitConfiguration',
       bootstrapTokens: [{ token: TOKEN, ttl: '24h0m0s' }],
       localAPIEndpoint: { advertiseAddress: '10.0.0.11', bindPort: 6443 },
-      nodeRegistration: { name: 'cp-1', criSocket: 'unix:///run/containerd/containerd.sock', kubeletExtraArgs: [{ name: 'node-ip', value: '10.0.0.11' }] },
+      nodeRegistration: {
+        name: 'cp-1',
+        criSocket: 'unix:///run/containerd/containerd.sock',
+        kubeletExtraArgs: [{ name: 'node-ip', value: '10.0.0.11' }],
+      },
       skipPhases: ['addon/kube-proxy'],
     },
     cluster: {
@@ -156,7 +167,13 @@ export function initConfig(edit: (docs: { init: any; cluster: any; kubelet: any 
       controlPlaneEndpoint: '10.0.0.10:6443',
       networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', dnsDomain: 'cluster.local' },
     },
-    kubelet: { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd', maxPods: 150, systemReserved: { cpu: '500m', memory: '1Gi' } },
+    kubelet: {
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      cgroupDriver: 'systemd',
+      maxPods: 150,
+      systemReserved: { cpu: '500m', memory: '1Gi' },
+    },
   };
   edit(docs);
   return [docs.init, docs.cluster, docs.kubelet].filter(Boolean);

@@ -19,7 +19,12 @@ describe('raw disk', () => {
     const rawMiB = Math.round(statSync(raw).size / 2 ** 20);
     const bigger = path.join(dir, 'bigger.qcow2');
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', raw, '-F', 'raw', bigger, `${rawMiB + 4096}M`]);
-    const probe = await bootAndProbe({ name: 'raw-uefi', dir, firmware: 'uefi', disks: [{ file: bigger, format: 'qcow2', snapshot: false }] });
+    const probe = await bootAndProbe({
+      name: 'raw-uefi',
+      dir,
+      firmware: 'uefi',
+      disks: [{ file: bigger, format: 'qcow2', snapshot: false }],
+    });
     console.log(`raw/UEFI: probe after ${probe.seconds.toFixed(0)} s`);
     expectKilnNode(probe);
     expect(probe.facts.cmdline).toMatch(/root=PARTUUID=[0-9a-f-]{36}/);
@@ -36,7 +41,12 @@ describe('raw disk', () => {
 // BIOS boots the same disk bytes (disk.qcow2 is disk.raw, compressed): one BIOS boot covers both
 describe('qcow2', () => {
   it('boots (BIOS, SeaBIOS) from the compressed image', async () => {
-    const probe = await bootAndProbe({ name: 'qcow2-bios', dir, firmware: 'bios', disks: [{ file: path.join(images, 'disk.qcow2'), format: 'qcow2' }] });
+    const probe = await bootAndProbe({
+      name: 'qcow2-bios',
+      dir,
+      firmware: 'bios',
+      disks: [{ file: path.join(images, 'disk.qcow2'), format: 'qcow2' }],
+    });
     console.log(`qcow2/BIOS: probe after ${probe.seconds.toFixed(0)} s`);
     expectKilnNode(probe);
     expect(probe.facts.root).toMatch(/^\/dev\/vda\d\s+ext4$/);

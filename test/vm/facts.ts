@@ -74,5 +74,9 @@ export interface StandinCall {
 
 /** What the kubeadm/helm/kubectl stand-ins recorded in the guest (the probe prints it base64). */
 export function standinCalls(fact: string): StandinCall[] {
-  return Buffer.from(fact, 'base64').toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as StandinCall);
+  return Buffer.from(fact, 'base64')
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as StandinCall);
 }

@@ -14,19 +14,32 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('kiln-firstboot with Ignition over fw_cfg', () => {
   it('applies files, directories, links, units and users from the config', async () => {
     const ignition = path.join(repoRoot, 'test/fixtures/firstboot/vm/ignition.ign');
-    const probe = await bootAndProbe({ name: 'ignition-uefi', dir, firmware: 'uefi', disks: [{ file: path.join(images, 'disk.qcow2'), format: 'qcow2' }], ignition, memoryMiB: 3072 });
+    const probe = await bootAndProbe({
+      name: 'ignition-uefi',
+      dir,
+      firmware: 'uefi',
+      disks: [{ file: path.join(images, 'disk.qcow2'), format: 'qcow2' }],
+      ignition,
+      memoryMiB: 3072,
+    });
     const f = probe.facts;
-    console.log(`Ignition/UEFI: probe after ${probe.seconds.toFixed(0)} s; firstboot early pass ${f.firstboot_ms} ms, own ${f.firstboot_own_ms} ms (unit ${(Number(f.firstboot_unit_us) / 1000).toFixed(0)} ms)`);
+    console.log(
+      `Ignition/UEFI: probe after ${probe.seconds.toFixed(0)} s; firstboot early pass ${f.firstboot_ms} ms, own ${f.firstboot_own_ms} ms (unit ${(Number(f.firstboot_unit_us) / 1000).toFixed(0)} ms)`,
+    );
     expectKilnNode(probe);
     expect(f.firstboot_early).toBe('done');
     expect(f.hostname).toBe('kiln-ignition');
     // what an operator sees from `kiln-firstboot status` on the node
-    expect(f.firstboot_status).toMatch(/^early pass: done — ignition-fw-cfg \(fw_cfg opt\/com\.coreos\/config\), instance ignition-sha256-[0-9a-f]{16}\|  hostname +done/);
+    expect(f.firstboot_status).toMatch(
+      /^early pass: done — ignition-fw-cfg \(fw_cfg opt\/com\.coreos\/config\), instance ignition-sha256-[0-9a-f]{16}\| {2}hostname +done/,
+    );
     expect(f.user_ops).toMatch(/^ops:x:\d+:\d+::\/home\/ops:\/bin\/bash$/);
     expect(f.ops_groups!.split(' ').sort()).toEqual(['ops', 'sudo']);
     expect(f.ops_keys).toBe('600 ops 1');
     // the stand-ins' knob directory (cluster-ca.crt) is a parent Ignition made: 0755 root
-    expect(f.test_files).toBe('/etc/kiln-test/greeting 640 ops:ops /etc/kiln-test/greeting-link 777 root:root /etc/kiln-test/standins 755 root:root');
+    expect(f.test_files).toBe(
+      '/etc/kiln-test/greeting 640 ops:ops /etc/kiln-test/greeting-link 777 root:root /etc/kiln-test/standins 755 root:root',
+    );
     expect(f.test_links).toBe('/etc/kiln-test/greeting-link->/etc/kiln-test/greeting');
     expect(f.greeting).toBe('hello from ignition');
     expect(f.node_yaml).toBe('600 root');
@@ -36,7 +49,9 @@ describe('kiln-firstboot with Ignition over fw_cfg', () => {
     // a worker: kubeadm join pinned to the CA, checked by the stand-in against upstream
     const joins = standinCalls(f.standins!).filter((c) => c.tool === 'kubeadm' && c.args[0] === 'join');
     expect(joins.map((c) => c.exitCode)).toEqual([0]);
-    const join = joins[0]!.config!.find((d) => d.kind === 'JoinConfiguration') as unknown as { discovery: { bootstrapToken: { caCertHashes: string[] } } };
+    const join = joins[0]!.config!.find((d) => d.kind === 'JoinConfiguration') as unknown as {
+      discovery: { bootstrapToken: { caCertHashes: string[] } };
+    };
     expect(join.discovery.bootstrapToken.caCertHashes).toEqual(['sha256:b47ce959a7ab675606fe4586aa9bc91348fce70fd0ca399a35aa78bc80b06633']);
     expect(f.keepalived).toBe('loaded inactive'); // installed, but workers hold no control-plane VIP
     console.log(`Ignition worker: ${f.late_log}`);

@@ -41,7 +41,9 @@ describe('kiln-firstboot with a NoCloud cidata volume', () => {
     const one = await first.probe();
     await first.kill();
     const f = one.facts;
-    console.log(`NoCloud first boot: probe after ${one.seconds.toFixed(0)} s; firstboot early pass ${f.firstboot_ms} ms, own ${f.firstboot_own_ms} ms (unit ${(Number(f.firstboot_unit_us) / 1000).toFixed(0)} ms)`);
+    console.log(
+      `NoCloud first boot: probe after ${one.seconds.toFixed(0)} s; firstboot early pass ${f.firstboot_ms} ms, own ${f.firstboot_own_ms} ms (unit ${(Number(f.firstboot_unit_us) / 1000).toFixed(0)} ms)`,
+    );
     expectKilnNode(one);
     expect(f.firstboot_early).toBe('done');
     expect(f.firstboot_late).toBe('done');

@@ -21,10 +21,15 @@ describe('hybrid ISO', () => {
   });
 
   it('boots as a USB stick (the hybrid MBR/GPT side)', async () => {
-    const probe = await bootAndProbe({ name: 'iso-usb-bios', dir, firmware: 'bios', disks: [{ file: iso, format: 'raw', interface: 'usb' }], memoryMiB: 3072 });
+    const probe = await bootAndProbe({
+      name: 'iso-usb-bios',
+      dir,
+      firmware: 'bios',
+      disks: [{ file: iso, format: 'raw', interface: 'usb' }],
+      memoryMiB: 3072,
+    });
     console.log(`iso USB/BIOS: probe after ${probe.seconds.toFixed(0)} s`);
     expectKilnNode(probe);
     expectLive(probe.facts);
   });
-
 });

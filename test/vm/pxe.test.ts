@@ -19,11 +19,19 @@ describe('PXE bundle', () => {
   it('network-boots: iPXE script over TFTP, kernel, initrd and squashfs over HTTP', async () => {
     const pxe = path.join(images, 'pxe');
     server = await serveStatic(pxe, '/kiln/boot-test');
-    const probe = await bootAndProbe({ name: 'pxe-bios', dir, firmware: 'bios', netboot: { tftpDir: pxe, bootfile: 'boot.ipxe', httpPort: server.port }, memoryMiB: 3072 });
+    const probe = await bootAndProbe({
+      name: 'pxe-bios',
+      dir,
+      firmware: 'bios',
+      netboot: { tftpDir: pxe, bootfile: 'boot.ipxe', httpPort: server.port },
+      memoryMiB: 3072,
+    });
     console.log(`PXE/BIOS: probe after ${probe.seconds.toFixed(0)} s; fetched: ${server.requests.join(', ')}`);
     expectKilnNode(probe);
     expectLive(probe.facts);
     expect(probe.facts.cmdline).toMatch(/fetch=http:\/\/10\.0\.2\.100\/kiln\/boot-test\/rootfs\.squashfs/);
-    expect(server.requests).toEqual(expect.arrayContaining(['GET /kiln/boot-test/vmlinuz', 'GET /kiln/boot-test/initrd.img', 'GET /kiln/boot-test/rootfs.squashfs']));
+    expect(server.requests).toEqual(
+      expect.arrayContaining(['GET /kiln/boot-test/vmlinuz', 'GET /kiln/boot-test/initrd.img', 'GET /kiln/boot-test/rootfs.squashfs']),
+    );
   });
 });

@@ -10,7 +10,8 @@ export interface LibvirtOptions {
   accel: Accel;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
 
 /** libvirt's network name for one of the cluster's L2 networks. */
 export const networkName = (plan: LabPlan, net: LabNetwork) => `kiln-${plan.cluster}-${net.bridge}`;
@@ -37,11 +38,24 @@ export function domainXml(plan: LabPlan, node: LabNode, opts: LibvirtOptions): s
   const kvm = opts.accel === 'kvm';
   const nicXml = node.nics.flatMap((nic) => {
     const net = plan.networks.find((n) => n.bridge === nic.bridge)!;
-    return [`    <interface type='network'>`, `      <mac address='${esc(nic.mac)}'/>`, `      <source network='${esc(networkName(plan, net))}'/>`, `      <model type='virtio'/>`, `    </interface>`];
+    return [
+      `    <interface type='network'>`,
+      `      <mac address='${esc(nic.mac)}'/>`,
+      `      <source network='${esc(networkName(plan, net))}'/>`,
+      `      <model type='virtio'/>`,
+      `    </interface>`,
+    ];
   });
   const seed =
     opts.seed === 'nocloud'
-      ? [`    <disk type='file' device='cdrom'>`, `      <driver name='qemu' type='raw'/>`, `      <source file='${esc(node.cidata)}'/>`, `      <target dev='sda' bus='sata'/>`, `      <readonly/>`, `    </disk>`]
+      ? [
+          `    <disk type='file' device='cdrom'>`,
+          `      <driver name='qemu' type='raw'/>`,
+          `      <source file='${esc(node.cidata)}'/>`,
+          `      <target dev='sda' bus='sata'/>`,
+          `      <readonly/>`,
+          `    </disk>`,
+        ]
       : [];
   return [
     `<domain type='${kvm ? 'kvm' : 'qemu'}'>`,
@@ -49,7 +63,9 @@ export function domainXml(plan: LabPlan, node: LabNode, opts: LibvirtOptions): s
     `  <description>kiln cluster ${esc(plan.cluster)}: node ${esc(node.name)} (${esc(node.role)})</description>`,
     `  <memory unit='MiB'>${node.memoryMiB}</memory>`,
     `  <vcpu>${node.cpus}</vcpu>`,
-    ...(opts.seed === 'ignition' ? [`  <sysinfo type='fwcfg'>`, `    <entry name='opt/com.coreos/config' file='${esc(node.ignition)}'/>`, `  </sysinfo>`] : []),
+    ...(opts.seed === 'ignition'
+      ? [`  <sysinfo type='fwcfg'>`, `    <entry name='opt/com.coreos/config' file='${esc(node.ignition)}'/>`, `  </sysinfo>`]
+      : []),
     `  <os${opts.firmware === 'uefi' ? " firmware='efi'" : ''}>`,
     `    <type arch='x86_64' machine='q35'>hvm</type>`,
     `    <boot dev='hd'/>`,

@@ -53,7 +53,11 @@ export async function loadPlan(dir: string): Promise<LabPlan> {
 
 function pick(plan: LabPlan, names: string[]): LabNode[] {
   const unknown = names.filter((n) => !plan.nodes.some((node) => node.name === n));
-  if (unknown.length > 0) throw new KilnError(`no node ${unknown.map((n) => `"${n}"`).join(', ')} in cluster ${plan.cluster}`, { hint: `nodes: ${plan.nodes.map((n) => n.name).join(', ')}`, exitCode: 2 });
+  if (unknown.length > 0)
+    throw new KilnError(`no node ${unknown.map((n) => `"${n}"`).join(', ')} in cluster ${plan.cluster}`, {
+      hint: `nodes: ${plan.nodes.map((n) => n.name).join(', ')}`,
+      exitCode: 2,
+    });
   return names.length === 0 ? plan.nodes : plan.nodes.filter((n) => names.includes(n.name));
 }
 
@@ -63,18 +67,37 @@ async function readState(dir: string): Promise<LabState | undefined> {
 }
 
 async function requireTools(tools: string[]): Promise<void> {
-  for (const tool of tools) if (!(await findOnPath(tool))) throw new ToolError(tool, 'not found', { hint: 'scripts/host-deps installs what kiln needs (qemu-system-x86, qemu-utils, iproute2)' });
-  if (process.getuid?.() !== 0) throw new KilnError('kiln cluster up needs root: it makes a network namespace, bridges and taps', { hint: 'run it as root (sudo)', exitCode: 2 });
+  for (const tool of tools)
+    if (!(await findOnPath(tool)))
+      throw new ToolError(tool, 'not found', {
+        hint: 'scripts/host-deps installs what kiln needs (qemu-system-x86, qemu-utils, iproute2)',
+      });
+  if (process.getuid?.() !== 0)
+    throw new KilnError('kiln cluster up needs root: it makes a network namespace, bridges and taps', {
+      hint: 'run it as root (sudo)',
+      exitCode: 2,
+    });
 }
 
-const exists = (file: string) => access(file).then(() => true, () => false);
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 export async function nodeStates(plan: LabPlan, nodes = plan.nodes): Promise<NodeState[]> {
   return Promise.all(
     nodes.map(async (n) => {
       const pid = await runningPid(n);
       const log = await readFile(n.console, 'utf8').catch(() => '');
-      return { name: n.name, role: n.role, running: pid !== undefined, ...(pid ? { pid } : {}), console: consoleStatus(log), consoleLog: n.console };
+      return {
+        name: n.name,
+        role: n.role,
+        running: pid !== undefined,
+        ...(pid ? { pid } : {}),
+        console: consoleStatus(log),
+        consoleLog: n.console,
+      };
     }),
   );
 }
@@ -98,20 +121,34 @@ export async function clusterUp(dir: string, opts: UpOptions): Promise<{ states:
   const format = await diskFormat(image);
   const previous = await readState(dir);
   if (previous && previous.image !== image)
-    throw new KilnError(`the cluster's disks are overlays of ${previous.image}, not ${image}`, { file: path.join(runDirOf(dir), STATE_FILE), hint: 'kiln cluster down DIR --purge drops the disks; then up with the new image', exitCode: 2 });
+    throw new KilnError(`the cluster's disks are overlays of ${previous.image}, not ${image}`, {
+      file: path.join(runDirOf(dir), STATE_FILE),
+      hint: 'kiln cluster down DIR --purge drops the disks; then up with the new image',
+      exitCode: 2,
+    });
   for (const n of nodes) {
     const seed = opts.seed === 'nocloud' ? n.cidata : n.ignition;
-    if (!(await exists(seed))) throw new KilnError(`no ${opts.seed} seed for node ${n.name}`, { file: seed, hint: 'run kiln cluster gen again for this DIR', exitCode: 2 });
+    if (!(await exists(seed)))
+      throw new KilnError(`no ${opts.seed} seed for node ${n.name}`, {
+        file: seed,
+        hint: 'run kiln cluster gen again for this DIR',
+        exitCode: 2,
+      });
   }
-  if (opts.firmware === 'uefi') for (const f of [OVMF_CODE, OVMF_VARS]) if (!(await exists(f))) throw new ToolError('ovmf', `${f} is missing`, { hint: 'apt-get install ovmf' });
-  if (opts.accel === 'kvm' && !(await exists('/dev/kvm'))) throw new KilnError('--accel kvm needs /dev/kvm', { hint: 'use --accel tcg (the default)', exitCode: 2 });
+  if (opts.firmware === 'uefi')
+    for (const f of [OVMF_CODE, OVMF_VARS])
+      if (!(await exists(f))) throw new ToolError('ovmf', `${f} is missing`, { hint: 'apt-get install ovmf' });
+  if (opts.accel === 'kvm' && !(await exists('/dev/kvm')))
+    throw new KilnError('--accel kvm needs /dev/kvm', { hint: 'use --accel tcg (the default)', exitCode: 2 });
 
   await mkdir(runDirOf(dir), { recursive: true, mode: 0o700 });
   await mkdir(path.dirname(plan.nodes[0]!.qmp), { recursive: true, mode: 0o700 });
   const state: LabState = { image, seed: opts.seed, firmware: opts.firmware, accel: opts.accel, netns: plan.netns };
   await writeFileAtomic(path.join(runDirOf(dir), STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, 0o600);
   await ensureNetwork(plan);
-  opts.log(`network: namespace ${plan.netns}, ${plan.networks.map((n) => `${n.bridge} ${n.subnet}${n.hostAddress ? ` (namespace at ${n.hostAddress})` : ''}`).join(', ')}`);
+  opts.log(
+    `network: namespace ${plan.netns}, ${plan.networks.map((n) => `${n.bridge} ${n.subnet}${n.hostAddress ? ` (namespace at ${n.hostAddress})` : ''}`).join(', ')}`,
+  );
   for (const n of nodes) {
     if (await runningPid(n)) {
       opts.log(`${n.name}: already running`);
@@ -125,7 +162,10 @@ export async function clusterUp(dir: string, opts: UpOptions): Promise<{ states:
       opts.log(`${n.name}: first boot ${s!.console.overall}`);
     }
   }
-  const states = opts.wait || plan.start === 'sequential' ? await waitFinished(plan, nodes, t0 + opts.timeoutSeconds * 1000) : await nodeStates(plan, nodes);
+  const states =
+    opts.wait || plan.start === 'sequential'
+      ? await waitFinished(plan, nodes, t0 + opts.timeoutSeconds * 1000)
+      : await nodeStates(plan, nodes);
   const ok = !opts.wait || states.every((s) => s.console.overall === 'done' || s.console.overall === 'already-provisioned');
   return { states, seconds: (Date.now() - t0) / 1000, ok };
 }
@@ -142,8 +182,14 @@ export interface DownOptions {
 export async function clusterDown(dir: string, opts: DownOptions): Promise<void> {
   const plan = await loadPlan(dir);
   const nodes = pick(plan, opts.nodes);
-  if (opts.purge && opts.nodes.length > 0) throw new KilnError('--purge drops the whole cluster: give no node names with it', { hint: 'kiln cluster down DIR --purge', exitCode: 2 });
-  const results = await Promise.all(nodes.map(async (n) => [n.name, await stopVm(n, { force: opts.force, graceSeconds: opts.graceSeconds })] as const));
+  if (opts.purge && opts.nodes.length > 0)
+    throw new KilnError('--purge drops the whole cluster: give no node names with it', {
+      hint: 'kiln cluster down DIR --purge',
+      exitCode: 2,
+    });
+  const results = await Promise.all(
+    nodes.map(async (n) => [n.name, await stopVm(n, { force: opts.force, graceSeconds: opts.graceSeconds })] as const),
+  );
   for (const [name, result] of results) opts.log(`${name}: ${result}`);
   if (opts.nodes.length > 0) return;
   await removeNetwork(plan);

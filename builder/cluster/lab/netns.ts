@@ -8,7 +8,10 @@ import type { LabPlan } from './plan.ts';
 async function ip(args: string[], netns?: string): Promise<string> {
   const full = netns ? ['-n', netns, ...args] : args;
   const r = await execa('ip', full, { reject: false });
-  if (r.exitCode !== 0) throw new ToolError('ip', `ip ${full.join(' ')} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`, { hint: 'kiln cluster up needs root (CAP_NET_ADMIN) and iproute2 for the namespace, bridges and taps' });
+  if (r.exitCode !== 0)
+    throw new ToolError('ip', `ip ${full.join(' ')} failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`, {
+      hint: 'kiln cluster up needs root (CAP_NET_ADMIN) and iproute2 for the namespace, bridges and taps',
+    });
   return r.stdout;
 }
 

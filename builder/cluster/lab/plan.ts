@@ -65,13 +65,18 @@ export function derivedMac(cluster: string, node: string, nic: string): string {
 /** The network address of `address/prefix`, e.g. 10.0.2.11/24 → 10.0.2.0/24. */
 export function subnetOf(cidr: string): string {
   const net = parseNet(cidr);
-  if (!net) throw new KilnError(`not an address with a prefix length: ${cidr}`, { hint: 'cluster.json interfaces carry addresses such as 10.0.2.11/24' });
+  if (!net)
+    throw new KilnError(`not an address with a prefix length: ${cidr}`, {
+      hint: 'cluster.json interfaces carry addresses such as 10.0.2.11/24',
+    });
   const bits = net.family === 4 ? 32 : 128;
   const value = (net.address >> BigInt(bits - net.prefix)) << BigInt(bits - net.prefix);
   const text =
     net.family === 4
       ? [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join('.')
-      : new URL(`http://[${Array.from({ length: 8 }, (_, i) => ((value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16)).join(':')}]/`).hostname.slice(1, -1);
+      : new URL(
+          `http://[${Array.from({ length: 8 }, (_, i) => ((value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16)).join(':')}]/`,
+        ).hostname.slice(1, -1);
   return `${text}/${net.prefix}`;
 }
 
@@ -107,8 +112,16 @@ export function planLab(summary: ClusterSummary, opts: PlanOptions): LabPlan {
     const dir = path.join(runDirOf(opts.clusterDir), n.name);
     const nics = n.interfaces.map((iface, j) => {
       const tap = `kt${i}n${j}`;
-      if (tap.length > IFNAMSIZ) throw new KilnError(`too many nodes or interfaces for tap names (${tap})`, { hint: 'a test cluster of this size does not fit one machine anyway' });
-      return { tap, bridge: bridgeFor(iface.addresses[0]!, iface.gateway), mac: iface.mac ?? derivedMac(summary.name, n.name, iface.name), name: iface.name };
+      if (tap.length > IFNAMSIZ)
+        throw new KilnError(`too many nodes or interfaces for tap names (${tap})`, {
+          hint: 'a test cluster of this size does not fit one machine anyway',
+        });
+      return {
+        tap,
+        bridge: bridgeFor(iface.addresses[0]!, iface.gateway),
+        mac: iface.mac ?? derivedMac(summary.name, n.name, iface.name),
+        name: iface.name,
+      };
     });
     return {
       name: n.name,

@@ -20,20 +20,42 @@ export interface VmOptions {
 
 export function qemuArgs(node: LabNode, opts: VmOptions): string[] {
   const a = ['-name', `kiln-${node.name},process=kiln-${node.name}`];
-  a.push('-accel', opts.accel, '-machine', 'q35', '-cpu', opts.accel === 'kvm' ? 'host' : 'max', '-smp', String(node.cpus), '-m', String(node.memoryMiB));
+  a.push(
+    '-accel',
+    opts.accel,
+    '-machine',
+    'q35',
+    '-cpu',
+    opts.accel === 'kvm' ? 'host' : 'max',
+    '-smp',
+    String(node.cpus),
+    '-m',
+    String(node.memoryMiB),
+  );
   a.push('-display', 'none', '-daemonize', '-pidfile', node.pidFile);
   // ttyS0 is the console `kiln cluster status` reads; ttyS1 is free for diagnostics
   a.push('-serial', `file:${node.console}`, '-serial', `file:${node.serial1}`, '-monitor', 'none');
   a.push('-qmp', `unix:${node.qmp},server=on,wait=off`);
   if (opts.firmware === 'uefi') {
     if (!opts.ovmfVars) throw new Error('UEFI needs the node its own OVMF variables file');
-    a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${opts.ovmfVars}`);
+    a.push(
+      '-drive',
+      `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`,
+      '-drive',
+      `if=pflash,format=raw,unit=1,file=${opts.ovmfVars}`,
+    );
   }
   a.push('-drive', `if=none,id=disk,format=qcow2,file=${node.disk}`, '-device', 'virtio-blk-pci,drive=disk,bootindex=0');
-  if (opts.seed === 'nocloud') a.push('-drive', `if=none,id=seed,media=cdrom,readonly=on,file=${node.cidata}`, '-device', 'ide-cd,drive=seed');
+  if (opts.seed === 'nocloud')
+    a.push('-drive', `if=none,id=seed,media=cdrom,readonly=on,file=${node.cidata}`, '-device', 'ide-cd,drive=seed');
   else a.push('-fw_cfg', `name=opt/com.coreos/config,file=${node.ignition}`);
   node.nics.forEach((nic, i) => {
-    a.push('-netdev', `tap,id=net${i},ifname=${nic.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=net${i},mac=${nic.mac}`);
+    a.push(
+      '-netdev',
+      `tap,id=net${i},ifname=${nic.tap},script=no,downscript=no`,
+      '-device',
+      `virtio-net-pci,netdev=net${i},mac=${nic.mac}`,
+    );
   });
   return a;
 }

@@ -44,20 +44,33 @@ export type SummaryNode = ClusterSummary['nodes'][number];
 export async function readSummary(dir: string): Promise<ClusterSummary> {
   const file = path.join(dir, LAYOUT.summary);
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new KilnError(error.code === 'ENOENT' ? 'no cluster.json: this is not a directory kiln cluster gen wrote' : `cannot read cluster.json: ${error.message}`, {
-      file,
-      hint: 'run kiln cluster gen CLUSTER.yaml --out DIR first, and give that DIR',
-      exitCode: 2,
-      cause: error,
-    });
+    throw new KilnError(
+      error.code === 'ENOENT'
+        ? 'no cluster.json: this is not a directory kiln cluster gen wrote'
+        : `cannot read cluster.json: ${error.message}`,
+      {
+        file,
+        hint: 'run kiln cluster gen CLUSTER.yaml --out DIR first, and give that DIR',
+        exitCode: 2,
+        cause: error,
+      },
+    );
   });
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new KilnError(`not valid JSON: ${(error as Error).message}`, { file, hint: 'run kiln cluster gen again to rewrite it', exitCode: 2, cause: error });
+    throw new KilnError(`not valid JSON: ${(error as Error).message}`, {
+      file,
+      hint: 'run kiln cluster gen again to rewrite it',
+      exitCode: 2,
+      cause: error,
+    });
   }
   const problems = schemaProblems(ClusterSummarySchema, value, file);
-  if (problems.length > 0) throw new ValidationError(problems.map((p) => ({ ...p, hint: p.hint ?? 'run kiln cluster gen again with this version of kiln to rewrite it' })));
+  if (problems.length > 0)
+    throw new ValidationError(
+      problems.map((p) => ({ ...p, hint: p.hint ?? 'run kiln cluster gen again with this version of kiln to rewrite it' })),
+    );
   return value as ClusterSummary;
 }

@@ -14,9 +14,19 @@ export type DiskFormat = 'raw' | 'qcow2';
 /** The image's format as qemu-img sees it; only disk images boot as cluster nodes. */
 export async function diskFormat(image: string): Promise<DiskFormat> {
   const r = await execa('qemu-img', ['info', '--output=json', image], { reject: false });
-  if (r.exitCode !== 0) throw new KilnError(`cannot read the image: ${r.stderr.trim()}`, { file: image, hint: 'give --image a disk image kiln build wrote (disk.qcow2 or disk.raw)', exitCode: 2 });
+  if (r.exitCode !== 0)
+    throw new KilnError(`cannot read the image: ${r.stderr.trim()}`, {
+      file: image,
+      hint: 'give --image a disk image kiln build wrote (disk.qcow2 or disk.raw)',
+      exitCode: 2,
+    });
   const format = (JSON.parse(r.stdout) as { format?: string }).format;
-  if (format !== 'raw' && format !== 'qcow2') throw new KilnError(`a ${format ?? 'unknown'} image cannot back a node disk`, { file: image, hint: 'give a raw or qcow2 disk image (outputs: [{format: qcow2}])', exitCode: 2 });
+  if (format !== 'raw' && format !== 'qcow2')
+    throw new KilnError(`a ${format ?? 'unknown'} image cannot back a node disk`, {
+      file: image,
+      hint: 'give a raw or qcow2 disk image (outputs: [{format: qcow2}])',
+      exitCode: 2,
+    });
   return format;
 }
 
@@ -36,7 +46,10 @@ export async function startVm(node: LabNode, netns: string, opts: Omit<VmOptions
   const [cmd, args] = inNetns(netns, 'qemu-system-x86_64', qemuArgs(node, { ...opts, ...(ovmfVars ? { ovmfVars } : {}) }));
   // -daemonize: QEMU returns once the VM runs (or fails to start), leaving its pid in the pid file
   const r = await execa(cmd, args, { reject: false, all: true, stdin: 'ignore' });
-  if (r.exitCode !== 0) throw new ToolError('qemu-system-x86_64', `starting ${node.name} failed (exit ${r.exitCode}): ${(r.all ?? '').trim()}`, { hint: 'see the message above; kiln cluster status DIR shows what runs' });
+  if (r.exitCode !== 0)
+    throw new ToolError('qemu-system-x86_64', `starting ${node.name} failed (exit ${r.exitCode}): ${(r.all ?? '').trim()}`, {
+      hint: 'see the message above; kiln cluster status DIR shows what runs',
+    });
 }
 
 /** The VM's QEMU pid when it runs. */
@@ -95,11 +108,17 @@ async function exited(pid: number, deadline: number): Promise<boolean> {
  * Powers the VM off: `force` pulls the plug at once (what a failover test wants); otherwise the
  * guest gets an ACPI power-button press and `graceSeconds` to shut down before the plug is pulled.
  */
-export async function stopVm(node: LabNode, opts: { force: boolean; graceSeconds: number }): Promise<'not-running' | 'shut-down' | 'killed'> {
+export async function stopVm(
+  node: LabNode,
+  opts: { force: boolean; graceSeconds: number },
+): Promise<'not-running' | 'shut-down' | 'killed'> {
   const pid = await runningPid(node);
   if (pid === undefined) return 'not-running';
   if (!opts.force) {
-    const asked = await qmp(node.qmp, 'system_powerdown').then(() => true, () => false);
+    const asked = await qmp(node.qmp, 'system_powerdown').then(
+      () => true,
+      () => false,
+    );
     if (asked && (await exited(pid, Date.now() + opts.graceSeconds * 1000))) return 'shut-down';
   }
   process.kill(pid, 'SIGKILL');

@@ -13,7 +13,24 @@ export function mkfsVfatArgs(image: string, part: Partition): string[] {
   // fix them. 512-byte clusters keep a 64 MiB FAT32 above its 65525-cluster minimum.
   // --invariant fixes the time-derived fields, and the volume id too (to 1234ABCD, whatever -i
   // says): mlabel -N sets ours afterwards.
-  return ['-F', '32', '-S', '512', '-s', '1', '-g', '64/32', '-n', ESP_LABEL, '--invariant', `--offset=${start}`, '-h', String(start), image, String(part.size / 1024)];
+  return [
+    '-F',
+    '32',
+    '-S',
+    '512',
+    '-s',
+    '1',
+    '-g',
+    '64/32',
+    '-n',
+    ESP_LABEL,
+    '--invariant',
+    `--offset=${start}`,
+    '-h',
+    String(start),
+    image,
+    String(part.size / 1024),
+  ];
 }
 
 const mtoolsEnv = { MTOOLS_SKIP_CHECK: '1', MTOOLSRC: '/dev/null' };
@@ -38,7 +55,13 @@ async function copyTree(image: string, dir: string, fatDir: string, sourceDateEp
 }
 
 /** Formats the ESP and copies the tree under `contentDir` onto it. */
-export async function makeEsp(image: string, part: Partition, volumeId: string, contentDir: string, sourceDateEpoch: number): Promise<void> {
+export async function makeEsp(
+  image: string,
+  part: Partition,
+  volumeId: string,
+  contentDir: string,
+  sourceDateEpoch: number,
+): Promise<void> {
   await run('mkfs.vfat', mkfsVfatArgs(image, part), { sourceDateEpoch });
   const fat = `${image}@@${part.start}`;
   await run('mlabel', ['-i', fat, '-N', volumeId, `::${ESP_LABEL}`], { sourceDateEpoch, env: mtoolsEnv });

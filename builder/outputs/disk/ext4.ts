@@ -50,7 +50,24 @@ export function mkfsArgs(o: Omit<Ext4Options, 'workDir' | 'sourceDateEpoch'>): s
     'nodiscard',
     'root_owner=0:0',
   ];
-  return ['-q', '-F', '-t', 'ext4', '-L', ROOT_LABEL, '-U', o.ids.rootFs, '-J', `size=${JOURNAL_SIZE / MiB}`, '-E', extended.join(','), '-d', o.rootDir, o.image, `${o.part.size / 1024}k`];
+  return [
+    '-q',
+    '-F',
+    '-t',
+    'ext4',
+    '-L',
+    ROOT_LABEL,
+    '-U',
+    o.ids.rootFs,
+    '-J',
+    `size=${JOURNAL_SIZE / MiB}`,
+    '-E',
+    extended.join(','),
+    '-d',
+    o.rootDir,
+    o.image,
+    `${o.part.size / 1024}k`,
+  ];
 }
 
 /** Used inode numbers, from `dumpe2fs` group listings ("Free inodes: 17-2016, 2020"). */
@@ -62,7 +79,10 @@ export function usedInodes(dumpe2fs: string): number[] {
   let groups = 0;
   for (const m of dumpe2fs.matchAll(/^\s+Free inodes:[ \t]*(.*)$/gm)) {
     groups++;
-    for (const range of m[1]!.split(',').map((r) => r.trim()).filter(Boolean)) {
+    for (const range of m[1]!
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean)) {
       const [a, b] = range.split('-').map(Number);
       for (let i = a!; i <= (b ?? a!); i++) free[i] = 1;
     }
@@ -93,7 +113,11 @@ PARTUUID=${ids.espPart} /boot/efi vfat umask=0077,nofail 0 2
 export async function makeRootFs(o: Ext4Options): Promise<void> {
   const conf = path.join(o.workDir, 'mke2fs.conf');
   await writeFile(conf, MKE2FS_CONF);
-  await run('mkfs.ext4', mkfsArgs(o), { sourceDateEpoch: o.sourceDateEpoch, env: { MKE2FS_CONFIG: conf }, hint: 'the disk is too small for the rootfs? set a bigger disk.size, or leave it out' });
+  await run('mkfs.ext4', mkfsArgs(o), {
+    sourceDateEpoch: o.sourceDateEpoch,
+    env: { MKE2FS_CONFIG: conf },
+    hint: 'the disk is too small for the rootfs? set a bigger disk.size, or leave it out',
+  });
   const device = ext4Device(o.image, o.part);
 
   const fstab = path.join(o.workDir, 'fstab');
@@ -101,8 +125,17 @@ export async function makeRootFs(o: Ext4Options): Promise<void> {
   await writeFile(fstab, diskFstab(base ?? '', o.ids), { mode: 0o644 });
   await utimes(fstab, o.sourceDateEpoch, o.sourceDateEpoch);
   const edit = path.join(o.workDir, 'fstab.debugfs');
-  const hasEfiDir = await access(path.join(o.rootDir, 'boot/efi')).then(() => true, () => false);
-  const commands = [...(base === undefined ? [] : ['rm /etc/fstab']), `write "${fstab}" /etc/fstab`, 'set_inode_field /etc/fstab uid 0', 'set_inode_field /etc/fstab gid 0', ...(hasEfiDir ? [] : ['mkdir /boot/efi'])];
+  const hasEfiDir = await access(path.join(o.rootDir, 'boot/efi')).then(
+    () => true,
+    () => false,
+  );
+  const commands = [
+    ...(base === undefined ? [] : ['rm /etc/fstab']),
+    `write "${fstab}" /etc/fstab`,
+    'set_inode_field /etc/fstab uid 0',
+    'set_inode_field /etc/fstab gid 0',
+    ...(hasEfiDir ? [] : ['mkdir /boot/efi']),
+  ];
   await writeFile(edit, `${commands.join('\n')}\n`);
   await debugfs(device, edit, o.sourceDateEpoch);
 

@@ -15,10 +15,34 @@ export const GRUB_LIB = '/usr/lib/grub';
 export const EFI_DIR = 'EFI/BOOT';
 
 /** Modules built into both core images (nothing is loaded from disk later). */
-const COMMON_MODULES = ['part_gpt', 'fat', 'ext2', 'search', 'search_fs_uuid', 'search_label', 'normal', 'configfile', 'linux', 'echo', 'test', 'serial', 'terminal', 'ls', 'cat', 'reboot', 'halt', 'sleep'];
+const COMMON_MODULES = [
+  'part_gpt',
+  'fat',
+  'ext2',
+  'search',
+  'search_fs_uuid',
+  'search_label',
+  'normal',
+  'configfile',
+  'linux',
+  'echo',
+  'test',
+  'serial',
+  'terminal',
+  'ls',
+  'cat',
+  'reboot',
+  'halt',
+  'sleep',
+];
 export const PLATFORMS = {
   bios: { dir: 'i386-pc', format: 'i386-pc', modules: [...COMMON_MODULES, 'biosdisk'], package: 'grub-pc-bin' },
-  efi: { dir: 'x86_64-efi', format: 'x86_64-efi', modules: [...COMMON_MODULES, 'efi_gop', 'efi_uga', 'all_video'], package: 'grub-efi-amd64-bin' },
+  efi: {
+    dir: 'x86_64-efi',
+    format: 'x86_64-efi',
+    modules: [...COMMON_MODULES, 'efi_gop', 'efi_uga', 'all_video'],
+    package: 'grub-efi-amd64-bin',
+  },
 } as const;
 
 // boot.img (the MBR code) and diskboot.img (core.img's first sector), from grub's i386/pc/boot.h
@@ -63,14 +87,21 @@ export async function checkGrubPlatforms(): Promise<void> {
   for (const p of Object.values(PLATFORMS)) {
     const dir = path.join(GRUB_LIB, p.dir);
     await access(path.join(dir, 'moddep.lst')).catch((cause) => {
-      throw new ToolError('grub-mkimage', `no GRUB ${p.format} modules in ${dir}`, { cause, hint: `install ${p.package} (scripts/host-deps)` });
+      throw new ToolError('grub-mkimage', `no GRUB ${p.format} modules in ${dir}`, {
+        cause,
+        hint: `install ${p.package} (scripts/host-deps)`,
+      });
     });
   }
 }
 
 export async function mkimage(platform: keyof typeof PLATFORMS, output: string, config: string, sourceDateEpoch: number): Promise<void> {
   const p = PLATFORMS[platform];
-  await run('grub-mkimage', ['-d', path.join(GRUB_LIB, p.dir), '-O', p.format, '-o', output, '-c', config, '-p', `/${EFI_DIR}`, ...p.modules], { sourceDateEpoch });
+  await run(
+    'grub-mkimage',
+    ['-d', path.join(GRUB_LIB, p.dir), '-O', p.format, '-o', output, '-c', config, '-p', `/${EFI_DIR}`, ...p.modules],
+    { sourceDateEpoch },
+  );
 }
 
 export async function bootImg(): Promise<Buffer> {

@@ -78,9 +78,24 @@ export function validateDiskSize(spec: Pick<ResolvedSpec, 'file' | 'disk'>): voi
   const { size } = spec.disk;
   if (size === undefined) return;
   const bytes = parseDiskSize(size);
-  if (bytes === undefined) throw sizeError(spec, `"${size}" is not a disk size`, 'use a whole number of MiB or GiB such as 3072M or 4G, or leave disk.size out to size the disk from the rootfs');
-  if (bytes < MIN_DISK) throw sizeError(spec, `${size} is too small for a kiln node disk (at least ${MIN_DISK / GiB}G)`, 'the base packages alone take about 850M; leave disk.size out and kiln sizes the disk from the rootfs (the root grows to fill the real disk on first boot)');
-  if (bytes > MAX_DISK) throw sizeError(spec, `${size} is larger than kiln builds disk images (at most ${MAX_DISK / GiB}G)`, 'disk.size is the image, not the node\'s disk: build it small and the root partition grows to fill the real disk on first boot');
+  if (bytes === undefined)
+    throw sizeError(
+      spec,
+      `"${size}" is not a disk size`,
+      'use a whole number of MiB or GiB such as 3072M or 4G, or leave disk.size out to size the disk from the rootfs',
+    );
+  if (bytes < MIN_DISK)
+    throw sizeError(
+      spec,
+      `${size} is too small for a kiln node disk (at least ${MIN_DISK / GiB}G)`,
+      'the base packages alone take about 850M; leave disk.size out and kiln sizes the disk from the rootfs (the root grows to fill the real disk on first boot)',
+    );
+  if (bytes > MAX_DISK)
+    throw sizeError(
+      spec,
+      `${size} is larger than kiln builds disk images (at most ${MAX_DISK / GiB}G)`,
+      "disk.size is the image, not the node's disk: build it small and the root partition grows to fill the real disk on first boot",
+    );
 }
 
 export interface RootfsUsage {
@@ -109,7 +124,10 @@ export function rootfsUsage(entries: TarHeader[]): RootfsUsage {
     // targets under 60 bytes live in the inode
     else if (e.type === 'symlink' && Buffer.byteLength(e.linkname ?? '') >= 60) data += BLOCK;
     // xattrs beyond what fits in a 256-byte inode take a block
-    const xattrBytes = [...(e.xattrs ?? new Map<string, Buffer>())].reduce((n, [k, v]) => n + 16 + roundUp(Buffer.byteLength(k) + v.length, 4), 0);
+    const xattrBytes = [...(e.xattrs ?? new Map<string, Buffer>())].reduce(
+      (n, [k, v]) => n + 16 + roundUp(Buffer.byteLength(k) + v.length, 4),
+      0,
+    );
     if (xattrBytes > 96) data += BLOCK;
   }
   for (const bytes of dirBytes.values()) data += roundUp(bytes, BLOCK);

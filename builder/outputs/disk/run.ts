@@ -25,7 +25,11 @@ export async function run(tool: string, args: string[], opts: RunOptions): Promi
     const result = await execa(file, args, { env, input: opts.input, all: true });
     return { stdout: result.stdout, stderr: result.stderr };
   } catch (cause) {
-    const output = String((cause as { all?: string }).all ?? '').trim().split('\n').slice(-8).join('\n');
+    const output = String((cause as { all?: string }).all ?? '')
+      .trim()
+      .split('\n')
+      .slice(-8)
+      .join('\n');
     throw new ToolError(tool, `${tool} ${args.join(' ')} failed${output ? `:\n${output}` : ''}`, { cause, hint: opts.hint });
   }
 }

@@ -17,7 +17,11 @@ export function applyCloudConfig(value: unknown, meta: MetaData, ctx: Context): 
   const { report, model } = ctx;
   if (value === null || value === undefined) return applyHostname({}, meta, ctx);
   if (!isMapping(value))
-    return report.error('', `cloud-config must be a mapping of keys, not ${Array.isArray(value) ? 'a list' : typeof value}`, 'start with "#cloud-config", then keys such as hostname:, users:, write_files:');
+    return report.error(
+      '',
+      `cloud-config must be a mapping of keys, not ${Array.isArray(value) ? 'a list' : typeof value}`,
+      'start with "#cloud-config", then keys such as hostname:, users:, write_files:',
+    );
   const cfg = value;
 
   unsupportedKeyWarnings(cfg, report);
@@ -28,7 +32,11 @@ export function applyCloudConfig(value: unknown, meta: MetaData, ctx: Context): 
   applyKiln(cfg, ctx);
   const conflict = model.files.findIndex((f) => f.path === NODE_CONFIG_PATH && f.origin.path.startsWith('/write_files'));
   if (cfg.kiln !== undefined && conflict >= 0)
-    report.error(model.files[conflict]!.origin.path + '/path', `${NODE_CONFIG_PATH} is written from the kiln: key`, 'put the node config under kiln: only');
+    report.error(
+      model.files[conflict]!.origin.path + '/path',
+      `${NODE_CONFIG_PATH} is written from the kiln: key`,
+      'put the node config under kiln: only',
+    );
   // a node config written by write_files is checked like any other
   else report.problems.push(...adoptNodeConfig(model));
 
@@ -41,7 +49,12 @@ export function applyCloudConfig(value: unknown, meta: MetaData, ctx: Context): 
   if (cfg.ntp !== undefined && cfg.ntp !== null && report.check(Ntp, cfg.ntp, '/ntp')) {
     const ntp = cfg.ntp as { enabled?: boolean; servers?: string[]; pools?: string[] };
     ntpKeyWarnings(ntp, report);
-    if (ntp.enabled === false) report.warn('/ntp/enabled', 'ntp.enabled is false: kiln leaves time sync as the image has it (systemd-timesyncd)', 'kiln does not turn time sync off');
+    if (ntp.enabled === false)
+      report.warn(
+        '/ntp/enabled',
+        'ntp.enabled is false: kiln leaves time sync as the image has it (systemd-timesyncd)',
+        'kiln does not turn time sync off',
+      );
     // no servers and no pools: the image's defaults stay, as cloud-init would use the distro's pools
     else if ((ntp.servers?.length ?? 0) + (ntp.pools?.length ?? 0) > 0) model.ntp = { servers: ntp.servers ?? [], pools: ntp.pools ?? [] };
   }

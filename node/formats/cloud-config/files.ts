@@ -19,7 +19,6 @@ import { isSecretPath, type Contents, type FileSpec, type Owner } from '../../mo
 import { KEY_SCHEMAS, WriteFile } from './schema.ts';
 import { isMapping, octal, type Context } from './report.ts';
 
-
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function applyWriteFiles(cfg: Record<string, unknown>, ctx: Context): void {
@@ -30,17 +29,37 @@ export function applyWriteFiles(cfg: Record<string, unknown>, ctx: Context): voi
 function writeFile(entry: unknown, i: number, ctx: Context): void {
   const { report, model } = ctx;
   const path = `/write_files/${i}`;
-  if (!isMapping(entry)) return report.error(path, 'a write_files entry is a mapping with at least a path', 'e.g. - path: /etc/app.conf\n    content: |\n      key=value');
+  if (!isMapping(entry))
+    return report.error(
+      path,
+      'a write_files entry is a mapping with at least a path',
+      'e.g. - path: /etc/app.conf\n    content: |\n      key=value',
+    );
   let ok = report.check(WriteFile, entry, path);
   if (entry.source !== undefined) {
     ok = false;
-    report.error(`${path}/source`, 'write_files source (content from a URL) is not supported: kiln fetches only content pinned by a hash', 'put the content inline (encoding: gz+b64 for binaries)');
+    report.error(
+      `${path}/source`,
+      'write_files source (content from a URL) is not supported: kiln fetches only content pinned by a hash',
+      'put the content inline (encoding: gz+b64 for binaries)',
+    );
   }
   if (!ok) return;
-  const f = entry as { path: string; content?: string | Uint8Array; encoding?: string; owner?: string; permissions?: string | number; append?: boolean };
+  const f = entry as {
+    path: string;
+    content?: string | Uint8Array;
+    encoding?: string;
+    owner?: string;
+    permissions?: string | number;
+    append?: boolean;
+  };
 
   if (f.path.split('/').includes('..') || f.path.endsWith('/'))
-    return report.error(`${path}/path`, `"${f.path}" is not a plain file path`, 'an absolute path to a file, without ".." or a trailing "/"');
+    return report.error(
+      `${path}/path`,
+      `"${f.path}" is not a plain file path`,
+      'an absolute path to a file, without ".." or a trailing "/"',
+    );
 
   const data = decode(f.content ?? '', f.encoding ?? 'text/plain');
   if (typeof data === 'string') return report.error(`${path}/content`, data, encodingHint(f.encoding ?? 'text/plain'));
@@ -58,7 +77,8 @@ function writeFile(entry: unknown, i: number, ctx: Context): void {
       );
     mode = f.permissions;
   }
-  if (mode !== undefined && mode > 0o7777) return report.error(`${path}/permissions`, `${octal(mode)} is not a file mode`, "at most four octal digits, e.g. '0644'");
+  if (mode !== undefined && mode > 0o7777)
+    return report.error(`${path}/permissions`, `${octal(mode)} is not a file mode`, "at most four octal digits, e.g. '0644'");
   if (secret && mode !== undefined && (mode & 0o077) !== 0)
     return report.error(
       `${path}/permissions`,

@@ -34,15 +34,25 @@ export function applyHostname(cfg: Record<string, unknown>, meta: MetaData, ctx:
   const { report, model } = ctx;
   const ok = (key: 'hostname' | 'fqdn' | 'prefer_fqdn_over_hostname' | 'preserve_hostname' | 'manage_etc_hosts') =>
     cfg[key] === undefined || report.check(KEY_SCHEMAS[key], cfg[key], `/${key}`);
-  const valid = [ok('hostname'), ok('fqdn'), ok('prefer_fqdn_over_hostname'), ok('preserve_hostname'), ok('manage_etc_hosts')].every(Boolean);
+  const valid = [ok('hostname'), ok('fqdn'), ok('prefer_fqdn_over_hostname'), ok('preserve_hostname'), ok('manage_etc_hosts')].every(
+    Boolean,
+  );
   if (!valid) return;
   if (typeof cfg.fqdn === 'string' && !FQDN.test(cfg.fqdn))
-    return report.error('/fqdn', `fqdn "${cfg.fqdn}" is not dotted: a fully qualified name has a domain part`, 'e.g. node-1.example.com; to set only the short name use hostname');
+    return report.error(
+      '/fqdn',
+      `fqdn "${cfg.fqdn}" is not dotted: a fully qualified name has a domain part`,
+      'e.g. node-1.example.com; to set only the short name use hostname',
+    );
 
   const found = names(cfg, meta);
   if (cfg.preserve_hostname === true) {
     if (cfg.hostname !== undefined || cfg.fqdn !== undefined)
-      report.warn('/preserve_hostname', 'preserve_hostname is true: the hostname and fqdn given here are not set', 'remove preserve_hostname to set them');
+      report.warn(
+        '/preserve_hostname',
+        'preserve_hostname is true: the hostname and fqdn given here are not set',
+        'remove preserve_hostname to set them',
+      );
   } else {
     model.hostname = cfg.prefer_fqdn_over_hostname === true && found.fqdn ? found.fqdn : found.hostname;
     if (found.fqdn) model.fqdn = found.fqdn;
@@ -50,9 +60,14 @@ export function applyHostname(cfg: Record<string, unknown>, meta: MetaData, ctx:
 
   const manage = cfg.manage_etc_hosts;
   if (manage === undefined || manage === false) return;
-  if (manage === 'template') report.warn('/manage_etc_hosts', '"template" is a deprecated value of manage_etc_hosts; it means true', 'write manage_etc_hosts: true');
+  if (manage === 'template')
+    report.warn('/manage_etc_hosts', '"template" is a deprecated value of manage_etc_hosts; it means true', 'write manage_etc_hosts: true');
   if (!found.hostname)
-    return report.warn('/manage_etc_hosts', 'manage_etc_hosts needs a hostname; /etc/hosts is left as the image has it', 'set hostname, or local-hostname in meta-data');
+    return report.warn(
+      '/manage_etc_hosts',
+      'manage_etc_hosts needs a hostname; /etc/hosts is left as the image has it',
+      'set hostname, or local-hostname in meta-data',
+    );
   const aliases = [...new Set([found.fqdn, found.hostname].filter((n): n is string => Boolean(n)))].join(' ');
   const origin = { file: report.origin, path: '/manage_etc_hosts' };
   if (manage === 'localhost') {

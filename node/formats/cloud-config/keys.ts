@@ -15,12 +15,13 @@ import { isMapping, seg, type Report } from './report.ts';
 export const SUPPORTED_KEYS = [...Object.keys(KEY_SCHEMAS), 'kiln'];
 
 const IMAGE = 'kiln images are built, not changed at boot: put it in the image spec (packages, overlays) and rebuild, or do it in runcmd';
-const PACKAGES = 'kiln images are built, not patched at boot: add packages to the image spec\'s packages list and rebuild';
+const PACKAGES = "kiln images are built, not patched at boot: add packages to the image spec's packages list and rebuild";
 const SSHD = 'put sshd settings in an image overlay (/etc/ssh/sshd_config.d/)';
 const HOST_KEYS = 'kiln images make fresh SSH host keys on first boot (the identity overlay); change how in an image overlay';
 const STORAGE = 'kiln grows the root filesystem on first boot; put other mounts in an image overlay (systemd .mount units) or bootcmd';
 const CLOUD_INIT = 'this configures cloud-init itself, which kiln images do not run';
-const PASSWORDS = 'kiln never applies cleartext passwords: give users a hash with users[].hashed_passwd (`mkpasswd -m sha-512`), or better ssh_authorized_keys';
+const PASSWORDS =
+  'kiln never applies cleartext passwords: give users a hash with users[].hashed_passwd (`mkpasswd -m sha-512`), or better ssh_authorized_keys';
 const VENDOR = 'a vendor or distribution integration kiln does not have; do it in runcmd if you need it';
 
 /** Known cloud-config keys that kiln does not apply, with what to do instead. */
@@ -36,8 +37,10 @@ export const UNAPPLIED: Record<string, string> = {
   authkey_hash: SSHD,
   autoinstall: VENDOR,
   byobu_by_default: IMAGE,
-  'ca-certs': 'put CA certificates in an image overlay (/usr/local/share/ca-certificates/) or write_files plus runcmd [update-ca-certificates]',
-  ca_certs: 'put CA certificates in an image overlay (/usr/local/share/ca-certificates/) or write_files plus runcmd [update-ca-certificates]',
+  'ca-certs':
+    'put CA certificates in an image overlay (/usr/local/share/ca-certificates/) or write_files plus runcmd [update-ca-certificates]',
+  ca_certs:
+    'put CA certificates in an image overlay (/usr/local/share/ca-certificates/) or write_files plus runcmd [update-ca-certificates]',
   chef: VENDOR,
   chpasswd: PASSWORDS,
   cloud_config_modules: CLOUD_INIT,
@@ -128,7 +131,9 @@ export function unsupportedKeyWarnings(config: Record<string, unknown>, report: 
     report.warn(
       path,
       `"${key}" is not a cloud-config key; ignored`,
-      near ? `did you mean "${near}"? kiln-firstboot applies: ${SUPPORTED_KEYS.join(', ')}` : `kiln-firstboot applies: ${SUPPORTED_KEYS.join(', ')}`,
+      near
+        ? `did you mean "${near}"? kiln-firstboot applies: ${SUPPORTED_KEYS.join(', ')}`
+        : `kiln-firstboot applies: ${SUPPORTED_KEYS.join(', ')}`,
     );
   }
 }
@@ -138,6 +143,10 @@ export function ntpKeyWarnings(ntp: unknown, report: Report): void {
   if (!isMapping(ntp)) return;
   for (const key of Object.keys(ntp)) {
     if (['enabled', 'servers', 'pools'].includes(key)) continue;
-    report.warn(`/ntp/${seg(key)}`, `ntp key "${key}" is not applied by kiln-firstboot`, 'kiln configures systemd-timesyncd from ntp.servers and ntp.pools only');
+    report.warn(
+      `/ntp/${seg(key)}`,
+      `ntp key "${key}" is not applied by kiln-firstboot`,
+      'kiln configures systemd-timesyncd from ntp.servers and ntp.pools only',
+    );
   }
 }

@@ -16,7 +16,11 @@ export function parseMetaData(text: string, file: string): MetaData {
     throw new ValidationError(report.problems.map((p: Problem) => doc.locate(p)).sort(byPosition));
   };
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
-    report.error('', `meta-data must be a mapping with at least "instance-id", not ${meta === null || meta === undefined ? 'empty' : Array.isArray(meta) ? 'a list' : typeof meta}`, 'e.g. instance-id: node-1-v1\nlocal-hostname: node-1');
+    report.error(
+      '',
+      `meta-data must be a mapping with at least "instance-id", not ${meta === null || meta === undefined ? 'empty' : Array.isArray(meta) ? 'a list' : typeof meta}`,
+      'e.g. instance-id: node-1-v1\nlocal-hostname: node-1',
+    );
     return fail();
   }
   const m = meta as Record<string, unknown>;
@@ -26,7 +30,11 @@ export function parseMetaData(text: string, file: string): MetaData {
     report.error('', 'meta-data has no "instance-id"', 'add "instance-id: <id>"; a new id makes kiln-firstboot provision the node again');
   else if (typeof id === 'number' && Number.isSafeInteger(id)) instanceId = String(id);
   else if (typeof id !== 'string' || /[\s/]/.test(id) || id.length > 255)
-    report.error('/instance-id', 'instance-id must be a string without spaces or "/"', 'e.g. instance-id: node-1-v1 (quote it if YAML would read it as something else)');
+    report.error(
+      '/instance-id',
+      'instance-id must be a string without spaces or "/"',
+      'e.g. instance-id: node-1-v1 (quote it if YAML would read it as something else)',
+    );
   else instanceId = id;
 
   let localHostname: string | undefined;

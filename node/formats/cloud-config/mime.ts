@@ -53,7 +53,11 @@ function entity(lines: string[], start: number, end: number, parts: MimePart[], 
     }
     const m = /^([!-9;-~]+):\s*(.*)$/.exec(line);
     if (!m) {
-      problems.push({ line: i + 1, message: `MIME: "${line.slice(0, 40)}" is not a header line`, hint: 'a part starts with headers such as Content-Type:, then an empty line, then the content' });
+      problems.push({
+        line: i + 1,
+        message: `MIME: "${line.slice(0, 40)}" is not a header line`,
+        hint: 'a part starts with headers such as Content-Type:, then an empty line, then the content',
+      });
       return;
     }
     last = m[1]!.toLowerCase();
@@ -65,7 +69,11 @@ function entity(lines: string[], start: number, end: number, parts: MimePart[], 
   if (type.startsWith('multipart/')) {
     const boundary = params.get('boundary');
     if (!boundary) {
-      problems.push({ line: start + 1, message: `MIME: ${type} without a boundary`, hint: 'add boundary="..." to the Content-Type header' });
+      problems.push({
+        line: start + 1,
+        message: `MIME: ${type} without a boundary`,
+        hint: 'add boundary="..." to the Content-Type header',
+      });
       return;
     }
     const delimiters: number[] = [];
@@ -79,7 +87,11 @@ function entity(lines: string[], start: number, end: number, parts: MimePart[], 
       if (l === `--${boundary}`) delimiters.push(j);
     }
     if (delimiters.length === 0) {
-      problems.push({ line: start + 1, message: `MIME: no part starts with the boundary "--${boundary}"`, hint: 'each part starts with a line "--<boundary>"; the last one ends with "--<boundary>--"' });
+      problems.push({
+        line: start + 1,
+        message: `MIME: no part starts with the boundary "--${boundary}"`,
+        hint: 'each part starts with a line "--<boundary>"; the last one ends with "--<boundary>--"',
+      });
       return;
     }
     const stop = closed === -1 ? end : closed;
@@ -94,17 +106,33 @@ function entity(lines: string[], start: number, end: number, parts: MimePart[], 
   else if (encoding === 'base64') {
     const b64 = raw.replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
-      problems.push({ line: bodyStart + 1, message: `MIME part ${parts.length + 1} (${type}) is not valid base64`, hint: 'encode the part again, e.g. with `cloud-init devel make-mime`' });
+      problems.push({
+        line: bodyStart + 1,
+        message: `MIME part ${parts.length + 1} (${type}) is not valid base64`,
+        hint: 'encode the part again, e.g. with `cloud-init devel make-mime`',
+      });
       return;
     }
     body = Buffer.from(b64, 'base64');
   } else if (encoding === 'quoted-printable') body = quotedPrintable(raw);
   else {
-    problems.push({ line: start + 1, message: `MIME part ${parts.length + 1}: unknown Content-Transfer-Encoding "${encoding}"`, hint: 'use 7bit, 8bit, base64 or quoted-printable' });
+    problems.push({
+      line: start + 1,
+      message: `MIME part ${parts.length + 1}: unknown Content-Transfer-Encoding "${encoding}"`,
+      hint: 'use 7bit, 8bit, base64 or quoted-printable',
+    });
     return;
   }
   const filename = contentType(headers.get('content-disposition') ?? '').params.get('filename');
-  parts.push({ index: parts.length + 1, type, line: start + 1, bodyLine: bodyStart + 1, verbatim: !['base64', 'quoted-printable'].includes(encoding), body, ...(filename ? { filename } : {}) });
+  parts.push({
+    index: parts.length + 1,
+    type,
+    line: start + 1,
+    bodyLine: bodyStart + 1,
+    verbatim: !['base64', 'quoted-printable'].includes(encoding),
+    body,
+    ...(filename ? { filename } : {}),
+  });
 }
 
 /** `type/subtype; name=value; name="quoted value"` → lower-case type and its parameters. */

@@ -50,7 +50,13 @@ export interface Context {
 export const octal = (mode: number): string => `0${mode.toString(8).padStart(3, '0')}`;
 
 export const isMapping = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date) && !(v instanceof Map) && !(v instanceof Set);
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  !(v instanceof Uint8Array) &&
+  !(v instanceof Date) &&
+  !(v instanceof Map) &&
+  !(v instanceof Set);
 
 /** JSON-pointer segment escaping. */
 export const seg = (key: string | number): string => String(key).replace(/~/g, '~0').replace(/\//g, '~1');

@@ -12,7 +12,10 @@ export const Hostname = hinted(
   'lower-case letters, digits, "-" and ".", each label starting and ending with a letter or digit (RFC 1123), e.g. node-1',
 );
 /** The labels are checked by the pattern; that there is a domain part is checked in code, for a clearer message. */
-export const Fqdn = hinted(Type.String({ pattern: HOSTNAME_PATTERN, maxLength: 253 }), 'a fully qualified name with a domain, e.g. node-1.example.com');
+export const Fqdn = hinted(
+  Type.String({ pattern: HOSTNAME_PATTERN, maxLength: 253 }),
+  'a fully qualified name with a domain, e.g. node-1.example.com',
+);
 export const FQDN_PATTERN = `^${DNS_LABEL}(\\.${DNS_LABEL})+$`;
 
 // Debian's adduser NAME_REGEX, with "_" allowed first like useradd; 32 is useradd's limit.
@@ -25,7 +28,10 @@ export const AccountName = hinted(
 const AbsolutePath = hinted(Type.String({ pattern: '^/[^\\x00]*$' }), 'an absolute path, e.g. /etc/app/app.conf');
 const OneLine = (hint: string) => hinted(Type.String({ pattern: '^[^\\r\\n]+$' }), hint);
 // a folded YAML scalar (`>`) ends with a newline: allowed, and trimmed
-const SshKey = hinted(Type.String({ pattern: '^[^\\r\\n]+[\\r\\n]*$' }), 'one public key per entry, e.g. "ssh-ed25519 AAAAC3Nz... you@laptop"');
+const SshKey = hinted(
+  Type.String({ pattern: '^[^\\r\\n]+[\\r\\n]*$' }),
+  'one public key per entry, e.g. "ssh-ed25519 AAAAC3Nz... you@laptop"',
+);
 
 const COMMAND = 'a shell command string ("systemctl restart app") or an argv list ([systemctl, restart, app]); quote numbers and booleans';
 export const Command = hinted(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })]), COMMAND);
@@ -38,7 +44,10 @@ export const UserObject = Type.Object(
     name: AccountName,
     gecos: Type.Optional(OneLine('a one-line comment, usually the full name')),
     groups: Type.Optional(
-      hinted(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })]), 'a comma-separated string "adm, docker" or a list [adm, docker]'),
+      hinted(
+        Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })]),
+        'a comma-separated string "adm, docker" or a list [adm, docker]',
+      ),
     ),
     primary_group: Type.Optional(AccountName),
     shell: Type.Optional(AbsolutePath),
@@ -76,9 +85,14 @@ export const WriteFile = Type.Object(
     encoding: Type.Optional(
       hinted(Type.Union(ENCODINGS.map((e) => Type.Literal(e))), 'text/plain (the default), b64 for base64, gz+b64 for gzip then base64'),
     ),
-    owner: Type.Optional(hinted(Type.String({ pattern: '^[^:\\s]+(:[^:\\s]+)?$' }), 'user or user:group, e.g. root:root or www-data:www-data')),
+    owner: Type.Optional(
+      hinted(Type.String({ pattern: '^[^:\\s]+(:[^:\\s]+)?$' }), 'user or user:group, e.g. root:root or www-data:www-data'),
+    ),
     permissions: Type.Optional(
-      hinted(Type.Union([Type.String({ pattern: '^(0o)?[0-7]{3,5}$' }), Type.Integer({ minimum: 0, maximum: 0o7777 })]), "an octal mode as a quoted string, e.g. '0644' or '0600'"),
+      hinted(
+        Type.Union([Type.String({ pattern: '^(0o)?[0-7]{3,5}$' }), Type.Integer({ minimum: 0, maximum: 0o7777 })]),
+        "an octal mode as a quoted string, e.g. '0644' or '0600'",
+      ),
     ),
     append: Type.Optional(Type.Boolean()),
     defer: Type.Optional(Type.Boolean()),
@@ -99,7 +113,10 @@ export const Ntp = Type.Object(
 
 // IANA names are Area/Location or Area/Region/Location (America/Argentina/Salta, Etc/GMT+3).
 export const TIMEZONE_PATTERN = '^(UTC|[A-Z][A-Za-z]+(/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$';
-export const Timezone = hinted(Type.String({ pattern: TIMEZONE_PATTERN }), 'an IANA time zone name such as Europe/Berlin, America/New_York or UTC');
+export const Timezone = hinted(
+  Type.String({ pattern: TIMEZONE_PATTERN }),
+  'an IANA time zone name such as Europe/Berlin, America/New_York or UTC',
+);
 
 export const ManageEtcHosts = hinted(
   Type.Union([Type.Boolean(), Type.Literal('localhost'), Type.Literal('template')]),
@@ -118,7 +135,10 @@ export const KEY_SCHEMAS = {
   ssh_authorized_keys: Type.Array(SshKey),
   write_files: WriteFiles,
   bootcmd: Commands,
-  runcmd: hinted(Type.Array(hinted(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 }), Type.Null()]), COMMAND)), 'a YAML list of commands'),
+  runcmd: hinted(
+    Type.Array(hinted(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 }), Type.Null()]), COMMAND)),
+    'a YAML list of commands',
+  ),
   ntp: Ntp,
   timezone: Timezone,
 } satisfies Record<string, TSchema>;

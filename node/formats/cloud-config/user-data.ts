@@ -25,17 +25,26 @@ import { readCloudConfigYaml } from './yaml.ts';
 
 const SCRIPTS_DIR = '/var/lib/kiln/scripts';
 
-const INLINE = 'put the config inline in one #cloud-config document, or boot with kiln.config=<url> kiln.config.hash=sha256-<hex> on the kernel command line';
+const INLINE =
+  'put the config inline in one #cloud-config document, or boot with kiln.config=<url> kiln.config.hash=sha256-<hex> on the kernel command line';
 /** First-line markers kiln does not run, longest first (#cloud-config-archive starts like #cloud-config). */
 const UNSUPPORTED: Array<[RegExp, string, string]> = [
-  [/^#cloud-config-archive/, '#cloud-config-archive', 'write one #cloud-config document (or MIME multi-part with one text/cloud-config part and text/x-shellscript parts)'],
+  [
+    /^#cloud-config-archive/,
+    '#cloud-config-archive',
+    'write one #cloud-config document (or MIME multi-part with one text/cloud-config part and text/x-shellscript parts)',
+  ],
   [/^#cloud-config-jsonp/, '#cloud-config-jsonp', 'write one #cloud-config document: kiln does not merge or patch configs'],
   [/^#include-once/, '#include-once', INLINE],
   [/^#include/, '#include', INLINE],
   [/^#cloud-boothook/, '#cloud-boothook', 'use bootcmd in a #cloud-config document: it runs early, before the network'],
   [/^#part-handler/, '#part-handler', 'kiln runs no custom part handlers: use a #cloud-config document and scripts'],
   [/^#upstart-job/, '#upstart-job', 'write a systemd unit with write_files and start it in runcmd'],
-  [/^##\s*template:\s*jinja/, '## template: jinja', 'render the template before building the seed: kiln does not render jinja or expose instance data'],
+  [
+    /^##\s*template:\s*jinja/,
+    '## template: jinja',
+    'render the template before building the seed: kiln does not render jinja or expose instance data',
+  ],
 ];
 const PART_TYPES: Record<string, string> = {
   'text/cloud-config-archive': '#cloud-config-archive',
@@ -48,7 +57,12 @@ const PART_TYPES: Record<string, string> = {
   'text/jinja2': '## template: jinja',
 };
 
-type Kind = { kind: 'cloud-config' } | { kind: 'script' } | { kind: 'empty' } | { kind: 'unsupported'; what: string; hint: string } | { kind: 'unknown' };
+type Kind =
+  | { kind: 'cloud-config' }
+  | { kind: 'script' }
+  | { kind: 'empty' }
+  | { kind: 'unsupported'; what: string; hint: string }
+  | { kind: 'unknown' };
 
 function kindOf(text: string): Kind {
   const head = text.trimStart().slice(0, 64).toLowerCase();
@@ -74,7 +88,10 @@ export function parseUserData(data: Buffer, file: string, meta: MetaData): Provi
     try {
       bytes = gunzipSync(bytes);
     } catch {
-      fail('user-data starts like gzip data but does not decompress', 'compress it again with `gzip -c user-data`, or store it uncompressed');
+      fail(
+        'user-data starts like gzip data but does not decompress',
+        'compress it again with `gzip -c user-data`, or store it uncompressed',
+      );
     }
   }
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
@@ -91,7 +108,10 @@ export function parseUserData(data: Buffer, file: string, meta: MetaData): Provi
   } else if (kind.kind === 'unsupported') {
     fail(`${kind.what} user-data is not supported by kiln-firstboot`, kind.hint);
   } else if (kind.kind === 'unknown') {
-    fail('user-data is not cloud-config, a script or MIME multi-part', 'start it with "#cloud-config" (or "#!" for a script); an empty file is fine too');
+    fail(
+      'user-data is not cloud-config, a script or MIME multi-part',
+      'start it with "#cloud-config" (or "#!" for a script); an empty file is fine too',
+    );
   } else if (kind.kind === 'cloud-config') {
     cloudConfig = { text, file, lineOffset: 0 };
   } else if (kind.kind === 'script') {
@@ -119,7 +139,15 @@ export function parseUserData(data: Buffer, file: string, meta: MetaData): Provi
 
   scripts.forEach((body, i) => {
     const path = `${SCRIPTS_DIR}/user-data-${i + 1}`;
-    model.files.push({ path, contents: { kind: 'inline', data: body }, append: [], mode: 0o700, overwrite: true, secret: false, origin: { file, path: '' } });
+    model.files.push({
+      path,
+      contents: { kind: 'inline', data: body },
+      append: [],
+      mode: 0o700,
+      overwrite: true,
+      secret: false,
+      origin: { file, path: '' },
+    });
   });
   model.runcmd.unshift(...scripts.map((_, i) => [`${SCRIPTS_DIR}/user-data-${i + 1}`]));
   model.warnings.push(...warnings.sort(byPosition));
@@ -154,7 +182,12 @@ function readParts(bytes: Buffer, file: string, gzipped: boolean): Parts {
         problems.push(
           k.kind === 'unsupported'
             ? { file: at, path: '', message: `MIME part ${part.index}: ${k.what} is not supported by kiln-firstboot`, hint: k.hint }
-            : { file: at, path: '', message: `MIME part ${part.index} (${type}) is neither cloud-config nor a script`, hint: 'start it with "#cloud-config" or "#!", or give it the type text/cloud-config or text/x-shellscript' },
+            : {
+                file: at,
+                path: '',
+                message: `MIME part ${part.index} (${type}) is neither cloud-config nor a script`,
+                hint: 'start it with "#cloud-config" or "#!", or give it the type text/cloud-config or text/x-shellscript',
+              },
         );
         continue;
       }
@@ -170,12 +203,18 @@ function readParts(bytes: Buffer, file: string, gzipped: boolean): Parts {
         continue;
       }
       first = part;
-      cloudConfig = part.verbatim && !gzipped
-        ? { text: partText, file, lineOffset: part.bodyLine - 1 }
-        : { text: partText, file: `${file} (part ${part.index})`, lineOffset: 0 };
+      cloudConfig =
+        part.verbatim && !gzipped
+          ? { text: partText, file, lineOffset: part.bodyLine - 1 }
+          : { text: partText, file: `${file} (part ${part.index})`, lineOffset: 0 };
     } else if (type === 'text/x-shellscript') {
       if (!partText.startsWith('#!'))
-        problems.push({ file: at, path: '', message: `MIME part ${part.index} (text/x-shellscript) does not start with "#!"`, hint: 'start the script with an interpreter line such as #!/bin/sh' });
+        problems.push({
+          file: at,
+          path: '',
+          message: `MIME part ${part.index} (text/x-shellscript) does not start with "#!"`,
+          hint: 'start the script with an interpreter line such as #!/bin/sh',
+        });
       else scripts.push(part.body);
     } else {
       const known = PART_TYPES[type];

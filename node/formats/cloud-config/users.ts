@@ -22,9 +22,13 @@ const MKPASSWD = 'make one with `mkpasswd -m sha-512` (package whois) and put th
 export function applyUsers(cfg: Record<string, unknown>, ctx: Context): void {
   const { report, model } = ctx;
   if (cfg.groups !== undefined && report.check(KEY_SCHEMAS.groups, cfg.groups, '/groups')) groups(cfg.groups as unknown[], ctx, 'groups');
-  if (cfg.users !== undefined && report.check(KEY_SCHEMAS.users, cfg.users, '/users')) (cfg.users as unknown[]).forEach((u, i) => user(u, `/users/${i}`, ctx));
+  if (cfg.users !== undefined && report.check(KEY_SCHEMAS.users, cfg.users, '/users'))
+    (cfg.users as unknown[]).forEach((u, i) => user(u, `/users/${i}`, ctx));
   if (cfg.groups !== undefined && report.problems.length === 0) groups(cfg.groups as unknown[], ctx, 'members');
-  if (cfg.ssh_authorized_keys !== undefined && report.check(KEY_SCHEMAS.ssh_authorized_keys, cfg.ssh_authorized_keys, '/ssh_authorized_keys'))
+  if (
+    cfg.ssh_authorized_keys !== undefined &&
+    report.check(KEY_SCHEMAS.ssh_authorized_keys, cfg.ssh_authorized_keys, '/ssh_authorized_keys')
+  )
     rootKeys(cfg.ssh_authorized_keys as string[], ctx);
   const seen = new Set<string>();
   model.users.forEach((u) => {
@@ -46,9 +50,22 @@ function groups(entries: unknown[], ctx: Context, pass: 'groups' | 'members'): v
       name = Object.keys(entry)[0]!;
       const value = entry[name];
       if (pass === 'groups' && value !== null && !report.check(GroupMembers, value, `${path}/${seg(name)}`)) return;
-      members = value === null ? [] : typeof value === 'string' ? value.split(',').map((m) => m.trim()).filter(Boolean) : (value as string[]);
+      members =
+        value === null
+          ? []
+          : typeof value === 'string'
+            ? value
+                .split(',')
+                .map((m) => m.trim())
+                .filter(Boolean)
+            : (value as string[]);
     } else {
-      if (pass === 'groups') report.error(path, 'a groups entry is a group name or a single "name: [members]" mapping', 'e.g. - admins  or  - admins: [alice, bob]');
+      if (pass === 'groups')
+        report.error(
+          path,
+          'a groups entry is a group name or a single "name: [members]" mapping',
+          'e.g. - admins  or  - admins: [alice, bob]',
+        );
       return;
     }
     if (pass === 'groups') {
@@ -78,34 +95,65 @@ function user(entry: unknown, path: string, ctx: Context): void {
   const origin = { file: report.origin, path };
   if (typeof entry === 'string') {
     if (entry === 'default')
-      return report.warn(path, 'kiln images have no default user: "default" creates nothing', 'list the accounts you need by name, with their ssh_authorized_keys');
+      return report.warn(
+        path,
+        'kiln images have no default user: "default" creates nothing',
+        'list the accounts you need by name, with their ssh_authorized_keys',
+      );
     if (!report.check(AccountName, entry, path)) return;
     model.users.push(blankUser(entry, origin));
     return;
   }
   if (!isMapping(entry))
-    return report.error(path, 'a users entry is a mapping with at least a name (or the string "default")', 'e.g. - name: ops\n      ssh_authorized_keys: [ssh-ed25519 AAAA...]');
+    return report.error(
+      path,
+      'a users entry is a mapping with at least a name (or the string "default")',
+      'e.g. - name: ops\n      ssh_authorized_keys: [ssh-ed25519 AAAA...]',
+    );
   let ok = report.check(UserObject, entry, path);
   for (const key of ['plain_text_passwd', 'plain-text-passwd']) {
     if (entry[key] === undefined) continue;
     ok = false;
-    report.error(`${path}/${key}`, 'kiln refuses cleartext passwords in metadata (the value is not shown)', `anyone who can read the seed can read it; ${MKPASSWD}`);
+    report.error(
+      `${path}/${key}`,
+      'kiln refuses cleartext passwords in metadata (the value is not shown)',
+      `anyone who can read the seed can read it; ${MKPASSWD}`,
+    );
   }
   for (const key of ['passwd', 'hashed_passwd']) {
     const value = entry[key];
     if (value === undefined) continue;
     if (typeof value !== 'string' || !CRYPT_HASH.test(value)) {
       ok = false;
-      report.error(`${path}/${key}`, `${key} must be a crypt(3) password hash such as "$6$salt$..." (the value is not shown)`, `if that was a cleartext password, change it: it is in the metadata; ${MKPASSWD}`);
+      report.error(
+        `${path}/${key}`,
+        `${key} must be a crypt(3) password hash such as "$6$salt$..." (the value is not shown)`,
+        `if that was a cleartext password, change it: it is in the metadata; ${MKPASSWD}`,
+      );
     }
   }
   if (!ok) return;
   const u = entry as Record<string, unknown> & { name: string };
-  const list = (v: unknown): string[] => (v === undefined || v === null || v === false ? [] : typeof v === 'string' ? [v] : (v as Array<string | null>).filter((x): x is string => x !== null));
-  const groupNames = typeof u.groups === 'string' ? u.groups.split(',').map((g) => g.trim()).filter(Boolean) : ((u.groups as string[] | undefined) ?? []);
+  const list = (v: unknown): string[] =>
+    v === undefined || v === null || v === false
+      ? []
+      : typeof v === 'string'
+        ? [v]
+        : (v as Array<string | null>).filter((x): x is string => x !== null);
+  const groupNames =
+    typeof u.groups === 'string'
+      ? u.groups
+          .split(',')
+          .map((g) => g.trim())
+          .filter(Boolean)
+      : ((u.groups as string[] | undefined) ?? []);
   const badGroup = groupNames.findIndex((g) => !ACCOUNT.test(g));
   if (badGroup >= 0)
-    return report.error(`${path}/groups`, `"${groupNames[badGroup]}" is not a valid group name`, 'lower-case letters, digits, "_" and "-", separated by commas: "adm, docker"');
+    return report.error(
+      `${path}/groups`,
+      `"${groupNames[badGroup]}" is not a valid group name`,
+      'lower-case letters, digits, "_" and "-", separated by commas: "adm, docker"',
+    );
   const spec: UserSpec = {
     ...blankUser(u.name, origin),
     ...(u.uid !== undefined ? { uid: Number(u.uid) } : {}),
@@ -128,7 +176,17 @@ function user(entry: unknown, path: string, ctx: Context): void {
 }
 
 function blankUser(name: string, origin: UserSpec['origin']): UserSpec {
-  return { name, noCreateHome: false, groups: [], noUserGroup: false, system: false, lockPassword: true, sshAuthorizedKeys: [], sudo: [], origin };
+  return {
+    name,
+    noCreateHome: false,
+    groups: [],
+    noUserGroup: false,
+    system: false,
+    lockPassword: true,
+    sshAuthorizedKeys: [],
+    sudo: [],
+    origin,
+  };
 }
 
 function rootKeys(keys: string[], ctx: Context): void {

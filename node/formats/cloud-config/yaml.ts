@@ -39,7 +39,16 @@ export function readCloudConfigYaml(text: string, file: string, lineOffset = 0):
   const doc = parseDocument(text, { version: '1.1', customTags: pyBool, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0)
     throw new ValidationError(
-      doc.errors.map((e) => shift(located.locate({ file, path: '', message: `YAML: ${e.message.split('\n')[0]}`, hint: 'cloud-config is read as YAML 1.1, like cloud-init does' }))),
+      doc.errors.map((e) =>
+        shift(
+          located.locate({
+            file,
+            path: '',
+            message: `YAML: ${e.message.split('\n')[0]}`,
+            hint: 'cloud-config is read as YAML 1.1, like cloud-init does',
+          }),
+        ),
+      ),
     );
   return {
     value: doc.toJS({ maxAliasCount: 100 }),

@@ -9,7 +9,14 @@ import { adoptNodeConfig } from '../../config/node-file.ts';
 import { emptyProvisioning, type Provisioning } from '../../model.ts';
 import { hostnameOf } from './node.ts';
 import { newReport } from './report.ts';
-import { IGNITION_SCHEMAS, SUPPORTED_VERSIONS, schemaAt, type IgnitionConfig, type IgnitionConfigV3_5, type IgnitionVersion } from './schema.ts';
+import {
+  IGNITION_SCHEMAS,
+  SUPPORTED_VERSIONS,
+  schemaAt,
+  type IgnitionConfig,
+  type IgnitionConfigV3_5,
+  type IgnitionVersion,
+} from './schema.ts';
 import { convertGroups, convertUnits, convertUsers, refuseUnsupported, warnIgnored } from './sections.ts';
 import { convertStorage } from './storage.ts';
 
@@ -44,7 +51,11 @@ function convert(value: Record<string, unknown>, version: IgnitionVersion, insta
   const model = emptyProvisioning('ignition', instanceId);
   const storage = rejected('/storage') || !config.storage ? {} : config.storage;
   const { files, directories, links } = convertStorage(
-    { files: array('/storage/files', storage.files), directories: array('/storage/directories', storage.directories), links: array('/storage/links', storage.links) },
+    {
+      files: array('/storage/files', storage.files),
+      directories: array('/storage/directories', storage.directories),
+      links: array('/storage/links', storage.links),
+    },
     r,
     broken,
   );
@@ -64,7 +75,14 @@ function convert(value: Record<string, unknown>, version: IgnitionVersion, insta
   return model;
 }
 
-const TYPE_NAMES: Record<string, string> = { string: 'a string', integer: 'a whole number', number: 'a number', boolean: 'true or false', object: 'a JSON object', array: 'a JSON array' };
+const TYPE_NAMES: Record<string, string> = {
+  string: 'a string',
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  object: 'a JSON object',
+  array: 'a JSON array',
+};
 
 /** Says what a nullable field expects instead of TypeBox's "expected union value", and points
  *  out keys that exist in a later spec version than the config declares. */
@@ -75,8 +93,14 @@ function polish(p: Problem, version: IgnitionVersion): Problem {
     const names = members?.map((m) => (m.type === 'null' ? 'null' : (TYPE_NAMES[m.type as string] ?? 'a value')));
     if (names) return { ...p, message: p.message.replace(union, `: expected ${names.join(' or ')}`) };
   }
-  const unknown = /^unknown key "/.test(p.message) ? SUPPORTED_VERSIONS.slice(SUPPORTED_VERSIONS.indexOf(version) + 1).find((v) => schemaAt(IGNITION_SCHEMAS[v], p.path)) : undefined;
-  if (unknown) return { ...p, hint: `"${p.path.split('/').pop()}" came in Ignition spec ${unknown}, and this config declares ${version}: raise ignition.version to use it` };
+  const unknown = /^unknown key "/.test(p.message)
+    ? SUPPORTED_VERSIONS.slice(SUPPORTED_VERSIONS.indexOf(version) + 1).find((v) => schemaAt(IGNITION_SCHEMAS[v], p.path))
+    : undefined;
+  if (unknown)
+    return {
+      ...p,
+      hint: `"${p.path.split('/').pop()}" came in Ignition spec ${unknown}, and this config declares ${version}: raise ignition.version to use it`,
+    };
   return p;
 }
 
@@ -90,7 +114,15 @@ function rawSchemaAt(version: IgnitionVersion, pointer: string): TSchema | undef
 }
 
 function parseJson(text: string, file: string): Record<string, unknown> {
-  if (text.trim() === '') throw new ValidationError([{ file, path: '', message: 'the Ignition config is empty', hint: 'an Ignition config is a JSON object such as {"ignition": {"version": "3.5.0"}}' }]);
+  if (text.trim() === '')
+    throw new ValidationError([
+      {
+        file,
+        path: '',
+        message: 'the Ignition config is empty',
+        hint: 'an Ignition config is a JSON object such as {"ignition": {"version": "3.5.0"}}',
+      },
+    ]);
   let value: unknown;
   try {
     value = JSON.parse(text.replace(/^\uFEFF/, ''));
@@ -114,7 +146,14 @@ function parseJson(text: string, file: string): Record<string, unknown> {
     ]);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new ValidationError([{ file, path: '', message: 'an Ignition config must be a JSON object', hint: 'e.g. {"ignition": {"version": "3.5.0"}, "storage": {...}}' }]);
+    throw new ValidationError([
+      {
+        file,
+        path: '',
+        message: 'an Ignition config must be a JSON object',
+        hint: 'e.g. {"ignition": {"version": "3.5.0"}, "storage": {...}}',
+      },
+    ]);
   return value as Record<string, unknown>;
 }
 
@@ -123,13 +162,20 @@ function detectVersion(value: Record<string, unknown>, file: string): IgnitionVe
     throw new ValidationError([{ file, path, message, hint }]);
   };
   if ('ignitionVersion' in value && !('ignition' in value))
-    fail('/ignitionVersion', 'Ignition spec 1 is not supported', `${TRANSLATE_HINT}: translate it with ignition-config-transpiler / butane`);
+    fail(
+      '/ignitionVersion',
+      'Ignition spec 1 is not supported',
+      `${TRANSLATE_HINT}: translate it with ignition-config-transpiler / butane`,
+    );
   const ign = value.ignition;
   if (ign === undefined) fail('/ignition', 'missing required key "ignition"', `add "ignition": {"version": "3.5.0"}; ${TRANSLATE_HINT}`);
-  if (ign === null || typeof ign !== 'object' || Array.isArray(ign)) fail('/ignition', '"ignition" must be a JSON object', `e.g. "ignition": {"version": "3.5.0"}; ${TRANSLATE_HINT}`);
+  if (ign === null || typeof ign !== 'object' || Array.isArray(ign))
+    fail('/ignition', '"ignition" must be a JSON object', `e.g. "ignition": {"version": "3.5.0"}; ${TRANSLATE_HINT}`);
   const version = (ign as Record<string, unknown>).version;
-  if (version === undefined || version === null) fail('/ignition/version', 'missing required key "version"', `set the spec version the config is written in; ${TRANSLATE_HINT}`);
-  if (typeof version !== 'string') fail('/ignition/version', `${JSON.stringify(version)} is not a version string`, `a string such as "3.5.0"; ${TRANSLATE_HINT}`);
+  if (version === undefined || version === null)
+    fail('/ignition/version', 'missing required key "version"', `set the spec version the config is written in; ${TRANSLATE_HINT}`);
+  if (typeof version !== 'string')
+    fail('/ignition/version', `${JSON.stringify(version)} is not a version string`, `a string such as "3.5.0"; ${TRANSLATE_HINT}`);
   const v = version as string;
   if ((SUPPORTED_VERSIONS as readonly string[]).includes(v)) return v as IgnitionVersion;
   const m = /^(\d+)\.(\d+)\.(\d+)(-experimental)?$/.exec(v);
@@ -139,8 +185,17 @@ function detectVersion(value: Record<string, unknown>, file: string): IgnitionVe
       `Ignition spec ${m[1]}.x is not supported (version "${v}"); translate with ignition-config-transpiler / butane`,
       `${TRANSLATE_HINT}: convert with ignition-config-transpiler (ign-converter), or regenerate it from Butane, which emits 3.x`,
     );
-  if (m?.[4]) fail('/ignition/version', `experimental Ignition spec "${v}" is not supported`, `experimental specs change without notice; ${TRANSLATE_HINT}`);
-  return fail('/ignition/version', `Ignition spec "${v}" is not supported`, `${TRANSLATE_HINT}; lower the version (Butane: pick a variant version that emits one of these) and drop fields the older spec lacks`);
+  if (m?.[4])
+    fail(
+      '/ignition/version',
+      `experimental Ignition spec "${v}" is not supported`,
+      `experimental specs change without notice; ${TRANSLATE_HINT}`,
+    );
+  return fail(
+    '/ignition/version',
+    `Ignition spec "${v}" is not supported`,
+    `${TRANSLATE_HINT}; lower the version (Butane: pick a variant version that emits one of these) and drop fields the older spec lacks`,
+  );
 }
 
 export type { IgnitionConfig };

@@ -38,12 +38,22 @@ const FileContents30 = obj({ compression: NStr('"gzip" or null'), source: Source
 const ConfigReference30 = obj({ source: hinted(Type.Union([Type.String(), Type.Null()]), 'a URL'), verification: opt(Verification) });
 const CaReference30 = obj({ source: hinted(Type.String(), 'a URL'), verification: opt(Verification) });
 /** 3.1+: one resource shape for contents, configs and CAs. */
-const Resource = obj({ source: Source, compression: NStr('"gzip" or null'), httpHeaders: opt(HttpHeaders), verification: opt(Verification) });
+const Resource = obj({
+  source: Source,
+  compression: NStr('"gzip" or null'),
+  httpHeaders: opt(HttpHeaders),
+  verification: opt(Verification),
+});
 
 // ---- ignition -------------------------------------------------------------------------------
 
 const Timeouts = obj({ httpResponseHeaders: NInt('seconds, a whole number'), httpTotal: NInt('seconds, a whole number') });
-const ignitionSection = <V extends IgnitionVersion, R extends TSchema, C extends TSchema, X extends Record<string, TSchema>>(version: V, ref: R, ca: C, extra: X) =>
+const ignitionSection = <V extends IgnitionVersion, R extends TSchema, C extends TSchema, X extends Record<string, TSchema>>(
+  version: V,
+  ref: R,
+  ca: C,
+  extra: X,
+) =>
   obj({
     version: hinted(Type.Literal(version), `"${version}"`),
     config: opt(obj({ merge: opt(list(ref)), replace: opt(ref) })),
@@ -51,7 +61,8 @@ const ignitionSection = <V extends IgnitionVersion, R extends TSchema, C extends
     security: opt(obj({ tls: opt(obj({ certificateAuthorities: opt(list(ca)) })) })),
     ...extra,
   });
-const Proxy = <T extends TSchema>(noProxyItem: T) => obj({ httpProxy: NStr('a proxy URL'), httpsProxy: NStr('a proxy URL'), noProxy: opt(list(noProxyItem)) });
+const Proxy = <T extends TSchema>(noProxyItem: T) =>
+  obj({ httpProxy: NStr('a proxy URL'), httpsProxy: NStr('a proxy URL'), noProxy: opt(list(noProxyItem)) });
 const Proxy31 = Proxy(Type.Union([Type.String(), Type.Null()]));
 const Proxy34 = Proxy(Type.String());
 
@@ -85,14 +96,33 @@ const Disk = <P extends TSchema>(partition: P) => obj({ device: Type.String(), w
 const Raid30 = obj({ name: Name('array'), level: Type.String(), spares: NInt(), devices: list(Type.String()), options: Strings() });
 const Raid33 = obj({ name: Name('array'), level: NStr(), spares: NInt(), devices: Strings(), options: Strings() });
 
-const fsProps = { path: NStr(), device: Type.String(), format: NStr(), options: Strings(), wipeFilesystem: NBool(), label: NStr(), uuid: NStr() };
+const fsProps = {
+  path: NStr(),
+  device: Type.String(),
+  format: NStr(),
+  options: Strings(),
+  wipeFilesystem: NBool(),
+  label: NStr(),
+  uuid: NStr(),
+};
 const Filesystem30 = obj(fsProps);
 const Filesystem31 = obj({ ...fsProps, mountOptions: Strings() });
 
 const Tang32 = obj({ url: opt(Type.String()), thumbprint: NStr() });
 const Tang34 = obj({ url: opt(Type.String()), thumbprint: NStr(), advertisement: NStr() });
-const Clevis32 = obj({ custom: opt(obj({ pin: Type.String(), config: Type.String(), needsNetwork: NBool() })), tpm2: NBool(), tang: opt(list(Tang32)), threshold: NInt() });
-const clevis33 = <T extends TSchema>(tang: T) => obj({ custom: opt(obj({ pin: NStr(), config: NStr(), needsNetwork: NBool() })), tpm2: NBool(), tang: opt(list(tang)), threshold: NInt() });
+const Clevis32 = obj({
+  custom: opt(obj({ pin: Type.String(), config: Type.String(), needsNetwork: NBool() })),
+  tpm2: NBool(),
+  tang: opt(list(Tang32)),
+  threshold: NInt(),
+});
+const clevis33 = <T extends TSchema>(tang: T) =>
+  obj({
+    custom: opt(obj({ pin: NStr(), config: NStr(), needsNetwork: NBool() })),
+    tpm2: NBool(),
+    tang: opt(list(tang)),
+    threshold: NInt(),
+  });
 const luksProps = <C extends TSchema>(clevis: C) => ({
   name: Name('LUKS volume'),
   label: NStr(),
@@ -112,7 +142,13 @@ const Luks35 = obj({ ...luks34Props, cex: opt(obj({ enabled: NBool() })) });
 // ---- systemd, passwd, kernel arguments ------------------------------------------------------
 
 const Dropin = obj({ name: Name('drop-in file'), contents: NStr('the drop-in text') });
-const Unit = obj({ name: hinted(Type.String(), 'a unit name such as app.service'), enabled: NBool(), mask: NBool(), contents: NStr('the unit file text'), dropins: opt(list(Dropin)) });
+const Unit = obj({
+  name: hinted(Type.String(), 'a unit name such as app.service'),
+  enabled: NBool(),
+  mask: NBool(),
+  contents: NStr('the unit file text'),
+  dropins: opt(list(Dropin)),
+});
 const Systemd = obj({ units: opt(list(Unit)) });
 
 const userProps = {
@@ -132,25 +168,50 @@ const userProps = {
 };
 const groupProps = { name: Name('group'), gid: NInt('a numeric group id'), passwordHash: NStr('a crypt(3) hash'), system: NBool() };
 const Passwd30 = obj({ users: opt(list(obj(userProps))), groups: opt(list(obj(groupProps))) });
-const Passwd32 = obj({ users: opt(list(obj({ ...userProps, shouldExist: NBool() }))), groups: opt(list(obj({ ...groupProps, shouldExist: NBool() }))) });
+const Passwd32 = obj({
+  users: opt(list(obj({ ...userProps, shouldExist: NBool() }))),
+  groups: opt(list(obj({ ...groupProps, shouldExist: NBool() }))),
+});
 
 const KernelArguments = obj({ shouldExist: Strings(), shouldNotExist: Strings() });
 
 // ---- the versions ---------------------------------------------------------------------------
 
 const config = <P extends TProperties>(version: IgnitionVersion, properties: P) =>
-  Type.Object(properties, { additionalProperties: false, $id: `https://kiln.dev/schemas/ignition-${version}.json`, title: `Ignition config ${version} as kiln reads it` });
+  Type.Object(properties, {
+    additionalProperties: false,
+    $id: `https://kiln.dev/schemas/ignition-${version}.json`,
+    title: `Ignition config ${version} as kiln reads it`,
+  });
 
 export const IgnitionV3_0 = config('3.0.0', {
   ignition: ignitionSection('3.0.0', ConfigReference30, CaReference30, {}),
-  storage: opt(obj({ disks: opt(list(Disk(Partition30))), raid: opt(list(Raid30)), filesystems: opt(list(Filesystem30)), files: opt(list(File(FileContents30))), directories: opt(list(Directory)), links: opt(list(Link30)) })),
+  storage: opt(
+    obj({
+      disks: opt(list(Disk(Partition30))),
+      raid: opt(list(Raid30)),
+      filesystems: opt(list(Filesystem30)),
+      files: opt(list(File(FileContents30))),
+      directories: opt(list(Directory)),
+      links: opt(list(Link30)),
+    }),
+  ),
   systemd: opt(Systemd),
   passwd: opt(Passwd30),
 });
 
 export const IgnitionV3_1 = config('3.1.0', {
   ignition: ignitionSection('3.1.0', Resource, Resource, { proxy: opt(Proxy31) }),
-  storage: opt(obj({ disks: opt(list(Disk(Partition30))), raid: opt(list(Raid30)), filesystems: opt(list(Filesystem31)), files: opt(list(File(Resource))), directories: opt(list(Directory)), links: opt(list(Link30)) })),
+  storage: opt(
+    obj({
+      disks: opt(list(Disk(Partition30))),
+      raid: opt(list(Raid30)),
+      filesystems: opt(list(Filesystem31)),
+      files: opt(list(File(Resource))),
+      directories: opt(list(Directory)),
+      links: opt(list(Link30)),
+    }),
+  ),
   systemd: opt(Systemd),
   passwd: opt(Passwd30),
 });
@@ -158,14 +219,30 @@ export const IgnitionV3_1 = config('3.1.0', {
 export const IgnitionV3_2 = config('3.2.0', {
   ignition: ignitionSection('3.2.0', Resource, Resource, { proxy: opt(Proxy31) }),
   storage: opt(
-    obj({ disks: opt(list(Disk(Partition32))), raid: opt(list(Raid30)), luks: opt(list(Luks32)), filesystems: opt(list(Filesystem31)), files: opt(list(File(Resource))), directories: opt(list(Directory)), links: opt(list(Link30)) }),
+    obj({
+      disks: opt(list(Disk(Partition32))),
+      raid: opt(list(Raid30)),
+      luks: opt(list(Luks32)),
+      filesystems: opt(list(Filesystem31)),
+      files: opt(list(File(Resource))),
+      directories: opt(list(Directory)),
+      links: opt(list(Link30)),
+    }),
   ),
   systemd: opt(Systemd),
   passwd: opt(Passwd32),
 });
 
 const storage33 = <L extends TSchema>(luks: L) =>
-  obj({ disks: opt(list(Disk(Partition32))), raid: opt(list(Raid33)), luks: opt(list(luks)), filesystems: opt(list(Filesystem31)), files: opt(list(File(Resource))), directories: opt(list(Directory)), links: opt(list(Link33)) });
+  obj({
+    disks: opt(list(Disk(Partition32))),
+    raid: opt(list(Raid33)),
+    luks: opt(list(luks)),
+    filesystems: opt(list(Filesystem31)),
+    files: opt(list(File(Resource))),
+    directories: opt(list(Directory)),
+    links: opt(list(Link33)),
+  });
 
 export const IgnitionV3_3 = config('3.3.0', {
   ignition: ignitionSection('3.3.0', Resource, Resource, { proxy: opt(Proxy31) }),
@@ -198,7 +275,8 @@ export type IgnitionConfigV3_3 = Static<typeof IgnitionV3_3>;
 export type IgnitionConfigV3_4 = Static<typeof IgnitionV3_4>;
 export type IgnitionConfigV3_5 = Static<typeof IgnitionV3_5>;
 /** Any Ignition config kiln reads. */
-export type IgnitionConfig = IgnitionConfigV3_0 | IgnitionConfigV3_1 | IgnitionConfigV3_2 | IgnitionConfigV3_3 | IgnitionConfigV3_4 | IgnitionConfigV3_5;
+export type IgnitionConfig =
+  IgnitionConfigV3_0 | IgnitionConfigV3_1 | IgnitionConfigV3_2 | IgnitionConfigV3_3 | IgnitionConfigV3_4 | IgnitionConfigV3_5;
 
 export const IGNITION_SCHEMAS: Record<IgnitionVersion, TObject> = {
   '3.0.0': IgnitionV3_0,

@@ -7,7 +7,8 @@ import type { Contents } from '../../model.ts';
 import type { Report } from './report.ts';
 import type { IgnitionResource } from './schema.ts';
 
-const HASH_HINT = 'use "sha256-<64 hex digits>" or "sha512-<128 hex digits>" (Ignition\'s <type>-<value> form), e.g. "sha256-" followed by the first field of `sha256sum FILE`';
+const HASH_HINT =
+  'use "sha256-<64 hex digits>" or "sha512-<128 hex digits>" (Ignition\'s <type>-<value> form), e.g. "sha256-" followed by the first field of `sha256sum FILE`';
 /** Decodes an RFC 2397 data URL (base64 or percent-encoded); the media type is ignored. */
 export function decodeDataUrl(url: string): { data: Buffer } | { error: string; hint: string } {
   const comma = url.indexOf(',');
@@ -16,11 +17,18 @@ export function decodeDataUrl(url: string): { data: Buffer } | { error: string; 
   const params = url.slice(5, comma).split(';');
   const base64 = params.length > 1 && params.at(-1)!.toLowerCase() === 'base64';
   const bytes = percentDecode(url.slice(comma + 1));
-  if (!bytes) return { error: 'the data: URL has a "%" not followed by two hex digits', hint: 'percent-encode "%" itself as %25 (e.g. with `jq -sRr @uri`), or use ;base64' };
+  if (!bytes)
+    return {
+      error: 'the data: URL has a "%" not followed by two hex digits',
+      hint: 'percent-encode "%" itself as %25 (e.g. with `jq -sRr @uri`), or use ;base64',
+    };
   if (!base64) return { data: bytes };
   const text = bytes.toString('latin1');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0)
-    return { error: 'the data: URL is marked ;base64 but its data is not padded standard base64', hint: 'encode with `base64 -w0 FILE` (standard alphabet, "=" padding, no line breaks)' };
+    return {
+      error: 'the data: URL is marked ;base64 but its data is not padded standard base64',
+      hint: 'encode with `base64 -w0 FILE` (standard alphabet, "=" padding, no line breaks)',
+    };
   return { data: Buffer.from(text, 'base64') };
 }
 
@@ -41,7 +49,8 @@ function percentDecode(text: string): Buffer | undefined {
   return Buffer.from(out);
 }
 
-const FETCHABLE_HINT = 'serve it over https with verification.hash, or inline it as a data: URL (butane does this with `local:` and --files-dir)';
+const FETCHABLE_HINT =
+  'serve it over https with verification.hash, or inline it as a data: URL (butane does this with `local:` and --files-dir)';
 
 /**
  * A resource at `base` (JSON path) as kiln Contents; undefined when it has no source or a problem
@@ -57,17 +66,23 @@ export function contentsOf(resource: IgnitionResource, base: string, r: Report):
   };
 
   if (httpHeaders && httpHeaders.length > 0)
-    fail('/httpHeaders', 'kiln does not send httpHeaders', 'remote contents are pinned by hash and need no credentials: serve them without authentication, or inline them as a data: URL');
+    fail(
+      '/httpHeaders',
+      'kiln does not send httpHeaders',
+      'remote contents are pinned by hash and need no credentials: serve them without authentication, or inline them as a data: URL',
+    );
   let gzip = false;
   if (compression === 'gzip') gzip = true;
-  else if (compression) fail('/compression', `unsupported compression "${compression}"`, 'Ignition supports "gzip" only (or null for uncompressed data)');
+  else if (compression)
+    fail('/compression', `unsupported compression "${compression}"`, 'Ignition supports "gzip" only (or null for uncompressed data)');
   let hash: PinnedHash | undefined;
   if (hashText) {
     hash = parseHash(hashText);
     if (!hash) fail('/verification/hash', `"${hashText}" is not a valid hash`, HASH_HINT);
   }
   if (source === undefined || source === null) {
-    if (compression || hashText) fail('/source', 'compression or verification without a source', 'add the source URL, or remove compression and verification');
+    if (compression || hashText)
+      fail('/source', 'compression or verification without a source', 'add the source URL, or remove compression and verification');
     return undefined;
   }
 
@@ -80,13 +95,21 @@ export function contentsOf(resource: IgnitionResource, base: string, r: Report):
       try {
         data = gunzipSync(data);
       } catch {
-        return void fail('/source', 'compression is "gzip" but the data is not gzip', 'compress with `gzip -9 < FILE | base64 -w0` and use data:;base64,…, or drop compression');
+        return void fail(
+          '/source',
+          'compression is "gzip" but the data is not gzip',
+          'compress with `gzip -9 < FILE | base64 -w0` and use data:;base64,…, or drop compression',
+        );
       }
     }
     if (hash) {
       const actual = digestHex(data, hash.algorithm);
       if (actual !== hash.hex)
-        fail('/verification/hash', `hash mismatch: the data: URL's contents hash to ${hash.algorithm}-${actual}`, `Ignition verifies inline data against a declared hash too (the hash of the ${gzip ? 'decompressed ' : ''}contents); fix the hash or the data`);
+        fail(
+          '/verification/hash',
+          `hash mismatch: the data: URL's contents hash to ${hash.algorithm}-${actual}`,
+          `Ignition verifies inline data against a declared hash too (the hash of the ${gzip ? 'decompressed ' : ''}contents); fix the hash or the data`,
+        );
     }
     return ok ? { kind: 'inline', data } : undefined;
   }
@@ -106,6 +129,11 @@ export function contentsOf(resource: IgnitionResource, base: string, r: Report):
       );
     return ok ? { kind: 'remote', url: source, ...(hash ? { hash } : {}), ...(gzip ? { compression: 'gzip' as const } : {}) } : undefined;
   }
-  if (scheme && ['tftp', 's3', 'gs', 'arn'].includes(scheme)) return void fail('/source', `kiln fetches only data:, http: and https: sources, not ${scheme}:`, FETCHABLE_HINT);
-  return void fail('/source', `"${source.slice(0, 40)}" is not a URL kiln can read`, `${FETCHABLE_HINT}; Ignition needs a full URL, not a path`);
+  if (scheme && ['tftp', 's3', 'gs', 'arn'].includes(scheme))
+    return void fail('/source', `kiln fetches only data:, http: and https: sources, not ${scheme}:`, FETCHABLE_HINT);
+  return void fail(
+    '/source',
+    `"${source.slice(0, 40)}" is not a URL kiln can read`,
+    `${FETCHABLE_HINT}; Ignition needs a full URL, not a path`,
+  );
 }

@@ -21,12 +21,20 @@ const DEFAULT_SECRET_MODE = 0o600;
 const DEFAULT_DIRECTORY_MODE = 0o755;
 const DECIMAL_HINT = 'Ignition modes are decimal JSON numbers: 420 is 0644, 493 is 0755, 384 is 0600, 448 is 0700';
 
-
-export function convertStorage(storage: Storage, r: Report, broken: Broken): { files: FileSpec[]; directories: DirectorySpec[]; links: LinkSpec[] } {
+export function convertStorage(
+  storage: Storage,
+  r: Report,
+  broken: Broken,
+): { files: FileSpec[]; directories: DirectorySpec[]; links: LinkSpec[] } {
   const seen = new Map<string, string>();
   const claim = (path: string, base: string) => {
     const first = seen.get(path);
-    if (first) r.error(`${base}/path`, `duplicate path "${path}" (also at ${first})`, 'Ignition allows each path once across files, directories and links; merge the entries');
+    if (first)
+      r.error(
+        `${base}/path`,
+        `duplicate path "${path}" (also at ${first})`,
+        'Ignition allows each path once across files, directories and links; merge the entries',
+      );
     else seen.set(path, base);
   };
   const files: FileSpec[] = [];
@@ -49,13 +57,22 @@ export function convertStorage(storage: Storage, r: Report, broken: Broken): { f
     const contents = f.contents ? contentsOf(f.contents, `${base}/contents`, r) : undefined;
     const append: Contents[] = [];
     (f.append ?? []).forEach((a, j) => {
-      if (a.source === undefined || a.source === null) return r.error(`${base}/append/${j}/source`, 'an append entry needs a source', 'add the source URL of the data to append, or remove the entry');
+      if (a.source === undefined || a.source === null)
+        return r.error(
+          `${base}/append/${j}/source`,
+          'an append entry needs a source',
+          'add the source URL of the data to append, or remove the entry',
+        );
       const c = contentsOf(a, `${base}/append/${j}`, r);
       if (c) append.push(c);
     });
     const overwrite = f.overwrite ?? false;
     if (overwrite && (f.contents?.source ?? null) === null)
-      r.error(`${base}/overwrite`, 'overwrite is true but contents.source is not set', 'Ignition requires contents.source with overwrite: true (there would be nothing to write); set it, or drop overwrite');
+      r.error(
+        `${base}/overwrite`,
+        'overwrite is true but contents.source is not set',
+        'Ignition requires contents.source with overwrite: true (there would be nothing to write); set it, or drop overwrite',
+      );
     files.push({
       path: f.path,
       ...(contents ? { contents } : {}),
@@ -83,8 +100,20 @@ export function convertStorage(storage: Storage, r: Report, broken: Broken): { f
     const hard = l.hard ?? false;
     const target = l.target ?? '';
     if (!target) r.error(`${base}/target`, 'a link needs a target', 'set target to the path the link points to');
-    else if (hard && !target.startsWith('/')) r.error(`${base}/target`, `a hard link's target must be absolute, not "${target}"`, 'hard links name an existing file by absolute path; relative targets are for symlinks');
-    links.push({ path: l.path, target, hard, ...owners(l, base, r), overwrite: l.overwrite ?? false, origin: { file: r.file, path: base } });
+    else if (hard && !target.startsWith('/'))
+      r.error(
+        `${base}/target`,
+        `a hard link's target must be absolute, not "${target}"`,
+        'hard links name an existing file by absolute path; relative targets are for symlinks',
+      );
+    links.push({
+      path: l.path,
+      target,
+      hard,
+      ...owners(l, base, r),
+      overwrite: l.overwrite ?? false,
+      origin: { file: r.file, path: base },
+    });
   });
 
   return { files, directories, links };
@@ -109,24 +138,55 @@ function checkPath(path: string, base: string, r: Report): boolean {
   }
   const virtual = ['/proc', '/sys', '/dev'].find((d) => path === d || path.startsWith(`${d}/`));
   if (virtual) {
-    r.error(at, `${path} is in ${virtual}, a kernel-provided file system`, 'set kernel parameters with sysctl.d or udev rules files under /etc instead');
+    r.error(
+      at,
+      `${path} is in ${virtual}, a kernel-provided file system`,
+      'set kernel parameters with sysctl.d or udev rules files under /etc instead',
+    );
     return false;
   }
   if ((path === '/run' || path.startsWith('/run/')) && !(path === '/run/kiln' || path.startsWith('/run/kiln/'))) {
-    r.error(at, `${path} is under /run, a tmpfs emptied at every boot`, 'write it under /etc (or /var) so it outlives the first boot; /run/kiln/ is the one place under /run kiln accepts, for its own first-boot files');
+    r.error(
+      at,
+      `${path} is under /run, a tmpfs emptied at every boot`,
+      'write it under /etc (or /var) so it outlives the first boot; /run/kiln/ is the one place under /run kiln accepts, for its own first-boot files',
+    );
     return false;
   }
   return true;
 }
 
-const COMMON_MODES = ['400', '440', '444', '500', '550', '555', '600', '640', '644', '660', '664', '666', '700', '750', '755', '770', '775', '777'];
+const COMMON_MODES = [
+  '400',
+  '440',
+  '444',
+  '500',
+  '550',
+  '555',
+  '600',
+  '640',
+  '644',
+  '660',
+  '664',
+  '666',
+  '700',
+  '750',
+  '755',
+  '770',
+  '775',
+  '777',
+];
 
 /** A mode, or the default; undefined when reported as invalid. */
 function modeOf(mode: number | null | undefined, base: string, r: Report, fallback: number): number | undefined {
   if (mode === undefined || mode === null) return fallback;
   if (COMMON_MODES.includes(String(mode))) {
     const meant = parseInt(String(mode), 8);
-    r.error(`${base}/mode`, `mode ${mode} looks like octal written as decimal (it means ${octal(mode)})`, `for 0${mode} write ${meant}: ${DECIMAL_HINT}`);
+    r.error(
+      `${base}/mode`,
+      `mode ${mode} looks like octal written as decimal (it means ${octal(mode)})`,
+      `for 0${mode} write ${meant}: ${DECIMAL_HINT}`,
+    );
     return undefined;
   }
   if (mode < 0 || mode > 0o7777) {
@@ -143,7 +203,8 @@ function owners(node: { user?: IgnitionOwner; group?: IgnitionOwner }, base: str
     if (!o) continue;
     const id = o.id ?? undefined;
     const name = o.name ?? undefined;
-    if (id !== undefined && name !== undefined) r.error(`${base}/${key}`, `${key} sets both id and name`, 'Ignition takes one of them: the id, or a name that exists on the node');
+    if (id !== undefined && name !== undefined)
+      r.error(`${base}/${key}`, `${key} sets both id and name`, 'Ignition takes one of them: the id, or a name that exists on the node');
     else if (id !== undefined && id < 0) r.error(`${base}/${key}/id`, `${key} id ${id} is negative`, 'ids are 0 or more (0 is root)');
     else if (name === '') r.error(`${base}/${key}/name`, `${key} name is empty`, 'leave name out for root, or name an existing account');
     else if (id !== undefined || name !== undefined) out[key] = id !== undefined ? { id } : { name: name! };

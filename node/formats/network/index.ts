@@ -51,7 +51,11 @@ function read(r: Report, value: unknown): Net[] {
   // cloud-init's switch to leave networking alone
   if (f.value.config === 'disabled') {
     f.keys(['config', 'version']);
-    r.warn(f.at('config'), 'network configuration is disabled', 'no networkd files are generated; the image’s default networking stays in place');
+    r.warn(
+      f.at('config'),
+      'network configuration is disabled',
+      'no networkd files are generated; the image’s default networking stays in place',
+    );
     return [];
   }
   if (!f.need('version', SHAPE)) return [];
@@ -59,10 +63,20 @@ function read(r: Report, value: unknown): Net[] {
   if (version === 1 || version === 2) {
     const nets = version === 1 ? parseV1(r, f) : parseV2(r, f);
     if (nets.length === 0 && r.problems.length === 0)
-      r.warn(base, 'network-config configures no interface', 'no networkd files are generated; the image’s default networking stays in place');
+      r.warn(
+        base,
+        'network-config configures no interface',
+        'no networkd files are generated; the image’s default networking stays in place',
+      );
     return nets;
   }
-  if (version === '1' || version === '2') r.error(f.at('version'), `version "${version}" is a string`, `write version: ${version} without quotes`);
-  else r.error(f.at('version'), `version ${show(version)} is not supported`, 'version: 1 (cloud-init list format) or version: 2 (netplan format)');
+  if (version === '1' || version === '2')
+    r.error(f.at('version'), `version "${version}" is a string`, `write version: ${version} without quotes`);
+  else
+    r.error(
+      f.at('version'),
+      `version ${show(version)} is not supported`,
+      'version: 1 (cloud-init list format) or version: 2 (netplan format)',
+    );
   return [];
 }

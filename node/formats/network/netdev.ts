@@ -2,7 +2,7 @@
 // (systemd 252's systemd.netdev [Bond] and [Bridge] sections) and the value's type.
 import { closest } from '../../../core/schema.ts';
 import type { Entries } from './types.ts';
-import { Fields, IPV4, MAC, show, toTimespan } from './validate.ts';
+import { type Fields, IPV4, MAC, show, toTimespan } from './validate.ts';
 
 export type Param =
   | { type: 'enum'; key: string; values: readonly string[]; aliases?: Readonly<Record<string, string>> }
@@ -16,7 +16,12 @@ export const BOND_MODES = ['balance-rr', 'active-backup', 'balance-xor', 'broadc
 /** Modes in which a primary member means something. */
 export const PRIMARY_MODES = ['active-backup', 'balance-tlb', 'balance-alb'];
 
-const mode: Param = { type: 'enum', key: 'Mode', values: BOND_MODES, aliases: Object.fromEntries(BOND_MODES.map((m, i) => [String(i), m])) };
+const mode: Param = {
+  type: 'enum',
+  key: 'Mode',
+  values: BOND_MODES,
+  aliases: Object.fromEntries(BOND_MODES.map((m, i) => [String(i), m])),
+};
 const lacpRate: Param = { type: 'enum', key: 'LACPTransmitRate', values: ['slow', 'fast'], aliases: { '0': 'slow', '1': 'fast' } };
 const hashPolicy: Param = { type: 'enum', key: 'TransmitHashPolicy', values: ['layer2', 'layer3+4', 'layer2+3', 'encap2+3', 'encap3+4'] };
 const adSelect: Param = { type: 'enum', key: 'AdSelect', values: ['stable', 'bandwidth', 'count'] };
@@ -137,7 +142,11 @@ function readParam(f: Fields, name: string, p: Param): string | undefined {
       const value = typeof text === 'string' ? (p.aliases?.[text] ?? text) : undefined;
       if (value !== undefined && p.values.includes(value)) return value;
       const near = typeof text === 'string' ? closest(text, [...p.values]) : undefined;
-      f.report.error(path, `${show(raw)} is not one of: ${p.values.join(', ')}`, near ? `did you mean "${near}"?` : `one of: ${p.values.join(', ')}`);
+      f.report.error(
+        path,
+        `${show(raw)} is not one of: ${p.values.join(', ')}`,
+        near ? `did you mean "${near}"?` : `one of: ${p.values.join(', ')}`,
+      );
       return undefined;
     }
     case 'int':
@@ -149,7 +158,11 @@ function readParam(f: Fields, name: string, p: Param): string | undefined {
     case 'time': {
       const span = toTimespan(raw, p.unit);
       if (span === undefined)
-        f.report.error(path, `${show(raw)} is not a duration`, `a number of ${p.unit === 'ms' ? 'milliseconds' : 'seconds'}, or a number with a unit such as 100ms or 2s`);
+        f.report.error(
+          path,
+          `${show(raw)} is not a duration`,
+          `a number of ${p.unit === 'ms' ? 'milliseconds' : 'seconds'}, or a number with a unit such as 100ms or 2s`,
+        );
       return span;
     }
     case 'ipv4s': {
@@ -157,7 +170,8 @@ function readParam(f: Fields, name: string, p: Param): string | undefined {
       const items = typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : f.strings(name, IPV4, 'a list of IPv4 addresses');
       if (!items) return undefined;
       const bad = typeof raw === 'string' ? items.filter((a) => !IPV4.test(a)) : [];
-      if (bad.length > 0) f.report.error(path, `${show(bad[0])} is not an IPv4 address`, 'IPv4 addresses of hosts on the link to send ARP probes to');
+      if (bad.length > 0)
+        f.report.error(path, `${show(bad[0])} is not an IPv4 address`, 'IPv4 addresses of hosts on the link to send ARP probes to');
       else if (items.length > 16) f.report.error(path, `${items.length} ARP targets given`, 'the bonding driver takes at most 16');
       else if (items.length > 0) return items.join(' ');
       return undefined;

@@ -32,7 +32,9 @@ function isPattern(n: Net): boolean {
 }
 
 function ini(header: string, sections: Section[]): string {
-  const body = sections.filter(([, entries]) => entries.length > 0).map(([name, entries]) => `[${name}]\n${entries.map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+  const body = sections
+    .filter(([, entries]) => entries.length > 0)
+    .map(([name, entries]) => `[${name}]\n${entries.map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
   return `${header}\n\n${body.join('\n')}`;
 }
 

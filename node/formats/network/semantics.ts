@@ -30,11 +30,21 @@ function names(r: Report, nets: Net[]): void {
   for (const n of nets) {
     const name = ifname(n);
     const prev = name === undefined ? undefined : byName.get(name);
-    if (prev) r.error(n.setName ? `${n.path}/set-name` : n.path, `interface name "${name}" is already given by "${prev.id}"`, 'each interface name can be given once');
+    if (prev)
+      r.error(
+        n.setName ? `${n.path}/set-name` : n.path,
+        `interface name "${name}" is already given by "${prev.id}"`,
+        'each interface name can be given once',
+      );
     else if (name !== undefined) byName.set(name, n);
     const mac = n.match?.mac;
     const first = mac === undefined ? undefined : byMac.get(mac);
-    if (first) r.error(n.match!.macPath ?? n.path, `"${first.id}" already matches ${mac}`, 'a device is configured by the first definition that matches it: merge the two');
+    if (first)
+      r.error(
+        n.match!.macPath ?? n.path,
+        `"${first.id}" already matches ${mac}`,
+        'a device is configured by the first definition that matches it: merge the two',
+      );
     else if (mac !== undefined) byMac.set(mac, n);
   }
 }
@@ -65,15 +75,24 @@ function tables(r: Report, nets: Net[]): void {
   const routes = new Map<number, Route>();
   const rules = new Map<number, Rule>();
   for (const n of nets) {
-    for (const route of n.routes) if (route.table !== undefined && route.table !== 254 && !routes.has(route.table)) routes.set(route.table, route);
+    for (const route of n.routes)
+      if (route.table !== undefined && route.table !== 254 && !routes.has(route.table)) routes.set(route.table, route);
     for (const rule of n.rules) if (!rules.has(rule.table)) rules.set(rule.table, rule);
   }
   for (const [table, route] of routes)
     if (!rules.has(table))
-      r.warn(`${route.path}/table`, `no routing-policy rule looks up table ${table}`, `routes in table ${table} are used only through a rule: add routing-policy: [{from: <source prefix>, table: ${table}}]`);
+      r.warn(
+        `${route.path}/table`,
+        `no routing-policy rule looks up table ${table}`,
+        `routes in table ${table} are used only through a rule: add routing-policy: [{from: <source prefix>, table: ${table}}]`,
+      );
   for (const [table, rule] of rules)
     if (!routes.has(table) && !BUILTIN_TABLES.includes(table))
-      r.warn(`${rule.path}/table`, `no route in this config goes into table ${table}`, `traffic this rule selects finds table ${table} empty and falls through to later rules; add routes with table: ${table}`);
+      r.warn(
+        `${rule.path}/table`,
+        `no route in this config goes into table ${table}`,
+        `traffic this rule selects finds table ${table} empty and falls through to later rules; add routes with table: ${table}`,
+      );
 }
 
 function nameservers(r: Report, nets: Net[]): void {

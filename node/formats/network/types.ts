@@ -82,7 +82,23 @@ export interface Net {
 }
 
 export function newNet(id: string, kind: Kind, path: string): Net {
-  return { id, kind, path, netdev: [], port: [], vlans: [], dhcp4: false, dhcp6: false, dhcpv4: [], dhcpv6: [], addresses: [], routes: [], rules: [], dns: [], domains: [] };
+  return {
+    id,
+    kind,
+    path,
+    netdev: [],
+    port: [],
+    vlans: [],
+    dhcp4: false,
+    dhcp6: false,
+    dhcpv4: [],
+    dhcpv6: [],
+    addresses: [],
+    routes: [],
+    rules: [],
+    dns: [],
+    domains: [],
+  };
 }
 
 /** The interface name a definition gives its device, when it names one. */

@@ -3,7 +3,21 @@
 import { closest } from '../../../core/schema.ts';
 import { PRIMARY_MODES, V1_BOND, V1_BOND_UNSUPPORTED, V1_BRIDGE, readParams } from './netdev.ts';
 import { hasL3, newNet, type Kind, type Net, type Route } from './types.ts';
-import { DOMAIN, Fields, IFNAME, IP, MAC, UINT32_MAX, familyOf, hasHostBits, inPrefix, prefixLength, readString, show, type Report } from './validate.ts';
+import {
+  DOMAIN,
+  Fields,
+  IFNAME,
+  IP,
+  MAC,
+  UINT32_MAX,
+  familyOf,
+  hasHostBits,
+  inPrefix,
+  prefixLength,
+  readString,
+  show,
+  type Report,
+} from './validate.ts';
 
 const TYPES = ['physical', 'bond', 'bridge', 'vlan', 'nameserver', 'route'] as const;
 type IfaceType = Exclude<(typeof TYPES)[number], 'nameserver' | 'route'>;
@@ -13,8 +27,31 @@ const IFACE_KEYS: Readonly<Record<IfaceType, readonly string[]>> = {
   bridge: ['type', 'name', 'bridge_interfaces', 'accept-ra', 'params', 'subnets'],
   vlan: ['type', 'name', 'vlan_link', 'vlan_id', 'mtu', 'subnets', 'mac_address', 'accept-ra'],
 };
-const SUBNET_KEYS = ['type', 'control', 'address', 'netmask', 'broadcast', 'gateway', 'dns_nameservers', 'dns_search', 'routes', 'ipv4', 'ipv6', 'metric'];
-const SUBNET_TYPES = ['dhcp', 'dhcp4', 'dhcp6', 'static', 'static6', 'ipv6_dhcpv6-stateful', 'ipv6_dhcpv6-stateless', 'ipv6_slaac', 'manual'] as const;
+const SUBNET_KEYS = [
+  'type',
+  'control',
+  'address',
+  'netmask',
+  'broadcast',
+  'gateway',
+  'dns_nameservers',
+  'dns_search',
+  'routes',
+  'ipv4',
+  'ipv6',
+  'metric',
+];
+const SUBNET_TYPES = [
+  'dhcp',
+  'dhcp4',
+  'dhcp6',
+  'static',
+  'static6',
+  'ipv6_dhcpv6-stateful',
+  'ipv6_dhcpv6-stateless',
+  'ipv6_slaac',
+  'manual',
+] as const;
 const ROUTE_KEYS = ['type', 'destination', 'network', 'netmask', 'gateway', 'metric'];
 const ENTRY_HINT = 'a mapping with a type: physical, bond, bridge, vlan, nameserver or route';
 
@@ -54,7 +91,12 @@ export function parseV1(r: Report, doc: Fields): Net[] {
   // cloud-init's global nameservers serve every interface that gets an address
   const targets = [...nets.values()].map((e) => e.n).filter((n) => !n.master && (n.dhcp4 || n.dhcp6 || n.addresses.length > 0));
   for (const ns of global) {
-    if (targets.length === 0) r.warn(ns.path, 'this nameserver applies to no interface', 'no interface has an address or DHCP; add subnets, or name one with interface:');
+    if (targets.length === 0)
+      r.warn(
+        ns.path,
+        'this nameserver applies to no interface',
+        'no interface has an address or DHCP; add subnets, or name one with interface:',
+      );
     for (const n of targets) {
       n.dns.push(...ns.dns);
       n.domains.push(...ns.domains.filter((d) => !n.domains.includes(d)));
@@ -86,7 +128,12 @@ function readSubnet(r: Report, s: Fields, n: Net): void {
   s.bool('ipv4');
   s.bool('ipv6');
   const control = s.choice('control', ['auto', 'manual', 'hotplug']);
-  if (control && control !== 'auto') r.warn(s.at('control'), `control: ${control} is not supported; the interface is brought up at boot`, 'remove control, or leave the interface out of network-config');
+  if (control && control !== 'auto')
+    r.warn(
+      s.at('control'),
+      `control: ${control} is not supported; the interface is brought up at boot`,
+      'remove control, or leave the interface out of network-config',
+    );
   const l3 = (key: string) => (n.l3 ??= s.at(key));
   if (type === 'dhcp' || type === 'dhcp4') {
     n.dhcp4 = true;
@@ -97,7 +144,12 @@ function readSubnet(r: Report, s: Fields, n: Net): void {
   if (type === 'static' || type === 'static6') readStatic(r, s, n, type, metric);
   else
     for (const key of ['address', 'netmask', 'broadcast', 'gateway'])
-      if (s.has(key)) r.warn(s.at(key), `${key} is ignored for a ${type ?? 'subnet without type'} subnet`, 'only static and static6 subnets take addresses and a gateway');
+      if (s.has(key))
+        r.warn(
+          s.at(key),
+          `${key} is ignored for a ${type ?? 'subnet without type'} subnet`,
+          'only static and static6 subnets take addresses and a gateway',
+        );
   for (const [i, value] of (s.list('dns_nameservers', 'a list of DNS server IP addresses') ?? []).entries()) {
     const dns = readString(r, value, s.at('dns_nameservers', i), IP);
     if (dns) n.dns.push({ value: dns, path: s.at('dns_nameservers', i) });
@@ -118,22 +170,57 @@ function readStatic(r: Report, s: Fields, n: Net, type: 'static' | 'static6', me
   const [ip, bits, ...rest] = address.split('/');
   const family = familyOf(ip!);
   if (!family || rest.length > 0) return void r.error(s.at('address'), `${show(address)} is not an IP address`, hint);
-  if (type === 'static6' && family !== 6) return void r.error(s.at('address'), `${show(address)} is not an IPv6 address`, 'a static6 subnet takes an IPv6 address; use type: static for IPv4');
+  if (type === 'static6' && family !== 6)
+    return void r.error(
+      s.at('address'),
+      `${show(address)} is not an IPv6 address`,
+      'a static6 subnet takes an IPv6 address; use type: static for IPv4',
+    );
   let prefix = bits === undefined ? undefined : prefixLength(bits, family);
-  if (bits !== undefined && prefix === undefined) return void r.error(s.at('address'), `${show(address)} has an invalid prefix length`, `a prefix length from 0 to ${family === 4 ? 32 : 128}`);
+  if (bits !== undefined && prefix === undefined)
+    return void r.error(
+      s.at('address'),
+      `${show(address)} has an invalid prefix length`,
+      `a prefix length from 0 to ${family === 4 ? 32 : 128}`,
+    );
   if (s.has('netmask')) {
     const mask = prefixLength(s.value.netmask, family);
-    if (mask === undefined) return void r.error(s.at('netmask'), `${show(s.value.netmask)} is not a netmask`, family === 4 ? 'a dotted netmask such as 255.255.255.0, or a prefix length such as 24' : 'a prefix length such as 64');
-    if (prefix !== undefined && prefix !== mask) return void r.error(s.at('netmask'), `netmask /${mask} contradicts the address's /${prefix}`, 'give the prefix length once: in address or in netmask');
+    if (mask === undefined)
+      return void r.error(
+        s.at('netmask'),
+        `${show(s.value.netmask)} is not a netmask`,
+        family === 4 ? 'a dotted netmask such as 255.255.255.0, or a prefix length such as 24' : 'a prefix length such as 64',
+      );
+    if (prefix !== undefined && prefix !== mask)
+      return void r.error(
+        s.at('netmask'),
+        `netmask /${mask} contradicts the address's /${prefix}`,
+        'give the prefix length once: in address or in netmask',
+      );
     prefix = mask;
   }
-  if (prefix === undefined) return void r.error(s.at('address'), `${show(address)} has no prefix length`, family === 4 ? `write ${ip}/24 (for example), or add netmask: 255.255.255.0` : `write ${ip}/64 (for example), or add netmask: 64`);
+  if (prefix === undefined)
+    return void r.error(
+      s.at('address'),
+      `${show(address)} has no prefix length`,
+      family === 4 ? `write ${ip}/24 (for example), or add netmask: 255.255.255.0` : `write ${ip}/64 (for example), or add netmask: 64`,
+    );
   const broadcast = s.str('broadcast', IP);
-  if (broadcast && familyOf(broadcast) !== 4) r.error(s.at('broadcast'), `${show(broadcast)} is not an IPv4 address`, 'broadcast addresses exist for IPv4 only');
-  n.addresses.push({ cidr: `${ip}/${prefix}`, path: s.at('address'), options: broadcast && family === 4 ? [['Broadcast', broadcast]] : [] });
+  if (broadcast && familyOf(broadcast) !== 4)
+    r.error(s.at('broadcast'), `${show(broadcast)} is not an IPv4 address`, 'broadcast addresses exist for IPv4 only');
+  n.addresses.push({
+    cidr: `${ip}/${prefix}`,
+    path: s.at('address'),
+    options: broadcast && family === 4 ? [['Broadcast', broadcast]] : [],
+  });
   const gateway = s.str('gateway', IP);
   if (!gateway) return;
-  if (familyOf(gateway) !== family) return void r.error(s.at('gateway'), `${show(gateway)} is IPv${familyOf(gateway)} but the address is IPv${family}`, 'the gateway must be of the address family of the subnet');
+  if (familyOf(gateway) !== family)
+    return void r.error(
+      s.at('gateway'),
+      `${show(gateway)} is IPv${familyOf(gateway)} but the address is IPv${family}`,
+      'the gateway must be of the address family of the subnet',
+    );
   n.routes.push({ path: s.at('gateway'), family, to: family === 4 ? '0.0.0.0/0' : '::/0', via: gateway, metric });
 }
 
@@ -153,18 +240,31 @@ function readRoute(r: Report, item: unknown, path: string): Route | undefined {
   if (!hasDest || !hasGateway || raw === undefined || gateway === undefined || r.problems.length > before) return undefined;
   const [net, bits, ...rest] = raw.split('/');
   const family = familyOf(net!);
-  if (!family || rest.length > 0) return void r.error(f.at(key), `${show(raw)} is not a network address`, 'e.g. 10.0.0.0/8, or 10.0.0.0 with netmask: 255.0.0.0');
+  if (!family || rest.length > 0)
+    return void r.error(f.at(key), `${show(raw)} is not a network address`, 'e.g. 10.0.0.0/8, or 10.0.0.0 with netmask: 255.0.0.0');
   let prefix = bits === undefined ? undefined : prefixLength(bits, family);
-  if (bits !== undefined && prefix === undefined) return void r.error(f.at(key), `${show(raw)} has an invalid prefix length`, `a prefix length from 0 to ${family === 4 ? 32 : 128}`);
+  if (bits !== undefined && prefix === undefined)
+    return void r.error(f.at(key), `${show(raw)} has an invalid prefix length`, `a prefix length from 0 to ${family === 4 ? 32 : 128}`);
   if (f.has('netmask')) {
     prefix = prefixLength(f.value.netmask, family);
-    if (prefix === undefined) return void r.error(f.at('netmask'), `${show(f.value.netmask)} is not a netmask`, 'a dotted netmask such as 255.0.0.0, or a prefix length such as 8');
+    if (prefix === undefined)
+      return void r.error(
+        f.at('netmask'),
+        `${show(f.value.netmask)} is not a netmask`,
+        'a dotted netmask such as 255.0.0.0, or a prefix length such as 8',
+      );
   }
   // no mask: 0.0.0.0 and :: mean the default route, anything else one host
   prefix ??= net === '0.0.0.0' || net === '::' ? 0 : family === 4 ? 32 : 128;
   const to = `${net}/${prefix}`;
-  if (hasHostBits(to)) return void r.error(f.at(key), `${to} has host bits set`, 'give the network address, e.g. 10.0.0.0/8 rather than 10.1.2.3/8');
-  if (familyOf(gateway) !== family) return void r.error(f.at('gateway'), `${show(gateway)} is IPv${familyOf(gateway)} but the destination is IPv${family}`, 'the gateway must be of the destination’s address family');
+  if (hasHostBits(to))
+    return void r.error(f.at(key), `${to} has host bits set`, 'give the network address, e.g. 10.0.0.0/8 rather than 10.1.2.3/8');
+  if (familyOf(gateway) !== family)
+    return void r.error(
+      f.at('gateway'),
+      `${show(gateway)} is IPv${familyOf(gateway)} but the destination is IPv${family}`,
+      'the gateway must be of the destination’s address family',
+    );
   return { path, family, to, via: gateway, metric };
 }
 
@@ -176,9 +276,17 @@ function readRelations(r: Report, { f, n }: Entry, nets: Map<string, Entry>): vo
     if (!found) {
       const candidates = [...nets.values()].filter((e) => kinds.includes(e.n.kind) && e.n !== n).map((e) => e.n.id);
       const near = closest(id, candidates);
-      r.error(path, `${role} "${id}" is not defined`, `${near ? `did you mean "${near}"? ` : ''}candidates: ${candidates.join(', ') || 'none'}`);
+      r.error(
+        path,
+        `${role} "${id}" is not defined`,
+        `${near ? `did you mean "${near}"? ` : ''}candidates: ${candidates.join(', ') || 'none'}`,
+      );
     } else if (!kinds.includes(found.kind)) {
-      r.error(path, `${role} "${id}" is a ${found.kind === 'ethernet' ? 'physical interface' : found.kind}`, `${role}s must be ${kinds.map((k) => (k === 'ethernet' ? 'physical' : k)).join(' or ')} entries`);
+      r.error(
+        path,
+        `${role} "${id}" is a ${found.kind === 'ethernet' ? 'physical interface' : found.kind}`,
+        `${role}s must be ${kinds.map((k) => (k === 'ethernet' ? 'physical' : k)).join(' or ')} entries`,
+      );
     } else return found;
     return undefined;
   };
@@ -188,7 +296,12 @@ function readRelations(r: Report, { f, n }: Entry, nets: Map<string, Entry>): vo
     const vid = f.int('vlan_id', 0, 4094, 'a VLAN id from 0 to 4094');
     if (vid !== undefined) n.netdev.push(['Id', String(vid)]);
     const parent = hasLink && hasId ? member(f.value.vlan_link, f.at('vlan_link'), ['ethernet', 'bond', 'bridge'], 'vlan_link') : undefined;
-    if (parent?.master) r.error(f.at('vlan_link'), `"${parent.id}" is a member of ${parent.master.kind} "${parent.master.name}"`, `create the VLAN on "${parent.master.name}" instead`);
+    if (parent?.master)
+      r.error(
+        f.at('vlan_link'),
+        `"${parent.id}" is a member of ${parent.master.kind} "${parent.master.name}"`,
+        `create the VLAN on "${parent.master.name}" instead`,
+      );
     else parent?.vlans.push(n.id);
     return;
   }
@@ -199,13 +312,19 @@ function readRelations(r: Report, { f, n }: Entry, nets: Map<string, Entry>): vo
   for (const [i, name] of (f.list(listKey, `a list of interface names, e.g. [eth0, eth1]`) ?? []).entries()) {
     const m = member(name, f.at(listKey, i), kind === 'bond' ? ['ethernet'] : ['ethernet', 'bond', 'vlan'], `${kind} member`);
     if (!m) continue;
-    if (m.master) r.error(f.at(listKey, i), `"${m.id}" is already a member of ${m.master.kind} "${m.master.name}"`, 'an interface can belong to one bond or bridge only');
+    if (m.master)
+      r.error(
+        f.at(listKey, i),
+        `"${m.id}" is already a member of ${m.master.kind} "${m.master.name}"`,
+        'an interface can belong to one bond or bridge only',
+      );
     else {
       m.master = { kind, name: n.id };
       members.set(m.id, m);
     }
   }
-  if (members.size === 0 && !f.has(listKey)) r.warn(f.path, `${kind} "${n.id}" has no ${listKey}`, `list its members under ${listKey}: [...]`);
+  if (members.size === 0 && !f.has(listKey))
+    r.warn(f.path, `${kind} "${n.id}" has no ${listKey}`, `list its members under ${listKey}: [...]`);
   const params = f.map('params', `a mapping of ${kind} parameters`);
   if (!params) return;
   if (kind === 'bond') {
@@ -215,32 +334,64 @@ function readRelations(r: Report, { f, n }: Entry, nets: Map<string, Entry>): vo
     const mode = n.netdev.find(([k]) => k === 'Mode')?.[1] ?? 'balance-rr';
     if (primary === undefined) return;
     const m = members.get(primary);
-    if (!m) r.error(params.at('bond-primary'), `bond-primary "${primary}" is not one of the bond's interfaces`, `one of: ${[...members.keys()].join(', ') || 'none listed'}`);
-    else if (!PRIMARY_MODES.includes(mode)) r.warn(params.at('bond-primary'), `bond-primary has no effect in mode ${mode}`, `it applies to ${PRIMARY_MODES.join(', ')}`);
+    if (!m)
+      r.error(
+        params.at('bond-primary'),
+        `bond-primary "${primary}" is not one of the bond's interfaces`,
+        `one of: ${[...members.keys()].join(', ') || 'none listed'}`,
+      );
+    else if (!PRIMARY_MODES.includes(mode))
+      r.warn(params.at('bond-primary'), `bond-primary has no effect in mode ${mode}`, `it applies to ${PRIMARY_MODES.join(', ')}`);
     else m.primary = true;
     return;
   }
   const waits = 'systemd-networkd does not wait for bridge ports';
-  params.keys([...Object.keys(V1_BRIDGE), 'bridge_hw', 'bridge_pathcost', 'bridge_portprio', 'bridge_ports'], { bridge_maxwait: waits, bridge_waitport: waits });
+  params.keys([...Object.keys(V1_BRIDGE), 'bridge_hw', 'bridge_pathcost', 'bridge_portprio', 'bridge_ports'], {
+    bridge_maxwait: waits,
+    bridge_waitport: waits,
+  });
   n.netdev.push(...readParams(params, V1_BRIDGE));
   n.mac = params.str('bridge_hw', MAC)?.toLowerCase();
   const ports = params.strings('bridge_ports', undefined, 'a list of interface names');
   if (ports && (ports.length !== members.size || ports.some((p) => !members.has(p))))
-    r.warn(params.at('bridge_ports'), 'bridge_ports differs from bridge_interfaces and is ignored', 'the members come from bridge_interfaces');
-  for (const [key, setting, max] of [['bridge_pathcost', 'Cost', 65535], ['bridge_portprio', 'Priority', 63]] as const) {
-    for (const [i, text] of (params.strings(key, undefined, `a list of "<port> <number>" strings, e.g. ["eth0 ${max === 63 ? 32 : 100}"]`) ?? []).entries()) {
+    r.warn(
+      params.at('bridge_ports'),
+      'bridge_ports differs from bridge_interfaces and is ignored',
+      'the members come from bridge_interfaces',
+    );
+  for (const [key, setting, max] of [
+    ['bridge_pathcost', 'Cost', 65535],
+    ['bridge_portprio', 'Priority', 63],
+  ] as const) {
+    for (const [i, text] of (
+      params.strings(key, undefined, `a list of "<port> <number>" strings, e.g. ["eth0 ${max === 63 ? 32 : 100}"]`) ?? []
+    ).entries()) {
       const [port, value, ...extra] = text.trim().split(/\s+/);
       const m = port === undefined ? undefined : members.get(port);
       const num = value === undefined || extra.length > 0 ? undefined : Number(value);
-      if (!m) r.error(params.at(key, i), `"${port}" is not one of the bridge's interfaces`, `one of: ${[...members.keys()].join(', ') || 'none listed'}`);
+      if (!m)
+        r.error(
+          params.at(key, i),
+          `"${port}" is not one of the bridge's interfaces`,
+          `one of: ${[...members.keys()].join(', ') || 'none listed'}`,
+        );
       else if (num === undefined || !Number.isInteger(num) || num < (setting === 'Cost' ? 1 : 0) || num > max)
-        r.error(params.at(key, i), `${show(text)} is not "<port> <number>"`, `a port name and a number up to ${max}, e.g. "${port} ${max === 63 ? 32 : 100}"`);
+        r.error(
+          params.at(key, i),
+          `${show(text)} is not "<port> <number>"`,
+          `a port name and a number up to ${max}, e.g. "${port} ${max === 63 ? 32 : 100}"`,
+        );
       else m.port.push([setting, String(num)]);
     }
   }
 }
 
-function readNameserver(r: Report, f: Fields, nets: Map<string, Entry>, global: Array<Pick<Net, 'dns' | 'domains'> & { path: string }>): void {
+function readNameserver(
+  r: Report,
+  f: Fields,
+  nets: Map<string, Entry>,
+  global: Array<Pick<Net, 'dns' | 'domains'> & { path: string }>,
+): void {
   f.keys(['type', 'address', 'search', 'interface']);
   const raw = f.value.address;
   const dns: Net['dns'] = [];
@@ -259,7 +410,11 @@ function readNameserver(r: Report, f: Fields, nets: Map<string, Entry>, global: 
   const target = nets.get(name)?.n;
   if (!target) {
     const near = closest(name, [...nets.keys()]);
-    return void r.error(f.at('interface'), `interface "${name}" is not defined`, `${near ? `did you mean "${near}"? ` : ''}interfaces defined: ${[...nets.keys()].join(', ') || 'none'}`);
+    return void r.error(
+      f.at('interface'),
+      `interface "${name}" is not defined`,
+      `${near ? `did you mean "${near}"? ` : ''}interfaces defined: ${[...nets.keys()].join(', ') || 'none'}`,
+    );
   }
   target.dns.push(...dns);
   target.domains.push(...domains.filter((d) => !target.domains.includes(d)));
@@ -274,7 +429,10 @@ function readGlobalRoute(r: Report, f: Fields, nets: Map<string, Entry>): void {
   const addressed = all.filter((n) => !n.master && hasL3(n));
   const target = onLink ?? (addressed.length === 1 ? addressed[0] : undefined);
   if (!target)
-    return void r.error(f.at('gateway'), `no interface has an address in the subnet of gateway ${route.via}`, 'put the route under routes: of the subnet that reaches the gateway');
+    return void r.error(
+      f.at('gateway'),
+      `no interface has an address in the subnet of gateway ${route.via}`,
+      'put the route under routes: of the subnet that reaches the gateway',
+    );
   target.routes.push(route);
 }
-

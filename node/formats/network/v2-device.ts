@@ -1,7 +1,21 @@
 // The settings every netplan (v2) device definition shares: DHCP, addresses, routes, policy
 // rules, DNS and link settings.
 import type { Entries, Net, Route, Rule } from './types.ts';
-import { CIDR, DOMAIN, Fields, IP, PREFIX, UINT32_MAX, familyOf, hasHostBits, isMapping, readString, show, type Format, type Report } from './validate.ts';
+import {
+  CIDR,
+  DOMAIN,
+  Fields,
+  IP,
+  PREFIX,
+  UINT32_MAX,
+  familyOf,
+  hasHostBits,
+  isMapping,
+  readString,
+  show,
+  type Format,
+  type Report,
+} from './validate.ts';
 
 export const COMMON_KEYS = [
   'renderer',
@@ -39,9 +53,33 @@ export const DEVICE_UNSUPPORTED: Readonly<Record<string, string>> = {
   networkmanager: 'kiln renders systemd-networkd, not NetworkManager',
 };
 
-const ROUTE_KEYS = ['to', 'via', 'from', 'on-link', 'metric', 'table', 'scope', 'type', 'mtu', 'congestion-window', 'advertised-receive-window'];
+const ROUTE_KEYS = [
+  'to',
+  'via',
+  'from',
+  'on-link',
+  'metric',
+  'table',
+  'scope',
+  'type',
+  'mtu',
+  'congestion-window',
+  'advertised-receive-window',
+];
 const RULE_KEYS = ['from', 'to', 'table', 'priority', 'mark', 'type-of-service'];
-const ROUTE_TYPES = ['unicast', 'anycast', 'blackhole', 'broadcast', 'local', 'multicast', 'nat', 'prohibit', 'throw', 'unreachable', 'xresolve'] as const;
+const ROUTE_TYPES = [
+  'unicast',
+  'anycast',
+  'blackhole',
+  'broadcast',
+  'local',
+  'multicast',
+  'nat',
+  'prohibit',
+  'throw',
+  'unreachable',
+  'xresolve',
+] as const;
 /** Route types that drop or bounce traffic, so have no gateway. */
 const NO_GATEWAY_TYPES = ['blackhole', 'prohibit', 'throw', 'unreachable'];
 const TABLE_HINT = 'a routing table number from 1 to 4294967295, e.g. 100 (254 is the main table)';
@@ -71,7 +109,10 @@ export function readDevice(r: Report, f: Fields, n: Net): void {
     const address = readAddress(r, item, f.at('addresses', i));
     if (address) n.addresses.push(address);
   }
-  for (const [key, family] of [['gateway4', 4], ['gateway6', 6]] as const) {
+  for (const [key, family] of [
+    ['gateway4', 4],
+    ['gateway6', 6],
+  ] as const) {
     const gateway = f.str(key, IP);
     if (!gateway) continue;
     l3(key);
@@ -79,7 +120,11 @@ export function readDevice(r: Report, f: Fields, n: Net): void {
       r.error(f.at(key), `${show(gateway)} is not an IPv${family} address`, `${key} takes an IPv${family} gateway address`);
       continue;
     }
-    r.warn(f.at(key), `${key} is deprecated`, `write the default route as routes: [{to: default, via: ${gateway}}]; kiln renders it the same way`);
+    r.warn(
+      f.at(key),
+      `${key} is deprecated`,
+      `write the default route as routes: [{to: default, via: ${gateway}}]; kiln renders it the same way`,
+    );
     n.routes.push({ path: f.at(key), family, to: family === 4 ? '0.0.0.0/0' : '::/0', via: gateway });
   }
   for (const [i, item] of (f.list('routes', 'a list of routes, e.g. [{to: default, via: 192.0.2.1}]') ?? []).entries()) {
@@ -109,7 +154,12 @@ export function readDevice(r: Report, f: Fields, n: Net): void {
   const ll = f.strings('link-local', undefined, 'a list of ipv4 and/or ipv6; [] disables link-local addresses');
   if (ll) {
     const bad = ll.find((v) => v !== 'ipv4' && v !== 'ipv6');
-    if (bad !== undefined) r.error(f.at('link-local', ll.indexOf(bad)), `${show(bad)} is not ipv4 or ipv6`, 'a list of ipv4 and/or ipv6; [] disables link-local addresses');
+    if (bad !== undefined)
+      r.error(
+        f.at('link-local', ll.indexOf(bad)),
+        `${show(bad)} is not ipv4 or ipv6`,
+        'a list of ipv4 and/or ipv6; [] disables link-local addresses',
+      );
     else n.linkLocal = ll.includes('ipv4') ? (ll.includes('ipv6') ? 'yes' : 'ipv4') : ll.includes('ipv6') ? 'ipv6' : 'no';
   }
   n.acceptRa = f.bool('accept-ra');
@@ -131,7 +181,11 @@ const MAC_FORMAT: Format = {
 export function readRenderer(r: Report, f: Fields): void {
   const renderer = f.choice('renderer', ['networkd', 'NetworkManager', 'sriov']);
   if (renderer && renderer !== 'networkd')
-    r.warn(f.at('renderer'), `renderer "${renderer}" is ignored`, 'kiln always writes systemd-networkd files; remove the key or set it to networkd');
+    r.warn(
+      f.at('renderer'),
+      `renderer "${renderer}" is ignored`,
+      'kiln always writes systemd-networkd files; remove the key or set it to networkd',
+    );
 }
 
 /** dhcp4-overrides / dhcp6-overrides → [DHCPv4] / [DHCPv6]. */
@@ -142,11 +196,25 @@ function readOverrides(f: Fields, family: 4 | 6, n: Net): void {
   const out: Entries = family === 4 ? n.dhcpv4 : n.dhcpv6;
   const v6Unsupported = 'systemd-networkd has no such DHCPv6 setting';
   o.keys(
-    family === 4 ? ['use-dns', 'use-ntp', 'use-hostname', 'use-domains', 'use-mtu', 'use-routes', 'route-metric', 'send-hostname', 'hostname'] : ['use-dns', 'use-ntp', 'use-hostname', 'use-domains'],
-    family === 4 ? {} : { 'use-mtu': v6Unsupported, 'use-routes': v6Unsupported, 'route-metric': v6Unsupported, 'send-hostname': v6Unsupported, hostname: v6Unsupported },
+    family === 4
+      ? ['use-dns', 'use-ntp', 'use-hostname', 'use-domains', 'use-mtu', 'use-routes', 'route-metric', 'send-hostname', 'hostname']
+      : ['use-dns', 'use-ntp', 'use-hostname', 'use-domains'],
+    family === 4
+      ? {}
+      : {
+          'use-mtu': v6Unsupported,
+          'use-routes': v6Unsupported,
+          'route-metric': v6Unsupported,
+          'send-hostname': v6Unsupported,
+          hostname: v6Unsupported,
+        },
   );
   if (!(family === 4 ? n.dhcp4 : n.dhcp6)) f.report.warn(f.at(key), `${key} has no effect`, `it applies only with dhcp${family}: true`);
-  const flags: Array<[string, string]> = [['use-dns', 'UseDNS'], ['use-ntp', 'UseNTP'], ['use-hostname', 'UseHostname']];
+  const flags: Array<[string, string]> = [
+    ['use-dns', 'UseDNS'],
+    ['use-ntp', 'UseNTP'],
+    ['use-hostname', 'UseHostname'],
+  ];
   if (family === 4) flags.push(['use-mtu', 'UseMTU'], ['use-routes', 'UseRoutes'], ['send-hostname', 'SendHostname']);
   for (const [name, setting] of flags) {
     const b = o.bool(name);
@@ -175,15 +243,28 @@ function readAddress(r: Report, item: unknown, path: string): Net['addresses'][n
     }
     if (!readString(r, cidr, path, CIDR)) return undefined;
     const options: Entries = [];
-    const o = Fields.of(r, item[cidr] ?? {}, `${path}/${cidr.replace(/~/g, '~0').replace(/\//g, '~1')}`, 'address options', 'a mapping with lifetime and/or label');
+    const o = Fields.of(
+      r,
+      item[cidr] ?? {},
+      `${path}/${cidr.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+      'address options',
+      'a mapping with lifetime and/or label',
+    );
     if (o) {
       o.keys(['lifetime', 'label']);
       const lifetime = o.value.lifetime;
-      if (lifetime === 0 || lifetime === '0' || lifetime === 'forever') options.push(['PreferredLifetime', lifetime === 'forever' ? 'forever' : '0']);
-      else if (lifetime !== undefined) r.error(o.at('lifetime'), `${show(lifetime)} is not forever or 0`, 'forever (the default) or 0 (deprecated right away: never used as a source address)');
+      if (lifetime === 0 || lifetime === '0' || lifetime === 'forever')
+        options.push(['PreferredLifetime', lifetime === 'forever' ? 'forever' : '0']);
+      else if (lifetime !== undefined)
+        r.error(
+          o.at('lifetime'),
+          `${show(lifetime)} is not forever or 0`,
+          'forever (the default) or 0 (deprecated right away: never used as a source address)',
+        );
       const label = o.str('label');
       if (label !== undefined) {
-        if (label.length > 15) r.error(o.at('label'), `label ${show(label)} is longer than 15 characters`, 'the kernel limits address labels to 15 characters');
+        if (label.length > 15)
+          r.error(o.at('label'), `label ${show(label)} is longer than 15 characters`, 'the kernel limits address labels to 15 characters');
         else options.push(['Label', label]);
       }
     }
@@ -221,14 +302,25 @@ function readRoute(r: Report, item: unknown, path: string): Route | undefined {
   const isDefault = to === 'default' || to === '0/0';
   const family = isDefault ? (familyOf(via ?? from ?? '') ?? 4) : familyOf(to)!;
   let ok = true;
-  for (const [key, address] of [['via', via], ['from', from]] as const) {
+  for (const [key, address] of [
+    ['via', via],
+    ['from', from],
+  ] as const) {
     if (address && familyOf(address) !== family) {
-      r.error(f.at(key), `${show(address)} is an IPv${familyOf(address)} address but the route goes to IPv${family} ${to}`, `${key} must be of the destination's address family`);
+      r.error(
+        f.at(key),
+        `${show(address)} is an IPv${familyOf(address)} address but the route goes to IPv${family} ${to}`,
+        `${key} must be of the destination's address family`,
+      );
       ok = false;
     }
   }
   if (!isDefault && hasHostBits(to)) {
-    r.error(f.at('to'), `${to} has host bits set`, `give the network address, e.g. 10.0.0.0/8 rather than 10.1.2.3/8; a single host is written without a prefix`);
+    r.error(
+      f.at('to'),
+      `${to} has host bits set`,
+      `give the network address, e.g. 10.0.0.0/8 rather than 10.1.2.3/8; a single host is written without a prefix`,
+    );
     ok = false;
   }
   if (onLink && !via) {
@@ -236,7 +328,11 @@ function readRoute(r: Report, item: unknown, path: string): Route | undefined {
     ok = false;
   }
   if (via && (route.scope === 'link' || route.scope === 'host')) {
-    r.error(f.at('scope'), `a route through a gateway cannot have scope ${route.scope}`, 'drop scope (global is implied) or drop via for a directly connected route');
+    r.error(
+      f.at('scope'),
+      `a route through a gateway cannot have scope ${route.scope}`,
+      'drop scope (global is implied) or drop via for a directly connected route',
+    );
     ok = false;
   }
   if (via && route.type && NO_GATEWAY_TYPES.includes(route.type)) {
@@ -265,7 +361,11 @@ function readRule(r: Report, item: unknown, path: string): Rule | undefined {
     tos: f.int('type-of-service', 0, 255),
   };
   if (from && to && familyOf(from) !== familyOf(to)) {
-    r.error(f.at('to'), `${show(to)} is IPv${familyOf(to)} but from is IPv${familyOf(from)}`, 'a rule matches one address family: make from and to the same family');
+    r.error(
+      f.at('to'),
+      `${show(to)} is IPv${familyOf(to)} but from is IPv${familyOf(from)}`,
+      'a rule matches one address family: make from and to the same family',
+    );
     return undefined;
   }
   return hasTable && rule.table !== undefined && r.problems.length === before ? { ...rule, table: rule.table } : undefined;

@@ -80,18 +80,31 @@ export function parseV2(report: Report, doc: Fields): Net[] {
       const path = block.at(id);
       const format = kind === 'ethernet' ? ID : IFNAME;
       if (!format.test(id)) {
-        report.error(path, `"${id}" is not ${format.what}`, kind === 'ethernet' ? format.hint : `the id is the ${kind}'s interface name: ${format.hint.replace(/^a Linux interface name: /, '')}`);
+        report.error(
+          path,
+          `"${id}" is not ${format.what}`,
+          kind === 'ethernet'
+            ? format.hint
+            : `the id is the ${kind}'s interface name: ${format.hint.replace(/^a Linux interface name: /, '')}`,
+        );
         continue;
       }
       if (sectionOf.has(id)) {
-        report.error(path, `"${id}" is already defined under ${sectionOf.get(id)}`, 'ids must be unique across ethernets, bonds, bridges and vlans');
+        report.error(
+          path,
+          `"${id}" is already defined under ${sectionOf.get(id)}`,
+          'ids must be unique across ethernets, bonds, bridges and vlans',
+        );
         continue;
       }
       sectionOf.set(id, section);
       const f = Fields.of(report, value ?? {}, path, `"${id}"`, 'a mapping of settings ({} for none)');
       if (!f) continue;
       const n = newNet(id, kind, path);
-      f.keys([...COMMON_KEYS, ...KIND_KEYS[kind]], kind === 'ethernet' ? { ...DEVICE_UNSUPPORTED, ...ETHERNET_UNSUPPORTED } : DEVICE_UNSUPPORTED);
+      f.keys(
+        [...COMMON_KEYS, ...KIND_KEYS[kind]],
+        kind === 'ethernet' ? { ...DEVICE_UNSUPPORTED, ...ETHERNET_UNSUPPORTED } : DEVICE_UNSUPPORTED,
+      );
       readDevice(report, f, n);
       defs.byId.set(id, { f, n });
     }
@@ -113,11 +126,23 @@ function readEthernet(f: Fields, n: Net): void {
     const mac = match.str('macaddress', MAC)?.toLowerCase();
     const name = match.str('name', GLOB);
     const rawDriver = match.value.driver;
-    const driver = typeof rawDriver === 'string' || rawDriver == null ? match.str('driver', GLOB) : match.strings('driver', GLOB, 'a driver name or glob, or a list of them');
+    const driver =
+      typeof rawDriver === 'string' || rawDriver == null
+        ? match.str('driver', GLOB)
+        : match.strings('driver', GLOB, 'a driver name or glob, or a list of them');
     n.match = { mac, name, driver: driver === undefined ? undefined : [driver].flat(), macPath: match.at('macaddress') };
-    if (!Object.keys(match.value).length) r.error(f.at('match'), 'match is empty', 'give at least one of macaddress, name or driver; without match the id is the interface name');
+    if (!Object.keys(match.value).length)
+      r.error(
+        f.at('match'),
+        'match is empty',
+        'give at least one of macaddress, name or driver; without match the id is the interface name',
+      );
   } else if (!IFNAME.test(n.id)) {
-    r.error(n.path, `"${n.id}" is not a valid interface name, and without match: the id is the interface name`, `${IFNAME.hint}; or add match: {macaddress: ...} and use the id as a label`);
+    r.error(
+      n.path,
+      `"${n.id}" is not a valid interface name, and without match: the id is the interface name`,
+      `${IFNAME.hint}; or add match: {macaddress: ...} and use the id as a label`,
+    );
   }
   const setName = f.str('set-name', IFNAME);
   if (setName === undefined) return;
@@ -144,12 +169,20 @@ function readVlan(defs: Defs, f: Fields, n: Net, seen: Map<string, string>): voi
   const parent = resolve(defs, link, f.at('link'), ['ethernet', 'bond', 'bridge'], 'VLAN link');
   if (!parent) return;
   if (parent.master) {
-    defs.report.error(f.at('link'), `"${link}" is a member of ${parent.master.kind} "${parent.master.name}"`, `create the VLAN on "${parent.master.name}" instead`);
+    defs.report.error(
+      f.at('link'),
+      `"${link}" is a member of ${parent.master.kind} "${parent.master.name}"`,
+      `create the VLAN on "${parent.master.name}" instead`,
+    );
     return;
   }
   const key = `${link}/${vid}`;
   if (vid !== undefined && seen.has(key)) {
-    defs.report.error(f.at('id'), `VLAN ${vid} on "${link}" is already defined as "${seen.get(key)}"`, 'each VLAN id can exist once per link');
+    defs.report.error(
+      f.at('id'),
+      `VLAN ${vid} on "${link}" is already defined as "${seen.get(key)}"`,
+      'each VLAN id can exist once per link',
+    );
     return;
   }
   seen.set(key, n.id);
@@ -166,10 +199,17 @@ function readMembers(defs: Defs, f: Fields, n: Net): void {
   for (const [i, raw] of (names ?? []).entries()) {
     const path = f.at('interfaces', i);
     const id = readString(r, raw, path);
-    const member = id === undefined ? undefined : resolve(defs, id, path, kind === 'bond' ? ['ethernet'] : ['ethernet', 'bond', 'vlan'], `${kind} member`);
+    const member =
+      id === undefined
+        ? undefined
+        : resolve(defs, id, path, kind === 'bond' ? ['ethernet'] : ['ethernet', 'bond', 'vlan'], `${kind} member`);
     if (!member || id === undefined) continue;
     if (member.master) {
-      r.error(path, `"${id}" is already a member of ${member.master.kind} "${member.master.name}"`, 'an interface can belong to one bond or bridge only');
+      r.error(
+        path,
+        `"${id}" is already a member of ${member.master.kind} "${member.master.name}"`,
+        'an interface can belong to one bond or bridge only',
+      );
       continue;
     }
     member.master = { kind, name: n.id };
@@ -187,12 +227,19 @@ function readMembers(defs: Defs, f: Fields, n: Net): void {
   }
   const mode = n.netdev.find(([k]) => k === 'Mode')?.[1] ?? BOND_MODES[0];
   for (const key of ['lacp-rate', 'ad-select'])
-    if (params.has(key) && mode !== '802.3ad') r.warn(params.at(key), `${key} has no effect in mode ${mode}`, 'it applies to mode 802.3ad (LACP) only');
+    if (params.has(key) && mode !== '802.3ad')
+      r.warn(params.at(key), `${key} has no effect in mode ${mode}`, 'it applies to mode 802.3ad (LACP) only');
   const primary = params.str('primary');
   if (primary === undefined) return;
   const member = members.get(primary);
-  if (!member) r.error(params.at('primary'), `primary "${primary}" is not one of the bond's interfaces`, `one of: ${[...members.keys()].join(', ') || 'none listed'}`);
-  else if (!PRIMARY_MODES.includes(mode)) r.warn(params.at('primary'), `primary has no effect in mode ${mode}`, `it applies to ${PRIMARY_MODES.join(', ')}`);
+  if (!member)
+    r.error(
+      params.at('primary'),
+      `primary "${primary}" is not one of the bond's interfaces`,
+      `one of: ${[...members.keys()].join(', ') || 'none listed'}`,
+    );
+  else if (!PRIMARY_MODES.includes(mode))
+    r.warn(params.at('primary'), `primary has no effect in mode ${mode}`, `it applies to ${PRIMARY_MODES.join(', ')}`);
   else member.primary = true;
 }
 
@@ -203,7 +250,12 @@ function readPorts(params: Fields, key: string, setting: string, min: number, ma
   for (const id of Object.keys(ports.value)) {
     const member = members.get(id);
     const value = ports.int(id, min, max);
-    if (!member) ports.report.error(ports.at(id), `"${id}" is not one of the bridge's interfaces`, `one of: ${[...members.keys()].join(', ') || 'none listed'}`);
+    if (!member)
+      ports.report.error(
+        ports.at(id),
+        `"${id}" is not one of the bridge's interfaces`,
+        `one of: ${[...members.keys()].join(', ') || 'none listed'}`,
+      );
     else if (value !== undefined) member.port.push([setting, String(value)]);
   }
 }
@@ -213,7 +265,12 @@ function resolve(defs: Defs, id: string, path: string, kinds: Kind[], role: stri
   const found = defs.byId.get(id);
   if (!found) {
     const other = defs.elsewhere.get(id);
-    if (other) r.error(path, `${role} "${id}" is defined under ${other}, which kiln does not render`, `${role}s must be ${kinds.join(', ')} definitions`);
+    if (other)
+      r.error(
+        path,
+        `${role} "${id}" is defined under ${other}, which kiln does not render`,
+        `${role}s must be ${kinds.join(', ')} definitions`,
+      );
     else {
       const candidates = [...defs.byId.values()].filter((d) => kinds.includes(d.n.kind)).map((d) => d.n.id);
       const near = closest(id, candidates);

@@ -49,7 +49,11 @@ export const familyOf = (address: string): 4 | 6 | undefined => {
   return f === 4 || f === 6 ? f : undefined;
 };
 
-export const IP: Format = { test: (s) => isIP(s) !== 0, what: 'an IP address', hint: 'an IPv4 or IPv6 address, e.g. 192.0.2.1 or 2001:db8::1' };
+export const IP: Format = {
+  test: (s) => isIP(s) !== 0,
+  what: 'an IP address',
+  hint: 'an IPv4 or IPv6 address, e.g. 192.0.2.1 or 2001:db8::1',
+};
 export const IPV4: Format = { test: (s) => isIP(s) === 4, what: 'an IPv4 address', hint: 'an IPv4 address, e.g. 192.0.2.1' };
 export const CIDR: Format = {
   test: isCidr,
@@ -84,7 +88,11 @@ export const DOMAIN: Format = {
   what: 'a DNS domain',
   hint: 'a domain name such as example.com',
 };
-export const GLOB: Format = { test: (s) => s.length > 0 && !/\s/.test(s), what: 'a name or glob', hint: 'an interface name or shell glob without spaces, e.g. enp3s0 or enp*' };
+export const GLOB: Format = {
+  test: (s) => s.length > 0 && !/\s/.test(s),
+  what: 'a name or glob',
+  hint: 'an interface name or shell glob without spaces, e.g. enp3s0 or enp*',
+};
 
 /** Booleans as netplan and cloud-init read them (YAML 1.1): true/false plus yes/no/on/off strings. */
 function toBool(v: unknown): boolean | undefined {
@@ -152,7 +160,11 @@ export class Fields {
         continue;
       }
       const near = closest(key, [...known, ...Object.keys(unsupported)]);
-      this.report.error(this.at(key), `unknown key "${key}"`, near ? `did you mean "${near}"? allowed here: ${known.join(', ')}` : `allowed here: ${known.join(', ')}`);
+      this.report.error(
+        this.at(key),
+        `unknown key "${key}"`,
+        near ? `did you mean "${near}"? allowed here: ${known.join(', ')}` : `allowed here: ${known.join(', ')}`,
+      );
     }
   }
 
@@ -185,7 +197,11 @@ export class Fields {
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'string' && (options as readonly string[]).includes(v)) return v as T;
     const near = typeof v === 'string' ? closest(v, [...options]) : undefined;
-    this.report.error(this.at(key), `${show(v)} is not one of: ${options.join(', ')}`, near ? `did you mean "${near}"?` : `one of: ${options.join(', ')}`);
+    this.report.error(
+      this.at(key),
+      `${show(v)} is not one of: ${options.join(', ')}`,
+      near ? `did you mean "${near}"?` : `one of: ${options.join(', ')}`,
+    );
     return undefined;
   }
 
@@ -288,5 +304,5 @@ export function prefixLength(mask: unknown, family: 4 | 6): number | undefined {
   }
   if (family !== 4 || isIP(text) !== 4) return undefined;
   const bits = toBig(text).toString(2).padStart(32, '0');
-  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
+  return /^1*0*$/.test(bits) ? (bits.indexOf('0') === -1 ? 32 : bits.indexOf('0')) : undefined;
 }

@@ -31,7 +31,11 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const fail = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as KilnError);
+const fail = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as KilnError,
+  );
 
 describe('bakeChart', () => {
   it("downloads the catalogue's chart version from the repository, verified against the index", async () => {
@@ -44,11 +48,21 @@ describe('bakeChart', () => {
   });
 
   it('refuses an archive that is not what the index says, and a pin the index contradicts', async () => {
-    const lying = await fail(bakeChart(addon, { repository: `http://127.0.0.1:${server.port}/charts/lying` }, new BlobStore(path.join(work, 'cache-2')), at, () => {}));
+    const lying = await fail(
+      bakeChart(
+        addon,
+        { repository: `http://127.0.0.1:${server.port}/charts/lying` },
+        new BlobStore(path.join(work, 'cache-2')),
+        at,
+        () => {},
+      ),
+    );
     expect(lying).toBeInstanceOf(KilnError);
     expect(lying!.path).toBe('/addons/0');
     expect(lying!.message).toContain(`SHA-256 mismatch: expected ${'a'.repeat(64)}, got `);
-    const pinned = await fail(bakeChart(addon, { repository: repo, pin: 'b'.repeat(64) }, new BlobStore(path.join(work, 'cache-3')), at, () => {}));
+    const pinned = await fail(
+      bakeChart(addon, { repository: repo, pin: 'b'.repeat(64) }, new BlobStore(path.join(work, 'cache-3')), at, () => {}),
+    );
     expect(pinned!.message).toBe(`addon metrics-server: the spec pins sha256 ${'b'.repeat(64)}, the repository index says ${sha}`);
   });
 
@@ -62,9 +76,19 @@ describe('bakeChart', () => {
   });
 
   it('names the missing version and the unreachable repository', async () => {
-    const missing = await fail(bakeChart({ ...addon, chart: { ...addon.chart, version: '0.0.1' } }, { repository: repo }, new BlobStore(path.join(work, 'cache-5')), at, () => {}));
+    const missing = await fail(
+      bakeChart(
+        { ...addon, chart: { ...addon.chart, version: '0.0.1' } },
+        { repository: repo },
+        new BlobStore(path.join(work, 'cache-5')),
+        at,
+        () => {},
+      ),
+    );
     expect(missing!.message).toBe(`addon metrics-server: the repository has no metrics-server 0.0.1 (newest: ${addon.chart.version})`);
-    const down = await fail(bakeChart(addon, { repository: 'http://127.0.0.1:9/charts' }, new BlobStore(path.join(work, 'cache-6')), at, () => {}));
+    const down = await fail(
+      bakeChart(addon, { repository: 'http://127.0.0.1:9/charts' }, new BlobStore(path.join(work, 'cache-6')), at, () => {}),
+    );
     expect(down!.message).toMatch(/^addon metrics-server: http:\/\/127\.0\.0\.1:9\/charts\/index\.yaml: /);
     expect(down!.hint).toMatch(/pin sha256 and build once online/);
   });

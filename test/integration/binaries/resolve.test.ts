@@ -36,7 +36,10 @@ beforeAll(async () => {
   mkdirSync(tool, { recursive: true });
   writeFileSync(path.join(tool, 'helm'), standin('helm'), { mode: 0o755 });
   execFileSync('tar', ['-czf', path.join(tree, 'helm-v3.16.3-linux-amd64.tar.gz'), '-C', path.join(work, 'tool'), 'linux-amd64']);
-  writeFileSync(path.join(tree, 'helm-v3.16.3-linux-amd64.tar.gz.sha256sum'), `${sha(readFileSync(path.join(tree, 'helm-v3.16.3-linux-amd64.tar.gz')))}  helm-v3.16.3-linux-amd64.tar.gz\n`);
+  writeFileSync(
+    path.join(tree, 'helm-v3.16.3-linux-amd64.tar.gz.sha256sum'),
+    `${sha(readFileSync(path.join(tree, 'helm-v3.16.3-linux-amd64.tar.gz')))}  helm-v3.16.3-linux-amd64.tar.gz\n`,
+  );
   server = await serveStatic(tree, '/release');
   base = `http://127.0.0.1:${server.port}/release`;
 });
@@ -47,13 +50,20 @@ afterAll(async () => {
 });
 
 const releaseSpec = (edit: (d: Record<string, any>) => void = () => {}) =>
-  defaultSpecWith(['tar'], (d) => {
-    d.kubernetes.source = { release: base };
-    edit(d);
-  }, path.join(work, 'spec.yaml'));
+  defaultSpecWith(
+    ['tar'],
+    (d) => {
+      d.kubernetes.source = { release: base };
+      edit(d);
+    },
+    path.join(work, 'spec.yaml'),
+  );
 
 async function failure(p: Promise<unknown>): Promise<KilnError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(KilnError);
   return e as KilnError;
 }
@@ -63,9 +73,13 @@ describe('kubernetes.source.release', () => {
     const cache = cacheDir();
     server.requests.length = 0;
     const first = await resolveBinaries(releaseSpec(), cache, () => {});
-    expect(first.map((b) => [b.path, b.sha256, b.origin])).toEqual(COMPONENTS.map((c) => [`/usr/bin/${c}`, sha(standin(c)), `${base}/${VERSION}/bin/linux/amd64/${c}`]));
+    expect(first.map((b) => [b.path, b.sha256, b.origin])).toEqual(
+      COMPONENTS.map((c) => [`/usr/bin/${c}`, sha(standin(c)), `${base}/${VERSION}/bin/linux/amd64/${c}`]),
+    );
     for (const b of first) expect(readFileSync(b.blob, 'utf8')).toBe(standin(path.basename(b.path)));
-    expect(server.requests.filter((r) => !r.endsWith('.sha256')).sort()).toEqual(COMPONENTS.map((c) => `GET /release/${VERSION}/bin/linux/amd64/${c}`));
+    expect(server.requests.filter((r) => !r.endsWith('.sha256')).sort()).toEqual(
+      COMPONENTS.map((c) => `GET /release/${VERSION}/bin/linux/amd64/${c}`),
+    );
     server.requests.length = 0;
     const second = await resolveBinaries(releaseSpec(), cache, () => {});
     expect(second).toEqual(first);
@@ -92,8 +106,16 @@ describe('kubernetes.source.release', () => {
   });
 
   it('fails when a checksum file is missing (never installs an unverified file)', async () => {
-    const e = await failure(resolveBinaries(releaseSpec((d) => (d.kubernetes.version = 'v1.31.9')), cacheDir(), () => {}));
-    expect(e.describe()).toMatch(/kubeadm v1\.31\.9: http:\/\/127\.0\.0\.1:\d+\/release\/v1\.31\.9\/bin\/linux\/amd64\/kubeadm\.sha256: HTTP 404/);
+    const e = await failure(
+      resolveBinaries(
+        releaseSpec((d) => (d.kubernetes.version = 'v1.31.9')),
+        cacheDir(),
+        () => {},
+      ),
+    );
+    expect(e.describe()).toMatch(
+      /kubeadm v1\.31\.9: http:\/\/127\.0\.0\.1:\d+\/release\/v1\.31\.9\/bin\/linux\/amd64\/kubeadm\.sha256: HTTP 404/,
+    );
     expect(e.hint).toMatch(/never installs an unverified file/);
   });
 });
@@ -109,7 +131,9 @@ describe('kubernetes.source.bundle', () => {
   it('reads a directory bundle, paths relative to the spec', async () => {
     makeBundle(path.join(work, 'bundle-dir'));
     const got = await resolveBinaries(bundleSpec('./bundle-dir'), cacheDir(), () => {});
-    expect(got.map((b) => [b.path, b.sha256, b.origin])).toEqual(COMPONENTS.map((c) => [`/usr/bin/${c}`, sha(standin(c)), `./bundle-dir:bin/${c}`]));
+    expect(got.map((b) => [b.path, b.sha256, b.origin])).toEqual(
+      COMPONENTS.map((c) => [`/usr/bin/${c}`, sha(standin(c)), `./bundle-dir:bin/${c}`]),
+    );
   });
 
   it('reads a tarball bundle and refuses one whose file does not match its list', async () => {
@@ -140,7 +164,11 @@ describe('binaries', () => {
 
   it('extracts a member of a checksummed tarball (sha256Url in "<hex>  <name>" form)', async () => {
     const url = `${base}/helm-v3.16.3-linux-amd64.tar.gz`;
-    const got = await resolveBinaries(toolSpec({ name: 'helm', url, sha256Url: `${url}.sha256sum`, extract: 'linux-amd64/helm' }), cacheDir(), () => {});
+    const got = await resolveBinaries(
+      toolSpec({ name: 'helm', url, sha256Url: `${url}.sha256sum`, extract: 'linux-amd64/helm' }),
+      cacheDir(),
+      () => {},
+    );
     const helm = got.find((b) => b.path === '/usr/local/bin/helm')!;
     expect(helm.origin).toBe(`${url}:linux-amd64/helm`);
     expect(readFileSync(helm.blob, 'utf8')).toBe(standin('helm'));
@@ -149,14 +177,20 @@ describe('binaries', () => {
 
   it('names extract when the member is not in the archive', async () => {
     const url = `${base}/helm-v3.16.3-linux-amd64.tar.gz`;
-    const e = await failure(resolveBinaries(toolSpec({ name: 'helm', url, sha256Url: `${url}.sha256sum`, extract: 'helm' }), cacheDir(), () => {}));
+    const e = await failure(
+      resolveBinaries(toolSpec({ name: 'helm', url, sha256Url: `${url}.sha256sum`, extract: 'helm' }), cacheDir(), () => {}),
+    );
     expect(e.path).toBe('/binaries/0/extract');
     expect(e.describe()).toContain('has no file helm');
   });
 
   it('verifies a local file against its pinned sha256', async () => {
     writeFileSync(path.join(work, 'crictl'), standin('crictl'));
-    const ok = await resolveBinaries(toolSpec({ name: 'crictl', file: 'crictl', sha256: sha(standin('crictl')).toUpperCase() }), cacheDir(), () => {});
+    const ok = await resolveBinaries(
+      toolSpec({ name: 'crictl', file: 'crictl', sha256: sha(standin('crictl')).toUpperCase() }),
+      cacheDir(),
+      () => {},
+    );
     expect(ok.find((b) => b.path === '/usr/local/bin/crictl')?.sha256).toBe(sha(standin('crictl')));
     const e = await failure(resolveBinaries(toolSpec({ name: 'crictl', file: 'crictl', sha256: '0'.repeat(64) }), cacheDir(), () => {}));
     expect(e.path).toBe('/binaries/0/file');

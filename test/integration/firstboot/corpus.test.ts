@@ -9,7 +9,9 @@ import { repoRoot, tempDir } from '../../helpers/build.ts';
 import { changedPaths, makeNodeRoot, snapshotTree } from '../../helpers/firstboot.ts';
 
 const corpus = path.join(repoRoot, 'test/fixtures/firstboot/malformed');
-const cases = readdirSync(corpus).filter((n) => existsSync(path.join(corpus, n, 'expect.json'))).sort();
+const cases = readdirSync(corpus)
+  .filter((n) => existsSync(path.join(corpus, n, 'expect.json')))
+  .sort();
 const made: string[] = [];
 afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 

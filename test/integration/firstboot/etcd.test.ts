@@ -9,7 +9,9 @@ import type { NodeConfig } from '../../../node/config/schema.ts';
 import { renderEtcdSnapshots } from '../../../firstboot/role/etcd.ts';
 import { repoRoot, tempDir } from '../../helpers/build.ts';
 
-const config = YAML.parse(readFileSync(path.join(repoRoot, 'test/fixtures/firstboot/role/configs/control-plane.yaml'), 'utf8')) as NodeConfig;
+const config = YAML.parse(
+  readFileSync(path.join(repoRoot, 'test/fixtures/firstboot/role/configs/control-plane.yaml'), 'utf8'),
+) as NodeConfig;
 const dir = tempDir('kiln-etcd-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -44,11 +46,18 @@ describe('etcd snapshots', () => {
     const bin = path.join(root, 'bin');
     mkdirSync(bin, { recursive: true });
     mkdirSync(path.join(root, 'var/lib/etcd'), { recursive: true });
-    writeFileSync(path.join(bin, 'crictl'), `#!/bin/sh\ncase "$1" in ps) echo 0123abcd ;; exec) for a; do last=$a; done; echo snap > "$last" ;; esac\n`, { mode: 0o755 });
-    const local = script.replaceAll('/var/lib/kiln/etcd-snapshots', path.join(root, 'snapshots')).replaceAll('"/var/lib/etcd/', `"${root}/var/lib/etcd/`);
+    writeFileSync(
+      path.join(bin, 'crictl'),
+      `#!/bin/sh\ncase "$1" in ps) echo 0123abcd ;; exec) for a; do last=$a; done; echo snap > "$last" ;; esac\n`,
+      { mode: 0o755 },
+    );
+    const local = script
+      .replaceAll('/var/lib/kiln/etcd-snapshots', path.join(root, 'snapshots'))
+      .replaceAll('"/var/lib/etcd/', `"${root}/var/lib/etcd/`);
     const snapshots = path.join(root, 'snapshots');
     mkdirSync(snapshots, { recursive: true });
-    for (const old of ['20250101T000000Z', '20250102T000000Z', '20250103T000000Z']) writeFileSync(path.join(snapshots, `snapshot-${old}.db`), 'old');
+    for (const old of ['20250101T000000Z', '20250102T000000Z', '20250103T000000Z'])
+      writeFileSync(path.join(snapshots, `snapshot-${old}.db`), 'old');
     // older mtimes for the old ones: ls -t orders by time
     await execa('touch', ['-d', '2025-01-01', ...readdirSync(snapshots).map((f) => path.join(snapshots, f))]);
     await execa('sh', ['-c', local], { env: { PATH: `${bin}:${process.env.PATH}` } });

@@ -20,7 +20,7 @@ import { repoRoot, tempDir } from '../../helpers/build.ts';
 const casesDir = path.join(repoRoot, 'test/fixtures/firstboot/role/keepalived');
 const cases = readdirSync(casesDir).sort();
 const interfaces = readdirSync('/sys/class/net').sort();
-const fallbackInterface = interfaces.includes('eth0') ? 'eth0' : interfaces.find((i) => i !== 'lo') ?? 'lo';
+const fallbackInterface = interfaces.includes('eth0') ? 'eth0' : (interfaces.find((i) => i !== 'lo') ?? 'lo');
 
 const work = tempDir('kiln-keepalived-');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -29,7 +29,8 @@ const load = (name: string) => YAML.parse(readFileSync(path.join(casesDir, name,
 
 /** A case's files under a fresh private dir: the config (check script path pointed there) and the script. */
 function materialize(config: NodeConfig, opts: { keepScriptPath?: boolean; keepInterface?: boolean } = {}) {
-  if (!opts.keepInterface && config.keepalived && !interfaces.includes(config.keepalived.interface)) config.keepalived.interface = fallbackInterface;
+  if (!opts.keepInterface && config.keepalived && !interfaces.includes(config.keepalived.interface))
+    config.keepalived.interface = fallbackInterface;
   const files = renderKeepalived(config);
   const dir = mkdtempSync(path.join(work, 'case-'));
   const conf = path.join(dir, 'keepalived.conf');
@@ -110,7 +111,23 @@ describe('the apiserver check script', () => {
   beforeAll(async () => {
     const key = path.join(work, 'key.pem');
     const cert = path.join(work, 'cert.pem');
-    await execa('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=kube-apiserver']);
+    await execa('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=kube-apiserver',
+    ]);
     const standIn = () =>
       createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
         requests.push(req.url ?? '');

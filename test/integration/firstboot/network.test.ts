@@ -16,7 +16,11 @@ afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })))
 /** networkd's complaints about the files in `dir` (it runs for a second, then is stopped). */
 async function networkdComplaints(dir: string): Promise<string[]> {
   const script = `mount -t tmpfs tmpfs /etc/systemd/network && cp ${dir}/* /etc/systemd/network/ && mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/netif/links /run/systemd/netif/leases /run/systemd/netif/lldp && exec timeout 1 /usr/lib/systemd/systemd-networkd`;
-  const r = await execa('unshare', ['--mount', '--net', 'sh', '-c', script], { reject: false, all: true, env: { SYSTEMD_LOG_TARGET: 'console' } });
+  const r = await execa('unshare', ['--mount', '--net', 'sh', '-c', script], {
+    reject: false,
+    all: true,
+    env: { SYSTEMD_LOG_TARGET: 'console' },
+  });
   return (r.all ?? '').split('\n').filter((l) => /^\/etc\/systemd\/network\/\S+:\d+:/.test(l));
 }
 
@@ -34,7 +38,7 @@ describe('systemd-networkd reads what firstboot renders', () => {
       { name: '50-bad.netdev', contents: '[NetDev]\nName=bond9\nKind=bond\n\n[Bond]\nMode=bogus\n' },
     ]);
     expect((await networkdComplaints(dir)).sort()).toEqual([
-      "/etc/systemd/network/50-bad.netdev:6: Failed to parse bond mode, ignoring: bogus",
+      '/etc/systemd/network/50-bad.netdev:6: Failed to parse bond mode, ignoring: bogus',
       "/etc/systemd/network/50-bad.network:5: Unknown key 'Addres' in section [Network], ignoring.",
     ]);
   });
@@ -47,7 +51,10 @@ describe('systemd-networkd reads what firstboot renders', () => {
   });
 
   it('the VM test seed', async () => {
-    const files = parseNetworkConfig(readFileSync(path.join(repoRoot, 'test/fixtures/firstboot/vm/nocloud/network-config'), 'utf8'), 'network-config').files;
+    const files = parseNetworkConfig(
+      readFileSync(path.join(repoRoot, 'test/fixtures/firstboot/vm/nocloud/network-config'), 'utf8'),
+      'network-config',
+    ).files;
     expect(await networkdComplaints(filesOf(files))).toEqual([]);
   });
 });

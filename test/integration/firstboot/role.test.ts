@@ -15,7 +15,6 @@ const configs = path.join(repoRoot, 'test/fixtures/firstboot/role/configs');
 const made: string[] = [];
 afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-
 /** A node root and a fixture host whose cidata volume carries `kiln:` = the named role config. */
 function nodeWith(configName: string) {
   const root = makeNodeRoot();
@@ -30,9 +29,15 @@ function nodeWith(configName: string) {
   writeFileSync(path.join(fixture, 'proc/cmdline'), 'console=ttyS0\n');
   // what the image provides: keepalived's unit (from the Debian package) and kiln's kubelet defaults
   mkdirSync(path.join(root, 'usr/lib/systemd/system'), { recursive: true });
-  writeFileSync(path.join(root, 'usr/lib/systemd/system/keepalived.service'), '[Unit]\nDescription=keepalived\n[Service]\nExecStart=/usr/sbin/keepalived\n[Install]\nWantedBy=multi-user.target\n');
+  writeFileSync(
+    path.join(root, 'usr/lib/systemd/system/keepalived.service'),
+    '[Unit]\nDescription=keepalived\n[Service]\nExecStart=/usr/sbin/keepalived\n[Install]\nWantedBy=multi-user.target\n',
+  );
   mkdirSync(path.join(root, 'etc/kiln'), { recursive: true });
-  writeFileSync(path.join(root, 'etc/kiln/kubelet-defaults.yaml'), 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\nmaxPods: 110\n');
+  writeFileSync(
+    path.join(root, 'etc/kiln/kubelet-defaults.yaml'),
+    'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\nmaxPods: 110\n',
+  );
   return { root, fixture, node };
 }
 
@@ -45,13 +50,18 @@ interface Record {
 }
 const records = (root: string): Record[] =>
   existsSync(path.join(root, 'var/lib/kiln-test/standins.jsonl'))
-    ? readFileSync(path.join(root, 'var/lib/kiln-test/standins.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record)
+    ? readFileSync(path.join(root, 'var/lib/kiln-test/standins.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record)
     : [];
 
 /** Every path the node ended up with and its type and mode (contents with timestamps left out). */
 function modes(root: string): { [path: string]: string } {
   const volatile = /^(run|var\/lib\/kiln|var\/lib\/kiln-test)(\/|$)/;
-  return Object.fromEntries([...snapshotTree(root)].filter(([p]) => !volatile.test(p)).map(([p, v]) => [p, v.split(' ').slice(0, 2).join(' ')]));
+  return Object.fromEntries(
+    [...snapshotTree(root)].filter(([p]) => !volatile.test(p)).map(([p, v]) => [p, v.split(' ').slice(0, 2).join(' ')]),
+  );
 }
 
 async function provision(configName: string, PATH: string) {
@@ -77,8 +87,12 @@ describe('role plan on a node root', () => {
     expect(mode('etc/kiln/kubeadm.yaml')).toBe('600');
     expect(mode('etc/kubernetes/pki/ca.key')).toBe('600');
     expect(mode('etc/keepalived/keepalived.conf')).toBe('600'); // it holds the VRRP password
-    expect(readlinkSync(r('etc/systemd/system/multi-user.target.wants/keepalived.service'))).toBe('/usr/lib/systemd/system/keepalived.service');
-    expect(readlinkSync(r('etc/systemd/system/timers.target.wants/kiln-etcd-snapshot.timer'))).toBe('/etc/systemd/system/kiln-etcd-snapshot.timer');
+    expect(readlinkSync(r('etc/systemd/system/multi-user.target.wants/keepalived.service'))).toBe(
+      '/usr/lib/systemd/system/keepalived.service',
+    );
+    expect(readlinkSync(r('etc/systemd/system/timers.target.wants/kiln-etcd-snapshot.timer'))).toBe(
+      '/etc/systemd/system/kiln-etcd-snapshot.timer',
+    );
     expect(readFileSync(r('etc/hosts'), 'utf8')).toMatch(/^10\.0\.2\.15\tcp-1$/m);
     const accepted = records(n.root).filter((x) => x.exitCode === 0);
     const inits = accepted.filter((x) => x.tool === 'kubeadm' && x.args[0] === 'init');
@@ -96,7 +110,8 @@ describe('role plan on a node root', () => {
     expect(order.indexOf('wait-apiserver')).toBeLessThan(order.indexOf('cilium'));
     // secrets stay out of the console lines and the status files
     const shown = `${n.lines.join('\n')}${readFileSync(r('run/kiln/status-late.json'), 'utf8')}`;
-    for (const secret of [n.node.join.token, n.node.join.certificateKey, 'k1lnvrrp', 'BEGIN PRIVATE KEY']) expect(shown).not.toContain(secret);
+    for (const secret of [n.node.join.token, n.node.join.certificateKey, 'k1lnvrrp', 'BEGIN PRIVATE KEY'])
+      expect(shown).not.toContain(secret);
   });
 
   it('init: addons with Helm after Cilium, then the manifests folder, then labels and taints', async () => {
@@ -106,18 +121,52 @@ describe('role plan on a node root', () => {
     mkdirSync(path.join(chart, 'templates'), { recursive: true });
     writeFileSync(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: metrics-server\nversion: 3.12.2\n');
     mkdirSync(path.join(n.root, 'etc/kiln/manifests'), { recursive: true });
-    writeFileSync(path.join(n.root, 'etc/kiln/manifests/10-config.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kiln-site\n  namespace: kube-system\ndata:\n  site: lab\n');
-    const node = { ...n.node, addons: [{ name: 'metrics-server', chart: '/usr/share/kiln/charts/metrics-server', namespace: 'kube-system', values: { args: ['--kubelet-insecure-tls'] } }] };
-    node.node = { ...node.node, labels: { 'example.com/rack': 'r1' }, taints: [{ key: 'example.com/dedicated', value: 'infra', effect: 'NoSchedule' }] };
+    writeFileSync(
+      path.join(n.root, 'etc/kiln/manifests/10-config.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kiln-site\n  namespace: kube-system\ndata:\n  site: lab\n',
+    );
+    const node = {
+      ...n.node,
+      addons: [
+        {
+          name: 'metrics-server',
+          chart: '/usr/share/kiln/charts/metrics-server',
+          namespace: 'kube-system',
+          values: { args: ['--kubelet-insecure-tls'] },
+        },
+      ],
+    };
+    node.node = {
+      ...node.node,
+      labels: { 'example.com/rack': 'r1' },
+      taints: [{ key: 'example.com/dedicated', value: 'infra', effect: 'NoSchedule' }],
+    };
     writeFileSync(path.join(n.fixture, 'dev/disk/by-label/cidata/user-data'), `#cloud-config\n${YAML.stringify({ kiln: node })}`);
     const host = treeHost(n.fixture, n.root);
     const lines: string[] = [];
     const role = { env: { PATH }, timing: { retryMs: 50, joinAttempts: 5, waitSeconds: 3 } };
     expect(await runPass({ host, pass: 'early', out: (l) => lines.push(l), role }), lines.join('\n')).toBe(EXIT.ok);
     expect(await runPass({ host, pass: 'late', out: (l) => lines.push(l), role }), lines.join('\n')).toBe(EXIT.ok);
-    const calls = records(n.root).filter((x) => x.exitCode === 0).map((x) => `${x.tool} ${x.args.filter((a) => !a.startsWith('/') && !a.startsWith('-')).slice(0, 4).join(' ')}`);
-    const order = ['helm upgrade cilium', 'helm upgrade metrics-server', 'kubectl apply', 'kubectl label node cp-1', 'kubectl taint node cp-1'].map((prefix) => calls.findIndex((c) => c.startsWith(prefix)));
-    expect(order.every((i) => i >= 0), calls.join('\n')).toBe(true);
+    const calls = records(n.root)
+      .filter((x) => x.exitCode === 0)
+      .map(
+        (x) =>
+          `${x.tool} ${x.args
+            .filter((a) => !a.startsWith('/') && !a.startsWith('-'))
+            .slice(0, 4)
+            .join(' ')}`,
+      );
+    const order = [
+      'helm upgrade cilium',
+      'helm upgrade metrics-server',
+      'kubectl apply',
+      'kubectl label node cp-1',
+      'kubectl taint node cp-1',
+    ].map((prefix) => calls.findIndex((c) => c.startsWith(prefix)));
+    expect(
+      order.every((i) => i >= 0),
+      calls.join('\n'),
+    ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const addon = records(n.root).find((x) => x.tool === 'helm' && x.args.includes('metrics-server'))!;
     expect(addon.values).toEqual({ args: ['--kubelet-insecure-tls'] });
@@ -130,7 +179,9 @@ describe('role plan on a node root', () => {
     expect(await runPass({ host: n.host, pass: 'late', out: (l) => n.lines.push(l), role: n.role }), n.lines.join('\n')).toBe(EXIT.ok);
     const joins = records(n.root).filter((x) => x.tool === 'kubeadm' && x.args[0] === 'join');
     expect(joins.map((j) => j.exitCode !== 0)).toEqual([true, true, false]);
-    const join = joins[2]!.config!.find((d) => d.kind === "JoinConfiguration") as unknown as { discovery: { bootstrapToken: { caCertHashes: string[]; unsafeSkipCAVerification?: boolean } } };
+    const join = joins[2]!.config!.find((d) => d.kind === 'JoinConfiguration') as unknown as {
+      discovery: { bootstrapToken: { caCertHashes: string[]; unsafeSkipCAVerification?: boolean } };
+    };
     expect(join.discovery.bootstrapToken.caCertHashes).toEqual(n.node.join.caCertHashes);
     expect(join.discovery.bootstrapToken.unsafeSkipCAVerification).toBeUndefined();
     expect(n.lines.join('\n')).toMatch(/kubeadm join: attempt 2 failed/);
@@ -151,7 +202,9 @@ describe('role plan on a node root', () => {
   it('init: a crash after any step, recorded or not yet recorded, resumes and does nothing twice', async () => {
     const plain = await provision('init', PATH);
     expect(await runPass({ host: plain.host, pass: 'late', out: () => {}, role: plain.role })).toBe(EXIT.ok);
-    const steps = JSON.parse(readFileSync(path.join(plain.root, 'run/kiln/status-late.json'), 'utf8')).steps.map((s: { name: string }) => s.name) as string[];
+    const steps = JSON.parse(readFileSync(path.join(plain.root, 'run/kiln/status-late.json'), 'utf8')).steps.map(
+      (s: { name: string }) => s.name,
+    ) as string[];
     const calls = (root: string) =>
       records(root)
         .filter((x) => x.exitCode === 0 && (x.tool !== 'kubectl' || !x.args.includes('get')))
@@ -163,7 +216,10 @@ describe('role plan on a node root', () => {
         const n = await provision('init', PATH);
         const killed = await execa(process.execPath, [child], {
           reject: false,
-          env: { KILN_CHILD: JSON.stringify({ fixture: n.fixture, root: n.root, pass: 'late', path: PATH }), KILN_FIRSTBOOT_TEST_CRASH_AT: point },
+          env: {
+            KILN_CHILD: JSON.stringify({ fixture: n.fixture, root: n.root, pass: 'late', path: PATH }),
+            KILN_FIRSTBOOT_TEST_CRASH_AT: point,
+          },
         });
         expect(killed.signal, `${point}: ${killed.stdout}`).toBe('SIGKILL');
         const lines: string[] = [];
@@ -172,7 +228,10 @@ describe('role plan on a node root', () => {
         expect(lines.join('\n')).toMatch(new RegExp(`${step}: ${point === step ? 'skipped — done before a restart' : 'done'}`));
         // kubeadm ran once (its own files say it already did); helm's upgrade --install may repeat
         expect([...new Set(calls(n.root))], point).toEqual(calls(plain.root));
-        expect(calls(n.root).filter((c) => c.startsWith('kubeadm')), point).toEqual(['kubeadm init --config']);
+        expect(
+          calls(n.root).filter((c) => c.startsWith('kubeadm')),
+          point,
+        ).toEqual(['kubeadm init --config']);
         expect(modes(n.root), point).toEqual(modes(plain.root));
       }
     }

@@ -70,7 +70,15 @@ describe('firstboot run against a node root', () => {
     expect(readFileSync(r('var/lib/kiln-test/bootcmd'), 'utf8')).toBe('boot\n');
     const status = JSON.parse(readFileSync(r('run/kiln/status-early.json'), 'utf8'));
     expect(status.state).toBe('done');
-    expect(status.steps.map((s: { name: string }) => s.name)).toEqual(['hostname', 'users', 'files', 'network', 'timezone', 'ntp', 'bootcmd']);
+    expect(status.steps.map((s: { name: string }) => s.name)).toEqual([
+      'hostname',
+      'users',
+      'files',
+      'network',
+      'timezone',
+      'ntp',
+      'bootcmd',
+    ]);
     // the join token never reaches the console lines or the status files
     const everything = `${lines.join('\n')}${readFileSync(r('run/kiln/status-early.json'), 'utf8')}${readFileSync(r('run/kiln/status-late.json'), 'utf8')}`;
     expect(everything).not.toContain('k1lnvm.4f2a9c7e1b3d5f60');
@@ -115,7 +123,18 @@ describe('firstboot run against a node root', () => {
     cleanup.push(fixture, root);
     mkdirSync(path.join(fixture, 'proc'));
     writeFileSync(path.join(fixture, 'proc/cmdline'), `kiln.config=/seed.ign\n`);
-    writeFileSync(path.join(root, 'seed.ign'), JSON.stringify({ ignition: { version: '3.4.0' }, storage: { files: [{ path: '/etc/kiln-new', contents: { source: 'data:,x' } }, { path: '/etc/hosts', contents: { source: 'data:,x' } }] } }));
+    writeFileSync(
+      path.join(root, 'seed.ign'),
+      JSON.stringify({
+        ignition: { version: '3.4.0' },
+        storage: {
+          files: [
+            { path: '/etc/kiln-new', contents: { source: 'data:,x' } },
+            { path: '/etc/hosts', contents: { source: 'data:,x' } },
+          ],
+        },
+      }),
+    );
     const before = snapshotTree(root);
     const lines: string[] = [];
     expect(await runPass({ host: treeHost(fixture, root), pass: 'early', out: (l) => lines.push(l) })).toBe(EXIT.invalid);
@@ -137,7 +156,10 @@ describe('firstboot run against a node root', () => {
     const bad = tempDir('kiln-fb-bad-');
     cleanup.push(bad);
     cpSync(seed, bad, { recursive: true });
-    writeFileSync(path.join(bad, 'user-data'), readFileSync(path.join(seed, 'user-data'), 'utf8').replace('token: k1lnvm.4f2a9c7e1b3d5f60', 'token: K1LNVM.4f2a9c7e1b3d5f60'));
+    writeFileSync(
+      path.join(bad, 'user-data'),
+      readFileSync(path.join(seed, 'user-data'), 'utf8').replace('token: k1lnvm.4f2a9c7e1b3d5f60', 'token: K1LNVM.4f2a9c7e1b3d5f60'),
+    );
     const { host, root } = hostWithSeed(bad);
     const before = snapshotTree(root);
     const lines: string[] = [];

@@ -21,7 +21,8 @@ let containerd: Containerd;
 let ref: string;
 let digest: string;
 
-const specFor = (preload: Array<Record<string, unknown>>) => defaultSpecWith(['tar'], (d) => (d.images = { preload }), path.join(work, 'spec.yaml'));
+const specFor = (preload: Array<Record<string, unknown>>) =>
+  defaultSpecWith(['tar'], (d) => (d.images = { preload }), path.join(work, 'spec.yaml'));
 const fileSha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
 beforeAll(async () => {
@@ -72,7 +73,12 @@ describe('images.preload', () => {
   }, 120_000);
 
   it('fails naming the field when the registry does not have the image', async () => {
-    const e = await preloadImages(specFor([{ ref: `${registry.host}/kiln-test/missing:1`, tlsVerify: false }]), [], path.join(work, 'cache-e'), () => {}).catch((x: unknown) => x);
+    const e = await preloadImages(
+      specFor([{ ref: `${registry.host}/kiln-test/missing:1`, tlsVerify: false }]),
+      [],
+      path.join(work, 'cache-e'),
+      () => {},
+    ).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(KilnError);
     expect((e as KilnError).path).toBe('/images/preload/0/ref');
     expect((e as KilnError).message).toMatch(/kiln-test\/missing:1: skopeo failed: .*(manifest unknown|not found)/i);
@@ -85,19 +91,33 @@ describe('images.preload', () => {
 });
 
 describe('images.kubernetes and from', () => {
-  it("bakes what the verified kubeadm lists, pulled from a registry.k8s.io mirror but named as kubeadm expects", async () => {
+  it('bakes what the verified kubeadm lists, pulled from a registry.k8s.io mirror but named as kubeadm expects', async () => {
     // the kubeadm stand-in (TEST ONLY) answers `config images list` as kubeadm 1.31 does
     const main = await bundled('test/standins/main.ts');
     const kubeadm = path.join(work, 'kubeadm-blob');
     writeFileSync(kubeadm, `#!/bin/sh\nexec "${process.execPath}" "${main}" kubeadm "$@"\n`);
-    const names = ['kube-apiserver:v1.31.4', 'kube-controller-manager:v1.31.4', 'kube-scheduler:v1.31.4', 'kube-proxy:v1.31.4', 'coredns/coredns:v1.11.3', 'pause:3.10', 'etcd:3.5.15-0'];
+    const names = [
+      'kube-apiserver:v1.31.4',
+      'kube-controller-manager:v1.31.4',
+      'kube-scheduler:v1.31.4',
+      'kube-proxy:v1.31.4',
+      'coredns/coredns:v1.11.3',
+      'pause:3.10',
+      'etcd:3.5.15-0',
+    ];
     const pushed = new Map<string, string>();
     for (const n of names) pushed.set(`registry.k8s.io/${n}`, await pushTestImage(work, `${registry.host}/k8s/${n}`, `${n}\n`));
     const spec = defaultSpecWith(
       ['tar'],
       (d) => {
         d.kubernetes.source = { release: 'http://127.0.0.1:9/release' }; // binaries are handed in below
-        d.images = { kubernetes: { pullFrom: `${registry.host}/k8s`, tlsVerify: false }, preload: [{ ref: 'registry.k8s.io/pause:3.10', from: `${registry.host}/k8s/pause:3.10`, tlsVerify: false }, { ref: 'registry.kiln.test/team/app:1', from: ref, tlsVerify: false }] };
+        d.images = {
+          kubernetes: { pullFrom: `${registry.host}/k8s`, tlsVerify: false },
+          preload: [
+            { ref: 'registry.k8s.io/pause:3.10', from: `${registry.host}/k8s/pause:3.10`, tlsVerify: false },
+            { ref: 'registry.kiln.test/team/app:1', from: ref, tlsVerify: false },
+          ],
+        };
       },
       path.join(work, 'spec.yaml'),
     );
@@ -105,7 +125,10 @@ describe('images.kubernetes and from', () => {
     const logs: string[] = [];
     const images = await preloadImages(spec, binaries, path.join(work, 'cache-k'), (m) => logs.push(m));
     // kubeadm's order, pause once (the spec's own entry is the same image), then the spec's
-    expect(images.map((i) => [i.ref, i.digest])).toEqual([...[...pushed].map(([r, d]) => [r, d]), ['registry.kiln.test/team/app:1', digest]]);
+    expect(images.map((i) => [i.ref, i.digest])).toEqual([
+      ...[...pushed].map(([r, d]) => [r, d]),
+      ['registry.kiln.test/team/app:1', digest],
+    ]);
     expect(logs[0]).toBe(`copying ${registry.host}/k8s/kube-apiserver:v1.31.4 as registry.k8s.io/kube-apiserver:v1.31.4`);
     for (const image of images) await containerd.ctr(['-n', 'kube-test', 'images', 'import', image.archive]);
     expect(await containerd.images('kube-test')).toEqual(new Map([...pushed, ['registry.kiln.test/team/app:1', digest]]));
@@ -116,7 +139,9 @@ describe('a digest-pinned image', () => {
   it('is found in the cache without the registry (an air-gapped rebuild)', async () => {
     const own = await startRegistry(path.join(work, 'registry-pinned'));
     const pushed = await pushTestImage(work, `${own.host}/kiln-test/pinned:1`, 'pinned by digest\n');
-    const spec = specFor([{ ref: 'registry.kiln.test/kiln-test/pinned:1', from: `${own.host}/kiln-test/pinned@${pushed}`, tlsVerify: false }]);
+    const spec = specFor([
+      { ref: 'registry.kiln.test/kiln-test/pinned:1', from: `${own.host}/kiln-test/pinned@${pushed}`, tlsVerify: false },
+    ]);
     const cache = path.join(work, 'cache-pinned');
     const [first] = await preloadImages(spec, [], cache, () => {});
     expect(first!.digest).toBe(pushed);
@@ -137,7 +162,10 @@ describe('images.mirrors', () => {
   it('containerd pulls a registry host it cannot reach through the mirror in the hosts.toml kiln writes', async () => {
     const hostsDir = path.join(work, 'certs.d');
     mkdirSync(path.join(hostsDir, 'registry.kiln.test'), { recursive: true });
-    writeFileSync(path.join(hostsDir, 'registry.kiln.test/hosts.toml'), hostsToml({ host: 'registry.kiln.test', endpoints: [`http://${registry.host}`], skipVerify: false }));
+    writeFileSync(
+      path.join(hostsDir, 'registry.kiln.test/hosts.toml'),
+      hostsToml({ host: 'registry.kiln.test', endpoints: [`http://${registry.host}`], skipVerify: false }),
+    );
     await containerd.ctr(['-n', 'mirror-test', 'images', 'pull', '--hosts-dir', hostsDir, 'registry.kiln.test/kiln-test/hello:1']);
     expect((await containerd.images('mirror-test')).get('registry.kiln.test/kiln-test/hello:1')).toBe(digest);
   }, 120_000);

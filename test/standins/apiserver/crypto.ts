@@ -14,7 +14,9 @@ export function splitToken(token: string): { id: string; secret: string } {
 /** ComputeDetachedSignature: a compact HS256 JWS of `content` (key: the token secret, kid: its id) with the payload left out. */
 export function detachedJws(content: string, tokenId: string, tokenSecret: string): string {
   const header = b64url(JSON.stringify({ alg: 'HS256', kid: tokenId }));
-  const signature = createHmac('sha256', tokenSecret).update(`${header}.${b64url(content)}`).digest('base64url');
+  const signature = createHmac('sha256', tokenSecret)
+    .update(`${header}.${b64url(content)}`)
+    .digest('base64url');
   return `${header}..${signature}`;
 }
 

@@ -6,7 +6,10 @@ import { APISERVER_MANIFEST, startApiserver } from './server.ts';
 
 export async function apiserver(args: string[], ctx: Ctx): Promise<number> {
   try {
-    if (args.length > 0) throw new Refusal(`${STANDIN} the stand-in apiserver takes no arguments (got ${args.join(' ')}): it listens on the --secure-port of ${APISERVER_MANIFEST}, or on KILN_STANDIN_APISERVER_LISTEN`);
+    if (args.length > 0)
+      throw new Refusal(
+        `${STANDIN} the stand-in apiserver takes no arguments (got ${args.join(' ')}): it listens on the --secure-port of ${APISERVER_MANIFEST}, or on KILN_STANDIN_APISERVER_LISTEN`,
+      );
     const server = await startApiserver(ctx, (line) => ctx.out(`${line}\n`));
     const signal = await new Promise<string>((resolve) => {
       const stop = (name: string) => () => {

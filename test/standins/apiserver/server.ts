@@ -32,16 +32,26 @@ interface Reply {
 const ok = (body: unknown): Reply => ({ status: 200, body });
 /** A metav1.Status failure, as the API server sends it. */
 function failure(code: number, reason: string, message: string, details?: { name: string; kind: string }): Reply {
-  return { status: code, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code } };
+  return {
+    status: code,
+    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code },
+  };
 }
 const forbidden = (user: string, verb: string, resource: string, name: string, ns?: string) =>
-  failure(403, 'Forbidden', `${resource} ${name ? `"${name}" ` : ''}is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group ""${ns ? ` in the namespace "${ns}"` : ' at the cluster scope'}`, { name, kind: resource });
+  failure(
+    403,
+    'Forbidden',
+    `${resource} ${name ? `"${name}" ` : ''}is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group ""${ns ? ` in the namespace "${ns}"` : ' at the cluster scope'}`,
+    { name, kind: resource },
+  );
 
 /** The cluster-info kubeconfig as kubeadm's clusterinfo phase writes it (one unnamed cluster, flattened). */
 export function clusterInfoKubeconfig(caPem: string, endpoint: string): string {
   return toYaml({
     apiVersion: 'v1',
-    clusters: [{ cluster: { 'certificate-authority-data': Buffer.from(caPem).toString('base64'), server: `https://${endpoint}` }, name: '' }],
+    clusters: [
+      { cluster: { 'certificate-authority-data': Buffer.from(caPem).toString('base64'), server: `https://${endpoint}` }, name: '' },
+    ],
     contexts: null,
     'current-context': '',
     kind: 'Config',
@@ -65,18 +75,37 @@ function route(ctx: Ctx, req: IncomingMessage, path: string, body: string, state
   switch (key) {
     case 'GET /api/v1/namespaces/kube-public/configmaps/cluster-info': {
       const kubeconfig = clusterInfoKubeconfig(ctx.read(`${PKI}/ca.crt`), state.controlPlaneEndpoint);
-      const signatures = Object.fromEntries(state.tokens.map(splitToken).map((t) => [`jws-kubeconfig-${t.id}`, detachedJws(kubeconfig, t.id, t.secret)]));
-      return ok({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data: { kubeconfig, ...signatures } });
+      const signatures = Object.fromEntries(
+        state.tokens.map(splitToken).map((t) => [`jws-kubeconfig-${t.id}`, detachedJws(kubeconfig, t.id, t.secret)]),
+      );
+      return ok({
+        kind: 'ConfigMap',
+        apiVersion: 'v1',
+        metadata: { name: 'cluster-info', namespace: 'kube-public' },
+        data: { kubeconfig, ...signatures },
+      });
     }
     case 'GET /api/v1/namespaces/kube-system/configmaps/kubeadm-config':
       if (anonymous) return forbidden(user, 'get', 'configmaps', 'kubeadm-config', 'kube-system');
-      if (!state.clusterConfiguration) return failure(404, 'NotFound', 'configmaps "kubeadm-config" not found', { name: 'kubeadm-config', kind: 'configmaps' });
-      return ok({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'kubeadm-config', namespace: 'kube-system' }, data: { ClusterConfiguration: toYaml(state.clusterConfiguration) } });
+      if (!state.clusterConfiguration)
+        return failure(404, 'NotFound', 'configmaps "kubeadm-config" not found', { name: 'kubeadm-config', kind: 'configmaps' });
+      return ok({
+        kind: 'ConfigMap',
+        apiVersion: 'v1',
+        metadata: { name: 'kubeadm-config', namespace: 'kube-system' },
+        data: { ClusterConfiguration: toYaml(state.clusterConfiguration) },
+      });
     case 'GET /api/v1/namespaces/kube-system/secrets/kubeadm-certs': {
       if (anonymous) return forbidden(user, 'get', 'secrets', 'kubeadm-certs', 'kube-system');
-      if (!state.certificateKey || !state.uploadedCerts) return failure(404, 'NotFound', 'secrets "kubeadm-certs" not found', { name: 'kubeadm-certs', kind: 'secrets' });
+      if (!state.certificateKey || !state.uploadedCerts)
+        return failure(404, 'NotFound', 'secrets "kubeadm-certs" not found', { name: 'kubeadm-certs', kind: 'secrets' });
       const aesKey = Buffer.from(state.certificateKey, 'hex');
-      const data = Object.fromEntries(SECRET_KEYS.filter((k) => state.uploadedCerts![k] !== undefined).map((k) => [k, seal(Buffer.from(state.uploadedCerts![k]!), aesKey).toString('base64')]));
+      const data = Object.fromEntries(
+        SECRET_KEYS.filter((k) => state.uploadedCerts![k] !== undefined).map((k) => [
+          k,
+          seal(Buffer.from(state.uploadedCerts![k]!), aesKey).toString('base64'),
+        ]),
+      );
       return ok({ kind: 'Secret', apiVersion: 'v1', metadata: { name: 'kubeadm-certs', namespace: 'kube-system' }, type: 'Opaque', data });
     }
     case 'POST /api/v1/nodes':
@@ -86,11 +115,20 @@ function route(ctx: Ctx, req: IncomingMessage, path: string, body: string, state
       // the node itself stands for admin.conf's client certificate (the stand-in's are stubs)
       const loopback = /^(127\.|::1$|::ffff:127\.)/.test(req.socket.remoteAddress ?? '');
       if (anonymous && !loopback) return forbidden(user, 'list', 'nodes', '');
-      const items = Object.values(state.nodes).map((n) => ({ metadata: { name: n.name, labels: n.labels, creationTimestamp: n.registered, annotations: { 'kiln-test-standin/registered-by': n.by } }, spec: { taints: n.taints } }));
+      const items = Object.values(state.nodes).map((n) => ({
+        metadata: {
+          name: n.name,
+          labels: n.labels,
+          creationTimestamp: n.registered,
+          annotations: { 'kiln-test-standin/registered-by': n.by },
+        },
+        spec: { taints: n.taints },
+      }));
       return ok({ kind: 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: String(items.length) }, items });
     }
   }
-  if (['/readyz', '/livez', '/healthz', '/version', '/api/v1/nodes'].includes(path) || path.startsWith('/api/v1/namespaces/')) return failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+  if (['/readyz', '/livez', '/healthz', '/version', '/api/v1/nodes'].includes(path) || path.startsWith('/api/v1/namespaces/'))
+    return failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   return failure(404, 'NotFound', 'the server could not find the requested resource');
 }
 
@@ -102,11 +140,13 @@ function createNode(ctx: Ctx, state: ApiState, body: string, user: string): Repl
   } catch (error) {
     return failure(400, 'BadRequest', `the body of the request was in an unknown format: ${(error as Error).message}`);
   }
-  if (node?.apiVersion !== 'v1' || node?.kind !== 'Node') return failure(400, 'BadRequest', `the API version in the data (${node?.apiVersion}) does not match the expected API version (v1)`);
+  if (node?.apiVersion !== 'v1' || node?.kind !== 'Node')
+    return failure(400, 'BadRequest', `the API version in the data (${node?.apiVersion}) does not match the expected API version (v1)`);
   const name = String(node.metadata?.name ?? '');
   if (!name) return failure(422, 'Invalid', 'Node "" is invalid: metadata.name: Required value: name or generateName is required');
   const bad = isDns1123Subdomain(name);
-  if (bad.length > 0) return failure(422, 'Invalid', `Node "${name}" is invalid: metadata.name: Invalid value: "${name}": ${bad.join(', ')}`);
+  if (bad.length > 0)
+    return failure(422, 'Invalid', `Node "${name}" is invalid: metadata.name: Invalid value: "${name}": ${bad.join(', ')}`);
   const registered = new Date().toISOString();
   state.nodes[name] = { name, labels: node.metadata.labels ?? {}, taints: node.spec?.taints ?? [], registered, by: user };
   saveApiState(ctx.root, state);
@@ -123,12 +163,19 @@ function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse, body: strin
     const state = loadApiState(ctx.root);
     const who = state && authenticate(state, req.headers.authorization);
     user = who ?? '-';
-    if (!state) reply = failure(503, 'ServiceUnavailable', `${STANDIN} the stand-in API server has no state (${ctx.root === '/' ? '' : ctx.root}/var/lib/kiln-test/apiserver.json): kubeadm init did not run in network mode here`);
+    if (!state)
+      reply = failure(
+        503,
+        'ServiceUnavailable',
+        `${STANDIN} the stand-in API server has no state (${ctx.root === '/' ? '' : ctx.root}/var/lib/kiln-test/apiserver.json): kubeadm init did not run in network mode here`,
+      );
     else if (!who) reply = failure(401, 'Unauthorized', 'Unauthorized');
     else reply = route(ctx, req, path, body, state, who);
   }
   const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-  res.writeHead(reply.status, { 'content-type': typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json' }).end(text);
+  res
+    .writeHead(reply.status, { 'content-type': typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json' })
+    .end(text);
   // never the Authorization header or a body: they hold the token and the keys
   log(`${new Date().toISOString()} ${req.method} ${path} ${reply.status} user=${user} from=${req.socket.remoteAddress ?? '?'}`);
 }
@@ -160,7 +207,13 @@ export async function startApiserver(ctx: Ctx, log: (line: string) => void): Pro
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new Refusal(`failed to create listener: failed to listen on ${host}:${port}: listen tcp ${host}:${port}: bind: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`)));
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new Refusal(
+          `failed to create listener: failed to listen on ${host}:${port}: listen tcp ${host}:${port}: bind: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`,
+        ),
+      ),
+    );
     server.listen(port, host, () => resolve());
   });
   const bound = server.address();

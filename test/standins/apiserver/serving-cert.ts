@@ -13,8 +13,25 @@ export interface AltNames {
 }
 
 /** kubeadm's SANs of apiserver.crt: the kubernetes Service names, the node, the Service IP, the advertise address, the endpoint host, certSANs. */
-export function apiserverAltNames(o: { nodeName: string; dnsDomain: string; serviceIp?: string | undefined; advertiseAddress: string; endpointHost?: string | undefined; certSANs?: string[] }): AltNames {
-  const all = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${o.dnsDomain}`, o.nodeName, o.serviceIp, o.advertiseAddress, o.endpointHost, ...(o.certSANs ?? [])];
+export function apiserverAltNames(o: {
+  nodeName: string;
+  dnsDomain: string;
+  serviceIp?: string | undefined;
+  advertiseAddress: string;
+  endpointHost?: string | undefined;
+  certSANs?: string[];
+}): AltNames {
+  const all = [
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    `kubernetes.default.svc.${o.dnsDomain}`,
+    o.nodeName,
+    o.serviceIp,
+    o.advertiseAddress,
+    o.endpointHost,
+    ...(o.certSANs ?? []),
+  ];
   const names = [...new Set(all.filter((n): n is string => Boolean(n)))];
   return { dns: names.filter((n) => isIP(n) === 0), ips: names.filter((n) => isIP(n) !== 0) };
 }
@@ -38,7 +55,8 @@ export function loadSigningCa(certPem: string, keyPem: string): SigningCa | unde
 
 /** How WebCrypto signs with the CA's key (kubeadm's CAs: RSA, or ECDSA P-256/P-384). */
 function signingAlgorithm(key: KeyObject): { import: RsaHashedImportParams | EcKeyImportParams; sign: Algorithm & { hash: string } } {
-  if (key.asymmetricKeyType === 'rsa') return { import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, sign: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } };
+  if (key.asymmetricKeyType === 'rsa')
+    return { import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, sign: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } };
   const curve = key.asymmetricKeyDetails?.namedCurve;
   if (key.asymmetricKeyType === 'ec' && (curve === 'prime256v1' || curve === 'secp384r1')) {
     const p384 = curve === 'secp384r1';
@@ -74,7 +92,10 @@ export async function signServingCert(ca: SigningCa, alt: AltNames, now = new Da
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.BasicConstraintsExtension(false, undefined, true),
       caKeyId ? new x509.AuthorityKeyIdentifierExtension(caKeyId) : await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
-      new x509.SubjectAlternativeNameExtension([...alt.dns.map((value) => ({ type: 'dns' as const, value })), ...alt.ips.map((value) => ({ type: 'ip' as const, value }))]),
+      new x509.SubjectAlternativeNameExtension([
+        ...alt.dns.map((value) => ({ type: 'dns' as const, value })),
+        ...alt.ips.map((value) => ({ type: 'ip' as const, value })),
+      ]),
     ],
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));

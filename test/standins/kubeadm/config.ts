@@ -46,7 +46,9 @@ function loadConfigFile(ctx: Ctx, file: string): Doc[] {
       const doc: Doc = isMapping(d) ? d : {};
       if (!doc.apiVersion || !doc.kind) {
         const gv = String(doc.apiVersion ?? '');
-        throw new Refusal(`invalid configuration for GroupVersionKind ${gv.includes('/') ? gv : `/${gv}`}, Kind=${String(doc.kind ?? '')}: kind and apiVersion is mandatory information that must be specified`);
+        throw new Refusal(
+          `invalid configuration for GroupVersionKind ${gv.includes('/') ? gv : `/${gv}`}, Kind=${String(doc.kind ?? '')}: kind and apiVersion is mandatory information that must be specified`,
+        );
       }
       const key = `${doc.apiVersion}/${doc.kind}`;
       if (seen.has(key)) throw new Refusal(`invalid configuration: kind "${String(doc.kind)}" is specified twice in YAML file`);
@@ -84,7 +86,8 @@ export function byKind(docs: Doc[], apiVersion: string, kind: string): Doc[] {
 
 /** kubeadm's warning for the kubeadm documents a command does not use. */
 export function warnIgnored(ctx: Ctx, docs: Doc[], used: string[]): void {
-  for (const d of docs.filter((d) => d.apiVersion === KUBEADM && !used.includes(d.kind))) ctx.warn(`[config] WARNING: Ignored configuration document with GroupVersionKind ${KUBEADM}, Kind=${d.kind}`);
+  for (const d of docs.filter((d) => d.apiVersion === KUBEADM && !used.includes(d.kind)))
+    ctx.warn(`[config] WARNING: Ignored configuration document with GroupVersionKind ${KUBEADM}, Kind=${d.kind}`);
 }
 
 export function get(doc: Doc | undefined, dotted: string): any {
@@ -107,7 +110,9 @@ export function defaultNodeRegistration(ctx: Ctx, p: ParsedFlags, reg: Doc): voi
   reg.name = str(p, 'node-name') ?? (reg.name as string | undefined) ?? hostname().trim().toLowerCase();
   if (!reg.criSocket) reg.criSocket = DEFAULT_CRI;
   else if (String(reg.criSocket).startsWith('/')) {
-    ctx.err(`W0000 00:00:00.000000       1 initconfiguration.go:126] Usage of CRI endpoints without URL scheme is deprecated and can cause kubelet errors in the future. Automatically prepending scheme "unix" to the "criSocket" with value "${reg.criSocket}". Please update your configuration!\n`);
+    ctx.err(
+      `W0000 00:00:00.000000       1 initconfiguration.go:126] Usage of CRI endpoints without URL scheme is deprecated and can cause kubelet errors in the future. Automatically prepending scheme "unix" to the "criSocket" with value "${reg.criSocket}". Please update your configuration!\n`,
+    );
     reg.criSocket = `unix://${reg.criSocket}`;
   }
 }
@@ -119,6 +124,7 @@ export function defaultEndpoint(ep: Doc): void {
 }
 
 function defaultAddress(): string {
-  for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
+  for (const addrs of Object.values(networkInterfaces()))
+    for (const a of addrs ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
   throw new Refusal('unable to select an IP from default routes.');
 }

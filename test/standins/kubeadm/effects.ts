@@ -15,7 +15,16 @@ export const STATIC_PODS = ['kube-apiserver', 'kube-controller-manager', 'kube-s
 // --- certificates -------------------------------------------------------------------------------
 
 /** What control planes share (the "kubeadm-certs" Secret, or copied by hand), under the certificate directory. */
-export const SHARED_CERTS = ['ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key'];
+export const SHARED_CERTS = [
+  'ca.crt',
+  'ca.key',
+  'sa.key',
+  'sa.pub',
+  'front-proxy-ca.crt',
+  'front-proxy-ca.key',
+  'etcd/ca.crt',
+  'etcd/ca.key',
+];
 const NODE_CERTS = ['apiserver.crt', 'apiserver.key', 'apiserver-kubelet-client.crt', 'apiserver-kubelet-client.key'];
 
 export const STUB_PEM = (what: string) => `-----BEGIN ${what}-----\nkiln-test-standin stub\n-----END ${what}-----\n`;
@@ -45,7 +54,10 @@ export function clusterCa(ctx: Ctx): { pem: string; pin: string } | undefined {
   const pem = ctx.knob('cluster-ca.crt');
   if (pem === undefined) return undefined;
   const pin = pem.includes('-----BEGIN CERTIFICATE-----') ? caPin(pem) : undefined;
-  if (!pin) throw new Refusal(`${STANDIN} the test knob ${ctx.knobPath('cluster-ca.crt')} is not a PEM certificate: put the cluster's CA certificate there (its pin is what caCertHashes must hold)`);
+  if (!pin)
+    throw new Refusal(
+      `${STANDIN} the test knob ${ctx.knobPath('cluster-ca.crt')} is not a PEM certificate: put the cluster's CA certificate there (its pin is what caCertHashes must hold)`,
+    );
   return { pem, pin };
 }
 
@@ -61,13 +73,23 @@ const KUBECONFIG_USERS = {
 };
 export type KubeconfigName = keyof typeof KUBECONFIG_USERS;
 /** Every kubeconfig kubeadm may leave in /etc/kubernetes (reset deletes them). */
-export const KUBECONFIG_FILES = ['admin', 'super-admin', 'kubelet', 'bootstrap-kubelet', 'controller-manager', 'scheduler'].map((n) => `/etc/kubernetes/${n}.conf`);
+export const KUBECONFIG_FILES = ['admin', 'super-admin', 'kubelet', 'bootstrap-kubelet', 'controller-manager', 'scheduler'].map(
+  (n) => `/etc/kubernetes/${n}.conf`,
+);
 
 /** /etc/kubernetes/NAME.conf (0600) as kubeadm's kubeconfig phase writes it; the kubelet's is for node `nodeName`. */
-export function writeKubeconfig(ctx: Ctx, name: KubeconfigName, kc: { server: string; clusterName: string; nodeName: string; caData?: string | undefined }): void {
+export function writeKubeconfig(
+  ctx: Ctx,
+  name: KubeconfigName,
+  kc: { server: string; clusterName: string; nodeName: string; caData?: string | undefined },
+): void {
   ctx.out(`[kubeconfig] Writing "${name}.conf" kubeconfig file\n`);
   const user = name === 'kubelet' ? `${KUBECONFIG_USERS.kubelet}${kc.nodeName}` : KUBECONFIG_USERS[name];
-  ctx.write(`/etc/kubernetes/${name}.conf`, makeKubeconfig({ server: kc.server, clusterName: kc.clusterName, user, ...(kc.caData ? { caData: kc.caData } : {}) }), 0o600);
+  ctx.write(
+    `/etc/kubernetes/${name}.conf`,
+    makeKubeconfig({ server: kc.server, clusterName: kc.clusterName, user, ...(kc.caData ? { caData: kc.caData } : {}) }),
+    0o600,
+  );
 }
 
 // --- static Pods --------------------------------------------------------------------------------
@@ -76,27 +98,56 @@ function staticPod(name: string, image: string, command: string[]): Doc {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { annotations: { 'kiln-test-standin': 'stub static Pod written by the kubeadm stand-in' }, labels: { component: name, tier: 'control-plane' }, name, namespace: 'kube-system' },
+    metadata: {
+      annotations: { 'kiln-test-standin': 'stub static Pod written by the kubeadm stand-in' },
+      labels: { component: name, tier: 'control-plane' },
+      name,
+      namespace: 'kube-system',
+    },
     spec: { containers: [{ command, image, name }], hostNetwork: true, priorityClassName: 'system-node-critical' },
   };
 }
 
 /** The control plane's static Pod manifests (patched), and etcd's data directory; `phases` name the phases that write them. */
-export function writeControlPlane(ctx: Ctx, cluster: Doc, endpoint: Doc, patches: PatchSet[], skip: Set<string>, phases: { etcd: string; cp: string }): void {
+export function writeControlPlane(
+  ctx: Ctx,
+  cluster: Doc,
+  endpoint: Doc,
+  patches: PatchSet[],
+  skip: Set<string>,
+  phases: { etcd: string; cp: string },
+): void {
   ctx.out(`[control-plane] Using manifest folder "${MANIFESTS}"\n`);
   const v = String(cluster.kubernetesVersion);
   const repo = String(cluster.imageRepository ?? 'registry.k8s.io');
   const dataDir = String(cluster.etcd?.local?.dataDir ?? '/var/lib/etcd');
   const pods: Array<[string, string, Doc]> = [
-    ['kube-apiserver', `${phases.cp}/apiserver`, staticPod('kube-apiserver', `${repo}/kube-apiserver:${v}`, ['kube-apiserver', `--advertise-address=${endpoint.advertiseAddress}`, `--secure-port=${endpoint.bindPort}`])],
-    ['kube-controller-manager', `${phases.cp}/controller-manager`, staticPod('kube-controller-manager', `${repo}/kube-controller-manager:${v}`, ['kube-controller-manager'])],
+    [
+      'kube-apiserver',
+      `${phases.cp}/apiserver`,
+      staticPod('kube-apiserver', `${repo}/kube-apiserver:${v}`, [
+        'kube-apiserver',
+        `--advertise-address=${endpoint.advertiseAddress}`,
+        `--secure-port=${endpoint.bindPort}`,
+      ]),
+    ],
+    [
+      'kube-controller-manager',
+      `${phases.cp}/controller-manager`,
+      staticPod('kube-controller-manager', `${repo}/kube-controller-manager:${v}`, ['kube-controller-manager']),
+    ],
     ['kube-scheduler', `${phases.cp}/scheduler`, staticPod('kube-scheduler', `${repo}/kube-scheduler:${v}`, ['kube-scheduler'])],
   ];
-  if (!cluster.etcd?.external) pods.push(['etcd', phases.etcd, staticPod('etcd', `${repo}/etcd:3.5.15-0`, ['etcd', `--data-dir=${dataDir}`])]);
+  if (!cluster.etcd?.external)
+    pods.push(['etcd', phases.etcd, staticPod('etcd', `${repo}/etcd:3.5.15-0`, ['etcd', `--data-dir=${dataDir}`])]);
   for (const [name, phase, pod] of pods) {
     if (isSkipped(skip, phase)) continue;
     ctx.write(`${MANIFESTS}/${name}.yaml`, toYaml(applyPatches(ctx, patches, name, pod)), 0o600);
-    ctx.out(name === 'etcd' ? `[etcd] Creating static Pod manifest for local etcd in "${MANIFESTS}"\n` : `[control-plane] Creating static Pod manifest for "${name}"\n`);
+    ctx.out(
+      name === 'etcd'
+        ? `[etcd] Creating static Pod manifest for local etcd in "${MANIFESTS}"\n`
+        : `[control-plane] Creating static Pod manifest for "${name}"\n`,
+    );
     if (name === 'etcd') ctx.mkdir(`${dataDir}/member`, 0o700);
   }
 }
@@ -113,16 +164,28 @@ export function nodeState(name: string, labels: Record<string, string>, taints: 
       'kubernetes.io/hostname': name,
       'kubernetes.io/os': 'linux',
       ...labels,
-      ...(controlPlane ? { 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' } : {}),
+      ...(controlPlane
+        ? { 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' }
+        : {}),
     },
-    taints: (taints ?? (controlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [])).map((t) => ({ key: String(t.key), ...(t.value !== undefined ? { value: String(t.value) } : {}), effect: String(t.effect) })),
+    taints: (taints ?? (controlPlane ? [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] : [])).map((t) => ({
+      key: String(t.key),
+      ...(t.value !== undefined ? { value: String(t.value) } : {}),
+      effect: String(t.effect),
+    })),
     registered: new Date().toISOString(),
     controlPlane,
   };
 }
 
 /** Registers the node in the simulated cluster (nodeState) and returns it. */
-export function registerNode(ctx: Ctx, name: string, labels: Record<string, string>, taints: Doc[] | undefined, controlPlane: boolean): NodeState {
+export function registerNode(
+  ctx: Ctx,
+  name: string,
+  labels: Record<string, string>,
+  taints: Doc[] | undefined,
+  controlPlane: boolean,
+): NodeState {
   const state: ClusterState = ctx.loadState();
   const node = nodeState(name, labels, taints, controlPlane);
   state.nodes[name] = node;

@@ -77,11 +77,37 @@ export const RESET_FLAGS: FlagSpecs = {
 };
 
 /** Flags kubeadm lets through beside --config (validation.isAllowedFlag); "skip-*" too. */
-const ALLOWED_WITH_CONFIG = new Set(['config', 'ignore-preflight-errors', 'dry-run', 'kubeconfig', 'node-name', 'kubeconfig-dir', 'upload-certs', 'print-join-command', 'rootfs', 'v', 'log-file']);
+const ALLOWED_WITH_CONFIG = new Set([
+  'config',
+  'ignore-preflight-errors',
+  'dry-run',
+  'kubeconfig',
+  'node-name',
+  'kubeconfig-dir',
+  'upload-certs',
+  'print-join-command',
+  'rootfs',
+  'v',
+  'log-file',
+]);
 
 export const INIT_PHASES = [
   'preflight',
-  ...['', '/all', '/ca', '/apiserver', '/apiserver-kubelet-client', '/front-proxy-ca', '/front-proxy-client', '/etcd-ca', '/etcd-server', '/etcd-peer', '/etcd-healthcheck-client', '/apiserver-etcd-client', '/sa'].map((s) => `certs${s}`),
+  ...[
+    '',
+    '/all',
+    '/ca',
+    '/apiserver',
+    '/apiserver-kubelet-client',
+    '/front-proxy-ca',
+    '/front-proxy-client',
+    '/etcd-ca',
+    '/etcd-server',
+    '/etcd-peer',
+    '/etcd-healthcheck-client',
+    '/apiserver-etcd-client',
+    '/sa',
+  ].map((s) => `certs${s}`),
   ...['', '/all', '/admin', '/super-admin', '/kubelet', '/controller-manager', '/scheduler'].map((s) => `kubeconfig${s}`),
   'etcd',
   'etcd/local',

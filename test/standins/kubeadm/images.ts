@@ -24,17 +24,23 @@ const DEFAULT_REPOSITORY = 'registry.k8s.io';
 
 export function config(args: string[], ctx: Ctx): number {
   const [sub, verb, ...rest] = args;
-  if (sub !== 'images' || verb !== 'list') throw new Refusal(`${STANDIN} "kubeadm config ${[sub, verb].filter(Boolean).join(' ')}" is not simulated by the test stand-in (only "config images list" is)`);
+  if (sub !== 'images' || verb !== 'list')
+    throw new Refusal(
+      `${STANDIN} "kubeadm config ${[sub, verb].filter(Boolean).join(' ')}" is not simulated by the test stand-in (only "config images list" is)`,
+    );
   const p = parseCommand(rest, IMAGES_LIST_FLAGS);
   if (p.positional.length > 0) throw new Refusal(`unknown command "${p.positional[0]}" for "kubeadm config images list"`);
-  if (p.values.has('config')) throw new Refusal(`${STANDIN} --config is not simulated for "config images list"; give --kubernetes-version and --image-repository`);
+  if (p.values.has('config'))
+    throw new Refusal(`${STANDIN} --config is not simulated for "config images list"; give --kubernetes-version and --image-repository`);
   const version = str(p, 'kubernetes-version');
   // without it, kubeadm asks dl.k8s.io for stable-1: a build must never depend on that
-  if (!version) throw new Refusal(`${STANDIN} --kubernetes-version is required here: kubeadm would fetch https://dl.k8s.io/release/stable-1.txt`);
+  if (!version)
+    throw new Refusal(`${STANDIN} --kubernetes-version is required here: kubeadm would fetch https://dl.k8s.io/release/stable-1.txt`);
   const m = /^v?(1\.[0-9]+)\.[0-9]+$/.exec(version);
   if (!m) throw new Refusal(`couldn't parse Kubernetes version "${version}"`);
   const pinned = PINNED[m[1]!];
-  if (!pinned) throw new Refusal(`${STANDIN} the stand-in knows the images of Kubernetes ${Object.keys(PINNED).join(', ')} only, not ${version}`);
+  if (!pinned)
+    throw new Refusal(`${STANDIN} the stand-in knows the images of Kubernetes ${Object.keys(PINNED).join(', ')} only, not ${version}`);
   const output = str(p, 'output') ?? 'text';
   if (output !== 'text') throw new Refusal(`${STANDIN} --output ${output} is not simulated (text only)`);
   const repo = str(p, 'image-repository') || DEFAULT_REPOSITORY;

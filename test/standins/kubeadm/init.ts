@@ -31,10 +31,16 @@ export async function init(args: string[], ctx: Ctx): Promise<number> {
   checkMixedArguments(p);
   const docs = readDocs(ctx, p, docsFromFlags);
   const inits = byKind(docs, KUBEADM, 'InitConfiguration');
-  if (inits.length !== 1) throw new Refusal(`${STANDIN} kubeadm init: the config needs exactly one ${KUBEADM} InitConfiguration (kiln always renders one); found ${inits.length}`, VALIDATION_EXIT);
+  if (inits.length !== 1)
+    throw new Refusal(
+      `${STANDIN} kubeadm init: the config needs exactly one ${KUBEADM} InitConfiguration (kiln always renders one); found ${inits.length}`,
+      VALIDATION_EXIT,
+    );
   warnIgnored(ctx, docs, ['InitConfiguration', 'ClusterConfiguration']);
   const initCfg = structuredClone(inits[0]!);
-  const cluster: Doc = structuredClone(byKind(docs, KUBEADM, 'ClusterConfiguration')[0] ?? { apiVersion: KUBEADM, kind: 'ClusterConfiguration' });
+  const cluster: Doc = structuredClone(
+    byKind(docs, KUBEADM, 'ClusterConfiguration')[0] ?? { apiVersion: KUBEADM, kind: 'ClusterConfiguration' },
+  );
   const kubeletDoc = byKind(docs, KUBELET, 'KubeletConfiguration')[0];
 
   // defaulting
@@ -71,19 +77,24 @@ export async function init(args: string[], ctx: Ctx): Promise<number> {
   const certDir = String(cluster.certificatesDir);
   const token = String((initCfg.bootstrapTokens as Doc[])[0]!.token);
   const local = endpointWithPort(String(endpoint.advertiseAddress), Number(endpoint.bindPort));
-  const cpEndpoint = cluster.controlPlaneEndpoint ? endpointWithPort(String(cluster.controlPlaneEndpoint), Number(endpoint.bindPort)) : local;
+  const cpEndpoint = cluster.controlPlaneEndpoint
+    ? endpointWithPort(String(cluster.controlPlaneEndpoint), Number(endpoint.bindPort))
+    : local;
   const taints = Array.isArray(reg.taints) ? (reg.taints as Doc[]) : undefined;
   const mark = !isSkipped(skip, 'mark-control-plane');
   // network mode needs the real cluster CA kiln placed: it signs the API server's certificate
   const ca = !dryRun && networkMode(ctx) ? signingCa(ctx, certDir) : undefined;
 
   if (dryRun) {
-    ctx.out(`[dryrun] ${STANDIN} would write certificates, kubeconfigs, static Pod manifests and the kubelet configuration; nothing was written\n`);
+    ctx.out(
+      `[dryrun] ${STANDIN} would write certificates, kubeconfigs, static Pod manifests and the kubelet configuration; nothing was written\n`,
+    );
   } else {
     if (!isSkipped(skip, 'certs')) {
       ctx.out(`[certs] Using certificateDir folder "${certDir}"\n`);
       if (ctx.exists(`${certDir}/ca.crt`)) ctx.out('[certs] Using existing ca certificate authority\n');
-      if (ca && !isSkipped(skip, 'certs/apiserver')) await writeServingCert(ctx, ca, cluster, String(reg.name), String(endpoint.advertiseAddress));
+      if (ca && !isSkipped(skip, 'certs/apiserver'))
+        await writeServingCert(ctx, ca, cluster, String(reg.name), String(endpoint.advertiseAddress));
       writeCerts(ctx, certDir, false);
     }
     if (!isSkipped(skip, 'kubeconfig')) {
@@ -103,7 +114,9 @@ export async function init(args: string[], ctx: Ctx): Promise<number> {
       ctx.out('[kubelet-start] Starting the kubelet\n');
     }
     if (kubeletError) throw kubeletFailure('wait-control-plane', kubeletError);
-    ctx.out('[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "/etc/kubernetes/manifests"\n');
+    ctx.out(
+      '[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "/etc/kubernetes/manifests"\n',
+    );
     if (ca) {
       // what the phases below upload, saved at once: the API server reads it on every request
       const tokens = isSkipped(skip, 'bootstrap-token') ? [] : (initCfg.bootstrapTokens as Doc[]).map((t) => String(t.token));
@@ -122,7 +135,8 @@ export async function init(args: string[], ctx: Ctx): Promise<number> {
     }
     ctx.out('[api-check] The API server is healthy after 1.0s\n');
   }
-  if (!isSkipped(skip, 'upload-config')) ctx.out('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace\n');
+  if (!isSkipped(skip, 'upload-config'))
+    ctx.out('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace\n');
   if (uploadCerts) {
     ctx.out('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n');
     ctx.out(`[upload-certs] Using certificate key:\n${bool(p, 'skip-certificate-key-print') ? '' : `${initCfg.certificateKey}\n`}`);
@@ -172,7 +186,10 @@ function docsFromFlags(p: ParsedFlags): Doc[] {
   s('cri-socket', init, 'nodeRegistration.criSocket');
   s('node-name', init, 'nodeRegistration.name');
   s('patches', init, 'patches.directory');
-  if (p.values.has('token') || p.values.has('token-ttl')) init.bootstrapTokens = [{ ...(str(p, 'token') ? { token: str(p, 'token') } : {}), ...(str(p, 'token-ttl') ? { ttl: str(p, 'token-ttl') } : {}) }];
+  if (p.values.has('token') || p.values.has('token-ttl'))
+    init.bootstrapTokens = [
+      { ...(str(p, 'token') ? { token: str(p, 'token') } : {}), ...(str(p, 'token-ttl') ? { ttl: str(p, 'token-ttl') } : {}) },
+    ];
   s('control-plane-endpoint', cluster, 'controlPlaneEndpoint');
   s('kubernetes-version', cluster, 'kubernetesVersion');
   s('image-repository', cluster, 'imageRepository');
@@ -182,7 +199,13 @@ function docsFromFlags(p: ParsedFlags): Doc[] {
   s('service-dns-domain', cluster, 'networking.dnsDomain');
   if (list(p, 'apiserver-cert-extra-sans').length > 0) set(cluster, 'apiServer.certSANs', list(p, 'apiserver-cert-extra-sans'));
   const gates = str(p, 'feature-gates');
-  if (gates) cluster.featureGates = Object.fromEntries(gates.split(',').map((kv) => kv.split('=')).map(([k, v]) => [k, v === 'true']));
+  if (gates)
+    cluster.featureGates = Object.fromEntries(
+      gates
+        .split(',')
+        .map((kv) => kv.split('='))
+        .map(([k, v]) => [k, v === 'true']),
+    );
   return [init, cluster];
 }
 

@@ -27,7 +27,9 @@ const KUBELET_LABELS = new Set([
 export function kubeletNodeLabels(reg: Doc): { labels: Record<string, string>; kubeletError?: string } {
   const labels: Record<string, string> = {};
   for (const a of extraArgs(reg.kubeletExtraArgs).filter((x) => x.name === 'node-labels')) {
-    for (const pair of String(a.value ?? '').split(',').filter(Boolean)) {
+    for (const pair of String(a.value ?? '')
+      .split(',')
+      .filter(Boolean)) {
       const [k, v = ''] = pair.split('=');
       labels[k!] = v;
     }
@@ -53,7 +55,11 @@ export function writeKubeletConfig(ctx: Ctx, given: Doc | undefined, cluster: Do
   const defaults: Doc = {
     apiVersion: KUBELET,
     kind: 'KubeletConfiguration',
-    authentication: { anonymous: { enabled: false }, webhook: { cacheTTL: '0s', enabled: true }, x509: { clientCAFile: `${get(cluster, 'certificatesDir') ?? '/etc/kubernetes/pki'}/ca.crt` } },
+    authentication: {
+      anonymous: { enabled: false },
+      webhook: { cacheTTL: '0s', enabled: true },
+      x509: { clientCAFile: `${get(cluster, 'certificatesDir') ?? '/etc/kubernetes/pki'}/ca.crt` },
+    },
     authorization: { mode: 'Webhook', webhook: { cacheAuthorizedTTL: '0s', cacheUnauthorizedTTL: '0s' } },
     cgroupDriver: 'systemd',
     clusterDNS: cidrs[0] ? [nthAddress(cidrs[0], 10)] : [],
@@ -73,5 +79,8 @@ export function writeKubeletConfig(ctx: Ctx, given: Doc | undefined, cluster: Do
 export function writeKubeletFlags(ctx: Ctx, reg: Doc): void {
   const args = extraArgs(reg.kubeletExtraArgs).map((a) => `--${a.name}=${a.value ?? ''}`);
   ctx.out('[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"\n');
-  ctx.write('/var/lib/kubelet/kubeadm-flags.env', `KUBELET_KUBEADM_ARGS="${[`--container-runtime-endpoint=${reg.criSocket ?? DEFAULT_CRI}`, ...args].join(' ')}"\n`);
+  ctx.write(
+    '/var/lib/kubelet/kubeadm-flags.env',
+    `KUBELET_KUBEADM_ARGS="${[`--container-runtime-endpoint=${reg.criSocket ?? DEFAULT_CRI}`, ...args].join(' ')}"\n`,
+  );
 }

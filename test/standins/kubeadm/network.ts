@@ -28,7 +28,10 @@ export function networkMode(ctx: Ctx): boolean {
 export function signingCa(ctx: Ctx, certDir = PKI): SigningCa | undefined {
   const [crt, key] = [`${certDir}/ca.crt`, `${certDir}/ca.key`];
   const ca = certDir === PKI && ctx.exists(crt) && ctx.exists(key) ? loadSigningCa(ctx.read(crt), ctx.read(key)) : undefined;
-  if (!ca) ctx.warn(`${STANDIN} network mode: ${crt} and ${key} are not a CA and its key (the stand-in's stubs?), so no API server serves this node; joiners cannot discover it`);
+  if (!ca)
+    ctx.warn(
+      `${STANDIN} network mode: ${crt} and ${key} are not a CA and its key (the stand-in's stubs?), so no API server serves this node; joiners cannot discover it`,
+    );
   return ca;
 }
 
@@ -45,26 +48,36 @@ export async function writeServingCert(ctx: Ctx, ca: SigningCa, cluster: Doc, no
     certSANs: (cluster.apiServer?.certSANs ?? []) as string[],
   });
   const { cert, key } = await signServingCert(ca, alt);
-  ctx.out(`[certs] Generating "apiserver" certificate and key\n[certs] apiserver serving cert is signed for DNS names [${alt.dns.join(' ')}] and IPs [${alt.ips.join(' ')}]\n`);
+  ctx.out(
+    `[certs] Generating "apiserver" certificate and key\n[certs] apiserver serving cert is signed for DNS names [${alt.dns.join(' ')}] and IPs [${alt.ips.join(' ')}]\n`,
+  );
   ctx.write(`${PKI}/apiserver.crt`, cert);
   ctx.write(`${PKI}/apiserver.key`, key, 0o600);
 }
 
 /** The shared certificates by their kubeadm-certs Secret key (etcd/ca.crt is etcd-ca.crt), those present. */
 export function sharedCerts(ctx: Ctx): Record<string, string> {
-  return Object.fromEntries(SHARED_CERTS.filter((f) => ctx.exists(`${PKI}/${f}`)).map((f) => [f.replace('/', '-'), ctx.read(`${PKI}/${f}`)]));
+  return Object.fromEntries(
+    SHARED_CERTS.filter((f) => ctx.exists(`${PKI}/${f}`)).map((f) => [f.replace('/', '-'), ctx.read(`${PKI}/${f}`)]),
+  );
 }
 
 /** Saves what the API server serves; on a node (root /) starts kiln-test-apiserver.service and waits, as kubeadm's api-check does (4m0s), until it is ready. */
 export async function serveCluster(ctx: Ctx, state: ApiState, phase: string): Promise<void> {
   saveApiState(ctx.root, state);
   if (ctx.root !== '/') {
-    ctx.warn(`${STANDIN} network mode under ${ctx.root}: no systemd here, start the API server yourself (KILN_STANDIN_ROOT=${ctx.root} kiln-test-standins apiserver)`);
+    ctx.warn(
+      `${STANDIN} network mode under ${ctx.root}: no systemd here, start the API server yourself (KILN_STANDIN_ROOT=${ctx.root} kiln-test-standins apiserver)`,
+    );
     return;
   }
-  const fail = (why: string) => new Refusal(`error execution phase ${phase}: ${STANDIN} the stand-in API server (${APISERVER_UNIT}) ${why}; see journalctl -u ${APISERVER_UNIT}`);
+  const fail = (why: string) =>
+    new Refusal(
+      `error execution phase ${phase}: ${STANDIN} the stand-in API server (${APISERVER_UNIT}) ${why}; see journalctl -u ${APISERVER_UNIT}`,
+    );
   const started = spawnSync('systemctl', ['start', '--no-block', APISERVER_UNIT], { encoding: 'utf8', timeout: 30_000 });
-  if (started.status !== 0) throw fail(`could not be started: ${(started.stderr || started.error?.message || `exit ${started.status}`).trim()}`);
+  if (started.status !== 0)
+    throw fail(`could not be started: ${(started.stderr || started.error?.message || `exit ${started.status}`).trim()}`);
   const { host, port } = listenAddress(ctx);
   const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `https://${isIP(local) === 6 ? `[${local}]` : local}:${port}/readyz`;
@@ -112,24 +125,33 @@ export async function discoverOverNetwork(b: Doc, pins: string[], fail: (why: st
     if (reply.status !== 200) throw fail(`failed to request the cluster-info ConfigMap: ${statusMessage(reply)}`);
     const data = dataOf(reply);
     if (!data) throw fail('failed to request the cluster-info ConfigMap: the server answered with something other than a ConfigMap');
-    if (!data[`jws-kubeconfig-${token.id}`]) throw fail(`could not find a JWS signature in the cluster-info ConfigMap for token ID "${token.id}"`);
+    if (!data[`jws-kubeconfig-${token.id}`])
+      throw fail(`could not find a JWS signature in the cluster-info ConfigMap for token ID "${token.id}"`);
     return data;
   };
   const insecure = await clusterInfo();
   const kubeconfig = insecure.kubeconfig;
-  if (!kubeconfig) throw fail("there is no kubeconfig key in the cluster-info ConfigMap. This API Server isn't set up for token bootstrapping, can't connect");
-  if (!detachedJwsValid(insecure[`jws-kubeconfig-${token.id}`]!, kubeconfig, token.id, token.secret)) throw fail("failed to verify JWS signature of received cluster info object, can't trust this API Server");
+  if (!kubeconfig)
+    throw fail(
+      "there is no kubeconfig key in the cluster-info ConfigMap. This API Server isn't set up for token bootstrapping, can't connect",
+    );
+  if (!detachedJwsValid(insecure[`jws-kubeconfig-${token.id}`]!, kubeconfig, token.id, token.secret))
+    throw fail("failed to verify JWS signature of received cluster info object, can't trust this API Server");
   const doc = parseYamlDocuments(kubeconfig).docs[0];
   const clusters = isMapping(doc) && Array.isArray(doc.clusters) ? (doc.clusters as Doc[]) : [];
-  if (clusters.length !== 1) throw fail(`expected the kubeconfig file in the cluster-info ConfigMap to have a single cluster, but it had ${clusters.length}`);
+  if (clusters.length !== 1)
+    throw fail(`expected the kubeconfig file in the cluster-info ConfigMap to have a single cluster, but it had ${clusters.length}`);
   const ca = Buffer.from(String(clusters[0]!.cluster?.['certificate-authority-data'] ?? ''), 'base64').toString('utf8');
   const found = { ca, server: String(clusters[0]!.cluster?.server ?? '') };
   if (pins.length === 0) return found; // unsafeSkipCAVerification
   const pin = caPin(ca);
-  if (!pin) throw fail('failed to parse cluster CA from the cluster-info ConfigMap: data does not contain any valid RSA or ECDSA certificates');
-  if (!pins.includes(pin.slice('sha256:'.length))) throw fail(`cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${pin}" are pinned`);
+  if (!pin)
+    throw fail('failed to parse cluster CA from the cluster-info ConfigMap: data does not contain any valid RSA or ECDSA certificates');
+  if (!pins.includes(pin.slice('sha256:'.length)))
+    throw fail(`cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${pin}" are pinned`);
   const secure = await clusterInfo(ca);
-  if (secure.kubeconfig !== kubeconfig) throw fail('the second kubeconfig from the cluster-info ConfigMap (using validated TLS) was different from the first');
+  if (secure.kubeconfig !== kubeconfig)
+    throw fail('the second kubeconfig from the cluster-info ConfigMap (using validated TLS) was different from the first');
   return found;
 }
 
@@ -150,7 +172,8 @@ function bootstrapRequest(found: Discovered, token: string, path: string, opts: 
 
 /** The kubeadm-config ConfigMap's ClusterConfiguration (kubeadm's "Reading configuration from the cluster"). */
 export async function fetchClusterConfiguration(found: Discovered, token: string, phase: string): Promise<Doc> {
-  const fail = (why: string) => new Refusal(`error execution phase ${phase}: unable to fetch the kubeadm-config ConfigMap: failed to get config map: ${why}`);
+  const fail = (why: string) =>
+    new Refusal(`error execution phase ${phase}: unable to fetch the kubeadm-config ConfigMap: failed to get config map: ${why}`);
   let reply: HttpReply;
   try {
     reply = await bootstrapRequest(found, token, '/api/v1/namespaces/kube-system/configmaps/kubeadm-config?timeout=10s');
@@ -160,7 +183,10 @@ export async function fetchClusterConfiguration(found: Discovered, token: string
   if (reply.status !== 200) throw fail(statusMessage(reply));
   const text = dataOf(reply)?.ClusterConfiguration ?? '';
   const doc = parseYamlDocuments(text).docs[0];
-  if (!isMapping(doc)) throw new Refusal(`error execution phase ${phase}: unable to fetch the kubeadm-config ConfigMap: ClusterConfiguration key value pair missing`);
+  if (!isMapping(doc))
+    throw new Refusal(
+      `error execution phase ${phase}: unable to fetch the kubeadm-config ConfigMap: ClusterConfiguration key value pair missing`,
+    );
   return doc;
 }
 
@@ -174,7 +200,9 @@ export async function downloadCerts(ctx: Ctx, found: Discovered, token: string, 
     throw fail(`error downloading the secret: ${(error as Error).message}`);
   }
   if (reply.status === 404)
-    throw fail('error downloading the secret: Secret "kubeadm-certs" was not found in the "kube-system" Namespace. This Secret might have expired. Please, run `kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new one');
+    throw fail(
+      'error downloading the secret: Secret "kubeadm-certs" was not found in the "kube-system" Namespace. This Secret might have expired. Please, run `kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new one',
+    );
   if (reply.status !== 200) throw fail(`error downloading the secret: ${statusMessage(reply)}`);
   const key = Buffer.from(certificateKey, 'hex');
   const certs: Record<string, string> = {};
@@ -195,8 +223,16 @@ export async function downloadCerts(ctx: Ctx, found: Discovered, token: string, 
 }
 
 /** The Node the kubelet registers, POSTed to the cluster's API server. */
-export async function postNode(found: Discovered, token: string, name: string, node: { labels: Record<string, string>; taints: unknown[] }): Promise<void> {
-  const fail = (why: string) => new Refusal(`error execution phase kubelet-start: ${STANDIN} the kubelet could not register node "${name}" with the API server: ${why}`);
+export async function postNode(
+  found: Discovered,
+  token: string,
+  name: string,
+  node: { labels: Record<string, string>; taints: unknown[] },
+): Promise<void> {
+  const fail = (why: string) =>
+    new Refusal(
+      `error execution phase kubelet-start: ${STANDIN} the kubelet could not register node "${name}" with the API server: ${why}`,
+    );
   const body = JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: node.labels }, spec: { taints: node.taints } });
   let reply: HttpReply;
   try {

@@ -7,7 +7,12 @@ import { Refusal, STANDIN, parseYamlDocuments, type Ctx } from '../lib/context.t
 import { jsonPatch, mergePatch, strategicMergePatch } from '../lib/patch.ts';
 
 const TARGETS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubeletconfiguration', 'corednsdeployment'];
-const TYPES: Record<string, string> = { json: 'application/json-patch+json', merge: 'application/merge-patch+json', strategic: 'application/strategic-merge-patch+json', '': 'application/strategic-merge-patch+json' };
+const TYPES: Record<string, string> = {
+  json: 'application/json-patch+json',
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  '': 'application/strategic-merge-patch+json',
+};
 /** `target[suffix][+type].{json,yaml}` */
 const NAME = new RegExp(`^(${TARGETS.join('|')})([^.+\\n]*)?(\\+)?(json|merge|strategic)?`);
 
@@ -53,7 +58,9 @@ export function loadPatches(ctx: Ctx, dir: string | undefined): PatchSet[] {
     }
   }
   if (ignored.length > 0)
-    throw new Refusal(`${STANDIN} kubeadm would silently ignore files in the patches directory ${JSON.stringify(dir)} ("[patches] Ignoring file"):\n${ignored.map((i) => `\t- ${i}`).join('\n')}`);
+    throw new Refusal(
+      `${STANDIN} kubeadm would silently ignore files in the patches directory ${JSON.stringify(dir)} ("[patches] Ignoring file"):\n${ignored.map((i) => `\t- ${i}`).join('\n')}`,
+    );
   return sets;
 }
 
@@ -64,7 +71,9 @@ export function applyPatches(ctx: Ctx, sets: PatchSet[], target: string, data: u
       try {
         out = set.type === 'json' ? jsonPatch(out, patch) : set.type === 'merge' ? mergePatch(out, patch) : strategicMergePatch(out, patch);
       } catch (error) {
-        throw new Refusal(`error execution phase patches: could not apply the following patch of type "${TYPES[set.type]}" to target "${target}":\n${JSON.stringify(patch)}\n: ${(error as Error).message}`);
+        throw new Refusal(
+          `error execution phase patches: could not apply the following patch of type "${TYPES[set.type]}" to target "${target}":\n${JSON.stringify(patch)}\n: ${(error as Error).message}`,
+        );
       }
       ctx.out(`[patches] Applied patch of type "${TYPES[set.type]}" to target "${target}"\n`);
     }

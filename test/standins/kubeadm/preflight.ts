@@ -68,14 +68,25 @@ export function checkKubernetesVersion(ctx: Ctx, cluster: Doc): Check[] {
     wanted = client;
   }
   const m = /^v?([0-9]+)\.([0-9]+)\.([0-9]+)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.exec(wanted);
-  if (!m) throw new Refusal(`couldn't parse Kubernetes version ${JSON.stringify(wanted)}: could not parse ${JSON.stringify(wanted)} as version`);
+  if (!m)
+    throw new Refusal(`couldn't parse Kubernetes version ${JSON.stringify(wanted)}: could not parse ${JSON.stringify(wanted)} as version`);
   cluster.kubernetesVersion = wanted.startsWith('v') ? wanted : `v${wanted}`;
   const [cMajor, cMinor] = client.slice(1).split('.').map(Number) as [number, number];
   const [major, minor] = [Number(m[1]), Number(m[2])];
   if (major < cMajor || (major === cMajor && minor < cMinor - 1))
-    throw new Refusal(`this version of kubeadm only supports deploying clusters with the control plane version >= ${cMajor}.${cMinor - 1}.0. Current version: ${wanted}`);
+    throw new Refusal(
+      `this version of kubeadm only supports deploying clusters with the control plane version >= ${cMajor}.${cMinor - 1}.0. Current version: ${wanted}`,
+    );
   if (major > cMajor || (major === cMajor && minor > cMinor))
-    return [{ name: 'KubernetesVersion', errors: [], warnings: [`Kubernetes version is greater than kubeadm version. Please consider to upgrade kubeadm. Kubernetes version: ${wanted.replace(/^v/, '')}. Kubeadm version: ${cMajor}.${cMinor}.x`] }];
+    return [
+      {
+        name: 'KubernetesVersion',
+        errors: [],
+        warnings: [
+          `Kubernetes version is greater than kubeadm version. Please consider to upgrade kubeadm. Kubernetes version: ${wanted.replace(/^v/, '')}. Kubeadm version: ${cMajor}.${cMinor}.x`,
+        ],
+      },
+    ];
   return [];
 }
 

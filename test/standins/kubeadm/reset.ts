@@ -18,12 +18,17 @@ export function reset(args: string[], ctx: Ctx): number {
     return 0;
   }
   const certDir = str(p, 'cert-dir') ?? '/etc/kubernetes/pki';
-  ctx.out('[reset] Deleted contents of the etcd data directory: /var/lib/etcd\n[reset] Stopping the kubelet service\n[reset] Unmounting mounted directories in "/var/lib/kubelet"\n');
-  for (const dir of [MANIFESTS, '/var/lib/etcd', '/var/lib/kubelet', certDir]) for (const e of ctx.list(dir)) rmSync(ctx.host(`${dir}/${e}`), { recursive: true, force: true });
+  ctx.out(
+    '[reset] Deleted contents of the etcd data directory: /var/lib/etcd\n[reset] Stopping the kubelet service\n[reset] Unmounting mounted directories in "/var/lib/kubelet"\n',
+  );
+  for (const dir of [MANIFESTS, '/var/lib/etcd', '/var/lib/kubelet', certDir])
+    for (const e of ctx.list(dir)) rmSync(ctx.host(`${dir}/${e}`), { recursive: true, force: true });
   for (const f of KUBECONFIG_FILES) rmSync(ctx.host(f), { force: true });
   // network mode: what the stand-in API server served stands for this node's etcd, gone with it
   rmSync(ctx.host(APISERVER_STATE), { force: true });
-  ctx.out(`[reset] Deleting contents of directories: [${MANIFESTS} /var/lib/kubelet ${certDir}]\n[reset] Deleting files: [${KUBECONFIG_FILES.join(' ')}]\n`);
+  ctx.out(
+    `[reset] Deleting contents of directories: [${MANIFESTS} /var/lib/kubelet ${certDir}]\n[reset] Deleting files: [${KUBECONFIG_FILES.join(' ')}]\n`,
+  );
   const state = ctx.loadState();
   // the node this root stands for: the one registered here (or named like the host)
   const name = hostname().trim().toLowerCase();

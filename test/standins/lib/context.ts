@@ -116,7 +116,14 @@ export class Ctx {
       return readFileSync(this.host(nodePath), 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String(code);
+      const why =
+        code === 'ENOENT'
+          ? 'no such file or directory'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : code === 'EACCES'
+              ? 'permission denied'
+              : String(code);
       throw new Refusal(`open ${nodePath}: ${why}`);
     }
   }
@@ -167,7 +174,12 @@ export class Ctx {
 
   loadState(): ClusterState {
     const file = path.join(this.root, STATE_FILE);
-    const empty: ClusterState = { nodes: {}, namespaces: ['default', 'kube-node-lease', 'kube-public', 'kube-system'], releases: {}, objects: {} };
+    const empty: ClusterState = {
+      nodes: {},
+      namespaces: ['default', 'kube-node-lease', 'kube-public', 'kube-system'],
+      releases: {},
+      objects: {},
+    };
     if (!existsSync(file)) return empty;
     return { ...empty, ...(JSON.parse(readFileSync(file, 'utf8')) as Partial<ClusterState>) };
   }
@@ -188,10 +200,14 @@ export class Ctx {
  */
 export function report(ctx: Ctx, error: unknown, command: string): number {
   const tool = ctx.record.tool;
-  const refusal = error instanceof FlagError ? new Refusal(tool === 'kubectl' ? `${error.message}\nSee '${command} --help' for usage.` : error.message) : error;
+  const refusal =
+    error instanceof FlagError
+      ? new Refusal(tool === 'kubectl' ? `${error.message}\nSee '${command} --help' for usage.` : error.message)
+      : error;
   if (!(refusal instanceof Refusal)) throw error;
   ctx.record.error = refusal.message;
-  if (tool === 'kubeadm') ctx.err(`${refusal.message}\nTo see the stack trace of this error execute with --v=5 or higher\n`); // kubeadm 1.31; exit 1 (3 for validation)
+  if (tool === 'kubeadm')
+    ctx.err(`${refusal.message}\nTo see the stack trace of this error execute with --v=5 or higher\n`); // kubeadm 1.31; exit 1 (3 for validation)
   else if (tool === 'helm') ctx.err(`Error: ${refusal.message}\n`);
   else ctx.err(refusal.opts.plain ? `${refusal.message}\n` : `error: ${refusal.message}\n`);
   return refusal.code;

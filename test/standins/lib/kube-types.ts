@@ -22,12 +22,14 @@ function jsonType(v: unknown): string {
 function checkLeaf(kind: string, path: string, type: string, value: unknown): string | undefined {
   if (value === null) return undefined; // null decodes to the zero value
   const field = `${kind}.${path}`;
-  const cannot = (goType: string) => `json: cannot unmarshal ${jsonType(value)}${typeof value === 'number' ? ` ${value}` : ''} into Go struct field ${field} of type ${goType}`;
+  const cannot = (goType: string) =>
+    `json: cannot unmarshal ${jsonType(value)}${typeof value === 'number' ? ` ${value}` : ''} into Go struct field ${field} of type ${goType}`;
   const base = type.split(' ')[0];
   switch (base) {
     case 'string':
       if (typeof value !== 'string') return cannot('string');
-      if (type.includes('RFC3339') && !RFC3339.test(value)) return `${field}: parsing time ${JSON.stringify(value)} as RFC3339: cannot parse`;
+      if (type.includes('RFC3339') && !RFC3339.test(value))
+        return `${field}: parsing time ${JSON.stringify(value)} as RFC3339: cannot parse`;
       return undefined;
     case 'bool':
       return typeof value === 'boolean' ? undefined : cannot('bool');
@@ -46,7 +48,9 @@ function checkLeaf(kind: string, path: string, type: string, value: unknown): st
       }
     case 'quantity':
       if (typeof value !== 'string' && typeof value !== 'number') return cannot('resource.Quantity');
-      return QUANTITY.test(String(value)) ? undefined : `${field}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`;
+      return QUANTITY.test(String(value))
+        ? undefined
+        : `${field}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`;
     default:
       return undefined; // object (opaque) or a note
   }
@@ -78,8 +82,10 @@ export function kubeTypeProblems(doc: Record<string, unknown>, lists: FieldList[
       return;
     }
     // a scalar where upstream has an object or a list
-    if (prefix && value !== null && (isPrefix(`${prefix}.`) || isPrefix(`${prefix}{}`))) problems.push(`json: cannot unmarshal ${jsonType(value)} into Go struct field ${String(doc.kind)}.${prefix} of type struct`);
-    else if (prefix && value !== null && isPrefix(`${prefix}[]`)) problems.push(`json: cannot unmarshal ${jsonType(value)} into Go struct field ${String(doc.kind)}.${prefix} of type []`);
+    if (prefix && value !== null && (isPrefix(`${prefix}.`) || isPrefix(`${prefix}{}`)))
+      problems.push(`json: cannot unmarshal ${jsonType(value)} into Go struct field ${String(doc.kind)}.${prefix} of type struct`);
+    else if (prefix && value !== null && isPrefix(`${prefix}[]`))
+      problems.push(`json: cannot unmarshal ${jsonType(value)} into Go struct field ${String(doc.kind)}.${prefix} of type []`);
   };
   visit(doc, '');
   return problems;

@@ -14,7 +14,12 @@ export function makeKubeconfig(opts: { server: string; clusterName: string; user
     'current-context': context,
     kind: 'Config',
     preferences: {},
-    users: [{ name: opts.user, user: { 'client-certificate-data': stub(`${opts.user} certificate`), 'client-key-data': stub(`${opts.user} key`) } }],
+    users: [
+      {
+        name: opts.user,
+        user: { 'client-certificate-data': stub(`${opts.user} certificate`), 'client-key-data': stub(`${opts.user} key`) },
+      },
+    ],
   });
 }
 
@@ -29,13 +34,21 @@ type Kubeconfig = { ok: true; path: string; server: string; hostport: string; na
 export function reachApi(
   ctx: Ctx,
   opts: { kubeconfig?: string | undefined; context?: string | undefined; server?: string | undefined },
-): { state: 'ok' | 'down'; server: string; hostport: string; namespace?: string } | { state: 'none' } | { state: 'invalid'; message: string } {
+):
+  | { state: 'ok' | 'down'; server: string; hostport: string; namespace?: string }
+  | { state: 'none' }
+  | { state: 'invalid'; message: string } {
   const kc = loadKubeconfig(ctx, opts.kubeconfig, opts.context);
   if (!kc.ok) return kc.message === undefined ? { state: 'none' } : { state: 'invalid', message: kc.message };
   ctx.record.kubeconfig = kc.path;
   const server = opts.server || kc.server;
   const hostport = opts.server ? opts.server.replace(/^https?:\/\//, '') : kc.hostport;
-  return { state: ctx.takeFailure('api-failures') ? 'down' : 'ok', server, hostport, ...(kc.namespace !== undefined ? { namespace: kc.namespace } : {}) };
+  return {
+    state: ctx.takeFailure('api-failures') ? 'down' : 'ok',
+    server,
+    hostport,
+    ...(kc.namespace !== undefined ? { namespace: kc.namespace } : {}),
+  };
 }
 
 function loadKubeconfig(ctx: Ctx, explicit: string | undefined, contextName: string | undefined): Kubeconfig {
@@ -44,7 +57,9 @@ function loadKubeconfig(ctx: Ctx, explicit: string | undefined, contextName: str
     if (!ctx.exists(explicit)) return { ok: false, message: `stat ${explicit}: no such file or directory` };
     file = explicit;
   } else {
-    const candidates = ctx.env.KUBECONFIG ? ctx.env.KUBECONFIG.split(':').filter(Boolean) : [`${ctx.env.HOME ?? ''}/.kube/config`.replace(/^\/\//, '/')];
+    const candidates = ctx.env.KUBECONFIG
+      ? ctx.env.KUBECONFIG.split(':').filter(Boolean)
+      : [`${ctx.env.HOME ?? ''}/.kube/config`.replace(/^\/\//, '/')];
     file = candidates.find((c) => ctx.exists(c) && !ctx.isDir(c));
     if (!file) return { ok: false };
   }
@@ -57,8 +72,16 @@ function loadKubeconfig(ctx: Ctx, explicit: string | undefined, contextName: str
   const parsed = parseYamlDocuments(text);
   if (parsed.error) return { ok: false, message: `error loading config file "${file}": ${parsed.error}` };
   const doc = parsed.docs[0];
-  if (!isMapping(doc)) return { ok: false, message: `error loading config file "${file}": couldn't get version/kind; json parse error: the kubeconfig is not a mapping` };
-  if (doc.kind !== undefined && doc.kind !== 'Config') return { ok: false, message: `error loading config file "${file}": no kind "${String(doc.kind)}" is registered for version "${String(doc.apiVersion)}"` };
+  if (!isMapping(doc))
+    return {
+      ok: false,
+      message: `error loading config file "${file}": couldn't get version/kind; json parse error: the kubeconfig is not a mapping`,
+    };
+  if (doc.kind !== undefined && doc.kind !== 'Config')
+    return {
+      ok: false,
+      message: `error loading config file "${file}": no kind "${String(doc.kind)}" is registered for version "${String(doc.apiVersion)}"`,
+    };
   const named = (key: string, inner: string) =>
     new Map(
       (Array.isArray(doc[key]) ? (doc[key] as unknown[]) : [])
@@ -68,11 +91,19 @@ function loadKubeconfig(ctx: Ctx, explicit: string | undefined, contextName: str
   const contexts = named('contexts', 'context');
   const clusters = named('clusters', 'cluster');
   const current = contextName || (typeof doc['current-context'] === 'string' ? doc['current-context'] : '');
-  if (!current) return { ok: false, message: 'invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable' };
+  if (!current)
+    return {
+      ok: false,
+      message: 'invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable',
+    };
   const context = contexts.get(current);
   if (!context) return { ok: false, message: `context was not found for specified context: ${current}` };
   const cluster = clusters.get(String(context.cluster));
-  if (!cluster) return { ok: false, message: `invalid configuration: [context was not found for specified context: ${current}, cluster has no server defined]` };
+  if (!cluster)
+    return {
+      ok: false,
+      message: `invalid configuration: [context was not found for specified context: ${current}, cluster has no server defined]`,
+    };
   const server = typeof cluster.server === 'string' ? cluster.server : '';
   if (!server) return { ok: false, message: 'invalid configuration: cluster has no server defined' };
   let hostport = server;

@@ -64,7 +64,8 @@ export function jsonPatch(doc: Json, ops: Json): Json {
   if (!Array.isArray(ops)) throw new Error('a JSON patch must be a list of operations');
   let out = structuredClone(doc);
   for (const raw of ops) {
-    if (!isMap(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string') throw new Error(`invalid JSON patch operation ${JSON.stringify(raw)}`);
+    if (!isMap(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string')
+      throw new Error(`invalid JSON patch operation ${JSON.stringify(raw)}`);
     const { op, path } = raw as { op: string; path: string };
     const tokens = pointer(path);
     const get = (p: string): Json => {

@@ -38,7 +38,11 @@ describe('kiln-firstboot bundle', () => {
     const outside = inputs.filter((f) => !AGENT_SOURCE_DIRS.some((d) => f.startsWith(`${d}/`)));
     expect(outside).toEqual([]);
     // every layer is really used: the key does not hash a tree for nothing
-    for (const d of AGENT_SOURCE_DIRS) expect(inputs.some((f) => f.startsWith(`${d}/`)), d).toBe(true);
+    for (const d of AGENT_SOURCE_DIRS)
+      expect(
+        inputs.some((f) => f.startsWith(`${d}/`)),
+        d,
+      ).toBe(true);
   });
 
   it('the builder bundle, by contrast, does carry builder files (the check can fail)', async () => {

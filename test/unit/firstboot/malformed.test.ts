@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { validatePath } from '../../../firstboot/commands/validate.ts';
 
 const corpus = path.resolve(import.meta.dirname, '../../fixtures/firstboot/malformed');
-const cases = readdirSync(corpus).filter((n) => existsSync(path.join(corpus, n, 'expect.json'))).sort();
+const cases = readdirSync(corpus)
+  .filter((n) => existsSync(path.join(corpus, n, 'expect.json')))
+  .sort();
 
 interface Expectation {
   file: string;
@@ -25,8 +27,13 @@ describe('malformed metadata corpus', () => {
     const target = existsSync(path.join(dir, 'config.ign')) ? path.join(dir, 'config.ign') : dir;
     const result = await validatePath(target, { offline: true });
     expect(result.valid, `${name} was accepted`).toBe(false);
-    const match = result.problems.find((p) => p.path === want.path && p.message.includes(want.message) && path.basename(p.file.split(/[: ]/)[0]!) === want.file);
-    expect(match, `${name}: no problem at ${want.file} ${want.path} containing "${want.message}"; got:\n${JSON.stringify(result.problems, null, 2)}`).toBeDefined();
+    const match = result.problems.find(
+      (p) => p.path === want.path && p.message.includes(want.message) && path.basename(p.file.split(/[: ]/)[0]!) === want.file,
+    );
+    expect(
+      match,
+      `${name}: no problem at ${want.file} ${want.path} containing "${want.message}"; got:\n${JSON.stringify(result.problems, null, 2)}`,
+    ).toBeDefined();
     // every problem tells the user what to do
     for (const p of result.problems) expect(p.hint, `${name}: ${p.path} ${p.message}`).toBeTruthy();
   });

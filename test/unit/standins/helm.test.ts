@@ -15,7 +15,8 @@ beforeEach(() => {
 });
 afterEach(() => node.cleanup());
 
-const install = (extra: string[] = [], name = 'cilium', chart = CHART) => node.run('helm', ['upgrade', '--install', name, chart, '--namespace', 'kube-system', '--kubeconfig', KC, ...extra]);
+const install = (extra: string[] = [], name = 'cilium', chart = CHART) =>
+  node.run('helm', ['upgrade', '--install', name, chart, '--namespace', 'kube-system', '--kubeconfig', KC, ...extra]);
 
 describe('helm', () => {
   it('prints its version', async () => {
@@ -26,11 +27,33 @@ describe('helm', () => {
   it('installs, then upgrades, recording the merged values', async () => {
     node.write('/etc/kiln/cilium/values.yaml', 'kubeProxyReplacement: true\nk8sServiceHost: 10.0.0.10\nipam: {mode: cluster-pool}\n');
     node.write('/etc/kiln/cilium/user.yaml', 'ipam:\n  operator: {clusterPoolIPv4PodCIDRList: [10.244.0.0/16]}\n');
-    const r = await install(['--version', '1.16.5', '--values', '/etc/kiln/cilium/values.yaml', '-f', '/etc/kiln/cilium/user.yaml', '--set', 'k8sServicePort=6443,hubble.enabled=false', '--set-string', 'tag=01', '--set', 'ipam.mode=kubernetes', '--wait', '--timeout', '10m', '--atomic']);
+    const r = await install([
+      '--version',
+      '1.16.5',
+      '--values',
+      '/etc/kiln/cilium/values.yaml',
+      '-f',
+      '/etc/kiln/cilium/user.yaml',
+      '--set',
+      'k8sServicePort=6443,hubble.enabled=false',
+      '--set-string',
+      'tag=01',
+      '--set',
+      'ipam.mode=kubernetes',
+      '--wait',
+      '--timeout',
+      '10m',
+      '--atomic',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Release "cilium" does not exist. Installing it now.');
     expect(r.stdout).toContain('REVISION: 1');
-    expect(r.record).toMatchObject({ tool: 'helm', exitCode: 0, kubeconfig: KC, release: { name: 'cilium', namespace: 'kube-system', chart: CHART, chartVersion: '1.16.5', revision: 1 } });
+    expect(r.record).toMatchObject({
+      tool: 'helm',
+      exitCode: 0,
+      kubeconfig: KC,
+      release: { name: 'cilium', namespace: 'kube-system', chart: CHART, chartVersion: '1.16.5', revision: 1 },
+    });
     expect(r.record.values).toEqual({
       kubeProxyReplacement: true,
       k8sServiceHost: '10.0.0.10',
@@ -47,9 +70,19 @@ describe('helm', () => {
 
   it('reads a packaged chart (.tgz) and KUBECONFIG', async () => {
     node.write('/tmp/pkg/metrics-server/Chart.yaml', 'apiVersion: v2\nname: metrics-server\nversion: 3.12.2\n');
-    const tar = spawnSync('tar', ['-czf', node.host('/usr/share/kiln/charts/metrics-server-3.12.2.tgz'), '-C', node.host('/tmp/pkg'), 'metrics-server']);
+    const tar = spawnSync('tar', [
+      '-czf',
+      node.host('/usr/share/kiln/charts/metrics-server-3.12.2.tgz'),
+      '-C',
+      node.host('/tmp/pkg'),
+      'metrics-server',
+    ]);
     expect(tar.status).toBe(0);
-    const r = await node.run('helm', ['upgrade', '-i', 'metrics-server', '/usr/share/kiln/charts/metrics-server-3.12.2.tgz', '-n', 'kube-system'], { KUBECONFIG: KC });
+    const r = await node.run(
+      'helm',
+      ['upgrade', '-i', 'metrics-server', '/usr/share/kiln/charts/metrics-server-3.12.2.tgz', '-n', 'kube-system'],
+      { KUBECONFIG: KC },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.record.release?.chartVersion).toBe('3.12.2');
   });
@@ -66,7 +99,9 @@ describe('helm', () => {
     node.write('/etc/kiln/list.yaml', '- a\n- b\n');
     const r = await install(['--values', '/etc/kiln/list.yaml']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('Error: failed to parse /etc/kiln/list.yaml: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go value of type map[string]interface {}\n');
+    expect(r.stderr).toBe(
+      'Error: failed to parse /etc/kiln/list.yaml: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go value of type map[string]interface {}\n',
+    );
     const missing = await install(['-f', '/etc/kiln/nope.yaml']);
     expect(missing.stderr).toContain('Error: open /etc/kiln/nope.yaml: no such file or directory');
     const bad = await install(['--set', 'novalue']);
@@ -89,15 +124,31 @@ describe('helm', () => {
   it('needs the namespace to exist unless --create-namespace', async () => {
     const r = await node.run('helm', ['upgrade', '--install', 'metrics', CHART, '-n', 'monitoring', '--kubeconfig', KC]);
     expect(r.stderr).toBe('Error: INSTALLATION FAILED: create: failed to create: namespaces "monitoring" not found\n');
-    const created = await node.run('helm', ['upgrade', '--install', 'metrics', CHART, '-n', 'monitoring', '--create-namespace', '--kubeconfig', KC]);
+    const created = await node.run('helm', [
+      'upgrade',
+      '--install',
+      'metrics',
+      CHART,
+      '-n',
+      'monitoring',
+      '--create-namespace',
+      '--kubeconfig',
+      KC,
+    ]);
     expect(created.code, created.stderr).toBe(0);
     expect(node.state().namespaces).toContain('monitoring');
   });
 
   it('refuses arguments helm refuses: counts, charts, upgrade without --install', async () => {
-    expect((await node.run('helm', ['upgrade', '--install', 'cilium', '--kubeconfig', KC])).stderr).toMatch(/^Error: "helm upgrade" requires 2 arguments/);
-    expect((await install([], 'cilium', '/usr/share/kiln/charts/nope')).stderr).toBe('Error: path "/usr/share/kiln/charts/nope" not found\n');
-    expect((await install([], 'cilium', 'cilium')).stderr).toBe('Error: non-absolute URLs should be in form of repo_name/path_to_chart, got: cilium\n');
+    expect((await node.run('helm', ['upgrade', '--install', 'cilium', '--kubeconfig', KC])).stderr).toMatch(
+      /^Error: "helm upgrade" requires 2 arguments/,
+    );
+    expect((await install([], 'cilium', '/usr/share/kiln/charts/nope')).stderr).toBe(
+      'Error: path "/usr/share/kiln/charts/nope" not found\n',
+    );
+    expect((await install([], 'cilium', 'cilium')).stderr).toBe(
+      'Error: non-absolute URLs should be in form of repo_name/path_to_chart, got: cilium\n',
+    );
     expect((await install([], 'cilium', 'cilium/cilium')).stderr).toBe('Error: repo cilium not found\n');
     node.write('/charts/empty/values.yaml', '{}\n');
     expect((await install([], 'cilium', '/charts/empty')).stderr).toBe('Error: Chart.yaml file is missing\n');
@@ -108,7 +159,9 @@ describe('helm', () => {
   it('fails while api-failures > 0 (the API server is not up yet)', async () => {
     node.knob('api-failures', '1');
     const r = await install();
-    expect(r.stderr).toBe('Error: Kubernetes cluster unreachable: Get "https://10.0.0.10:6443/version": dial tcp 10.0.0.10:6443: connect: connection refused\n');
+    expect(r.stderr).toBe(
+      'Error: Kubernetes cluster unreachable: Get "https://10.0.0.10:6443/version": dial tcp 10.0.0.10:6443: connect: connection refused\n',
+    );
     expect((await install()).code).toBe(0);
   });
 });

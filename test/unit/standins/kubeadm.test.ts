@@ -27,8 +27,12 @@ describe('kubeadm version', () => {
     expect((await node.run('kubeadm', ['version', '-o', 'short'])).stdout).toBe('v1.31.4\n');
     const json = JSON.parse((await node.run('kubeadm', ['version', '-o=json'])).stdout);
     expect(json.clientVersion).toMatchObject({ major: '1', minor: '31', gitVersion: 'v1.31.4' });
-    expect((await node.run('kubeadm', ['version'])).stdout).toMatch(/^kubeadm version: &version\.Info\{Major:"1", Minor:"31", GitVersion:"v1\.31\.4"/);
-    expect((await node.run('kubeadm', ['version'], { KILN_STANDIN_KUBERNETES_VERSION: 'v1.32.1' })).stdout).toContain('GitVersion:"v1.32.1"');
+    expect((await node.run('kubeadm', ['version'])).stdout).toMatch(
+      /^kubeadm version: &version\.Info\{Major:"1", Minor:"31", GitVersion:"v1\.31\.4"/,
+    );
+    expect((await node.run('kubeadm', ['version'], { KILN_STANDIN_KUBERNETES_VERSION: 'v1.32.1' })).stdout).toContain(
+      'GitVersion:"v1.32.1"',
+    );
   });
 
   it('refuses an unknown output format and stray arguments', async () => {
@@ -44,16 +48,37 @@ describe('kubeadm config images list', () => {
     const r = await node.run('kubeadm', ['config', 'images', 'list', '--kubernetes-version', 'v1.31.4']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(
-      ['kube-apiserver:v1.31.4', 'kube-controller-manager:v1.31.4', 'kube-scheduler:v1.31.4', 'kube-proxy:v1.31.4', 'coredns/coredns:v1.11.3', 'pause:3.10', 'etcd:3.5.15-0'].map((i) => `registry.k8s.io/${i}\n`).join(''),
+      [
+        'kube-apiserver:v1.31.4',
+        'kube-controller-manager:v1.31.4',
+        'kube-scheduler:v1.31.4',
+        'kube-proxy:v1.31.4',
+        'coredns/coredns:v1.11.3',
+        'pause:3.10',
+        'etcd:3.5.15-0',
+      ]
+        .map((i) => `registry.k8s.io/${i}\n`)
+        .join(''),
     );
-    const custom = await node.run('kubeadm', ['config', 'images', 'list', '--kubernetes-version=v1.31.2', '--image-repository', 'reg.lab:5000/k8s']);
+    const custom = await node.run('kubeadm', [
+      'config',
+      'images',
+      'list',
+      '--kubernetes-version=v1.31.2',
+      '--image-repository',
+      'reg.lab:5000/k8s',
+    ]);
     expect(custom.stdout.split('\n')).toContain('reg.lab:5000/k8s/coredns:v1.11.3');
     expect(custom.stdout.split('\n')).toContain('reg.lab:5000/k8s/kube-apiserver:v1.31.2');
   });
 
   it('refuses what would reach the network or is not simulated', async () => {
-    expect((await node.run('kubeadm', ['config', 'images', 'list'])).stderr).toContain('--kubernetes-version is required here: kubeadm would fetch https://dl.k8s.io/release/stable-1.txt');
-    expect((await node.run('kubeadm', ['config', 'images', 'list', '--kubernetes-version', 'v1.29.1'])).stderr).toContain('knows the images of Kubernetes 1.31 only');
+    expect((await node.run('kubeadm', ['config', 'images', 'list'])).stderr).toContain(
+      '--kubernetes-version is required here: kubeadm would fetch https://dl.k8s.io/release/stable-1.txt',
+    );
+    expect((await node.run('kubeadm', ['config', 'images', 'list', '--kubernetes-version', 'v1.29.1'])).stderr).toContain(
+      'knows the images of Kubernetes 1.31 only',
+    );
     expect((await node.run('kubeadm', ['config', 'images', 'pull'])).stderr).toContain('"kubeadm config images pull" is not simulated');
     const bad = await node.run('kubeadm', ['config', 'images', 'list', '--kubernetes-version', 'v1.31.4', '--bogus']);
     expect(bad.code).toBe(1);
@@ -75,14 +100,28 @@ describe('kubeadm init: accepted', () => {
     expect(admin.clusters[0].cluster.server).toBe('https://10.0.0.10:6443');
     expect(admin['current-context']).toBe('kubernetes-admin@lab');
     // the static Pod stub and the kubelet configuration it was given (over kubeadm's defaults)
-    expect(YAML.parse(node.read('/etc/kubernetes/manifests/kube-apiserver.yaml'))).toMatchObject({ kind: 'Pod', metadata: { name: 'kube-apiserver' } });
+    expect(YAML.parse(node.read('/etc/kubernetes/manifests/kube-apiserver.yaml'))).toMatchObject({
+      kind: 'Pod',
+      metadata: { name: 'kube-apiserver' },
+    });
     const kubelet = YAML.parse(node.read('/var/lib/kubelet/config.yaml'));
-    expect(kubelet).toMatchObject({ kind: 'KubeletConfiguration', cgroupDriver: 'systemd', maxPods: 150, systemReserved: { cpu: '500m' }, clusterDNS: ['10.96.0.10'], containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock' });
+    expect(kubelet).toMatchObject({
+      kind: 'KubeletConfiguration',
+      cgroupDriver: 'systemd',
+      maxPods: 150,
+      systemReserved: { cpu: '500m' },
+      clusterDNS: ['10.96.0.10'],
+      containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock',
+    });
     expect(node.read('/var/lib/kubelet/kubeadm-flags.env')).toContain('--node-ip=10.0.0.11');
     expect(r.record.wrote).toContain('/etc/kubernetes/admin.conf');
 
     // the node is a tainted control plane; the skipped phase is skipped
-    expect(node.state().nodes['cp-1']).toMatchObject({ controlPlane: true, labels: { 'node-role.kubernetes.io/control-plane': '' }, taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] });
+    expect(node.state().nodes['cp-1']).toMatchObject({
+      controlPlane: true,
+      labels: { 'node-role.kubernetes.io/control-plane': '' },
+      taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
+    });
     expect(r.stdout).toContain('[addons] Applied essential addon: CoreDNS');
     expect(r.stdout).not.toContain('kube-proxy');
     expect(r.stdout).toContain(`kubeadm join 10.0.0.10:6443 --token ${TOKEN}`);
@@ -110,7 +149,10 @@ describe('kubeadm init: accepted', () => {
 
   it('applies patches from patches.directory to their targets', async () => {
     node.write('/etc/kiln/patches/kubeletconfiguration+merge.yaml', 'maxPods: 200\n');
-    node.write('/etc/kiln/patches/kube-apiserver0+json.json', JSON.stringify([{ op: 'add', path: '/metadata/annotations/patched', value: 'yes' }]));
+    node.write(
+      '/etc/kiln/patches/kube-apiserver0+json.json',
+      JSON.stringify([{ op: 'add', path: '/metadata/annotations/patched', value: 'yes' }]),
+    );
     const r = await init(initConfig(({ init }) => (init.patches = { directory: '/etc/kiln/patches' })));
     expect(r.code, r.stderr).toBe(0);
     expect(YAML.parse(node.read('/var/lib/kubelet/config.yaml')).maxPods).toBe(200);
@@ -131,7 +173,18 @@ describe('kubeadm init: accepted', () => {
   });
 
   it('builds its configuration from flags when there is no --config', async () => {
-    const r = await node.run('kubeadm', ['init', '--apiserver-advertise-address', '10.0.0.11', '--pod-network-cidr=10.244.0.0/16', '--node-name', 'cp-1', '--kubernetes-version', 'v1.31.4', '--token', TOKEN]);
+    const r = await node.run('kubeadm', [
+      'init',
+      '--apiserver-advertise-address',
+      '10.0.0.11',
+      '--pod-network-cidr=10.244.0.0/16',
+      '--node-name',
+      'cp-1',
+      '--kubernetes-version',
+      'v1.31.4',
+      '--token',
+      TOKEN,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.record.config?.[1]).toMatchObject({ kind: 'ClusterConfiguration', networking: { podSubnet: '10.244.0.0/16' } });
   });
@@ -151,9 +204,14 @@ describe('kubeadm init: refused', () => {
     const r = await node.run('kubeadm', ['init', '--config', CFG]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error execution phase preflight: [preflight] Some fatal errors occurred:');
-    expect(r.stderr).toContain('[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]: /etc/kubernetes/manifests/kube-apiserver.yaml already exists');
+    expect(r.stderr).toContain(
+      '[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]: /etc/kubernetes/manifests/kube-apiserver.yaml already exists',
+    );
     expect(r.stderr).toContain('--ignore-preflight-errors=...');
-    expect(r.record).toMatchObject({ exitCode: 1, error: expect.stringContaining('FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml') });
+    expect(r.record).toMatchObject({
+      exitCode: 1,
+      error: expect.stringContaining('FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml'),
+    });
     expect(r.record.wrote).toBeUndefined();
   });
 
@@ -169,7 +227,18 @@ describe('kubeadm init: refused', () => {
 
   it('refuses --config mixed with flags that set config values', async () => {
     node.yaml(CFG, ...initConfig());
-    const r = await node.run('kubeadm', ['init', '--config', CFG, '--token', TOKEN, '--pod-network-cidr', '10.0.0.0/8', '--upload-certs', '--skip-token-print', '--v=5']);
+    const r = await node.run('kubeadm', [
+      'init',
+      '--config',
+      CFG,
+      '--token',
+      TOKEN,
+      '--pod-network-cidr',
+      '10.0.0.0/8',
+      '--upload-certs',
+      '--skip-token-print',
+      '--v=5',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^can not mix '--config' with arguments \[pod-network-cidr token\]\n/);
     const j = await node.run('kubeadm', ['join', '--config', CFG, '--discovery-token-ca-cert-hash', CA_HASH, '--control-plane']);
@@ -201,9 +270,13 @@ describe('kubeadm init: refused', () => {
   });
 
   it('refuses values of the wrong type and enum values upstream does not allow', async () => {
-    const notString = await init(initConfig(({ init }) => (init.nodeRegistration.kubeletExtraArgs = [{ name: 'fail-swap-on', value: false }])));
+    const notString = await init(
+      initConfig(({ init }) => (init.nodeRegistration.kubeletExtraArgs = [{ name: 'fail-swap-on', value: false }])),
+    );
     expect(notString.code).toBe(1);
-    expect(notString.stderr).toMatch(/^json: cannot unmarshal bool into Go struct field InitConfiguration\.nodeRegistration\.kubeletExtraArgs\[\]\.value of type string/);
+    expect(notString.stderr).toMatch(
+      /^json: cannot unmarshal bool into Go struct field InitConfiguration\.nodeRegistration\.kubeletExtraArgs\[\]\.value of type string/,
+    );
     const duration = await init(initConfig(({ init }) => (init.bootstrapTokens[0].ttl = '24')));
     expect(duration.stderr).toContain('time: missing unit in duration "24"');
     const driver = await init(initConfig(({ kubelet }) => (kubelet.cgroupDriver = 'system')));
@@ -223,7 +296,9 @@ describe('kubeadm init: refused', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('bootstrapTokens[0].token: Invalid value: "abcdef-0123456789abcdef": the bootstrap token is invalid');
     expect(r.stderr).toContain('certificateKey: Invalid value: "abc": certificate key decoding error');
-    expect(r.stderr).toContain('networking.podSubnet: Invalid value: "10.244.0.0/25": the size of pod subnet with mask 25 is smaller than the size of node subnet with mask 24');
+    expect(r.stderr).toContain(
+      'networking.podSubnet: Invalid value: "10.244.0.0/25": the size of pod subnet with mask 25 is smaller than the size of node subnet with mask 24',
+    );
     expect(r.stderr).toContain('controlPlaneEndpoint: Invalid value: "not_a host:6443": endpoint is not valid');
   });
 
@@ -241,22 +316,32 @@ describe('kubeadm init: refused', () => {
     expect(phase.code).toBe(1);
     expect(phase.stderr).toMatch(/^invalid phase name: addon\/kube-prox\n/);
     const old = await init(initConfig(({ cluster }) => (cluster.kubernetesVersion = 'v1.29.0')));
-    expect(old.stderr).toMatch(/^this version of kubeadm only supports deploying clusters with the control plane version >= 1\.30\.0\. Current version: v1\.29\.0/);
+    expect(old.stderr).toMatch(
+      /^this version of kubeadm only supports deploying clusters with the control plane version >= 1\.30\.0\. Current version: v1\.29\.0/,
+    );
   });
 
   it('refuses patch files kubeadm would skip, and a missing patches directory', async () => {
     const missing = await init(initConfig(({ init }) => (init.patches = { directory: '/etc/kiln/patches' })));
-    expect(missing.stderr).toMatch(/^could not list patch files for path "\/etc\/kiln\/patches": lstat \/etc\/kiln\/patches: no such file or directory/);
+    expect(missing.stderr).toMatch(
+      /^could not list patch files for path "\/etc\/kiln\/patches": lstat \/etc\/kiln\/patches: no such file or directory/,
+    );
     node.write('/etc/kiln/patches/kubelet.yaml', 'maxPods: 200\n');
     node.write('/etc/kiln/patches/kubeletconfiguration.yml', 'maxPods: 200\n');
     const skipped = await node.run('kubeadm', ['init', '--config', CFG]);
     expect(skipped.code).toBe(1);
-    expect(skipped.stderr).toContain('kubelet.yaml: unknown target, must be one of [etcd kube-apiserver kube-controller-manager kube-scheduler kubeletconfiguration corednsdeployment]');
+    expect(skipped.stderr).toContain(
+      'kubelet.yaml: unknown target, must be one of [etcd kube-apiserver kube-controller-manager kube-scheduler kubeletconfiguration corednsdeployment]',
+    );
     expect(skipped.stderr).toContain('kubeletconfiguration.yml: the file extension must be one of [json yaml]');
   });
 
   it('fails like the kubelet when --node-labels sets a restricted kubernetes.io label', async () => {
-    const r = await init(initConfig(({ init }) => init.nodeRegistration.kubeletExtraArgs.push({ name: 'node-labels', value: 'node-role.kubernetes.io/worker=' })));
+    const r = await init(
+      initConfig(({ init }) =>
+        init.nodeRegistration.kubeletExtraArgs.push({ name: 'node-labels', value: 'node-role.kubernetes.io/worker=' }),
+      ),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-labels: [node-role.kubernetes.io/worker]");
     expect(r.stderr).toContain('error execution phase wait-control-plane');
@@ -296,7 +381,9 @@ describe('kubeadm join', () => {
   });
 
   it('joins a control plane with a certificate key: admin.conf and static Pods too', async () => {
-    const r = await join(joinConfig((j) => (j.controlPlane = { certificateKey: CERT_KEY, localAPIEndpoint: { advertiseAddress: '10.0.0.12' } })));
+    const r = await join(
+      joinConfig((j) => (j.controlPlane = { certificateKey: CERT_KEY, localAPIEndpoint: { advertiseAddress: '10.0.0.12' } })),
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(node.mode('/etc/kubernetes/admin.conf')).toBe(0o600);
     expect(node.exists('/etc/kubernetes/manifests/kube-apiserver.yaml')).toBe(true);
@@ -312,7 +399,9 @@ describe('kubeadm join', () => {
   it('refuses token discovery without caCertHashes, unless unsafeSkipCAVerification is true', async () => {
     const r = await join(joinConfig((j) => delete j.discovery.bootstrapToken.caCertHashes));
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^discovery\.bootstrapToken\.caCertHashes: Invalid value: "": using token-based discovery without caCertHashes can be unsafe\./);
+    expect(r.stderr).toMatch(
+      /^discovery\.bootstrapToken\.caCertHashes: Invalid value: "": using token-based discovery without caCertHashes can be unsafe\./,
+    );
     const unsafe = await join(
       joinConfig((j) => {
         delete j.discovery.bootstrapToken.caCertHashes;
@@ -356,14 +445,38 @@ describe('kubeadm join', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-ca-'));
     try {
       const [key, cert] = [path.join(dir, 'ca.key'), path.join(dir, 'ca.crt')];
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=kubernetes'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+          '-days',
+          '1',
+          '-subj',
+          '/CN=kubernetes',
+        ],
+        { stdio: 'ignore' },
+      );
       const pem = readFileSync(cert, 'utf8');
       // kubeadm's pin: sha256 of the DER SubjectPublicKeyInfo
-      const spki = execFileSync('sh', ['-c', `openssl x509 -in ${cert} -pubkey -noout | openssl pkey -pubin -outform der | sha256sum`]).toString().slice(0, 64);
+      const spki = execFileSync('sh', ['-c', `openssl x509 -in ${cert} -pubkey -noout | openssl pkey -pubin -outform der | sha256sum`])
+        .toString()
+        .slice(0, 64);
       node.knob('cluster-ca.crt', pem);
       const r = await join();
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "sha256:${spki}" are pinned`);
+      expect(r.stderr).toContain(
+        `cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "sha256:${spki}" are pinned`,
+      );
       const ok = await join(joinConfig((j) => (j.discovery.bootstrapToken.caCertHashes = [CA_HASH, `sha256:${spki}`])));
       expect(ok.code, ok.stderr).toBe(0);
     } finally {
@@ -386,8 +499,19 @@ describe('kubeadm join', () => {
   });
 
   it('joins from flags (api-server-endpoint argument, --token, --discovery-token-ca-cert-hash)', async () => {
-    const r = await node.run('kubeadm', ['join', '10.0.0.10:6443', '--token', TOKEN, '--discovery-token-ca-cert-hash', CA_HASH, '--node-name', 'worker-2']);
+    const r = await node.run('kubeadm', [
+      'join',
+      '10.0.0.10:6443',
+      '--token',
+      TOKEN,
+      '--discovery-token-ca-cert-hash',
+      CA_HASH,
+      '--node-name',
+      'worker-2',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.record.config?.[0]).toMatchObject({ discovery: { bootstrapToken: { apiServerEndpoint: '10.0.0.10:6443', token: TOKEN, caCertHashes: [CA_HASH] } } });
+    expect(r.record.config?.[0]).toMatchObject({
+      discovery: { bootstrapToken: { apiServerEndpoint: '10.0.0.10:6443', token: TOKEN, caCertHashes: [CA_HASH] } },
+    });
   });
 });

@@ -57,9 +57,33 @@ describe('flags (pflag rules)', () => {
   } as const;
 
   it('parses long, short, grouped and = forms, interspersed with arguments', () => {
-    const p = parseFlags(['a', '--output=json', '-Vf', 'x.yaml,y.yaml', '--set', 'a=1,b=2', 'b', '--set=c=3', '--dry-run', '--port', '6443', '--', '--not-a-flag'], specs);
+    const p = parseFlags(
+      [
+        'a',
+        '--output=json',
+        '-Vf',
+        'x.yaml,y.yaml',
+        '--set',
+        'a=1,b=2',
+        'b',
+        '--set=c=3',
+        '--dry-run',
+        '--port',
+        '6443',
+        '--',
+        '--not-a-flag',
+      ],
+      specs,
+    );
     expect(p.positional).toEqual(['a', 'b', '--not-a-flag']);
-    expect(Object.fromEntries(p.values)).toEqual({ output: 'json', verbose: true, values: ['x.yaml', 'y.yaml'], set: ['a=1,b=2', 'c=3'], 'dry-run': 'client', port: 6443 });
+    expect(Object.fromEntries(p.values)).toEqual({
+      output: 'json',
+      verbose: true,
+      values: ['x.yaml', 'y.yaml'],
+      set: ['a=1,b=2', 'c=3'],
+      'dry-run': 'client',
+      port: 6443,
+    });
     expect(p.changed).toEqual(['dry-run', 'output', 'port', 'set', 'values', 'verbose']);
     expect(parseFlags(['-ojson'], specs).values.get('output')).toBe('json');
     expect(parseFlags(['--verbose=false'], specs).values.get('verbose')).toBe(false);
@@ -80,7 +104,9 @@ describe('flags (pflag rules)', () => {
     expect(msg(['--output'])).toBe('flag needs an argument: --output');
     expect(msg(['-o'])).toBe("flag needs an argument: 'o' in -o");
     expect(msg(['--port', 'http'])).toBe('invalid argument "http" for "--port" flag: strconv.ParseInt: parsing "http": invalid syntax');
-    expect(msg(['--verbose=yes'])).toBe('invalid argument "yes" for "-V, --verbose" flag: strconv.ParseBool: parsing "yes": invalid syntax');
+    expect(msg(['--verbose=yes'])).toBe(
+      'invalid argument "yes" for "-V, --verbose" flag: strconv.ParseBool: parsing "yes": invalid syntax',
+    );
     expect(msg(['--timeout', '5'])).toBe('invalid argument "5" for "--timeout" flag: time: missing unit in duration "5"');
     expect(msg(['--timeout=5x'])).toBe('invalid argument "5x" for "--timeout" flag: time: unknown unit "x" in duration "5x"');
     expect(parseGoDuration('1h30m')).toBe(5_400_000);

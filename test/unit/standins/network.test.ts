@@ -9,7 +9,18 @@ import { discoveryHash, generateCa, type CaPair } from '../../../builder/cluster
 import type { RunningApiserver } from '../../standins/apiserver/server.ts';
 import { loadSigningCa, signServingCert } from '../../standins/apiserver/serving-cert.ts';
 import { httpsRequest } from '../../standins/lib/https.ts';
-import { CA_HASH, CERT_KEY, NETWORK, NodeRoot, TOKEN, freePort, initConfig, joinConfig, serveNode, type Ran } from '../../standins/testing.ts';
+import {
+  CA_HASH,
+  CERT_KEY,
+  NETWORK,
+  NodeRoot,
+  TOKEN,
+  freePort,
+  initConfig,
+  joinConfig,
+  serveNode,
+  type Ran,
+} from '../../standins/testing.ts';
 
 const CFG = '/etc/kiln/kubeadm.yaml';
 const TOKEN_SECRET = TOKEN.split('.')[1]!;
@@ -56,7 +67,9 @@ async function initCluster(opts: { start?: boolean } = {}) {
     }),
   );
   // firstboot's flags: neither the token nor the certificate key is printed
-  const r = remember(await init.run('kubeadm', ['init', '--config', CFG, '--upload-certs', '--skip-token-print', '--skip-certificate-key-print'], NETWORK));
+  const r = remember(
+    await init.run('kubeadm', ['init', '--config', CFG, '--upload-certs', '--skip-token-print', '--skip-certificate-key-print'], NETWORK),
+  );
   expect(r.code, r.stderr).toBe(0);
   const logs: string[] = [];
   if (opts.start !== false) servers.push(await serveNode(init, port, logs));
@@ -77,10 +90,12 @@ async function join(endpoint: string, edit: (j: any) => void = () => {}) {
   return { node, r: remember(await node.run('kubeadm', ['join', '--config', JOIN], NETWORK)) };
 }
 
-const asControlPlane = (port: number, key = CERT_KEY) => (j: any) => {
-  j.nodeRegistration.name = 'cp-2';
-  j.controlPlane = { certificateKey: key, localAPIEndpoint: { advertiseAddress: '127.0.0.2', bindPort: port } };
-};
+const asControlPlane =
+  (port: number, key = CERT_KEY) =>
+  (j: any) => {
+    j.nodeRegistration.name = 'cp-2';
+    j.controlPlane = { certificateKey: key, localAPIEndpoint: { advertiseAddress: '127.0.0.2', bindPort: port } };
+  };
 
 /** The node names the init node's API server lists (asked with the bootstrap token). */
 async function nodesOf(endpoint: string): Promise<string[]> {
@@ -97,30 +112,56 @@ function expectNoSecrets(logs: string[]) {
 }
 
 describe('kubeadm init in network mode', () => {
-  it('signs apiserver.crt with the cluster CA for kubeadm SANs and saves what the API server serves (0600)', { timeout: 15_000 }, async () => {
-    const { init, ran } = await initCluster({ start: false });
-    const cert = new X509Certificate(init.read('/etc/kubernetes/pki/apiserver.crt'));
-    const caCert = new X509Certificate(ca.cert);
-    expect(cert.checkIssued(caCert) && cert.verify(caCert.publicKey)).toBe(true);
-    expect(cert.subject).toBe('CN=kube-apiserver');
-    expect(cert.ca).toBe(false);
-    expect(cert.subjectAltName?.split(', ').sort()).toEqual(
-      ['DNS:cp-1', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local', 'IP Address:10.96.0.1', 'IP Address:127.0.0.1'].sort(),
-    );
-    expect(init.mode('/etc/kubernetes/pki/apiserver.key')).toBe(0o600);
-    // the CA kiln placed is kept, and the join command shows its pin
-    expect(init.read('/etc/kubernetes/pki/ca.crt')).toBe(ca.cert);
-    expect(ran.stdout).toContain(`--discovery-token-ca-cert-hash ${discoveryHash(ca.cert)}`);
-    expect(init.mode('/var/lib/kiln-test/apiserver.json')).toBe(0o600);
-    const state = JSON.parse(init.read('/var/lib/kiln-test/apiserver.json'));
-    expect(state).toMatchObject({ controlPlaneEndpoint: expect.stringMatching(/^127\.0\.0\.1:\d+$/), tokens: [TOKEN], certificateKey: CERT_KEY, clusterConfiguration: { clusterName: 'lab' } });
-    expect(Object.keys(state.uploadedCerts).sort()).toEqual(['ca.crt', 'ca.key', 'etcd-ca.crt', 'etcd-ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.key', 'sa.pub']);
-    expect(state.uploadedCerts['ca.key']).toBe(ca.key);
-    expect(Object.keys(state.nodes)).toEqual(['cp-1']);
-    // no systemd under a test root: the test starts the server
-    expect(ran.record.warnings).toEqual(expect.arrayContaining([expect.stringContaining('start the API server yourself')]));
-    expectNoSecrets([]);
-  });
+  it(
+    'signs apiserver.crt with the cluster CA for kubeadm SANs and saves what the API server serves (0600)',
+    { timeout: 15_000 },
+    async () => {
+      const { init, ran } = await initCluster({ start: false });
+      const cert = new X509Certificate(init.read('/etc/kubernetes/pki/apiserver.crt'));
+      const caCert = new X509Certificate(ca.cert);
+      expect(cert.checkIssued(caCert) && cert.verify(caCert.publicKey)).toBe(true);
+      expect(cert.subject).toBe('CN=kube-apiserver');
+      expect(cert.ca).toBe(false);
+      expect(cert.subjectAltName?.split(', ').sort()).toEqual(
+        [
+          'DNS:cp-1',
+          'DNS:kubernetes',
+          'DNS:kubernetes.default',
+          'DNS:kubernetes.default.svc',
+          'DNS:kubernetes.default.svc.cluster.local',
+          'IP Address:10.96.0.1',
+          'IP Address:127.0.0.1',
+        ].sort(),
+      );
+      expect(init.mode('/etc/kubernetes/pki/apiserver.key')).toBe(0o600);
+      // the CA kiln placed is kept, and the join command shows its pin
+      expect(init.read('/etc/kubernetes/pki/ca.crt')).toBe(ca.cert);
+      expect(ran.stdout).toContain(`--discovery-token-ca-cert-hash ${discoveryHash(ca.cert)}`);
+      expect(init.mode('/var/lib/kiln-test/apiserver.json')).toBe(0o600);
+      const state = JSON.parse(init.read('/var/lib/kiln-test/apiserver.json'));
+      expect(state).toMatchObject({
+        controlPlaneEndpoint: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        tokens: [TOKEN],
+        certificateKey: CERT_KEY,
+        clusterConfiguration: { clusterName: 'lab' },
+      });
+      expect(Object.keys(state.uploadedCerts).sort()).toEqual([
+        'ca.crt',
+        'ca.key',
+        'etcd-ca.crt',
+        'etcd-ca.key',
+        'front-proxy-ca.crt',
+        'front-proxy-ca.key',
+        'sa.key',
+        'sa.pub',
+      ]);
+      expect(state.uploadedCerts['ca.key']).toBe(ca.key);
+      expect(Object.keys(state.nodes)).toEqual(['cp-1']);
+      // no systemd under a test root: the test starts the server
+      expect(ran.record.warnings).toEqual(expect.arrayContaining([expect.stringContaining('start the API server yourself')]));
+      expectNoSecrets([]);
+    },
+  );
 
   it('keeps the simulated cluster when the CA is the stand-in stub (no serving cert, no state)', async () => {
     const init = root();
@@ -141,7 +182,10 @@ describe('kubeadm join in network mode', () => {
     expect(w.code, w.stderr).toBe(0);
     expect(worker.read('/etc/kubernetes/pki/ca.crt')).toBe(ca.cert); // the CA discovery found
     const kubeletConf = YAML.parse(worker.read('/etc/kubernetes/kubelet.conf'));
-    expect(kubeletConf.clusters[0].cluster).toEqual({ server: `https://${endpoint}`, 'certificate-authority-data': Buffer.from(ca.cert).toString('base64') });
+    expect(kubeletConf.clusters[0].cluster).toEqual({
+      server: `https://${endpoint}`,
+      'certificate-authority-data': Buffer.from(ca.cert).toString('base64'),
+    });
 
     const { node: cp, r: c } = await join(endpoint, asControlPlane(port));
     expect(c.code, c.stderr).toBe(0);
@@ -158,7 +202,12 @@ describe('kubeadm join in network mode', () => {
     expect(serving.subjectAltName).toContain('IP Address:127.0.0.1'); // the control-plane endpoint
     // and its own API server's state: the token it joined with, the certificates
     const cpState = JSON.parse(cp.read('/var/lib/kiln-test/apiserver.json'));
-    expect(cpState).toMatchObject({ controlPlaneEndpoint: endpoint, tokens: [TOKEN], certificateKey: CERT_KEY, clusterConfiguration: { clusterName: 'lab' } });
+    expect(cpState).toMatchObject({
+      controlPlaneEndpoint: endpoint,
+      tokens: [TOKEN],
+      certificateKey: CERT_KEY,
+      clusterConfiguration: { clusterName: 'lab' },
+    });
     expect(cp.mode('/var/lib/kiln-test/apiserver.json')).toBe(0o600);
 
     expect(await nodesOf(endpoint)).toEqual(['cp-1', 'cp-2', 'worker-1']);
@@ -175,11 +224,15 @@ describe('kubeadm join in network mode', () => {
     const { endpoint, logs } = await initCluster();
     const { r: unknown } = await join(endpoint, (j) => (j.discovery.bootstrapToken.token = 'zzzzzz.0123456789abcdef'));
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain(`error execution phase preflight: ${IDENTITY}: could not find a JWS signature in the cluster-info ConfigMap for token ID "zzzzzz"`);
+    expect(unknown.stderr).toContain(
+      `error execution phase preflight: ${IDENTITY}: could not find a JWS signature in the cluster-info ConfigMap for token ID "zzzzzz"`,
+    );
     expect(unknown.record.wrote).toBeUndefined();
     const { r: forged } = await join(endpoint, (j) => (j.discovery.bootstrapToken.token = 'abcdef.ffffffffffffffff'));
     expect(forged.code).toBe(1);
-    expect(forged.stderr).toContain(`${IDENTITY}: failed to verify JWS signature of received cluster info object, can't trust this API Server`);
+    expect(forged.stderr).toContain(
+      `${IDENTITY}: failed to verify JWS signature of received cluster info object, can't trust this API Server`,
+    );
     expectNoSecrets(logs);
   });
 
@@ -187,7 +240,9 @@ describe('kubeadm join in network mode', () => {
     const { endpoint, logs } = await initCluster();
     const { r } = await join(endpoint, (j) => (j.discovery.bootstrapToken.caCertHashes = [CA_HASH]));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${IDENTITY}: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${discoveryHash(ca.cert)}" are pinned`);
+    expect(r.stderr).toContain(
+      `${IDENTITY}: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${discoveryHash(ca.cert)}" are pinned`,
+    );
     expect(r.record.wrote).toBeUndefined();
     expectNoSecrets(logs);
   });
@@ -196,7 +251,9 @@ describe('kubeadm join in network mode', () => {
     const { endpoint, port, logs } = await initCluster();
     const { node, r } = await join(endpoint, asControlPlane(port, 'b'.repeat(64)));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('error execution phase control-plane-prepare/download-certs: error downloading certs: error decoding secret data with provided key: cipher: message authentication failed');
+    expect(r.stderr).toContain(
+      'error execution phase control-plane-prepare/download-certs: error downloading certs: error decoding secret data with provided key: cipher: message authentication failed',
+    );
     expect(node.exists('/etc/kubernetes/pki/ca.key')).toBe(false);
     expect(await nodesOf(endpoint)).toEqual(['cp-1']);
     expectNoSecrets(logs);
@@ -213,26 +270,32 @@ describe('kubeadm join in network mode', () => {
     expectNoSecrets([]);
   });
 
-  it('refuses a server whose certificate the pinned CA did not sign, or that is not valid for the endpoint', { timeout: 20_000 }, async () => {
-    const { init, port, endpoint } = await initCluster({ start: false });
-    const serve = async (signer: CaPair, ips: string[]) => {
-      const cert = await signServingCert(loadSigningCa(signer.cert, signer.key)!, { dns: ['kubernetes'], ips });
-      init.write('/etc/kubernetes/pki/apiserver.crt', cert.cert);
-      init.write('/etc/kubernetes/pki/apiserver.key', cert.key, 0o600);
-      const server = await serveNode(init, port, []);
-      servers.push(server);
-      return server;
-    };
-    const impostor = await serve(otherCa, ['127.0.0.1']);
-    const signedElsewhere = (await join(endpoint)).r;
-    expect(signedElsewhere.code).toBe(1);
-    expect(signedElsewhere.stderr).toContain(`${IDENTITY}: failed to request the cluster-info ConfigMap: Get "https://${endpoint}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": tls: failed to verify certificate: x509: certificate signed by unknown authority`);
-    await impostor.close();
-    await serve(ca, ['10.96.0.1']);
-    const wrongName = (await join(endpoint)).r;
-    expect(wrongName.code).toBe(1);
-    expect(wrongName.stderr).toContain('tls: failed to verify certificate: x509: certificate is valid for 10.96.0.1, not 127.0.0.1');
-  });
+  it(
+    'refuses a server whose certificate the pinned CA did not sign, or that is not valid for the endpoint',
+    { timeout: 20_000 },
+    async () => {
+      const { init, port, endpoint } = await initCluster({ start: false });
+      const serve = async (signer: CaPair, ips: string[]) => {
+        const cert = await signServingCert(loadSigningCa(signer.cert, signer.key)!, { dns: ['kubernetes'], ips });
+        init.write('/etc/kubernetes/pki/apiserver.crt', cert.cert);
+        init.write('/etc/kubernetes/pki/apiserver.key', cert.key, 0o600);
+        const server = await serveNode(init, port, []);
+        servers.push(server);
+        return server;
+      };
+      const impostor = await serve(otherCa, ['127.0.0.1']);
+      const signedElsewhere = (await join(endpoint)).r;
+      expect(signedElsewhere.code).toBe(1);
+      expect(signedElsewhere.stderr).toContain(
+        `${IDENTITY}: failed to request the cluster-info ConfigMap: Get "https://${endpoint}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": tls: failed to verify certificate: x509: certificate signed by unknown authority`,
+      );
+      await impostor.close();
+      await serve(ca, ['10.96.0.1']);
+      const wrongName = (await join(endpoint)).r;
+      expect(wrongName.code).toBe(1);
+      expect(wrongName.stderr).toContain('tls: failed to verify certificate: x509: certificate is valid for 10.96.0.1, not 127.0.0.1');
+    },
+  );
 
   it('keeps the knob mode: with the cluster-ca.crt knob nothing crosses the network', async () => {
     const { node, r } = await join('127.0.0.1:1', (j) => (j.discovery.bootstrapToken.caCertHashes = [discoveryHash(ca.cert)]));

@@ -13,7 +13,15 @@ import { repoRoot } from '../../../helpers/build.ts';
 describe('the catalogue', () => {
   it('has what the bare-metal guides installed, each valid, pinned and from https', async () => {
     const catalogue = await loadCatalogue();
-    expect([...catalogue.keys()].sort()).toEqual(['cilium', 'fluent-bit', 'ingress-nginx', 'kube-state-metrics', 'metrics-server', 'nfs-provisioner', 'node-exporter']);
+    expect([...catalogue.keys()].sort()).toEqual([
+      'cilium',
+      'fluent-bit',
+      'ingress-nginx',
+      'kube-state-metrics',
+      'metrics-server',
+      'nfs-provisioner',
+      'node-exporter',
+    ]);
     for (const a of catalogue.values()) {
       expect(a.chart.repository, a.name).toMatch(/^https:\/\//);
       for (const ref of a.images) {
@@ -42,7 +50,9 @@ describe('the catalogue', () => {
     })() as ValidationError;
     expect(e).toBeInstanceOf(ValidationError);
     expect(e.problems[0]).toMatchObject({ file: expect.stringMatching(/^addons\/metrics-server\.yaml:3:\d+$/), path: '/chart/version' });
-    expect(() => parseAddon(readFileSync(path.join(repoRoot, 'addons/metrics-server.yaml'), 'utf8'), 'addons/metrics.yaml')).toThrow(ValidationError);
+    expect(() => parseAddon(readFileSync(path.join(repoRoot, 'addons/metrics-server.yaml'), 'utf8'), 'addons/metrics.yaml')).toThrow(
+      ValidationError,
+    );
   });
 });
 
@@ -54,7 +64,9 @@ describe('addonsOf', () => {
     expect((e as KilnError).path).toBe('/addons/1/name');
     expect((e as KilnError).message).toBe('no addon "fluentbit" in kiln\'s catalogue');
     expect((e as KilnError).hint).toMatch(/^did you mean "fluent-bit"\? known: cilium, fluent-bit,/);
-    expect((await addonsOf(defaultSpecWith(['tar'], (d) => (d.addons = [{ name: 'cilium' }])))).map((a) => a.chart.name)).toEqual(['cilium']);
+    expect((await addonsOf(defaultSpecWith(['tar'], (d) => (d.addons = [{ name: 'cilium' }])))).map((a) => a.chart.name)).toEqual([
+      'cilium',
+    ]);
   });
 });
 
@@ -62,12 +74,22 @@ describe('findInIndex', () => {
   const index = readFileSync(path.join(repoRoot, 'test/fixtures/addons/index.yaml'), 'utf8');
   const repo = 'https://charts.example.org/stable';
   it('takes the digest and the first URL, resolving relative ones against the repository', () => {
-    expect(findInIndex(index, repo, 'metrics-server', '3.12.2')).toEqual({ url: 'https://github.com/kubernetes-sigs/metrics-server/releases/download/metrics-server-helm-chart-3.12.2/metrics-server-3.12.2.tgz', sha256: '1'.repeat(64) });
-    expect(findInIndex(index, repo, 'metrics-server', '3.12.1')).toEqual({ url: 'https://charts.example.org/stable/charts/metrics-server-3.12.1.tgz', sha256: '2'.repeat(64) });
+    expect(findInIndex(index, repo, 'metrics-server', '3.12.2')).toEqual({
+      url: 'https://github.com/kubernetes-sigs/metrics-server/releases/download/metrics-server-helm-chart-3.12.2/metrics-server-3.12.2.tgz',
+      sha256: '1'.repeat(64),
+    });
+    expect(findInIndex(index, repo, 'metrics-server', '3.12.1')).toEqual({
+      url: 'https://charts.example.org/stable/charts/metrics-server-3.12.1.tgz',
+      sha256: '2'.repeat(64),
+    });
   });
   it('says what is missing', () => {
-    expect(findInIndex(index, repo, 'metrics-server', '3.12.0')).toEqual({ error: 'the index gives metrics-server 3.12.0 no sha256 digest' });
-    expect(findInIndex(index, repo, 'metrics-server', '9.9.9')).toEqual({ error: 'the repository has no metrics-server 9.9.9 (newest: 3.12.2, 3.12.1, 3.12.0)' });
+    expect(findInIndex(index, repo, 'metrics-server', '3.12.0')).toEqual({
+      error: 'the index gives metrics-server 3.12.0 no sha256 digest',
+    });
+    expect(findInIndex(index, repo, 'metrics-server', '9.9.9')).toEqual({
+      error: 'the repository has no metrics-server 9.9.9 (newest: 3.12.2, 3.12.1, 3.12.0)',
+    });
     expect(findInIndex(index, repo, 'cilium', '1.16.5')).toEqual({ error: 'the repository has no chart cilium' });
     expect(findInIndex('entries: [', repo, 'x', '1.0.0')).toMatchObject({ error: expect.stringMatching(/^index\.yaml is not YAML/) });
   });

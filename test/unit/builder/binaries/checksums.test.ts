@@ -26,7 +26,7 @@ describe('parseChecksumList', () => {
     ]);
   });
   it('names the bad line', () => {
-    expect(() => parseChecksumList(`${A}  kubeadm\nkubelet ${A}\n`)).toThrow(/line 2 is not "<sha256>  <path>"/);
+    expect(() => parseChecksumList(`${A}  kubeadm\nkubelet ${A}\n`)).toThrow(/line 2 is not "<sha256> {2}<path>"/);
   });
   it('refuses one path listed with two checksums', () => {
     expect(() => parseChecksumList(`${A}  kubeadm\n${B}  kubeadm\n`)).toThrow(/kubeadm is listed twice/);

@@ -52,8 +52,14 @@ const NODE_FILES = ['cidata.iso', 'ignition.json', 'nocloud/meta-data', 'nocloud
 describe('the DIR layout', () => {
   it('holds exactly the documented files', () => {
     const expected = [
-      'cluster.json', 'secrets.json',
-      'pki/ca.crt', 'pki/ca.key', 'pki/front-proxy-ca.crt', 'pki/front-proxy-ca.key', 'pki/etcd/ca.crt', 'pki/etcd/ca.key',
+      'cluster.json',
+      'secrets.json',
+      'pki/ca.crt',
+      'pki/ca.key',
+      'pki/front-proxy-ca.crt',
+      'pki/front-proxy-ca.key',
+      'pki/etcd/ca.crt',
+      'pki/etcd/ca.key',
       ...['cp-1', 'cp-2', 'cp-3', 'worker-1'].flatMap((node) => NODE_FILES.map((f) => `nodes/${node}/${f}`)),
     ];
     expect([...first.keys()].sort()).toEqual(expected.sort());
@@ -62,12 +68,18 @@ describe('the DIR layout', () => {
   it('secret files are 0600, public ones 0644, every directory 0700', () => {
     const secret = /(\.key|secrets\.json|user-data|cidata\.iso|ignition\.json)$/;
     for (const rel of first.keys()) expect(mode(path.join(dir, rel)), rel).toBe(secret.test(rel) ? '600' : '644');
-    for (const d of ['', 'pki', 'pki/etcd', 'nodes', 'nodes/cp-1', 'nodes/cp-1/nocloud']) expect(mode(path.join(dir, d)), d || 'DIR').toBe('700');
+    for (const d of ['', 'pki', 'pki/etcd', 'nodes', 'nodes/cp-1', 'nodes/cp-1/nocloud'])
+      expect(mode(path.join(dir, d)), d || 'DIR').toBe('700');
   });
 
   it('cluster.json is the non-secret summary scripts rely on', () => {
     const summary = JSON.parse(first.get('cluster.json')!);
-    expect(summary).toMatchObject({ name: 'lab', kubernetesVersion: 'v1.31.4', controlPlaneEndpoint: '10.0.2.100:6443', pki: { ca: 'pki/ca.crt', frontProxy: 'pki/front-proxy-ca.crt', etcd: 'pki/etcd/ca.crt' } });
+    expect(summary).toMatchObject({
+      name: 'lab',
+      kubernetesVersion: 'v1.31.4',
+      controlPlaneEndpoint: '10.0.2.100:6443',
+      pki: { ca: 'pki/ca.crt', frontProxy: 'pki/front-proxy-ca.crt', etcd: 'pki/etcd/ca.crt' },
+    });
     expect(summary.caCertHash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(summary.nodes.map((x: any) => [x.name, x.role, x.advertiseAddress, x.cidata])).toEqual([
       ['cp-1', 'init', '10.0.2.11', 'nodes/cp-1/cidata.iso'],
@@ -75,7 +87,9 @@ describe('the DIR layout', () => {
       ['cp-3', 'control-plane', '10.0.2.13', 'nodes/cp-3/cidata.iso'],
       ['worker-1', 'worker', '10.0.2.21', 'nodes/worker-1/cidata.iso'],
     ]);
-    expect(summary.nodes[3].interfaces).toEqual([{ name: 'lan0', mac: '52:54:00:6b:69:21', addresses: ['10.0.2.21/24'], gateway: '10.0.2.2' }]);
+    expect(summary.nodes[3].interfaces).toEqual([
+      { name: 'lan0', mac: '52:54:00:6b:69:21', addresses: ['10.0.2.21/24'], gateway: '10.0.2.2' },
+    ]);
     // what kiln cluster up gives each VM: the lab spec says nothing, so the defaults
     expect(summary.vms).toEqual({ memoryMiB: 2048, cpus: 2, start: 'parallel' });
   });
@@ -84,14 +98,22 @@ describe('the DIR layout', () => {
     const summary = JSON.parse(first.get('cluster.json')!);
     const ids = summary.nodes.map((x: any) => x.instanceId);
     expect(new Set(ids).size).toBe(4);
-    for (const node of summary.nodes) expect(YAML.parse(first.get(`nodes/${node.name}/nocloud/meta-data`)!)).toEqual({ 'instance-id': node.instanceId, 'local-hostname': node.name });
+    for (const node of summary.nodes)
+      expect(YAML.parse(first.get(`nodes/${node.name}/nocloud/meta-data`)!)).toEqual({
+        'instance-id': node.instanceId,
+        'local-hostname': node.name,
+      });
   });
 });
 
 describe('secrets stay where they belong', () => {
   const secrets = () => JSON.parse(first.get('secrets.json')!) as { token: string; certificateKey: string };
   const caKey = () => first.get('pki/ca.key')!.trim();
-  const body = (pem: string) => pem.split('\n').filter((l) => !l.startsWith('-----')).join('');
+  const body = (pem: string) =>
+    pem
+      .split('\n')
+      .filter((l) => !l.startsWith('-----'))
+      .join('');
 
   it('secrets.json holds the token and the certificate key, nothing else', () => {
     expect(Object.keys(secrets()).sort()).toEqual(['certificateKey', 'token']);
@@ -100,14 +122,27 @@ describe('secrets stay where they belong', () => {
   });
 
   it('no public file holds the token, the certificate key or any CA key', () => {
-    const needles = [secrets().token, secrets().certificateKey, ...['ca', 'front-proxy-ca', 'etcd/ca'].map((c) => body(first.get(`pki/${c}.key`)!).slice(0, 40))];
-    for (const [rel, text] of first) if (/(cluster\.json|meta-data|network-config|\.crt)$/.test(rel)) for (const s of needles) expect(text.includes(s), `${rel} leaks a secret`).toBe(false);
+    const needles = [
+      secrets().token,
+      secrets().certificateKey,
+      ...['ca', 'front-proxy-ca', 'etcd/ca'].map((c) => body(first.get(`pki/${c}.key`)!).slice(0, 40)),
+    ];
+    for (const [rel, text] of first)
+      if (/(cluster\.json|meta-data|network-config|\.crt)$/.test(rel))
+        for (const s of needles) expect(text.includes(s), `${rel} leaks a secret`).toBe(false);
   });
 
   it('only the init node carries the CA keys; only control planes carry the certificate key', () => {
     const keyBody = body(caKey()).slice(0, 40);
     const fpKey = body(first.get('pki/front-proxy-ca.key')!).slice(0, 40);
-    const ign = (node: string) => Buffer.from(JSON.stringify(JSON.parse(first.get(`nodes/${node}/ignition.json`)!).storage.files.map((f: any) => Buffer.from(f.contents.source.split(',')[1], 'base64').toString()))).toString();
+    const ign = (node: string) =>
+      Buffer.from(
+        JSON.stringify(
+          JSON.parse(first.get(`nodes/${node}/ignition.json`)!).storage.files.map((f: any) =>
+            Buffer.from(f.contents.source.split(',')[1], 'base64').toString(),
+          ),
+        ),
+      ).toString();
     for (const node of ['cp-1', 'cp-2', 'cp-3', 'worker-1']) {
       const userData = first.get(`nodes/${node}/nocloud/user-data`)!;
       const files = ign(node);
@@ -135,7 +170,15 @@ describe('re-runs', () => {
     const result = await gen(spec, rotated, { rotate: true });
     const after = tree(rotated);
     expect(result.created).toEqual(['pki/ca.crt', 'pki/front-proxy-ca.crt', 'pki/etcd/ca.crt', 'token', 'certificateKey']);
-    for (const rel of ['pki/ca.crt', 'pki/ca.key', 'pki/etcd/ca.key', 'secrets.json', 'nodes/cp-2/nocloud/meta-data', 'nodes/cp-2/nocloud/user-data']) expect(after.get(rel), rel).not.toBe(before.get(rel));
+    for (const rel of [
+      'pki/ca.crt',
+      'pki/ca.key',
+      'pki/etcd/ca.key',
+      'secrets.json',
+      'nodes/cp-2/nocloud/meta-data',
+      'nodes/cp-2/nocloud/user-data',
+    ])
+      expect(after.get(rel), rel).not.toBe(before.get(rel));
     expect(JSON.parse(after.get('cluster.json')!).caCertHash).not.toBe(JSON.parse(before.get('cluster.json')!).caCertHash);
     // what depends on no secret stays
     expect(after.get('nodes/cp-2/nocloud/network-config')).toBe(before.get('nodes/cp-2/nocloud/network-config'));
@@ -144,7 +187,11 @@ describe('re-runs', () => {
   it('a spec change keeps the secrets and instance-ids, rewrites the node, and drops removed nodes', async () => {
     const changed = structuredClone(spec);
     changed.nodes[3]!.labels = { 'example.com/pool': 'gpu' };
-    changed.nodes.push({ ...structuredClone(changed.nodes[3]!), name: 'worker-2', interfaces: [{ name: 'lan0', mac: '52:54:00:6b:69:22', addresses: ['10.0.2.22/24'], gateway: '10.0.2.2' }] });
+    changed.nodes.push({
+      ...structuredClone(changed.nodes[3]!),
+      name: 'worker-2',
+      interfaces: [{ name: 'lan0', mac: '52:54:00:6b:69:22', addresses: ['10.0.2.22/24'], gateway: '10.0.2.2' }],
+    });
     const other = freshDir();
     await gen(changed, other);
     const withTwo = tree(other);
@@ -183,18 +230,43 @@ describe('nothing is written when something is wrong', () => {
     return error as KilnError;
   };
 
-  it('a directory kiln did not make', () => fails((d) => { mkdirSync(d); writeFileSync(path.join(d, 'notes.txt'), 'mine'); }, /not empty and was not made by kiln cluster gen/));
-  it('another cluster\'s directory', () => fails((d) => { mkdirSync(d); writeFileSync(path.join(d, 'cluster.json'), '{"name":"prod"}'); }, /holds cluster "prod", not "lab"/));
-  it('a CA certificate without its key', () => fails((d) => { mkdirSync(path.join(d, 'pki'), { recursive: true }); writeFileSync(path.join(d, 'pki/ca.crt'), first.get('pki/ca.crt')!); }, /come as a pair; one is missing[\s\S]*--rotate/));
-  it('a CA key that is not the certificate\'s', () =>
+  it('a directory kiln did not make', () =>
+    fails((d) => {
+      mkdirSync(d);
+      writeFileSync(path.join(d, 'notes.txt'), 'mine');
+    }, /not empty and was not made by kiln cluster gen/));
+  it("another cluster's directory", () =>
+    fails((d) => {
+      mkdirSync(d);
+      writeFileSync(path.join(d, 'cluster.json'), '{"name":"prod"}');
+    }, /holds cluster "prod", not "lab"/));
+  it('a CA certificate without its key', () =>
+    fails((d) => {
+      mkdirSync(path.join(d, 'pki'), { recursive: true });
+      writeFileSync(path.join(d, 'pki/ca.crt'), first.get('pki/ca.crt')!);
+    }, /come as a pair; one is missing[\s\S]*--rotate/));
+  it("a CA key that is not the certificate's", () =>
     fails((d) => {
       mkdirSync(path.join(d, 'pki'), { recursive: true });
       writeFileSync(path.join(d, 'pki/ca.crt'), first.get('pki/ca.crt')!);
       writeFileSync(path.join(d, 'pki/ca.key'), first.get('pki/front-proxy-ca.key')!);
     }, /the key does not belong to the certificate/));
   it('a malformed secrets.json, without quoting it', async () => {
-    const error = await fails((d) => { mkdirSync(d); writeFileSync(path.join(d, 'secrets.json'), '{"token":"abcdef.0123456789ABCDEF","certificateKey":"00"}'); }, /secrets\.json: \/token: not a bootstrap token/);
+    const error = await fails((d) => {
+      mkdirSync(d);
+      writeFileSync(path.join(d, 'secrets.json'), '{"token":"abcdef.0123456789ABCDEF","certificateKey":"00"}');
+    }, /secrets\.json: \/token: not a bootstrap token/);
     expect(error.describe()).not.toContain('0123456789ABCDEF');
   });
-  it('a failing ISO step (after the secrets are made) leaves DIR as it was', () => fails(() => undefined, /xorriso: not found/, { iso: async () => { throw new ToolError('xorriso', 'not found'); } }, 1));
+  it('a failing ISO step (after the secrets are made) leaves DIR as it was', () =>
+    fails(
+      () => undefined,
+      /xorriso: not found/,
+      {
+        iso: async () => {
+          throw new ToolError('xorriso', 'not found');
+        },
+      },
+      1,
+    ));
 });

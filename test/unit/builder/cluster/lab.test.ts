@@ -66,7 +66,14 @@ describe('the plan', () => {
     ]);
     expect(derivedMac('lab', 'cp-1', 'san0')).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
     expect(derivedMac('lab', 'cp-1', 'san0')).not.toBe(derivedMac('lab', 'cp-2', 'san0'));
-    expect(cp1).toMatchObject({ disk: `${DIR}/run/cp-1/disk.qcow2`, console: `${DIR}/run/cp-1/console.log`, cidata: `${DIR}/nodes/cp-1/cidata.iso`, qmp: '/run/kiln/lab-test/cp-1.qmp', memoryMiB: 2048, cpus: 2 });
+    expect(cp1).toMatchObject({
+      disk: `${DIR}/run/cp-1/disk.qcow2`,
+      console: `${DIR}/run/cp-1/console.log`,
+      cidata: `${DIR}/nodes/cp-1/cidata.iso`,
+      qmp: '/run/kiln/lab-test/cp-1.qmp',
+      memoryMiB: 2048,
+      cpus: 2,
+    });
   });
 });
 
@@ -79,7 +86,9 @@ describe('the QEMU command line', () => {
     expect(a).toContain(`-serial file:${DIR}/run/cp-1/console.log -serial file:${DIR}/run/cp-1/serial1.log`);
     expect(a).toContain(`-drive if=none,id=disk,format=qcow2,file=${DIR}/run/cp-1/disk.qcow2`);
     expect(a).toContain(`media=cdrom,readonly=on,file=${DIR}/nodes/cp-1/cidata.iso`);
-    expect(a).toContain('-netdev tap,id=net0,ifname=kt2n0,script=no,downscript=no -device virtio-net-pci,netdev=net0,mac=52:54:00:6b:69:11');
+    expect(a).toContain(
+      '-netdev tap,id=net0,ifname=kt2n0,script=no,downscript=no -device virtio-net-pci,netdev=net0,mac=52:54:00:6b:69:11',
+    );
     expect(a).toContain('-netdev tap,id=net1,ifname=kt2n1');
     expect(a).not.toContain('fw_cfg');
     // never QEMU's own networking: user mode and socket/multicast would reach beyond the namespace
@@ -152,7 +161,14 @@ describe('bad input is refused before anything is made', () => {
     const dir = path.join(tmp, 'ok');
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'cluster.json'), JSON.stringify(SUMMARY));
-    const opts = { seed: 'nocloud' as const, firmware: 'bios' as const, accel: 'tcg' as const, wait: false, timeoutSeconds: 5, log: () => {} };
+    const opts = {
+      seed: 'nocloud' as const,
+      firmware: 'bios' as const,
+      accel: 'tcg' as const,
+      wait: false,
+      timeoutSeconds: 5,
+      log: () => {},
+    };
     const unknown = await clusterUp(dir, { ...opts, image: '/nonexistent.qcow2', nodes: ['cp-9'] }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(KilnError);
     expect((unknown as KilnError).message).toBe('no node "cp-9" in cluster lab');

@@ -6,7 +6,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caPairProblem, discoveryHash, generateCa, generateCertificateKey, generateToken, type CaPair, type KeyAlgorithm } from '../../../../builder/cluster/pki.ts';
+import {
+  caPairProblem,
+  discoveryHash,
+  generateCa,
+  generateCertificateKey,
+  generateToken,
+  type CaPair,
+  type KeyAlgorithm,
+} from '../../../../builder/cluster/pki.ts';
 import { BootstrapToken } from '../../../../node/config/schema.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-pki-'));
@@ -33,7 +41,9 @@ describe.each(['rsa-2048', 'ecdsa-p256'] as const)('a %s cluster CA', (algorithm
     expect(text()).toMatch(/Subject: CN\s?=\s?kubernetes\n/);
     expect(text()).toMatch(/DNS:kubernetes/);
     // openssl verifies the signature with the certificate's own key
-    expect(openssl(['verify', '-CAfile', pemFile(`${algorithm}-self.crt`, ca().cert), pemFile(`${algorithm}-leaf.crt`, ca().cert)])).toMatch(/: OK/);
+    expect(
+      openssl(['verify', '-CAfile', pemFile(`${algorithm}-self.crt`, ca().cert), pemFile(`${algorithm}-leaf.crt`, ca().cert)]),
+    ).toMatch(/: OK/);
   });
 
   it('is a CA that may sign certificates: basicConstraints CA:TRUE and keyCertSign, both critical', () => {
@@ -68,7 +78,9 @@ describe.each(['rsa-2048', 'ecdsa-p256'] as const)('a %s cluster CA', (algorithm
 
   it("discovery hash = sha256 of the DER SubjectPublicKeyInfo, as openssl's pipeline computes it", () => {
     const file = pemFile(`${algorithm}-hash.crt`, ca().cert);
-    const hex = execSync(`openssl x509 -in ${file} -pubkey -noout | openssl pkey -pubin -outform der | sha256sum`, { encoding: 'utf8' }).split(' ')[0];
+    const hex = execSync(`openssl x509 -in ${file} -pubkey -noout | openssl pkey -pubin -outform der | sha256sum`, {
+      encoding: 'utf8',
+    }).split(' ')[0];
     expect(discoveryHash(ca().cert)).toBe(`sha256:${hex}`);
   });
 
@@ -87,7 +99,9 @@ describe('each CA is new', () => {
     const [a, b] = [new X509Certificate(cas['ecdsa-p256']!.cert), new X509Certificate(again.cert)];
     expect(a.serialNumber).not.toBe(b.serialNumber);
     expect(discoveryHash(again.cert)).not.toBe(discoveryHash(cas['ecdsa-p256']!.cert));
-    expect(createPrivateKey(again.key).export({ format: 'der', type: 'pkcs8' })).not.toEqual(createPrivateKey(cas['ecdsa-p256']!.key).export({ format: 'der', type: 'pkcs8' }));
+    expect(createPrivateKey(again.key).export({ format: 'der', type: 'pkcs8' })).not.toEqual(
+      createPrivateKey(cas['ecdsa-p256']!.key).export({ format: 'der', type: 'pkcs8' }),
+    );
   });
 
   it('other CAs get their own common name (front-proxy-ca, etcd-ca)', async () => {

@@ -30,7 +30,12 @@ const EXAMPLE = path.join(repoRoot, 'images/examples/cluster-lab.yaml');
 const NODES = ['cp-1', 'cp-2', 'cp-3', 'worker-1'] as const;
 const ROLES: Record<string, string> = { 'cp-1': 'init', 'cp-2': 'control-plane', 'cp-3': 'control-plane', 'worker-1': 'worker' };
 const ADDRESSES: Record<string, string> = { 'cp-1': '10.0.2.11', 'cp-2': '10.0.2.12', 'cp-3': '10.0.2.13', 'worker-1': '10.0.2.21' };
-const MACS: Record<string, string> = { 'cp-1': '52:54:00:6b:69:11', 'cp-2': '52:54:00:6b:69:12', 'cp-3': '52:54:00:6b:69:13', 'worker-1': '52:54:00:6b:69:21' };
+const MACS: Record<string, string> = {
+  'cp-1': '52:54:00:6b:69:11',
+  'cp-2': '52:54:00:6b:69:12',
+  'cp-3': '52:54:00:6b:69:13',
+  'worker-1': '52:54:00:6b:69:21',
+};
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-seeds-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -88,10 +93,18 @@ describe('upstream schemas accept the generated metadata', () => {
 /** The seed as kiln-firstboot reads it from a cidata volume. */
 function noCloudModel(node: string): Provisioning {
   const file = (name: string) => ({ name: `cidata/${name}`, data: Buffer.from(read(`nodes/${node}/nocloud/${name}`)) });
-  return decodeMetadata({ kind: 'nocloud', userData: file('user-data'), metaData: file('meta-data'), networkConfig: file('network-config') });
+  return decodeMetadata({
+    kind: 'nocloud',
+    userData: file('user-data'),
+    metaData: file('meta-data'),
+    networkConfig: file('network-config'),
+  });
 }
 const ignitionModel = (node: string) => parseIgnition(ignition(node), `${node}/ignition.json`);
-const FORMATS = [['nocloud', noCloudModel], ['ignition', ignitionModel]] as const;
+const FORMATS = [
+  ['nocloud', noCloudModel],
+  ['ignition', ignitionModel],
+] as const;
 
 describe.each(FORMATS)("kiln-firstboot's parsers accept the %s metadata", (_format, modelOf) => {
   it.each(NODES)('%s: role, host name and address', (node) => {
@@ -100,7 +113,12 @@ describe.each(FORMATS)("kiln-firstboot's parsers accept the %s metadata", (_form
     expect(model.hostname).toBe(node);
     expect(model.node?.role).toBe(ROLES[node]);
     expect(model.node?.node).toMatchObject({ name: node, advertiseAddress: ADDRESSES[node] });
-    expect(model.node?.cluster).toMatchObject({ name: 'lab', controlPlaneEndpoint: '10.0.2.100:6443', podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12' });
+    expect(model.node?.cluster).toMatchObject({
+      name: 'lab',
+      controlPlaneEndpoint: '10.0.2.100:6443',
+      podSubnet: '10.244.0.0/16',
+      serviceSubnet: '10.96.0.0/12',
+    });
   });
 
   it.each(NODES)('%s: join material by role, the CA key on the init node only', (node) => {
@@ -115,7 +133,12 @@ describe.each(FORMATS)("kiln-firstboot's parsers accept the %s metadata", (_form
   });
 
   it.each(NODES)('%s: the network: static address on the NIC found by MAC, named lan0', (node) => {
-    const network = modelOf(node).network.length > 0 ? modelOf(node).network : modelOf(node).files.filter((f) => f.path.startsWith('/etc/systemd/network/')).map((f) => ({ name: path.basename(f.path), contents: (f.contents as { data: Buffer }).data.toString() }));
+    const network =
+      modelOf(node).network.length > 0
+        ? modelOf(node).network
+        : modelOf(node)
+            .files.filter((f) => f.path.startsWith('/etc/systemd/network/'))
+            .map((f) => ({ name: path.basename(f.path), contents: (f.contents as { data: Buffer }).data.toString() }));
     const byName = Object.fromEntries(network.map((f) => [f.name, f.contents]));
     expect(Object.keys(byName).sort()).toEqual(['10-kiln-lan0.link', '10-kiln-lan0.network']);
     expect(byName['10-kiln-lan0.link']).toMatch(new RegExp(`MACAddress=${MACS[node]}[\\s\\S]*Name=lan0`));
@@ -130,8 +153,10 @@ describe('secret files inside the metadata', () => {
     const model = modelOf('cp-1');
     const secretFiles = model.files.filter((f) => f.secret).map((f) => [f.path, f.mode.toString(8)]);
     const expected = [
-      ['/etc/kubernetes/pki/front-proxy-ca.crt', '600'], ['/etc/kubernetes/pki/front-proxy-ca.key', '600'],
-      ['/etc/kubernetes/pki/etcd/ca.crt', '600'], ['/etc/kubernetes/pki/etcd/ca.key', '600'],
+      ['/etc/kubernetes/pki/front-proxy-ca.crt', '600'],
+      ['/etc/kubernetes/pki/front-proxy-ca.key', '600'],
+      ['/etc/kubernetes/pki/etcd/ca.crt', '600'],
+      ['/etc/kubernetes/pki/etcd/ca.key', '600'],
       ['/etc/kiln/node.yaml', '600'],
     ];
     expect(secretFiles.sort()).toEqual(expected.sort());
@@ -146,7 +171,9 @@ describe('secret files inside the metadata', () => {
   });
 
   it('the Ignition config masks the catch-all DHCP network, as firstboot does for NoCloud', () => {
-    expect(ignitionModel('cp-1').links).toMatchObject([{ path: '/etc/systemd/network/99-kiln-default.network', target: '/dev/null', overwrite: true }]);
+    expect(ignitionModel('cp-1').links).toMatchObject([
+      { path: '/etc/systemd/network/99-kiln-default.network', target: '/dev/null', overwrite: true },
+    ]);
   });
 });
 
@@ -161,7 +188,12 @@ describe('node configs', () => {
 
   it('VRRP: control planes share the VIP, init first; the worker holds only the service pool', () => {
     expect(NODES.map((n) => configOf(n).keepalived?.priority)).toEqual([150, 140, 130, 100]);
-    expect(configOf('worker-1').keepalived?.externalVips).toEqual({ addresses: ['10.0.2.200'], firstVirtualRouterId: 60, memberIndex: 0, members: 1 });
+    expect(configOf('worker-1').keepalived?.externalVips).toEqual({
+      addresses: ['10.0.2.200'],
+      firstVirtualRouterId: 60,
+      memberIndex: 0,
+      members: 1,
+    });
     expect(configOf('cp-2').keepalived?.externalVips).toBeUndefined();
     for (const n of NODES) expect(renderKeepalived(configOf(n)).length, n).toBeGreaterThan(0);
   });
@@ -175,9 +207,16 @@ describe('node configs', () => {
 
 describe('the kubeadm config firstboot renders for each node', () => {
   const template = readFileSync(path.join(repoRoot, 'overlays/node-tuning/etc/kiln/kubelet-defaults.yaml.hbs'), 'utf8');
-  const facts: HostFacts = { kubeletDefaults: YAML.parse(renderTemplate(template, { kubelet: DEFAULT_KUBELET }, 'kubelet-defaults.yaml.hbs')), preloadImages: [], manifests: [], controlPlaneImagesPreloaded: false, addons: {} };
+  const facts: HostFacts = {
+    kubeletDefaults: YAML.parse(renderTemplate(template, { kubelet: DEFAULT_KUBELET }, 'kubelet-defaults.yaml.hbs')),
+    preloadImages: [],
+    manifests: [],
+    controlPlaneImagesPreloaded: false,
+    addons: {},
+  };
   const lists = kubeFieldLists();
-  const docsOf = (config: NodeConfig) => renderKubeadm(config, facts).flatMap((f) => YAML.parseAllDocuments(f.contents).map((d) => d.toJS() as Record<string, any>));
+  const docsOf = (config: NodeConfig) =>
+    renderKubeadm(config, facts).flatMap((f) => YAML.parseAllDocuments(f.contents).map((d) => d.toJS() as Record<string, any>));
 
   it.each(NODES)('%s: only keys upstream kubeadm v1beta4 and kubelet v1beta1 define', (node) => {
     const docs = docsOf(noCloudModel(node).node!);
@@ -188,11 +227,21 @@ describe('the kubeadm config firstboot renders for each node', () => {
   it('init: kubeadm init with the token, certificate key and the cluster networks; joiners pin the CA', () => {
     const init = docsOf(noCloudModel('cp-1').node!);
     expect(kubeadmArgs(noCloudModel('cp-1').node!)).toContain('--upload-certs');
-    expect(init.find((d) => d.kind === 'InitConfiguration')).toMatchObject({ bootstrapTokens: [{ token: secrets.token }], certificateKey: secrets.certificateKey });
-    expect(init.find((d) => d.kind === 'ClusterConfiguration')).toMatchObject({ clusterName: 'lab', controlPlaneEndpoint: '10.0.2.100:6443', networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12' } });
+    expect(init.find((d) => d.kind === 'InitConfiguration')).toMatchObject({
+      bootstrapTokens: [{ token: secrets.token }],
+      certificateKey: secrets.certificateKey,
+    });
+    expect(init.find((d) => d.kind === 'ClusterConfiguration')).toMatchObject({
+      clusterName: 'lab',
+      controlPlaneEndpoint: '10.0.2.100:6443',
+      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12' },
+    });
     const cp = docsOf(noCloudModel('cp-2').node!).find((d) => d.kind === 'JoinConfiguration')!;
     expect(cp.discovery.bootstrapToken).toEqual({ apiServerEndpoint: '10.0.2.100:6443', token: secrets.token, caCertHashes: [caHash] });
-    expect(cp.controlPlane).toEqual({ certificateKey: secrets.certificateKey, localAPIEndpoint: { advertiseAddress: '10.0.2.12', bindPort: 6443 } });
+    expect(cp.controlPlane).toEqual({
+      certificateKey: secrets.certificateKey,
+      localAPIEndpoint: { advertiseAddress: '10.0.2.12', bindPort: 6443 },
+    });
     expect(docsOf(noCloudModel('worker-1').node!).find((d) => d.kind === 'JoinConfiguration')!.controlPlane).toBeUndefined();
   });
 });

@@ -33,7 +33,18 @@ describe('scripts/host-deps', () => {
   });
 
   it('installs the tools the tests use', () => {
-    for (const p of ['podman', 'uidmap', 'docker-registry', 'arch-test', 'fdisk', 'iproute2', 'busybox-static', 'ovmf', 'seabios', 'ipxe-qemu']) {
+    for (const p of [
+      'podman',
+      'uidmap',
+      'docker-registry',
+      'arch-test',
+      'fdisk',
+      'iproute2',
+      'busybox-static',
+      'ovmf',
+      'seabios',
+      'ipxe-qemu',
+    ]) {
       expect(packages).toContain(p);
     }
   });

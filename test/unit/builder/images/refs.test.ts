@@ -17,12 +17,24 @@ describe('parseImageRef', () => {
     ['docker.io/library/nginx', { registry: 'docker.io', repository: 'library/nginx' }],
   ])('%s', (ref, expected) => expect(parseImageRef(ref)).toEqual(expected));
 
-  it.each(['nginx', 'Docker.io/Library/Nginx:1', 'registry.k8s.io/pause:', 'registry.k8s.io//pause:1', 'registry.k8s.io/pause@sha256:abc', 'registry.k8s.io/pause:3.10 '])('refuses %j', (ref) => expect(parseImageRef(ref)).toBeUndefined());
+  it.each([
+    'nginx',
+    'Docker.io/Library/Nginx:1',
+    'registry.k8s.io/pause:',
+    'registry.k8s.io//pause:1',
+    'registry.k8s.io/pause@sha256:abc',
+    'registry.k8s.io/pause:3.10 ',
+  ])('refuses %j', (ref) => expect(parseImageRef(ref)).toBeUndefined());
 });
 
 describe('hasRegistryHost', () => {
   it("follows docker's rule: a dot, a port or localhost in the first component", () => {
-    expect(['registry.k8s.io/pause:3.10', 'localhost/x:1', '127.0.0.1:5000/x:1', 'myreg:5000/x:1'].map(hasRegistryHost)).toEqual([true, true, true, true]);
+    expect(['registry.k8s.io/pause:3.10', 'localhost/x:1', '127.0.0.1:5000/x:1', 'myreg:5000/x:1'].map(hasRegistryHost)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect(['library/nginx:1', 'nginx:1', 'kiln/hello:1'].map(hasRegistryHost)).toEqual([false, false, false]);
   });
 });
@@ -37,7 +49,10 @@ describe('archiveName', () => {
 describe('hostsToml', () => {
   it('mirrors in order, then the registry itself (docker.io really lives at registry-1.docker.io)', () => {
     const golden = path.join(repoRoot, 'test/fixtures/golden/images/hosts.toml');
-    expectGolden(golden, hostsToml({ host: 'docker.io', endpoints: ['https://mirror.lab.internal:5000', 'http://10.0.0.5:5000/v2-proxy'], skipVerify: true }));
+    expectGolden(
+      golden,
+      hostsToml({ host: 'docker.io', endpoints: ['https://mirror.lab.internal:5000', 'http://10.0.0.5:5000/v2-proxy'], skipVerify: true }),
+    );
     expect(hostsToml({ host: 'registry.k8s.io', endpoints: ['https://m.lab'], skipVerify: false })).toBe(
       '# kiln: registry mirrors for registry.k8s.io, tried in order before https://registry.k8s.io\nserver = "https://registry.k8s.io"\n\n[host."https://m.lab"]\n  capabilities = ["pull", "resolve"]\n',
     );

@@ -20,7 +20,8 @@ describe('usedInodes', () => {
   });
 
   it('handles single inodes and several ranges in one group', () => {
-    const text = 'Inode count:              32\nInodes per group:         16\n\nGroup 0:\n  Free inodes: 12, 14-15\nGroup 1:\n  Free inodes: 17-31\n';
+    const text =
+      'Inode count:              32\nInodes per group:         16\n\nGroup 0:\n  Free inodes: 12, 14-15\nGroup 1:\n  Free inodes: 17-31\n';
     expect(usedInodes(text)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 16, 32]);
   });
 
@@ -34,7 +35,11 @@ describe('timeFixScript', () => {
   it('sets atime, ctime and crtime of the root and every non-reserved inode', () => {
     const script = timeFixScript([1, 2, 7, 8, 11, 12], 1747699200);
     expect(script.split('\n').filter(Boolean)).toEqual(
-      [2, 11, 12].flatMap((i) => [`set_inode_field <${i}> atime @1747699200`, `set_inode_field <${i}> ctime @1747699200`, `set_inode_field <${i}> crtime @1747699200`]),
+      [2, 11, 12].flatMap((i) => [
+        `set_inode_field <${i}> atime @1747699200`,
+        `set_inode_field <${i}> ctime @1747699200`,
+        `set_inode_field <${i}> crtime @1747699200`,
+      ]),
     );
   });
 });

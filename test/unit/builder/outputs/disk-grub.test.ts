@@ -9,7 +9,11 @@ import type { ResolvedSpec } from '../../../../builder/spec/defaults.ts';
 const HASH = 'c'.repeat(64);
 const ids = diskIds(HASH);
 const spec = (boot: Partial<ResolvedSpec['boot']> = {}) =>
-  ({ name: 'node', hash: HASH, boot: { cmdline: [], console: 'both', serialSpeed: 115200, timeout: 1, ...boot } }) as unknown as ResolvedSpec;
+  ({
+    name: 'node',
+    hash: HASH,
+    boot: { cmdline: [], console: 'both', serialSpeed: 115200, timeout: 1, ...boot },
+  }) as unknown as ResolvedSpec;
 
 /** A protective MBR as sgdisk writes it: no boot code, one 0xEE entry, the signature. */
 function protectiveMbr(): Buffer {
@@ -38,7 +42,9 @@ describe('grub.cfg', () => {
     expect(cfg).toContain(`search --no-floppy --fs-uuid --set=root ${ids.rootFs}\n`);
     expect(cfg).toContain('set timeout=5\n');
     expect(cfg).toContain('serial --unit=0 --speed=115200\nterminal_input serial console\nterminal_output serial console\n');
-    expect(cfg).toContain(`\tlinux /boot/vmlinuz-6.1.0-56-amd64 root=PARTUUID=${ids.rootPart} rw console=tty0 console=ttyS0,115200n8 quiet\n`);
+    expect(cfg).toContain(
+      `\tlinux /boot/vmlinuz-6.1.0-56-amd64 root=PARTUUID=${ids.rootPart} rw console=tty0 console=ttyS0,115200n8 quiet\n`,
+    );
     expect(cfg).toContain('\tinitrd /boot/initrd.img-6.1.0-56-amd64\n');
     expect(cfg).not.toMatch(/\/dev\/[sv]d/);
   });
@@ -50,7 +56,9 @@ describe('grub.cfg', () => {
   });
 
   it('is found by both core images through the ESP volume id', () => {
-    expect(earlyConfig(ids)).toBe(`search --no-floppy --fs-uuid --set=root ${ids.espVolumeId.slice(0, 4).toLowerCase()}-${ids.espVolumeId.slice(4).toLowerCase()}\nset prefix=($root)/EFI/BOOT\n`);
+    expect(earlyConfig(ids)).toBe(
+      `search --no-floppy --fs-uuid --set=root ${ids.espVolumeId.slice(0, 4).toLowerCase()}-${ids.espVolumeId.slice(4).toLowerCase()}\nset prefix=($root)/EFI/BOOT\n`,
+    );
   });
 });
 

@@ -17,7 +17,16 @@ import {
 } from '../../../../builder/outputs/disk/layout.ts';
 import type { TarHeader } from '../../../../builder/tar/read.ts';
 
-const entry = (name: string, type: TarHeader['type'], size = 0, extra: Partial<TarHeader> = {}): TarHeader => ({ name, type, mode: 0o644, uid: 0, gid: 0, size, mtime: 0, ...extra });
+const entry = (name: string, type: TarHeader['type'], size = 0, extra: Partial<TarHeader> = {}): TarHeader => ({
+  name,
+  type,
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  size,
+  mtime: 0,
+  ...extra,
+});
 const spec = (size?: string) => ({ file: 'images/x.yaml', disk: size === undefined ? {} : { size } });
 
 function thrown(fn: () => unknown): KilnError {

@@ -14,7 +14,13 @@ const liveSpec = (edit?: (doc: Record<string, any>) => void, file = 'live.yaml')
 
 describe('live-boot arguments', () => {
   it('boot from the squashfs, with /var on a kiln-data disk when one is attached', () => {
-    expect(liveArgs()).toEqual(['boot=live', 'components', 'persistence', `persistence-label=${DATA_DISK_LABEL}`, 'persistence-storage=filesystem']);
+    expect(liveArgs()).toEqual([
+      'boot=live',
+      'components',
+      'persistence',
+      `persistence-label=${DATA_DISK_LABEL}`,
+      'persistence-storage=filesystem',
+    ]);
     expect(DATA_DISK_LABEL).toBe('kiln-data');
   });
 
@@ -42,7 +48,13 @@ describe('live-boot arguments', () => {
   });
 
   it('pair with a persistence.conf that keeps container storage off overlayfs', () => {
-    expect(PERSISTENCE_CONF.split('\n')).toEqual(['/var union', '/var/lib/containerd bind,source=containerd', '/var/lib/docker bind,source=docker', '/etc union', '']);
+    expect(PERSISTENCE_CONF.split('\n')).toEqual([
+      '/var union',
+      '/var/lib/containerd bind,source=containerd',
+      '/var/lib/docker bind,source=docker',
+      '/etc union',
+      '',
+    ]);
   });
 });
 
@@ -61,7 +73,14 @@ describe('liveSpecProblems', () => {
     const spec = liveSpec((d) => {
       d.boot = { cmdline: ['quiet', 'boot=local', 'boot=live'] };
     });
-    expect(liveSpecProblems(spec)).toEqual([expect.objectContaining({ file: 'live.yaml', path: '/boot/cmdline/1', message: expect.stringContaining('which the iso and pxe outputs need'), hint: expect.any(String) })]);
+    expect(liveSpecProblems(spec)).toEqual([
+      expect.objectContaining({
+        file: 'live.yaml',
+        path: '/boot/cmdline/1',
+        message: expect.stringContaining('which the iso and pxe outputs need'),
+        hint: expect.any(String),
+      }),
+    ]);
   });
 
   it.each([
@@ -89,7 +108,9 @@ describe('liveSpecProblems', () => {
 
   it('rejects a command line longer than Linux keeps', () => {
     const spec = liveSpec((d) => (d.boot = { cmdline: Array.from({ length: 200 }, (_, i) => `kiln.arg${i}=xxxx`) }));
-    expect(liveSpecProblems(spec)).toEqual([expect.objectContaining({ path: '/boot/cmdline', message: expect.stringMatching(/characters; Linux keeps only 2047/) })]);
+    expect(liveSpecProblems(spec)).toEqual([
+      expect.objectContaining({ path: '/boot/cmdline', message: expect.stringMatching(/characters; Linux keeps only 2047/) }),
+    ]);
   });
 
   it('checkLiveSpec throws every problem at once, exit code 2', () => {

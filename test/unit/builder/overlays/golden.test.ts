@@ -39,7 +39,9 @@ async function render(name: string) {
   for (const { name: overlay, ops } of overlays) {
     for (const glob of ops.remove) tree.push(`${overlay}: remove ${glob}`);
     for (const op of ops.files) {
-      tree.push(`${overlay}: ${op.type} ${op.mode.toString(8)} ${op.path}${op.target ? ` -> ${op.target}` : ''}${op.group !== undefined ? ` group=${op.group}` : ''}`);
+      tree.push(
+        `${overlay}: ${op.type} ${op.mode.toString(8)} ${op.path}${op.target ? ` -> ${op.target}` : ''}${op.group !== undefined ? ` group=${op.group}` : ''}`,
+      );
       if (op.type === 'file') files.set(`files/${op.path}`, op.data!.toString('utf8'));
     }
   }
@@ -49,7 +51,9 @@ async function render(name: string) {
 
 function listGolden(dir: string, prefix = ''): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listGolden(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listGolden(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
 }
 
 describe.each(Object.keys(variants))('overlays rendered for %s', (name) => {
@@ -74,13 +78,23 @@ describe('overlay contents', () => {
     expect([...plain.files.keys()].some((p) => p.startsWith('files/etc/docker'))).toBe(false);
     const docker = await render('docker');
     const daemon = JSON.parse(docker.files.get('files/etc/docker/daemon.json')!);
-    expect(daemon).toMatchObject({ 'exec-opts': ['native.cgroupdriver=systemd'], 'cgroup-parent': 'container.slice', 'log-driver': 'journald', 'storage-driver': 'overlay2', 'metrics-addr': '127.0.0.1:9323', hosts: ['fd://'] });
+    expect(daemon).toMatchObject({
+      'exec-opts': ['native.cgroupdriver=systemd'],
+      'cgroup-parent': 'container.slice',
+      'log-driver': 'journald',
+      'storage-driver': 'overlay2',
+      'metrics-addr': '127.0.0.1:9323',
+      hosts: ['fd://'],
+    });
     expect(JSON.stringify(daemon)).not.toMatch(/tcp:/);
   });
 
   it('uses cgroup v2 directives only, never MemoryLimit=', async () => {
     const { files } = await render('debian-bookworm');
-    const slices = [...files].filter(([p]) => /\.slice$|slice\.d\//.test(p)).map(([, t]) => t).join('\n');
+    const slices = [...files]
+      .filter(([p]) => /\.slice$|slice\.d\//.test(p))
+      .map(([, t]) => t)
+      .join('\n');
     expect(slices).toMatch(/MemoryMax=90%/);
     expect(slices).toMatch(/CPUWeight=200/);
     expect(slices).not.toMatch(/MemoryLimit|CPUShares/);
@@ -95,7 +109,19 @@ describe('overlay contents', () => {
   });
 
   it('every built-in overlay is named and explained', () => {
-    expect(OVERLAYS.map((o) => o.name)).toEqual(['identity', 'node-tuning', 'network', 'disk-grow', 'containerd', 'binaries', 'images', 'addons', 'kubelet', 'firstboot', 'docker']);
+    expect(OVERLAYS.map((o) => o.name)).toEqual([
+      'identity',
+      'node-tuning',
+      'network',
+      'disk-grow',
+      'containerd',
+      'binaries',
+      'images',
+      'addons',
+      'kubelet',
+      'firstboot',
+      'docker',
+    ]);
     for (const o of OVERLAYS) expect(o.why.length).toBeGreaterThan(20);
   });
 

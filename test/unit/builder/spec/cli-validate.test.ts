@@ -15,7 +15,9 @@ const kiln = (...args: string[]) => execa('npx', ['tsx', 'builder/cli.ts', ...ar
 
 /** 1-based line of the first line of `file` containing `text`. */
 function lineOf(file: string, text: string): number {
-  const index = readFileSync(`${ROOT}${file}`, 'utf8').split('\n').findIndex((l) => l.includes(text));
+  const index = readFileSync(`${ROOT}${file}`, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(text));
   if (index < 0) throw new Error(`${text} not in ${file}`);
   return index + 1;
 }
@@ -48,7 +50,9 @@ describe('kiln validate', { timeout: 60_000 }, () => {
     expect(r.stderr.match(/^ {4}hint: \S.*$/gm)).toHaveLength(problemLines.length);
 
     const journald = lineOf(INVALID, 'systemMaxUse: 20%');
-    expect(r.stderr).toMatch(new RegExp(`  ${INVALID}:${journald}:\\d+: /node/journald/systemMaxUse: "20%".*\\n {4}hint: .*journald rejects percentages`));
+    expect(r.stderr).toMatch(
+      new RegExp(`  ${INVALID}:${journald}:\\d+: /node/journald/systemMaxUse: "20%".*\\n {4}hint: .*journald rejects percentages`),
+    );
     const tcp = lineOf(INVALID, 'tcp://0.0.0.0:2375');
     expect(r.stderr).toMatch(new RegExp(`  ${INVALID}:${tcp}:\\d+: /runtime/docker/hosts/0: .*unauthenticated TCP socket\\n {4}hint: `));
   });
@@ -73,14 +77,20 @@ describe('kiln validate', { timeout: 60_000 }, () => {
       expect(p.hint).toBeTruthy();
     }
     expect(problems).toContainEqual(
-      expect.objectContaining({ file: expect.stringMatching(new RegExp(`:${lineOf(INVALID, 'systemMaxUse: 20%')}:\\d+$`)), path: '/node/journald/systemMaxUse', hint: expect.stringContaining('journald rejects percentages') }),
+      expect.objectContaining({
+        file: expect.stringMatching(new RegExp(`:${lineOf(INVALID, 'systemMaxUse: 20%')}:\\d+$`)),
+        path: '/node/journald/systemMaxUse',
+        hint: expect.stringContaining('journald rejects percentages'),
+      }),
     );
   });
 
   it('--json for a valid spec exits 0', async () => {
     const r = await kiln('validate', '--json', 'images/debian-bookworm.yaml');
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual([{ file: 'images/debian-bookworm.yaml', valid: true, hash: expect.stringMatching(/^[0-9a-f]{64}$/), problems: [] }]);
+    expect(JSON.parse(r.stdout)).toEqual([
+      { file: 'images/debian-bookworm.yaml', valid: true, hash: expect.stringMatching(/^[0-9a-f]{64}$/), problems: [] },
+    ]);
   });
 
   it('reports YAML syntax errors with a position and exits 2', async () => {
@@ -106,7 +116,11 @@ describe('kiln validate runs the output checks too', () => {
   it('a disk too small for the raw output is invalid (exit 2) with its path', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-validate-'));
     const file = path.join(dir, 'small.yaml');
-    writeFileSync(file, readFileSync(path.join(ROOT, 'images/debian-bookworm.yaml'), 'utf8').replace('$schema: ./image.schema.json\n', '') + 'disk:\n  size: 100M\n');
+    writeFileSync(
+      file,
+      readFileSync(path.join(ROOT, 'images/debian-bookworm.yaml'), 'utf8').replace('$schema: ./image.schema.json\n', '') +
+        'disk:\n  size: 100M\n',
+    );
     const r = await execa(process.execPath, ['--import', 'tsx', path.join(ROOT, 'builder/cli.ts'), 'validate', file], { reject: false });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/\/disk\/size: 100M is too small/);

@@ -5,7 +5,17 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ValidationError } from '../../../../core/errors.ts';
-import { all, del, expectRow, mutated as mutateText, problemsOf as problemsIn, rename, set, type Mutation, type Row } from '../../../helpers/malformed.ts';
+import {
+  all,
+  del,
+  expectRow,
+  mutated as mutateText,
+  problemsOf as problemsIn,
+  rename,
+  set,
+  type Mutation,
+  type Row,
+} from '../../../helpers/malformed.ts';
 import { loadSpecFile, parseSpec } from '../../../../builder/spec/load.ts';
 import { OUTPUT_FORMATS } from '../../../../builder/outputs/formats.ts';
 
@@ -22,49 +32,214 @@ const problemsOf = (text: string, file = FILE) => problemsIn(parseSpec, text, fi
 
 const rows: Row[] = [
   // --- YAML itself ---
-  { name: 'YAML syntax error: unclosed flow sequence', text: DEFAULT_TEXT.replace('components: [main]', 'components: [main'), path: '', message: /^YAML syntax: .*\]/, hint: /indentation/ },
-  { name: 'YAML syntax error: unclosed quote', text: DEFAULT_TEXT.replace('name: debian-bookworm', 'name: "debian-bookworm'), path: '', message: /^YAML syntax: /, hint: /quoting/ },
-  { name: 'duplicate top-level key', text: DEFAULT_TEXT.replace('kind: Image\n', 'kind: Image\nkind: Image\n'), path: '', message: /YAML syntax: Map keys must be unique/, at: /^kind: Image$/ },
-  { name: 'duplicate nested key', text: DEFAULT_TEXT.replace('  suite: bookworm\n', '  suite: bookworm\n  suite: trixie\n'), path: '', message: /Map keys must be unique/, at: 'suite: trixie' },
-  { name: 'document is a sequence', text: '- apiVersion: kiln.dev/v1alpha1\n- kind: Image\n', path: '', message: 'the image spec must be a YAML mapping', hint: DEFAULT_SPEC, at: null },
+  {
+    name: 'YAML syntax error: unclosed flow sequence',
+    text: DEFAULT_TEXT.replace('components: [main]', 'components: [main'),
+    path: '',
+    message: /^YAML syntax: .*\]/,
+    hint: /indentation/,
+  },
+  {
+    name: 'YAML syntax error: unclosed quote',
+    text: DEFAULT_TEXT.replace('name: debian-bookworm', 'name: "debian-bookworm'),
+    path: '',
+    message: /^YAML syntax: /,
+    hint: /quoting/,
+  },
+  {
+    name: 'duplicate top-level key',
+    text: DEFAULT_TEXT.replace('kind: Image\n', 'kind: Image\nkind: Image\n'),
+    path: '',
+    message: /YAML syntax: Map keys must be unique/,
+    at: /^kind: Image$/,
+  },
+  {
+    name: 'duplicate nested key',
+    text: DEFAULT_TEXT.replace('  suite: bookworm\n', '  suite: bookworm\n  suite: trixie\n'),
+    path: '',
+    message: /Map keys must be unique/,
+    at: 'suite: trixie',
+  },
+  {
+    name: 'document is a sequence',
+    text: '- apiVersion: kiln.dev/v1alpha1\n- kind: Image\n',
+    path: '',
+    message: 'the image spec must be a YAML mapping',
+    hint: DEFAULT_SPEC,
+    at: null,
+  },
   { name: 'document is a scalar', text: 'debian-bookworm\n', path: '', message: 'the image spec must be a YAML mapping', at: null },
   { name: 'document is empty', text: '# nothing here\n', path: '', message: 'the image spec must be a YAML mapping', at: null },
 
   // --- identity ---
-  { name: 'wrong apiVersion', mutate: set(['apiVersion'], 'kiln.dev/v1'), path: '/apiVersion', message: `"kiln.dev/v1": expected 'kiln.dev/v1alpha1'`, hint: 'apiVersion: kiln.dev/v1alpha1' },
+  {
+    name: 'wrong apiVersion',
+    mutate: set(['apiVersion'], 'kiln.dev/v1'),
+    path: '/apiVersion',
+    message: `"kiln.dev/v1": expected 'kiln.dev/v1alpha1'`,
+    hint: 'apiVersion: kiln.dev/v1alpha1',
+  },
   { name: 'wrong kind', mutate: set(['kind'], 'Node'), path: '/kind', message: `expected 'Image'`, hint: 'kind: Image' },
   // A missing key has no node of its own: it points at the mapping that should hold it.
-  { name: 'missing name', mutate: del(['name']), path: '/name', message: 'missing required key "name"', hint: /lower-case/, at: /^\$schema:/ },
-  { name: 'name with capitals and underscore', mutate: set(['name'], 'Debian_Bookworm'), path: '/name', message: /"Debian_Bookworm": expected string to match/, hint: 'lower-case letters, digits and dashes' },
-  { name: 'name longer than 63', mutate: set(['name'], 'n'.repeat(64)), path: '/name', message: /expected string to match/, hint: /lower-case/ },
-  { name: 'sourceDateEpoch before 1980', mutate: set(['sourceDateEpoch'], 5), path: '/sourceDateEpoch', message: /^5: .*315532800/, hint: /1980/ },
-  { name: 'sourceDateEpoch not an integer', mutate: set(['sourceDateEpoch'], 1747699200.5), path: '/sourceDateEpoch', message: 'expected integer', hint: /seconds since 1970/ },
-  { name: 'sourceDateEpoch quoted', mutate: set(['sourceDateEpoch'], '1747699200'), path: '/sourceDateEpoch', message: '"1747699200": expected integer' },
+  {
+    name: 'missing name',
+    mutate: del(['name']),
+    path: '/name',
+    message: 'missing required key "name"',
+    hint: /lower-case/,
+    at: /^\$schema:/,
+  },
+  {
+    name: 'name with capitals and underscore',
+    mutate: set(['name'], 'Debian_Bookworm'),
+    path: '/name',
+    message: /"Debian_Bookworm": expected string to match/,
+    hint: 'lower-case letters, digits and dashes',
+  },
+  {
+    name: 'name longer than 63',
+    mutate: set(['name'], 'n'.repeat(64)),
+    path: '/name',
+    message: /expected string to match/,
+    hint: /lower-case/,
+  },
+  {
+    name: 'sourceDateEpoch before 1980',
+    mutate: set(['sourceDateEpoch'], 5),
+    path: '/sourceDateEpoch',
+    message: /^5: .*315532800/,
+    hint: /1980/,
+  },
+  {
+    name: 'sourceDateEpoch not an integer',
+    mutate: set(['sourceDateEpoch'], 1747699200.5),
+    path: '/sourceDateEpoch',
+    message: 'expected integer',
+    hint: /seconds since 1970/,
+  },
+  {
+    name: 'sourceDateEpoch quoted',
+    mutate: set(['sourceDateEpoch'], '1747699200'),
+    path: '/sourceDateEpoch',
+    message: '"1747699200": expected integer',
+  },
 
   // --- unknown keys ---
-  { name: 'unknown top-level key (typo)', mutate: rename(['packages'], 'pakages'), path: '/pakages', message: 'unknown key "pakages"', hint: /did you mean "packages"\?.*allowed here: .*outputs/ },
-  { name: 'unknown top-level key (unrelated)', mutate: set(['labels'], { team: 'infra' }), path: '/labels', message: 'unknown key "labels"', hint: /^allowed here: \$schema, apiVersion/ },
-  { name: 'unknown nested key', mutate: set(['base', 'release'], '12'), path: '/base/release', message: 'unknown key "release"', hint: 'allowed here: distro, suite, arch, mirror, components' },
-  { name: 'unknown nested key (typo)', mutate: rename(['node', 'journald', 'storage'], 'storge'), path: '/node/journald/storge', message: 'unknown key "storge"', hint: 'did you mean "storage"?' },
-  { name: 'unknown slice', mutate: set(['node', 'slices', 'pods'], { cpuWeight: 100 }), path: '/node/slices/pods', message: 'unknown key "pods"', hint: 'kubesvc, container, system' },
+  {
+    name: 'unknown top-level key (typo)',
+    mutate: rename(['packages'], 'pakages'),
+    path: '/pakages',
+    message: 'unknown key "pakages"',
+    hint: /did you mean "packages"\?.*allowed here: .*outputs/,
+  },
+  {
+    name: 'unknown top-level key (unrelated)',
+    mutate: set(['labels'], { team: 'infra' }),
+    path: '/labels',
+    message: 'unknown key "labels"',
+    hint: /^allowed here: \$schema, apiVersion/,
+  },
+  {
+    name: 'unknown nested key',
+    mutate: set(['base', 'release'], '12'),
+    path: '/base/release',
+    message: 'unknown key "release"',
+    hint: 'allowed here: distro, suite, arch, mirror, components',
+  },
+  {
+    name: 'unknown nested key (typo)',
+    mutate: rename(['node', 'journald', 'storage'], 'storge'),
+    path: '/node/journald/storge',
+    message: 'unknown key "storge"',
+    hint: 'did you mean "storage"?',
+  },
+  {
+    name: 'unknown slice',
+    mutate: set(['node', 'slices', 'pods'], { cpuWeight: 100 }),
+    path: '/node/slices/pods',
+    message: 'unknown key "pods"',
+    hint: 'kubesvc, container, system',
+  },
 
   // --- base ---
-  { name: 'bad suite', mutate: set(['base', 'suite'], 'buster'), path: '/base/suite', message: '"buster" is not one of: bookworm, trixie', hint: /bookworm, trixie/ },
+  {
+    name: 'bad suite',
+    mutate: set(['base', 'suite'], 'buster'),
+    path: '/base/suite',
+    message: '"buster" is not one of: bookworm, trixie',
+    hint: /bookworm, trixie/,
+  },
   { name: 'bad arch', mutate: set(['base', 'arch'], 'arm64'), path: '/base/arch', message: `"arm64": expected 'amd64'`, hint: /amd64/ },
-  { name: 'bad distro', mutate: set(['base', 'distro'], 'ubuntu'), path: '/base/distro', message: `"ubuntu": expected 'debian'`, hint: /Debian/ },
-  { name: 'mirror is not an http(s)/file URL', mutate: set(['base', 'mirror'], 'ftp://ftp.debian.org/debian'), path: '/base/mirror', message: /"ftp:\/\/ftp\.debian\.org\/debian": expected string to match/, hint: /http\(s\):\/\/ or file:\/\// },
-  { name: 'mirror without scheme', mutate: set(['base', 'mirror'], 'deb.debian.org/debian'), path: '/base/mirror', message: /expected string to match/, hint: /snapshot\.debian\.org/ },
-  { name: 'bad component', mutate: set(['base', 'components'], ['main', 'free']), path: '/base/components/1', message: '"free" is not one of: main, contrib, non-free, non-free-firmware', at: '- free' },
+  {
+    name: 'bad distro',
+    mutate: set(['base', 'distro'], 'ubuntu'),
+    path: '/base/distro',
+    message: `"ubuntu": expected 'debian'`,
+    hint: /Debian/,
+  },
+  {
+    name: 'mirror is not an http(s)/file URL',
+    mutate: set(['base', 'mirror'], 'ftp://ftp.debian.org/debian'),
+    path: '/base/mirror',
+    message: /"ftp:\/\/ftp\.debian\.org\/debian": expected string to match/,
+    hint: /http\(s\):\/\/ or file:\/\//,
+  },
+  {
+    name: 'mirror without scheme',
+    mutate: set(['base', 'mirror'], 'deb.debian.org/debian'),
+    path: '/base/mirror',
+    message: /expected string to match/,
+    hint: /snapshot\.debian\.org/,
+  },
+  {
+    name: 'bad component',
+    mutate: set(['base', 'components'], ['main', 'free']),
+    path: '/base/components/1',
+    message: '"free" is not one of: main, contrib, non-free, non-free-firmware',
+    at: '- free',
+  },
   { name: 'duplicate component', mutate: set(['base', 'components'], ['main', 'main']), path: '/base/components', message: 'unique' },
 
   // --- packages ---
-  { name: 'bad package name', mutate: set(['packages'], ['jq', 'Vim']), path: '/packages/1', message: /"Vim": expected string to match/, hint: /Debian package name/, at: '- Vim' },
-  { name: 'package with a space in the pin', mutate: set(['packages'], ['jq= 1.6']), path: '/packages/0', message: /expected string to match/, hint: /name=version/, at: '- jq= 1.6' },
-  { name: 'duplicate package', mutate: set(['packages'], ['jq', 'jq']), path: '/packages', message: 'expected array elements to be unique', hint: /once/ },
+  {
+    name: 'bad package name',
+    mutate: set(['packages'], ['jq', 'Vim']),
+    path: '/packages/1',
+    message: /"Vim": expected string to match/,
+    hint: /Debian package name/,
+    at: '- Vim',
+  },
+  {
+    name: 'package with a space in the pin',
+    mutate: set(['packages'], ['jq= 1.6']),
+    path: '/packages/0',
+    message: /expected string to match/,
+    hint: /name=version/,
+    at: '- jq= 1.6',
+  },
+  {
+    name: 'duplicate package',
+    mutate: set(['packages'], ['jq', 'jq']),
+    path: '/packages',
+    message: 'expected array elements to be unique',
+    hint: /once/,
+  },
 
   // --- runtime ---
-  { name: 'unknown runtime engine', mutate: set(['runtime', 'engine'], 'podman'), path: '/runtime/engine', message: '"podman" is not one of: containerd, docker', hint: /docker\.io/ },
-  { name: 'runtime is a scalar', mutate: set(['runtime'], 'docker'), path: '/runtime', message: '"docker": expected object', hint: /engine/ },
+  {
+    name: 'unknown runtime engine',
+    mutate: set(['runtime', 'engine'], 'podman'),
+    path: '/runtime/engine',
+    message: '"podman" is not one of: containerd, docker',
+    hint: /docker\.io/,
+  },
+  {
+    name: 'runtime is a scalar',
+    mutate: set(['runtime'], 'docker'),
+    path: '/runtime',
+    message: '"docker": expected object',
+    hint: /engine/,
+  },
   {
     name: 'docker host on tcp://0.0.0.0:2375',
     mutate: docker({ hosts: ['tcp://0.0.0.0:2375'] }),
@@ -73,77 +248,445 @@ const rows: Row[] = [
     hint: /root on the node.*unix:\/\/\/run\/docker\.sock/,
     at: 'tcp://0.0.0.0:2375',
   },
-  { name: 'docker host as bare ip:port', mutate: docker({ hosts: ['unix:///run/docker.sock', '0.0.0.0:2375'] }), path: '/runtime/docker/hosts/1', message: /unauthenticated TCP socket/, hint: /root on the node/, at: '0.0.0.0:2375' },
+  {
+    name: 'docker host as bare ip:port',
+    mutate: docker({ hosts: ['unix:///run/docker.sock', '0.0.0.0:2375'] }),
+    path: '/runtime/docker/hosts/1',
+    message: /unauthenticated TCP socket/,
+    hint: /root on the node/,
+    at: '0.0.0.0:2375',
+  },
   // dockerd reads any address without a scheme as tcp://, hostnames and IPv6 included.
-  { name: 'docker host as bare hostname:port', mutate: docker({ hosts: ['node1.example.com:2375'] }), path: '/runtime/docker/hosts/0', message: /unauthenticated TCP socket/, at: 'node1.example.com:2375' },
-  { name: 'docker host as bare [::]:port', mutate: docker({ hosts: ['[::]:2376'] }), path: '/runtime/docker/hosts/0', message: /unauthenticated TCP socket/, at: '[::]:2376' },
-  { name: 'docker host with an unsupported scheme', mutate: docker({ hosts: ['udp://0.0.0.0:2375'] }), path: '/runtime/docker/hosts/0', message: 'is not a socket address dockerd accepts here', hint: /unix:\/\/\/run\/docker\.sock or fd:\/\//, at: 'udp://' },
-  { name: 'docker hosts empty', mutate: docker({ hosts: [] }), path: '/runtime/docker/hosts', message: /\[\]: expected array length/, at: 'hosts: []' },
-  { name: 'docker metrics off loopback', mutate: docker({ metricsAddress: '0.0.0.0:9323' }), path: '/runtime/docker/metricsAddress', message: /"0\.0\.0\.0:9323"/, hint: /loopback/ },
-  { name: 'docker settings with engine containerd', mutate: set(['runtime', 'docker'], { hosts: ['unix:///run/docker.sock'] }), path: '/runtime/docker', message: 'docker settings given but engine is not docker', hint: /engine: docker/ },
-  { name: 'bad sandbox image', mutate: set(['runtime', 'sandboxImage'], 'pause:3.10'), path: '/runtime/sandboxImage', message: /"pause:3\.10": expected string to match/, hint: 'registry.k8s.io/pause:3.10' },
+  {
+    name: 'docker host as bare hostname:port',
+    mutate: docker({ hosts: ['node1.example.com:2375'] }),
+    path: '/runtime/docker/hosts/0',
+    message: /unauthenticated TCP socket/,
+    at: 'node1.example.com:2375',
+  },
+  {
+    name: 'docker host as bare [::]:port',
+    mutate: docker({ hosts: ['[::]:2376'] }),
+    path: '/runtime/docker/hosts/0',
+    message: /unauthenticated TCP socket/,
+    at: '[::]:2376',
+  },
+  {
+    name: 'docker host with an unsupported scheme',
+    mutate: docker({ hosts: ['udp://0.0.0.0:2375'] }),
+    path: '/runtime/docker/hosts/0',
+    message: 'is not a socket address dockerd accepts here',
+    hint: /unix:\/\/\/run\/docker\.sock or fd:\/\//,
+    at: 'udp://',
+  },
+  {
+    name: 'docker hosts empty',
+    mutate: docker({ hosts: [] }),
+    path: '/runtime/docker/hosts',
+    message: /\[\]: expected array length/,
+    at: 'hosts: []',
+  },
+  {
+    name: 'docker metrics off loopback',
+    mutate: docker({ metricsAddress: '0.0.0.0:9323' }),
+    path: '/runtime/docker/metricsAddress',
+    message: /"0\.0\.0\.0:9323"/,
+    hint: /loopback/,
+  },
+  {
+    name: 'docker settings with engine containerd',
+    mutate: set(['runtime', 'docker'], { hosts: ['unix:///run/docker.sock'] }),
+    path: '/runtime/docker',
+    message: 'docker settings given but engine is not docker',
+    hint: /engine: docker/,
+  },
+  {
+    name: 'bad sandbox image',
+    mutate: set(['runtime', 'sandboxImage'], 'pause:3.10'),
+    path: '/runtime/sandboxImage',
+    message: /"pause:3\.10": expected string to match/,
+    hint: 'registry.k8s.io/pause:3.10',
+  },
 
   // --- kubernetes ---
-  { name: 'kubernetes version without v', mutate: set(['kubernetes', 'version'], '1.31.4'), path: '/kubernetes/version', message: /"1\.31\.4": expected string to match/, hint: 'v1.31.4' },
-  { name: 'kubernetes version without patch', mutate: set(['kubernetes', 'version'], 'v1.31'), path: '/kubernetes/version', message: /expected string to match/, hint: /full release/ },
-  { name: 'unknown Kubernetes minor without sandboxImage', mutate: set(['kubernetes', 'version'], 'v1.99.0'), path: '/kubernetes/version', message: 'kiln does not know the pause image of Kubernetes v1.99.0', hint: /runtime\.sandboxImage.*kubeadm config images list/ },
-  { name: 'unknown component', mutate: set(['kubernetes', 'components'], ['kubeadm', 'kubelet', 'kube-proxy']), path: '/kubernetes/components/2', message: '"kube-proxy" is not one of: kubelet, kubeadm, kubectl', hint: /kubelet, kubeadm and kubectl/, at: '- kube-proxy' },
-  { name: 'empty components', mutate: set(['kubernetes', 'components'], []), path: '/kubernetes/components', message: /\[\]: expected array length to be greater or equal to 1/, hint: /at least 1/ },
-  { name: 'kubelet without kubeadm', mutate: set(['kubernetes', 'components'], ['kubectl', 'kubelet']), path: '/kubernetes/components', message: 'kubelet without kubeadm', hint: /add kubeadm/ },
+  {
+    name: 'kubernetes version without v',
+    mutate: set(['kubernetes', 'version'], '1.31.4'),
+    path: '/kubernetes/version',
+    message: /"1\.31\.4": expected string to match/,
+    hint: 'v1.31.4',
+  },
+  {
+    name: 'kubernetes version without patch',
+    mutate: set(['kubernetes', 'version'], 'v1.31'),
+    path: '/kubernetes/version',
+    message: /expected string to match/,
+    hint: /full release/,
+  },
+  {
+    name: 'unknown Kubernetes minor without sandboxImage',
+    mutate: set(['kubernetes', 'version'], 'v1.99.0'),
+    path: '/kubernetes/version',
+    message: 'kiln does not know the pause image of Kubernetes v1.99.0',
+    hint: /runtime\.sandboxImage.*kubeadm config images list/,
+  },
+  {
+    name: 'unknown component',
+    mutate: set(['kubernetes', 'components'], ['kubeadm', 'kubelet', 'kube-proxy']),
+    path: '/kubernetes/components/2',
+    message: '"kube-proxy" is not one of: kubelet, kubeadm, kubectl',
+    hint: /kubelet, kubeadm and kubectl/,
+    at: '- kube-proxy',
+  },
+  {
+    name: 'empty components',
+    mutate: set(['kubernetes', 'components'], []),
+    path: '/kubernetes/components',
+    message: /\[\]: expected array length to be greater or equal to 1/,
+    hint: /at least 1/,
+  },
+  {
+    name: 'kubelet without kubeadm',
+    mutate: set(['kubernetes', 'components'], ['kubectl', 'kubelet']),
+    path: '/kubernetes/components',
+    message: 'kubelet without kubeadm',
+    hint: /add kubeadm/,
+  },
   // --- binaries ---
-  { name: 'kubernetes source with both origins', mutate: set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release', bundle: './b' }), path: '/kubernetes/source', message: 'release and bundle given', hint: /name one origin/ },
-  { name: 'kubernetes source empty', mutate: set(['kubernetes', 'source'], {}), path: '/kubernetes/source', message: 'none of release, bundle or apt given', hint: /dl\.k8s\.io/ },
-  { name: 'apt source without its key', mutate: set(['kubernetes', 'source'], { apt: { url: 'https://pkgs.k8s.io/core:/stable:/v1.31/deb/' } }), path: '/kubernetes/source/apt/key', message: 'missing required key "key"', hint: /signing key/, at: /url: https:\/\/pkgs/ },
-  { name: 'kubernetes images from an apt source', mutate: all(set(['kubernetes', 'source'], { apt: { url: 'https://pkgs.k8s.io/core:/stable:/v1.31/deb/', key: 'Release.key' } }), set(['images'], { kubernetes: {} })), path: '/images/kubernetes', message: /there is none it can run before the rootfs is built/, hint: /not apt/ },
-  { name: 'release URL with a trailing slash', mutate: set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release/' }), path: '/kubernetes/source/release', message: /expected string to match/, hint: /without a trailing slash/ },
-  { name: 'binary without a checksum', mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl.tar.gz', extract: 'crictl' }]), path: '/binaries/0', message: 'no checksum for crictl', hint: /sha256 \(64 hex digits\) or sha256Url/ },
-  { name: 'binary checksum not hex', mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl', sha256: 'abc' }]), path: '/binaries/0/sha256', message: /"abc": expected string to match/, hint: /64 hex digits/ },
-  { name: 'binary local file without sha256', mutate: set(['binaries'], [{ name: 'crictl', file: './crictl', sha256Url: 'https://example.org/crictl.sha256' }]), path: '/binaries/0/sha256', message: 'a local file needs its sha256', hint: /sha256sum/, at: '- name: crictl' },
-  { name: 'binary with both url and file', mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl', file: './crictl', sha256: 'a'.repeat(64) }]), path: '/binaries/0', message: 'both url and file given', hint: /one url or one local file/ },
-  { name: 'binary over a kubernetes component', mutate: all(set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release' }), set(['binaries'], [{ name: 'kubeadm', url: 'https://example.org/kubeadm', sha256: 'a'.repeat(64), path: '/usr/bin/kubeadm' }])), path: '/binaries/0/path', message: '/usr/bin/kubeadm is already installed by kubernetes.components (kubeadm)', hint: /another name or path/ },
-  { name: 'binary path outside the bin directories', mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl', sha256: 'a'.repeat(64), path: '/etc/crictl' }]), path: '/binaries/0/path', message: /expected string to match/, hint: /usr\/local\/bin/ },
+  {
+    name: 'kubernetes source with both origins',
+    mutate: set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release', bundle: './b' }),
+    path: '/kubernetes/source',
+    message: 'release and bundle given',
+    hint: /name one origin/,
+  },
+  {
+    name: 'kubernetes source empty',
+    mutate: set(['kubernetes', 'source'], {}),
+    path: '/kubernetes/source',
+    message: 'none of release, bundle or apt given',
+    hint: /dl\.k8s\.io/,
+  },
+  {
+    name: 'apt source without its key',
+    mutate: set(['kubernetes', 'source'], { apt: { url: 'https://pkgs.k8s.io/core:/stable:/v1.31/deb/' } }),
+    path: '/kubernetes/source/apt/key',
+    message: 'missing required key "key"',
+    hint: /signing key/,
+    at: /url: https:\/\/pkgs/,
+  },
+  {
+    name: 'kubernetes images from an apt source',
+    mutate: all(
+      set(['kubernetes', 'source'], { apt: { url: 'https://pkgs.k8s.io/core:/stable:/v1.31/deb/', key: 'Release.key' } }),
+      set(['images'], { kubernetes: {} }),
+    ),
+    path: '/images/kubernetes',
+    message: /there is none it can run before the rootfs is built/,
+    hint: /not apt/,
+  },
+  {
+    name: 'release URL with a trailing slash',
+    mutate: set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release/' }),
+    path: '/kubernetes/source/release',
+    message: /expected string to match/,
+    hint: /without a trailing slash/,
+  },
+  {
+    name: 'binary without a checksum',
+    mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl.tar.gz', extract: 'crictl' }]),
+    path: '/binaries/0',
+    message: 'no checksum for crictl',
+    hint: /sha256 \(64 hex digits\) or sha256Url/,
+  },
+  {
+    name: 'binary checksum not hex',
+    mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl', sha256: 'abc' }]),
+    path: '/binaries/0/sha256',
+    message: /"abc": expected string to match/,
+    hint: /64 hex digits/,
+  },
+  {
+    name: 'binary local file without sha256',
+    mutate: set(['binaries'], [{ name: 'crictl', file: './crictl', sha256Url: 'https://example.org/crictl.sha256' }]),
+    path: '/binaries/0/sha256',
+    message: 'a local file needs its sha256',
+    hint: /sha256sum/,
+    at: '- name: crictl',
+  },
+  {
+    name: 'binary with both url and file',
+    mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl', file: './crictl', sha256: 'a'.repeat(64) }]),
+    path: '/binaries/0',
+    message: 'both url and file given',
+    hint: /one url or one local file/,
+  },
+  {
+    name: 'binary over a kubernetes component',
+    mutate: all(
+      set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release' }),
+      set(['binaries'], [{ name: 'kubeadm', url: 'https://example.org/kubeadm', sha256: 'a'.repeat(64), path: '/usr/bin/kubeadm' }]),
+    ),
+    path: '/binaries/0/path',
+    message: '/usr/bin/kubeadm is already installed by kubernetes.components (kubeadm)',
+    hint: /another name or path/,
+  },
+  {
+    name: 'binary path outside the bin directories',
+    mutate: set(['binaries'], [{ name: 'crictl', url: 'https://example.org/crictl', sha256: 'a'.repeat(64), path: '/etc/crictl' }]),
+    path: '/binaries/0/path',
+    message: /expected string to match/,
+    hint: /usr\/local\/bin/,
+  },
   // --- images ---
-  { name: 'preload image without a registry host', mutate: set(['images'], { preload: [{ ref: 'library/nginx:1.27' }] }), path: '/images/preload/0/ref', message: '"library/nginx:1.27" does not name its registry', hint: /docker\.io\/library\/nginx/ },
-  { name: 'preload image without tag or digest', mutate: set(['images'], { preload: [{ ref: 'registry.k8s.io/pause' }] }), path: '/images/preload/0/ref', message: 'has neither tag nor digest', hint: /implicit latest/ },
-  { name: 'preload image listed twice', mutate: set(['images'], { preload: [{ ref: 'registry.k8s.io/pause:3.10' }, { ref: 'registry.k8s.io/pause:3.10' }] }), path: '/images/preload/1/ref', message: /listed twice \(also \/images\/preload\/0\)/, hint: /once/ },
-  { name: 'preload image reference malformed', mutate: set(['images'], { preload: [{ ref: 'registry.k8s.io/Pause:3.10' }] }), path: '/images/preload/0/ref', message: /expected string to match/, hint: /registry host, repository and a tag or digest/ },
-  { name: 'kubernetes images without a kubeadm to ask', mutate: set(['images'], { kubernetes: {} }), path: '/images/kubernetes', message: /listed by the kubeadm kiln installs, and there is none/, hint: /kubernetes\.source/ },
-  { name: 'kubernetes images pullFrom with a scheme', mutate: all(set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release' }), set(['images'], { kubernetes: { pullFrom: 'https://reg.lab/k8s' } })), path: '/images/kubernetes/pullFrom', message: /expected string to match/, hint: /mirror of registry\.k8s\.io/ },
-  { name: 'addon listed twice', mutate: set(['addons'], [{ name: 'cilium' }, { name: 'cilium' }]), path: '/addons/1/name', message: 'cilium is listed twice (also /addons/0)', hint: /once/ },
-  { name: 'addon pin not hex', mutate: set(['addons'], [{ name: 'cilium', sha256: 'xyz' }]), path: '/addons/0/sha256', message: /"xyz": expected string to match/, hint: /64 hex digits/ },
-  { name: 'mirror host given twice', mutate: set(['images'], { mirrors: [{ host: 'docker.io', endpoints: ['https://a.lab'] }, { host: 'docker.io', endpoints: ['https://b.lab'] }] }), path: '/images/mirrors/1/host', message: 'docker.io has mirrors already (/images/mirrors/0)', hint: /in the order to try them/ },
-  { name: 'mirror without endpoints', mutate: set(['images'], { mirrors: [{ host: 'docker.io', endpoints: [] }] }), path: '/images/mirrors/0/endpoints', message: /expected array length to be greater or equal to 1/ },
-  { name: 'kubernetes section missing', mutate: del(['kubernetes']), path: '/kubernetes', message: 'missing required key "kubernetes"', hint: /version, components/, at: /^\$schema:/ },
+  {
+    name: 'preload image without a registry host',
+    mutate: set(['images'], { preload: [{ ref: 'library/nginx:1.27' }] }),
+    path: '/images/preload/0/ref',
+    message: '"library/nginx:1.27" does not name its registry',
+    hint: /docker\.io\/library\/nginx/,
+  },
+  {
+    name: 'preload image without tag or digest',
+    mutate: set(['images'], { preload: [{ ref: 'registry.k8s.io/pause' }] }),
+    path: '/images/preload/0/ref',
+    message: 'has neither tag nor digest',
+    hint: /implicit latest/,
+  },
+  {
+    name: 'preload image listed twice',
+    mutate: set(['images'], { preload: [{ ref: 'registry.k8s.io/pause:3.10' }, { ref: 'registry.k8s.io/pause:3.10' }] }),
+    path: '/images/preload/1/ref',
+    message: /listed twice \(also \/images\/preload\/0\)/,
+    hint: /once/,
+  },
+  {
+    name: 'preload image reference malformed',
+    mutate: set(['images'], { preload: [{ ref: 'registry.k8s.io/Pause:3.10' }] }),
+    path: '/images/preload/0/ref',
+    message: /expected string to match/,
+    hint: /registry host, repository and a tag or digest/,
+  },
+  {
+    name: 'kubernetes images without a kubeadm to ask',
+    mutate: set(['images'], { kubernetes: {} }),
+    path: '/images/kubernetes',
+    message: /listed by the kubeadm kiln installs, and there is none/,
+    hint: /kubernetes\.source/,
+  },
+  {
+    name: 'kubernetes images pullFrom with a scheme',
+    mutate: all(
+      set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release' }),
+      set(['images'], { kubernetes: { pullFrom: 'https://reg.lab/k8s' } }),
+    ),
+    path: '/images/kubernetes/pullFrom',
+    message: /expected string to match/,
+    hint: /mirror of registry\.k8s\.io/,
+  },
+  {
+    name: 'addon listed twice',
+    mutate: set(['addons'], [{ name: 'cilium' }, { name: 'cilium' }]),
+    path: '/addons/1/name',
+    message: 'cilium is listed twice (also /addons/0)',
+    hint: /once/,
+  },
+  {
+    name: 'addon pin not hex',
+    mutate: set(['addons'], [{ name: 'cilium', sha256: 'xyz' }]),
+    path: '/addons/0/sha256',
+    message: /"xyz": expected string to match/,
+    hint: /64 hex digits/,
+  },
+  {
+    name: 'mirror host given twice',
+    mutate: set(['images'], {
+      mirrors: [
+        { host: 'docker.io', endpoints: ['https://a.lab'] },
+        { host: 'docker.io', endpoints: ['https://b.lab'] },
+      ],
+    }),
+    path: '/images/mirrors/1/host',
+    message: 'docker.io has mirrors already (/images/mirrors/0)',
+    hint: /in the order to try them/,
+  },
+  {
+    name: 'mirror without endpoints',
+    mutate: set(['images'], { mirrors: [{ host: 'docker.io', endpoints: [] }] }),
+    path: '/images/mirrors/0/endpoints',
+    message: /expected array length to be greater or equal to 1/,
+  },
+  {
+    name: 'kubernetes section missing',
+    mutate: del(['kubernetes']),
+    path: '/kubernetes',
+    message: 'missing required key "kubernetes"',
+    hint: /version, components/,
+    at: /^\$schema:/,
+  },
 
   // --- journald ---
-  { name: 'journald systemMaxUse as a percentage', mutate: set(['node', 'journald', 'systemMaxUse'], '20%'), path: '/node/journald/systemMaxUse', message: /"20%": expected string to match/, hint: /journald rejects percentages/ },
-  { name: 'journald systemKeepFree with a lower-case unit', mutate: set(['node', 'journald', 'systemKeepFree'], '1g'), path: '/node/journald/systemKeepFree', message: /"1g"/, hint: /512M or 2G/ },
-  { name: 'bad journald storage', mutate: set(['node', 'journald', 'storage'], 'disk'), path: '/node/journald/storage', message: '"disk" is not one of: persistent, volatile, auto', hint: /persistent/ },
-  { name: 'bad time span', mutate: set(['node', 'journald', 'rateLimitIntervalSec'], '30 seconds'), path: '/node/journald/rateLimitIntervalSec', message: /"30 seconds": expected string to match/, hint: /time span such as 30s/ },
-  { name: 'journald compress as "yes"', mutate: set(['node', 'journald', 'compress'], 'yes'), path: '/node/journald/compress', message: '"yes": expected boolean', hint: 'true or false' },
+  {
+    name: 'journald systemMaxUse as a percentage',
+    mutate: set(['node', 'journald', 'systemMaxUse'], '20%'),
+    path: '/node/journald/systemMaxUse',
+    message: /"20%": expected string to match/,
+    hint: /journald rejects percentages/,
+  },
+  {
+    name: 'journald systemKeepFree with a lower-case unit',
+    mutate: set(['node', 'journald', 'systemKeepFree'], '1g'),
+    path: '/node/journald/systemKeepFree',
+    message: /"1g"/,
+    hint: /512M or 2G/,
+  },
+  {
+    name: 'bad journald storage',
+    mutate: set(['node', 'journald', 'storage'], 'disk'),
+    path: '/node/journald/storage',
+    message: '"disk" is not one of: persistent, volatile, auto',
+    hint: /persistent/,
+  },
+  {
+    name: 'bad time span',
+    mutate: set(['node', 'journald', 'rateLimitIntervalSec'], '30 seconds'),
+    path: '/node/journald/rateLimitIntervalSec',
+    message: /"30 seconds": expected string to match/,
+    hint: /time span such as 30s/,
+  },
+  {
+    name: 'journald compress as "yes"',
+    mutate: set(['node', 'journald', 'compress'], 'yes'),
+    path: '/node/journald/compress',
+    message: '"yes": expected boolean',
+    hint: 'true or false',
+  },
 
   // --- slices ---
-  { name: 'bad slice memoryMax', mutate: set(['node', 'slices', 'container', 'memoryMax'], '90 percent'), path: '/node/slices/container/memoryMax', message: /"90 percent": expected string to match/, hint: /percentage of RAM/ },
-  { name: 'slice memoryMax over 100%', mutate: set(['node', 'slices', 'container', 'memoryMax'], '150%'), path: '/node/slices/container/memoryMax', message: /"150%"/, hint: /infinity/ },
-  { name: 'cpuWeight above 10000', mutate: set(['node', 'slices', 'system', 'cpuWeight'], 20000), path: '/node/slices/system/cpuWeight', message: /^20000: /, hint: /1 to 10000/ },
-  { name: 'cpuWeight 0', mutate: set(['node', 'slices', 'kubesvc', 'cpuWeight'], 0), path: '/node/slices/kubesvc/cpuWeight', message: /^0: /, hint: /1 to 10000/ },
-  { name: 'memoryHigh above memoryMax (sizes)', mutate: set(['node', 'slices', 'kubesvc'], { memoryHigh: '8G', memoryMax: '4G' }), path: '/node/slices/kubesvc/memoryHigh', message: 'memoryHigh (8G) is above memoryMax (4G)', hint: /MemoryHigh throttles before MemoryMax kills/ },
-  { name: 'memoryHigh above memoryMax (percentages)', mutate: set(['node', 'slices', 'container', 'memoryHigh'], '95%'), path: '/node/slices/container/memoryHigh', message: 'memoryHigh (95%) is above memoryMax (90%)', at: 'memoryHigh: 95%' },
+  {
+    name: 'bad slice memoryMax',
+    mutate: set(['node', 'slices', 'container', 'memoryMax'], '90 percent'),
+    path: '/node/slices/container/memoryMax',
+    message: /"90 percent": expected string to match/,
+    hint: /percentage of RAM/,
+  },
+  {
+    name: 'slice memoryMax over 100%',
+    mutate: set(['node', 'slices', 'container', 'memoryMax'], '150%'),
+    path: '/node/slices/container/memoryMax',
+    message: /"150%"/,
+    hint: /infinity/,
+  },
+  {
+    name: 'cpuWeight above 10000',
+    mutate: set(['node', 'slices', 'system', 'cpuWeight'], 20000),
+    path: '/node/slices/system/cpuWeight',
+    message: /^20000: /,
+    hint: /1 to 10000/,
+  },
+  {
+    name: 'cpuWeight 0',
+    mutate: set(['node', 'slices', 'kubesvc', 'cpuWeight'], 0),
+    path: '/node/slices/kubesvc/cpuWeight',
+    message: /^0: /,
+    hint: /1 to 10000/,
+  },
+  {
+    name: 'memoryHigh above memoryMax (sizes)',
+    mutate: set(['node', 'slices', 'kubesvc'], { memoryHigh: '8G', memoryMax: '4G' }),
+    path: '/node/slices/kubesvc/memoryHigh',
+    message: 'memoryHigh (8G) is above memoryMax (4G)',
+    hint: /MemoryHigh throttles before MemoryMax kills/,
+  },
+  {
+    name: 'memoryHigh above memoryMax (percentages)',
+    mutate: set(['node', 'slices', 'container', 'memoryHigh'], '95%'),
+    path: '/node/slices/container/memoryHigh',
+    message: 'memoryHigh (95%) is above memoryMax (90%)',
+    at: 'memoryHigh: 95%',
+  },
 
   // --- sysctls and modules ---
-  { name: 'bad sysctl key', mutate: set(['node', 'sysctls'], { 'Net.IPv4.ip_forward': 1 }), path: '/node/sysctls/Net.IPv4.ip_forward', message: 'invalid key "Net.IPv4.ip_forward"', hint: /net\.ipv4\.ip_forward/ },
-  { name: 'sysctl key without a dot', mutate: set(['node', 'sysctls'], { swappiness: 10 }), path: '/node/sysctls/swappiness', message: 'invalid key "swappiness"', hint: /sysctl name/ },
-  { name: 'multi-line sysctl value', mutate: set(['node', 'sysctls'], { 'kernel.core_pattern': 'core\nkernel.panic = 0' }), path: '/node/sysctls/kernel.core_pattern', message: /^"core\\nkernel\.panic = 0"/, hint: /single-line/ },
-  { name: 'sysctl value as a list', mutate: set(['node', 'sysctls'], { 'vm.swappiness': [10] }), path: '/node/sysctls/vm.swappiness', message: /^\[10\]/, hint: /single-line value/ },
-  { name: 'ip_forward set to 0', mutate: set(['node', 'sysctls'], { 'net.ipv4.ip_forward': 0 }), path: '/node/sysctls/net.ipv4.ip_forward', message: 'net.ipv4.ip_forward must stay 1 on a Kubernetes node', hint: /pod networking/ },
-  { name: 'ip_forward removed with null', mutate: set(['node', 'sysctls'], { 'net.ipv4.ip_forward': null }), path: '/node/sysctls/net.ipv4.ip_forward', message: 'must stay 1', hint: /remove the override/ },
-  { name: 'bridge-nf-call-iptables set to 0', mutate: set(['node', 'sysctls'], { 'net.bridge.bridge-nf-call-iptables': '0' }), path: '/node/sysctls/net.bridge.bridge-nf-call-iptables', message: 'net.bridge.bridge-nf-call-iptables must stay 1' },
-  { name: 'bad kernel module name', mutate: set(['node', 'kernelModules'], ['ip_vs', 'br netfilter']), path: '/node/kernelModules/1', message: /"br netfilter": expected string to match/, hint: /br_netfilter/, at: '- br netfilter' },
-  { name: 'kernel module given as a path', mutate: set(['node', 'kernelModules'], ['/lib/modules/ip_vs.ko']), path: '/node/kernelModules/0', message: /expected string to match/, hint: /kernel module name/, at: 'ip_vs.ko' },
+  {
+    name: 'bad sysctl key',
+    mutate: set(['node', 'sysctls'], { 'Net.IPv4.ip_forward': 1 }),
+    path: '/node/sysctls/Net.IPv4.ip_forward',
+    message: 'invalid key "Net.IPv4.ip_forward"',
+    hint: /net\.ipv4\.ip_forward/,
+  },
+  {
+    name: 'sysctl key without a dot',
+    mutate: set(['node', 'sysctls'], { swappiness: 10 }),
+    path: '/node/sysctls/swappiness',
+    message: 'invalid key "swappiness"',
+    hint: /sysctl name/,
+  },
+  {
+    name: 'multi-line sysctl value',
+    mutate: set(['node', 'sysctls'], { 'kernel.core_pattern': 'core\nkernel.panic = 0' }),
+    path: '/node/sysctls/kernel.core_pattern',
+    message: /^"core\\nkernel\.panic = 0"/,
+    hint: /single-line/,
+  },
+  {
+    name: 'sysctl value as a list',
+    mutate: set(['node', 'sysctls'], { 'vm.swappiness': [10] }),
+    path: '/node/sysctls/vm.swappiness',
+    message: /^\[10\]/,
+    hint: /single-line value/,
+  },
+  {
+    name: 'ip_forward set to 0',
+    mutate: set(['node', 'sysctls'], { 'net.ipv4.ip_forward': 0 }),
+    path: '/node/sysctls/net.ipv4.ip_forward',
+    message: 'net.ipv4.ip_forward must stay 1 on a Kubernetes node',
+    hint: /pod networking/,
+  },
+  {
+    name: 'ip_forward removed with null',
+    mutate: set(['node', 'sysctls'], { 'net.ipv4.ip_forward': null }),
+    path: '/node/sysctls/net.ipv4.ip_forward',
+    message: 'must stay 1',
+    hint: /remove the override/,
+  },
+  {
+    name: 'bridge-nf-call-iptables set to 0',
+    mutate: set(['node', 'sysctls'], { 'net.bridge.bridge-nf-call-iptables': '0' }),
+    path: '/node/sysctls/net.bridge.bridge-nf-call-iptables',
+    message: 'net.bridge.bridge-nf-call-iptables must stay 1',
+  },
+  {
+    name: 'bad kernel module name',
+    mutate: set(['node', 'kernelModules'], ['ip_vs', 'br netfilter']),
+    path: '/node/kernelModules/1',
+    message: /"br netfilter": expected string to match/,
+    hint: /br_netfilter/,
+    at: '- br netfilter',
+  },
+  {
+    name: 'kernel module given as a path',
+    mutate: set(['node', 'kernelModules'], ['/lib/modules/ip_vs.ko']),
+    path: '/node/kernelModules/0',
+    message: /expected string to match/,
+    hint: /kernel module name/,
+    at: 'ip_vs.ko',
+  },
 
   // --- kubelet ---
-  { name: 'bad eviction signal key', mutate: set(['node', 'kubelet', 'evictionHard'], { 'memory.free': '500Mi' }), path: '/node/kubelet/evictionHard/memory.free', message: 'invalid key "memory.free"', hint: /memory\.available.*pid\.available/ },
-  { name: 'bad eviction threshold', mutate: set(['node', 'kubelet', 'evictionHard'], { 'memory.available': '500MB' }), path: '/node/kubelet/evictionHard/memory.available', message: /"500MB"/, hint: /percentage \(10%\) or quantity \(500Mi\)/ },
+  {
+    name: 'bad eviction signal key',
+    mutate: set(['node', 'kubelet', 'evictionHard'], { 'memory.free': '500Mi' }),
+    path: '/node/kubelet/evictionHard/memory.free',
+    message: 'invalid key "memory.free"',
+    hint: /memory\.available.*pid\.available/,
+  },
+  {
+    name: 'bad eviction threshold',
+    mutate: set(['node', 'kubelet', 'evictionHard'], { 'memory.available': '500MB' }),
+    path: '/node/kubelet/evictionHard/memory.available',
+    message: /"500MB"/,
+    hint: /percentage \(10%\) or quantity \(500Mi\)/,
+  },
   {
     name: 'imageGC low equal to high',
     mutate: all(set(['node', 'kubelet', 'imageGCHighThresholdPercent'], 80), set(['node', 'kubelet', 'imageGCLowThresholdPercent'], 80)),
@@ -152,10 +695,34 @@ const rows: Row[] = [
     hint: /kubelet refuses to start/,
   },
   // The high threshold left out is the default 85: kubelet would still refuse 90.
-  { name: 'imageGC low above the default high', mutate: set(['node', 'kubelet', 'imageGCLowThresholdPercent'], 90), path: '/node/kubelet/imageGCLowThresholdPercent', message: /must be lower than imageGCHighThresholdPercent \(90 ≥ 85\)/, hint: /80 and 85/ },
-  { name: 'imageGC high above 100', mutate: set(['node', 'kubelet', 'imageGCHighThresholdPercent'], 101), path: '/node/kubelet/imageGCHighThresholdPercent', message: /^101: /, hint: /100/ },
-  { name: 'maxPods 0', mutate: set(['node', 'kubelet', 'maxPods'], 0), path: '/node/kubelet/maxPods', message: /^0: .*greater or equal to 1/, hint: /≥ 1/ },
-  { name: 'bad systemReserved quantity', mutate: set(['node', 'kubelet', 'systemReserved'], { memory: '512MB' }), path: '/node/kubelet/systemReserved/memory', message: /"512MB"/, hint: /1Gi/ },
+  {
+    name: 'imageGC low above the default high',
+    mutate: set(['node', 'kubelet', 'imageGCLowThresholdPercent'], 90),
+    path: '/node/kubelet/imageGCLowThresholdPercent',
+    message: /must be lower than imageGCHighThresholdPercent \(90 ≥ 85\)/,
+    hint: /80 and 85/,
+  },
+  {
+    name: 'imageGC high above 100',
+    mutate: set(['node', 'kubelet', 'imageGCHighThresholdPercent'], 101),
+    path: '/node/kubelet/imageGCHighThresholdPercent',
+    message: /^101: /,
+    hint: /100/,
+  },
+  {
+    name: 'maxPods 0',
+    mutate: set(['node', 'kubelet', 'maxPods'], 0),
+    path: '/node/kubelet/maxPods',
+    message: /^0: .*greater or equal to 1/,
+    hint: /≥ 1/,
+  },
+  {
+    name: 'bad systemReserved quantity',
+    mutate: set(['node', 'kubelet', 'systemReserved'], { memory: '512MB' }),
+    path: '/node/kubelet/systemReserved/memory',
+    message: /"512MB"/,
+    hint: /1Gi/,
+  },
 
   // --- outputs and overlays ---
   {
@@ -166,13 +733,45 @@ const rows: Row[] = [
     hint: new RegExp(`^known output formats: ${OUTPUT_FORMATS.join(', ')}$`),
     at: 'format: floppy',
   },
-  { name: 'output key typo', mutate: rename(['outputs', 0, 'format'], 'formt'), path: '/outputs/0/formt', message: 'unknown key "formt"', hint: 'did you mean "format"?' },
-  { name: 'empty outputs', mutate: set(['outputs'], []), path: '/outputs', message: /\[\]: expected array length to be greater or equal to 1/, hint: /at least 1/ },
-  { name: 'outputs missing', mutate: del(['outputs']), path: '/outputs', message: 'missing required key "outputs"', hint: /YAML list/, at: /^\$schema:/ },
-  { name: 'overlay without path', mutate: set(['overlays'], [{}]), path: '/overlays/0/path', message: 'missing required key "path"', hint: /relative to the spec file/, at: '- {}' },
-  { name: 'overlay with an empty path', mutate: set(['overlays'], [{ path: '' }]), path: '/overlays/0/path', message: /^"": /, hint: /relative to the spec file/, at: 'path: ""' },
+  {
+    name: 'output key typo',
+    mutate: rename(['outputs', 0, 'format'], 'formt'),
+    path: '/outputs/0/formt',
+    message: 'unknown key "formt"',
+    hint: 'did you mean "format"?',
+  },
+  {
+    name: 'empty outputs',
+    mutate: set(['outputs'], []),
+    path: '/outputs',
+    message: /\[\]: expected array length to be greater or equal to 1/,
+    hint: /at least 1/,
+  },
+  {
+    name: 'outputs missing',
+    mutate: del(['outputs']),
+    path: '/outputs',
+    message: 'missing required key "outputs"',
+    hint: /YAML list/,
+    at: /^\$schema:/,
+  },
+  {
+    name: 'overlay without path',
+    mutate: set(['overlays'], [{}]),
+    path: '/overlays/0/path',
+    message: 'missing required key "path"',
+    hint: /relative to the spec file/,
+    at: '- {}',
+  },
+  {
+    name: 'overlay with an empty path',
+    mutate: set(['overlays'], [{ path: '' }]),
+    path: '/overlays/0/path',
+    message: /^"": /,
+    hint: /relative to the spec file/,
+    at: 'path: ""',
+  },
 ];
-
 
 describe('malformed image specs', () => {
   it('has a broad table', () => {
@@ -227,7 +826,14 @@ describe('many problems at once', () => {
       ),
     );
     const problems = problemsOf(text);
-    expect(problems.map((p) => p.path)).toEqual(['/kind', '/base/arch', '/pakages', '/kubernetes/version', '/node/journald/systemMaxUse', '/outputs']);
+    expect(problems.map((p) => p.path)).toEqual([
+      '/kind',
+      '/base/arch',
+      '/pakages',
+      '/kubernetes/version',
+      '/node/journald/systemMaxUse',
+      '/outputs',
+    ]);
     const lines = problems.map((p) => Number(/:(\d+):\d+$/.exec(p.file)![1]));
     expect(lines).toEqual([...lines].sort((a, b) => a - b));
   });
@@ -300,7 +906,10 @@ describe('valid specs resolve their defaults', () => {
   });
 
   it('null removes a default sysctl, a value overrides one', () => {
-    const spec = parseSpec(mutated(set(['node', 'sysctls'], { 'net.ipv6.ip_nonlocal_bind': null, 'fs.inotify.max_user_watches': 1048576 })), FILE);
+    const spec = parseSpec(
+      mutated(set(['node', 'sysctls'], { 'net.ipv6.ip_nonlocal_bind': null, 'fs.inotify.max_user_watches': 1048576 })),
+      FILE,
+    );
     const sysctls = new Map(spec.node.sysctls);
     expect(sysctls.has('net.ipv6.ip_nonlocal_bind')).toBe(false);
     expect(sysctls.get('net.ipv4.ip_nonlocal_bind')).toBe('1');
@@ -308,7 +917,10 @@ describe('valid specs resolve their defaults', () => {
   });
 
   it('an unknown Kubernetes minor is fine with an explicit sandboxImage', () => {
-    const spec = parseSpec(mutated(all(set(['kubernetes', 'version'], 'v1.99.0'), set(['runtime', 'sandboxImage'], 'registry.example.com:5000/pause:3.11'))), FILE);
+    const spec = parseSpec(
+      mutated(all(set(['kubernetes', 'version'], 'v1.99.0'), set(['runtime', 'sandboxImage'], 'registry.example.com:5000/pause:3.11'))),
+      FILE,
+    );
     expect(spec.runtime.sandboxImage).toBe('registry.example.com:5000/pause:3.11');
   });
 
@@ -321,7 +933,15 @@ describe('valid specs resolve their defaults', () => {
 describe('spec hash', () => {
   /** Reverses the key order of every mapping, recursively. */
   const reversed = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(reversed) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)])) : v;
+    Array.isArray(v)
+      ? v.map(reversed)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .reverse()
+              .map(([k, x]) => [k, reversed(x)]),
+          )
+        : v;
 
   it('does not depend on key order, comments, list order of sets, or where the file lives', () => {
     const reference = parseSpec(DEFAULT_TEXT, DEFAULT_SPEC).hash;

@@ -47,7 +47,12 @@ describe('exportSchema("image")', () => {
     });
 
     it.each([
-      ['journald systemMaxUse as a percentage', (s: any) => (s.node.journald.systemMaxUse = '20%'), '/node/journald/systemMaxUse', 'pattern'],
+      [
+        'journald systemMaxUse as a percentage',
+        (s: any) => (s.node.journald.systemMaxUse = '20%'),
+        '/node/journald/systemMaxUse',
+        'pattern',
+      ],
       ['an unknown top-level key', (s: any) => (s.pakages = ['jq']), '', 'additionalProperties'],
       ['an unknown output format', (s: any) => (s.outputs = [{ format: 'floppy' }]), '/outputs/0/format', undefined],
       ['an empty component list', (s: any) => (s.kubernetes.components = []), '/kubernetes/components', 'minItems'],

@@ -26,7 +26,20 @@ function sample(): OutEntry[] {
     { name: 'etc/hosts', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 10, mtime: 1000, body: Buffer.from('127.0.0.1\n') },
     { name: 'usr', type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 1000 },
     { name: 'usr/bin', type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 1000 },
-    { name: 'usr/bin/ping', type: 'file', mode: 0o755, uid: 0, gid: 0, size: 4, mtime: 1000, body: Buffer.from('ELF!'), xattrs: new Map([['security.capability', CAP], ['user.binary', BINARY]]) },
+    {
+      name: 'usr/bin/ping',
+      type: 'file',
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      size: 4,
+      mtime: 1000,
+      body: Buffer.from('ELF!'),
+      xattrs: new Map([
+        ['security.capability', CAP],
+        ['user.binary', BINARY],
+      ]),
+    },
     { name: 'usr/bin/pong', type: 'link', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 1000, linkname: 'usr/bin/ping' },
     { name: 'usr/bin/sh', type: 'symlink', mode: 0o777, uid: 0, gid: 0, size: 0, mtime: 1000, linkname: 'dash' },
     { name: 'usr/bin/tëst', type: 'file', mode: 0o600, uid: 1000, gid: 1000, size: 2, mtime: 1000, body: Buffer.from('hi') },
@@ -77,7 +90,11 @@ describe('tar writer and index', () => {
     const ping = index.find((e) => e.name === 'usr/bin/ping')!;
     expect(ping.xattrs?.get('security.capability')).toEqual(CAP);
     expect(ping.xattrs?.get('user.binary')).toEqual(BINARY);
-    expect(readFileSync(file).subarray(ping.offset, ping.offset + 4).toString()).toBe('ELF!');
+    expect(
+      readFileSync(file)
+        .subarray(ping.offset, ping.offset + 4)
+        .toString(),
+    ).toBe('ELF!');
     expect(index.find((e) => e.name === longDir)?.size).toBe(4);
     expect(index.find((e) => e.name === 'usr/bin/pong')).toMatchObject({ type: 'link', linkname: 'usr/bin/ping' });
     expect(index.find((e) => e.name === 'dev/null')).toMatchObject({ devmajor: 1, devminor: 3 });
@@ -90,7 +107,10 @@ describe('tar writer and index', () => {
     await writeTar(file, sample());
     const index = await indexTar(file);
     const again = path.join(dir, 'b.tar');
-    await writeTar(again, index.map((e) => ({ ...e, body: e.type === 'file' ? { file, offset: e.offset } : undefined })));
+    await writeTar(
+      again,
+      index.map((e) => ({ ...e, body: e.type === 'file' ? { file, offset: e.offset } : undefined })),
+    );
     expect(sha(again)).toBe(sha(file));
   });
 
@@ -100,7 +120,18 @@ describe('tar writer and index', () => {
     for (let i = 0; i < big.length; i += 4096) big[i] = (i / 4096) & 0xff;
     writeFileSync(path.join(dir, 'src.bin'), Buffer.concat([Buffer.from('prefix'), big]));
     const file = path.join(dir, 'big.tar');
-    await writeTar(file, [{ name: 'boot/initrd.img', type: 'file', mode: 0o644, uid: 0, gid: 0, size: big.length, mtime: 5, body: { file: path.join(dir, 'src.bin'), offset: 6 } }]);
+    await writeTar(file, [
+      {
+        name: 'boot/initrd.img',
+        type: 'file',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        size: big.length,
+        mtime: 5,
+        body: { file: path.join(dir, 'src.bin'), offset: 6 },
+      },
+    ]);
     expect(execFileSync('tar', ['-xOf', file, './boot/initrd.img'], { maxBuffer: 64 << 20 }).equals(big)).toBe(true);
   });
 
@@ -113,7 +144,11 @@ describe('tar writer and index', () => {
 
   it('refuses a file entry whose body does not match its size', async () => {
     const dir = tmp();
-    await expect(writeTar(path.join(dir, 'x.tar'), [{ name: 'f', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 5, mtime: 0, body: Buffer.from('abc') }])).rejects.toThrow(/header says 5/);
+    await expect(
+      writeTar(path.join(dir, 'x.tar'), [
+        { name: 'f', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 5, mtime: 0, body: Buffer.from('abc') },
+      ]),
+    ).rejects.toThrow(/header says 5/);
   });
 
   it('rejects a corrupt archive with the byte offset', async () => {
@@ -136,7 +171,10 @@ describe('archive order', () => {
   it('matches GNU tar --sort=name on a real directory', () => {
     const dir = tmp();
     const root = path.join(dir, 'root');
-    execFileSync('sh', ['-c', `mkdir -p ${root}/etc/a ${root}/etc/a-b ${root}/etc/a.d ${root}/Z && touch ${root}/etc/a/x ${root}/etc/a-b/y ${root}/etc/ab ${root}/etc/a.d/z ${root}/Z/q`]);
+    execFileSync('sh', [
+      '-c',
+      `mkdir -p ${root}/etc/a ${root}/etc/a-b ${root}/etc/a.d ${root}/Z && touch ${root}/etc/a/x ${root}/etc/a-b/y ${root}/etc/ab ${root}/etc/a.d/z ${root}/Z/q`,
+    ]);
     const gnu = execFileSync('tar', ['--sort=name', '-cf', '-', '-C', root, '.'], { maxBuffer: 1 << 24 });
     writeFileSync(path.join(dir, 'g.tar'), gnu);
     const listed = execFileSync('tar', ['-tf', path.join(dir, 'g.tar')], { encoding: 'utf8' })

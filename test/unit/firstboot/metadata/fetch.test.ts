@@ -28,7 +28,9 @@ describe('fetchBytes', () => {
 
   it('refuses a body whose hash differs, naming both hashes', async () => {
     const wrong = parseHash(`sha256-${'0'.repeat(64)}`)!;
-    await expect(fetchBytes(`${base}/user-data`, { hash: wrong })).rejects.toThrow(/sha256 mismatch \(got [0-9a-f]{16}…, expected 0{16}…\)/);
+    await expect(fetchBytes(`${base}/user-data`, { hash: wrong })).rejects.toThrow(
+      /sha256 mismatch \(got [0-9a-f]{16}…, expected 0{16}…\)/,
+    );
   });
 
   it('treats a 404 as absent for optional seed files, and as an error otherwise', async () => {

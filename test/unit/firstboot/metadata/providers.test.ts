@@ -3,7 +3,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KilnError } from '../../../../core/errors.ts';
+import { type KilnError } from '../../../../core/errors.ts';
 import { treeHost } from '../../../../firstboot/host.ts';
 import { parseCmdline, nocloudSeedFrom } from '../../../../firstboot/metadata/cmdline.ts';
 import { type RawMetadata } from '../../../../node/metadata/decode.ts';
@@ -32,7 +32,12 @@ async function outcome(name: string): Promise<unknown> {
       return { ...summary, loadError: (error as KilnError).message, hint: (error as KilnError).hint };
     }
   } catch (error) {
-    return { outcome: 'broken source', error: (error as KilnError).message, path: (error as KilnError).path, hint: (error as KilnError).hint };
+    return {
+      outcome: 'broken source',
+      error: (error as KilnError).message,
+      path: (error as KilnError).path,
+      hint: (error as KilnError).hint,
+    };
   }
 }
 

@@ -12,19 +12,45 @@ import { addonProblems, readAddonDescriptors, resolveAddon } from '../../../../f
 import { planRole } from '../../../../firstboot/role/plan.ts';
 import type { HostFacts, NodeConfig } from '../../../../firstboot/role/types.ts';
 
-const nfs: AddonDescriptor = { name: 'nfs-provisioner', chart: '/usr/share/kiln/charts/nfs-subdir-external-provisioner-4.0.18.tgz', version: '4.0.18', namespace: 'kube-system', values: { storageClass: { name: 'nfs' } }, requiredValues: ['nfs.server', 'nfs.path'] };
-const init = YAML.parse(readFileSync(path.resolve(import.meta.dirname, '../../../fixtures/firstboot/role/configs/init.yaml'), 'utf8')) as NodeConfig;
+const nfs: AddonDescriptor = {
+  name: 'nfs-provisioner',
+  chart: '/usr/share/kiln/charts/nfs-subdir-external-provisioner-4.0.18.tgz',
+  version: '4.0.18',
+  namespace: 'kube-system',
+  values: { storageClass: { name: 'nfs' } },
+  requiredValues: ['nfs.server', 'nfs.path'],
+};
+const init = YAML.parse(
+  readFileSync(path.resolve(import.meta.dirname, '../../../fixtures/firstboot/role/configs/init.yaml'), 'utf8'),
+) as NodeConfig;
 
 describe('baked addons', () => {
   it('resolves a chart-less addon to the baked chart, namespace and version; an own chart wins', () => {
-    expect(resolveAddon({ name: 'nfs-provisioner' }, { 'nfs-provisioner': nfs })).toEqual({ chart: nfs.chart, namespace: 'kube-system', version: '4.0.18', defaults: nfs.values });
+    expect(resolveAddon({ name: 'nfs-provisioner' }, { 'nfs-provisioner': nfs })).toEqual({
+      chart: nfs.chart,
+      namespace: 'kube-system',
+      version: '4.0.18',
+      defaults: nfs.values,
+    });
     expect(resolveAddon({ name: 'nfs-provisioner', namespace: 'storage' }, { 'nfs-provisioner': nfs }).namespace).toBe('storage');
-    expect(resolveAddon({ name: 'nfs-provisioner', chart: '/opt/charts/nfs.tgz' }, { 'nfs-provisioner': nfs })).toEqual({ chart: '/opt/charts/nfs.tgz', namespace: 'kube-system' });
+    expect(resolveAddon({ name: 'nfs-provisioner', chart: '/opt/charts/nfs.tgz' }, { 'nfs-provisioner': nfs })).toEqual({
+      chart: '/opt/charts/nfs.tgz',
+      namespace: 'kube-system',
+    });
   });
 
   it('the plan writes the defaults beside the node values', () => {
-    const facts: HostFacts = { kubeletDefaults: {}, preloadImages: [], manifests: [], controlPlaneImagesPreloaded: false, addons: { 'nfs-provisioner': nfs } };
-    const config: NodeConfig = { ...init, addons: [{ name: 'nfs-provisioner', values: { nfs: { server: '10.0.0.5', path: '/export/k8s' } } }] };
+    const facts: HostFacts = {
+      kubeletDefaults: {},
+      preloadImages: [],
+      manifests: [],
+      controlPlaneImagesPreloaded: false,
+      addons: { 'nfs-provisioner': nfs },
+    };
+    const config: NodeConfig = {
+      ...init,
+      addons: [{ name: 'nfs-provisioner', values: { nfs: { server: '10.0.0.5', path: '/export/k8s' } } }],
+    };
     const step = planRole(config, facts).find((s) => s.name === 'addons')!;
     expect(step.files.map((f) => [f.path, JSON.parse(f.contents)])).toEqual([
       ['/etc/kiln/addons/nfs-provisioner.defaults.json', nfs.values],
@@ -33,18 +59,45 @@ describe('baked addons', () => {
   });
 
   it('refuses an addon the image does not hold, and required values left out', () => {
-    const config: NodeConfig = { ...init, addons: [{ name: 'nfs-provisioner', values: { nfs: { server: '10.0.0.5' } } }, { name: 'metrics-server' }] };
+    const config: NodeConfig = {
+      ...init,
+      addons: [{ name: 'nfs-provisioner', values: { nfs: { server: '10.0.0.5' } } }, { name: 'metrics-server' }],
+    };
     expect(addonProblems(config, { 'nfs-provisioner': nfs })).toEqual([
-      { path: '/addons/0/values', message: 'addon "nfs-provisioner" needs values.nfs.path', hint: expect.stringContaining('set values: { nfs: { path: … }') },
-      { path: '/addons/1/chart', message: 'addon "metrics-server" has no chart and this image has none baked in', hint: 'baked here: nfs-provisioner; or give chart (a path in the image)' },
+      {
+        path: '/addons/0/values',
+        message: 'addon "nfs-provisioner" needs values.nfs.path',
+        hint: expect.stringContaining('set values: { nfs: { path: … }'),
+      },
+      {
+        path: '/addons/1/chart',
+        message: 'addon "metrics-server" has no chart and this image has none baked in',
+        hint: 'baked here: nfs-provisioner; or give chart (a path in the image)',
+      },
     ]);
     expect(addonProblems({ ...init, addons: [{ name: 'x', chart: '/opt/x.tgz' }] }, {})).toEqual([]);
   });
 
-  it('a baked Cilium chart of the configured version brings its values, under kiln\'s', () => {
-    const cilium: AddonDescriptor = { name: 'cilium', chart: '/usr/share/kiln/charts/cilium-1.16.5.tgz', version: '1.16.5', namespace: 'kube-system', values: { image: { useDigest: false } }, requiredValues: [] };
-    const facts: HostFacts = { kubeletDefaults: {}, preloadImages: [], manifests: [], controlPlaneImagesPreloaded: false, addons: { cilium } };
-    const files = (version: string) => planRole({ ...init, cilium: { version } }, facts).find((s) => s.name === 'cilium')!.files.map((f) => f.path);
+  it("a baked Cilium chart of the configured version brings its values, under kiln's", () => {
+    const cilium: AddonDescriptor = {
+      name: 'cilium',
+      chart: '/usr/share/kiln/charts/cilium-1.16.5.tgz',
+      version: '1.16.5',
+      namespace: 'kube-system',
+      values: { image: { useDigest: false } },
+      requiredValues: [],
+    };
+    const facts: HostFacts = {
+      kubeletDefaults: {},
+      preloadImages: [],
+      manifests: [],
+      controlPlaneImagesPreloaded: false,
+      addons: { cilium },
+    };
+    const files = (version: string) =>
+      planRole({ ...init, cilium: { version } }, facts)
+        .find((s) => s.name === 'cilium')!
+        .files.map((f) => f.path);
     expect(files('1.16.5')).toEqual(['/etc/kiln/addons/cilium.defaults.json', '/etc/kiln/cilium-values.yaml']);
     expect(files('1.17.0')).toEqual(['/etc/kiln/cilium-values.yaml']);
   });

@@ -34,7 +34,16 @@ function priorities(conf: string): Map<number, number> {
 
 describe('renderKeepalived golden files', () => {
   it('has the cases the brief asks for', () => {
-    expect(cases).toEqual(expect.arrayContaining(['init-vip-authpass', 'control-plane', 'ipv6-vip', 'worker-pool', 'control-plane-with-pool', 'worker-no-keepalived']));
+    expect(cases).toEqual(
+      expect.arrayContaining([
+        'init-vip-authpass',
+        'control-plane',
+        'ipv6-vip',
+        'worker-pool',
+        'control-plane-with-pool',
+        'worker-no-keepalived',
+      ]),
+    );
   });
 
   it.each(cases)('%s', (name) => {
@@ -148,7 +157,14 @@ describe('vipPriority', () => {
   });
 
   it('stays within 1–254 and distinct for large pools and other bases', () => {
-    for (const [members, base] of [[15, 150], [16, 150], [150, 150], [254, 254], [2, 2], [1, 1]] as const) {
+    for (const [members, base] of [
+      [15, 150],
+      [16, 150],
+      [150, 150],
+      [254, 254],
+      [2, 2],
+      [1, 1],
+    ] as const) {
       const prio = Array.from({ length: members }, (_, m) => vipPriority(0, m, members, base));
       expect(new Set(prio).size).toBe(members);
       expect(Math.max(...prio)).toBe(base);
@@ -177,12 +193,12 @@ describe('renderKeepalived refusals', () => {
     expect(withPool((p) => (p.firstVirtualRouterId = 253))).not.toThrow();
   });
 
-  it('refuses a pool whose router ids include the control-plane VIP\'s', () => {
+  it("refuses a pool whose router ids include the control-plane VIP's", () => {
     expect(withPool((p) => (p.firstVirtualRouterId = 50))).toThrow(/include the control-plane VIP's \(51\)/);
     expect(withPool((p) => (p.firstVirtualRouterId = 48))).not.toThrow();
   });
 
-  it('refuses a pool address that is the control-plane VIP or the node\'s own address', () => {
+  it("refuses a pool address that is the control-plane VIP or the node's own address", () => {
     expect(withPool((p) => (p.addresses[1] = '192.168.10.10'))).toThrow(/192.168.10.10 is the control-plane VIP/);
     expect(withPool((p) => (p.addresses[2] = '192.168.10.22'))).toThrow(/is this node's advertise address/);
     const v6 = loadCase('ipv6-vip');

@@ -11,7 +11,14 @@ import { DEFAULT_KUBELET } from '../../../../builder/spec/defaults.ts';
 import { caCertHash, nodeConfigProblems } from '../../../../node/config/parse.ts';
 import type { NodeConfig } from '../../../../node/config/schema.ts';
 import { CILIUM_VALUES, renderCiliumValues } from '../../../../firstboot/role/cilium.ts';
-import { CONTROL_PLANE_TAINT, KUBEADM_CONFIG, KUBEADM_PATCHES, kubeadmArgs, kubeletConfig, renderKubeadm } from '../../../../firstboot/role/kubeadm.ts';
+import {
+  CONTROL_PLANE_TAINT,
+  KUBEADM_CONFIG,
+  KUBEADM_PATCHES,
+  kubeadmArgs,
+  kubeletConfig,
+  renderKubeadm,
+} from '../../../../firstboot/role/kubeadm.ts';
 import type { HostFacts, RenderedFile } from '../../../../firstboot/role/types.ts';
 import { kubeDocProblems } from '../../../standins/lib/kube-fields.ts';
 import { repoRoot } from '../../../helpers/build.ts';
@@ -21,12 +28,21 @@ import { kubeFieldLists } from '../../../helpers/upstream.ts';
 const FIXTURES = path.join(repoRoot, 'test/fixtures/firstboot/role');
 const CONFIGS = path.join(FIXTURES, 'configs');
 const GOLDEN = path.join(FIXTURES, 'kubeadm');
-const cases = readdirSync(CONFIGS).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+const cases = readdirSync(CONFIGS)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => f.replace(/\.yaml$/, ''))
+  .sort();
 const configOf = (name: string) => YAML.parse(readFileSync(path.join(CONFIGS, `${name}.yaml`), 'utf8')) as NodeConfig;
 
 // What the image ships: overlays/node-tuning's template rendered with the builder's defaults.
 const template = readFileSync(path.join(repoRoot, 'overlays/node-tuning/etc/kiln/kubelet-defaults.yaml.hbs'), 'utf8');
-const facts: HostFacts = { kubeletDefaults: YAML.parse(renderTemplate(template, { kubelet: DEFAULT_KUBELET }, 'kubelet-defaults.yaml.hbs')), preloadImages: [], manifests: [], controlPlaneImagesPreloaded: false, addons: {} };
+const facts: HostFacts = {
+  kubeletDefaults: YAML.parse(renderTemplate(template, { kubelet: DEFAULT_KUBELET }, 'kubelet-defaults.yaml.hbs')),
+  preloadImages: [],
+  manifests: [],
+  controlPlaneImagesPreloaded: false,
+  addons: {},
+};
 
 const lists = kubeFieldLists();
 const docsOf = (f: RenderedFile) => YAML.parseAllDocuments(f.contents).map((d) => d.toJS() as Record<string, unknown>);
@@ -39,9 +55,11 @@ const clone = (name: string): any => structuredClone(configOf(name));
 /** RFC 7386 JSON merge patch, as kubeadm applies `+merge` patch files. */
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as object) } : {};
-  for (const [k, v] of Object.entries(patch)) if (v === null) delete out[k];
-  else out[k] = mergePatch(out[k], v);
+  const out: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as object) } : {};
+  for (const [k, v] of Object.entries(patch))
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
   return out;
 }
 
@@ -104,18 +122,23 @@ describe('upstream field lists (kubeadm v1beta4, kubelet v1beta1)', () => {
     const init = one(configOf('init'), 'InitConfiguration');
     const kubelet = one(configOf('init'), 'KubeletConfiguration');
     expect(kubeDocProblems({ ...kubelet, cgroupdriver: 'systemd' }, lists)).toEqual(['KubeletConfiguration: unknown field "cgroupdriver"']);
-    expect(kubeDocProblems({ ...init, nodeRegistration: { ...init.nodeRegistration, kubeletExtraArg: [] } }, lists)).toEqual(['InitConfiguration: unknown field "nodeRegistration.kubeletExtraArg"']);
-    expect(kubeDocProblems({ ...init, nodeRegistration: { ...init.nodeRegistration, kubeletExtraArgs: { 'node-ip': '10.0.2.15' } } }, lists)).toEqual([
-      'InitConfiguration: unknown field "nodeRegistration.kubeletExtraArgs.node-ip"',
+    expect(kubeDocProblems({ ...init, nodeRegistration: { ...init.nodeRegistration, kubeletExtraArg: [] } }, lists)).toEqual([
+      'InitConfiguration: unknown field "nodeRegistration.kubeletExtraArg"',
     ]);
-    expect(kubeDocProblems({ ...kubelet, cgroupDriver: 'systemD' }, lists)).toEqual(['KubeletConfiguration: cgroupDriver = "systemD" is not one of cgroupfs, systemd']);
+    expect(
+      kubeDocProblems({ ...init, nodeRegistration: { ...init.nodeRegistration, kubeletExtraArgs: { 'node-ip': '10.0.2.15' } } }, lists),
+    ).toEqual(['InitConfiguration: unknown field "nodeRegistration.kubeletExtraArgs.node-ip"']);
+    expect(kubeDocProblems({ ...kubelet, cgroupDriver: 'systemD' }, lists)).toEqual([
+      'KubeletConfiguration: cgroupDriver = "systemD" is not one of cgroupfs, systemd',
+    ]);
   });
 
   // kubeDocProblems checks enums of scalar fields only, not of string-list items: check those here
   it.each(cases)('%s: enforceNodeAllocatable and token usages are values upstream allows', (name) => {
     const enums = Object.assign({}, ...lists.map((l) => l.enums)) as Record<string, string[]>;
     for (const doc of kubeDocs(configOf(name))) {
-      for (const item of (doc.enforceNodeAllocatable as string[] | undefined) ?? []) expect(enums['KubeletConfiguration.enforceNodeAllocatable[]']).toContain(item);
+      for (const item of (doc.enforceNodeAllocatable as string[] | undefined) ?? [])
+        expect(enums['KubeletConfiguration.enforceNodeAllocatable[]']).toContain(item);
       for (const token of (doc.bootstrapTokens as Array<{ usages: string[] }> | undefined) ?? [])
         for (const usage of token.usages) expect(enums['InitConfiguration.bootstrapTokens[].usages[]']).toContain(usage);
     }
@@ -125,7 +148,11 @@ describe('upstream field lists (kubeadm v1beta4, kubelet v1beta1)', () => {
 describe('kiln rules', () => {
   it.each(cases)('%s: imagePullPolicy Never when the image carries the control-plane images, else IfNotPresent', (name) => {
     const config = configOf(name);
-    const policies = (f: HostFacts) => renderKubeadm(config, f).flatMap(docsOf).filter((d) => d.kind === 'InitConfiguration' || d.kind === 'JoinConfiguration').map((d: any) => d.nodeRegistration.imagePullPolicy);
+    const policies = (f: HostFacts) =>
+      renderKubeadm(config, f)
+        .flatMap(docsOf)
+        .filter((d) => d.kind === 'InitConfiguration' || d.kind === 'JoinConfiguration')
+        .map((d: any) => d.nodeRegistration.imagePullPolicy);
     expect(policies(facts)).toEqual(['IfNotPresent']);
     expect(policies({ ...facts, controlPlaneImagesPreloaded: true })).toEqual(['Never']);
   });
@@ -134,7 +161,11 @@ describe('kiln rules', () => {
     const config = configOf(name);
     for (const f of rendered(config)) expect(f.contents).not.toMatch(/unsafeSkipCAVerification/i);
     for (const join of byKind(config, 'JoinConfiguration')) {
-      expect((join as any).discovery.bootstrapToken).toEqual({ apiServerEndpoint: '10.0.2.100:6443', token: config.join!.token, caCertHashes: config.join!.caCertHashes });
+      expect((join as any).discovery.bootstrapToken).toEqual({
+        apiServerEndpoint: '10.0.2.100:6443',
+        token: config.join!.token,
+        caCertHashes: config.join!.caCertHashes,
+      });
       expect((join as any).discovery.bootstrapToken.caCertHashes.length).toBeGreaterThan(0);
     }
   });
@@ -143,7 +174,9 @@ describe('kiln rules', () => {
     const config = configOf(name);
     const replacing = config.cluster.kubeProxyReplacement !== false;
     for (const doc of kubeDocs(config).filter((d) => d.kind === 'InitConfiguration' || d.kind === 'JoinConfiguration'))
-      expect(((doc.skipPhases as string[] | undefined) ?? []).includes('addon/kube-proxy')).toBe(replacing && doc.kind === 'InitConfiguration');
+      expect(((doc.skipPhases as string[] | undefined) ?? []).includes('addon/kube-proxy')).toBe(
+        replacing && doc.kind === 'InitConfiguration',
+      );
     if (config.role === 'init') expect(one(config, 'ClusterConfiguration').proxy?.disabled === true).toBe(replacing);
   });
 
@@ -159,7 +192,14 @@ describe('kiln rules', () => {
   });
 
   it('kubeadm args: init uploads certificates only with a certificate key, and prints no secrets', () => {
-    expect(kubeadmArgs(configOf('init'))).toEqual(['init', '--config', KUBEADM_CONFIG, '--upload-certs', '--skip-certificate-key-print', '--skip-token-print']);
+    expect(kubeadmArgs(configOf('init'))).toEqual([
+      'init',
+      '--config',
+      KUBEADM_CONFIG,
+      '--upload-certs',
+      '--skip-certificate-key-print',
+      '--skip-token-print',
+    ]);
     expect(kubeadmArgs(configOf('kube-proxy'))).toEqual(['init', '--config', KUBEADM_CONFIG, '--skip-token-print']);
     expect(kubeadmArgs(configOf('control-plane'))).toEqual(['join', '--config', KUBEADM_CONFIG]);
     expect(kubeadmArgs(configOf('worker'))).toEqual(['join', '--config', KUBEADM_CONFIG]);
@@ -170,7 +210,13 @@ describe('kiln rules', () => {
     const init = one(config, 'InitConfiguration');
     const cluster = one(config, 'ClusterConfiguration');
     expect(init.bootstrapTokens).toEqual([
-      { token: config.join!.token, description: 'kiln: joins the nodes of cluster lab', ttl: '24h0m0s', usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] },
+      {
+        token: config.join!.token,
+        description: 'kiln: joins the nodes of cluster lab',
+        ttl: '24h0m0s',
+        usages: ['signing', 'authentication'],
+        groups: ['system:bootstrappers:kubeadm:default-node-token'],
+      },
     ]);
     expect(init.certificateKey).toBe(config.join!.certificateKey);
     expect(init.localAPIEndpoint).toEqual({ advertiseAddress: '10.0.2.15', bindPort: 6443 });
@@ -188,17 +234,27 @@ describe('kiln rules', () => {
     expect(reg).toMatchObject({ name: 'gpu-1', criSocket: 'unix:///run/containerd/containerd.sock', imagePullPolicy: 'IfNotPresent' });
     expect(reg.kubeletExtraArgs).toEqual([
       { name: 'node-ip', value: '10.0.2.22' },
-      { name: 'node-labels', value: 'example.com/accelerator=nvidia-l4,example.com/burn-in=passed,node.kubernetes.io/instance-type=gpu-large,topology.kubernetes.io/zone=rack-b' },
+      {
+        name: 'node-labels',
+        value:
+          'example.com/accelerator=nvidia-l4,example.com/burn-in=passed,node.kubernetes.io/instance-type=gpu-large,topology.kubernetes.io/zone=rack-b',
+      },
     ]);
-    expect(one(configOf('worker'), 'JoinConfiguration').nodeRegistration.kubeletExtraArgs).toEqual([{ name: 'node-ip', value: '10.0.2.21' }]);
+    expect(one(configOf('worker'), 'JoinConfiguration').nodeRegistration.kubeletExtraArgs).toEqual([
+      { name: 'node-ip', value: '10.0.2.21' },
+    ]);
     // an unvalidated config: kubelet would refuse to start with a node-role label, so it is left out
     const sneaky = clone('worker');
     sneaky.node.labels = { 'node-role.kubernetes.io/worker': '', 'example.com/ok': 'yes' };
-    expect(one(sneaky, 'JoinConfiguration').nodeRegistration.kubeletExtraArgs[1]).toEqual({ name: 'node-labels', value: 'example.com/ok=yes' });
+    expect(one(sneaky, 'JoinConfiguration').nodeRegistration.kubeletExtraArgs[1]).toEqual({
+      name: 'node-labels',
+      value: 'example.com/ok=yes',
+    });
   });
 
   it('taints are always explicit: control planes get the default taint unless hyperconverged', () => {
-    const taintsOf = (c: NodeConfig) => kubeDocs(c).find((d) => d.kind === 'InitConfiguration' || d.kind === 'JoinConfiguration')!.nodeRegistration as any;
+    const taintsOf = (c: NodeConfig) =>
+      kubeDocs(c).find((d) => d.kind === 'InitConfiguration' || d.kind === 'JoinConfiguration')!.nodeRegistration as any;
     expect(taintsOf(configOf('init')).taints).toEqual([CONTROL_PLANE_TAINT]);
     expect(taintsOf(configOf('control-plane')).taints).toEqual([CONTROL_PLANE_TAINT]);
     expect(taintsOf(configOf('hyperconverged-init')).taints).toEqual([]);
@@ -217,7 +273,10 @@ describe('kiln rules', () => {
 
   it('joins: control planes carry the certificate key and their API endpoint; workers do not; both patch the kubelet', () => {
     const cp = one(configOf('control-plane'), 'JoinConfiguration');
-    expect(cp.controlPlane).toEqual({ certificateKey: configOf('control-plane').join!.certificateKey, localAPIEndpoint: { advertiseAddress: '10.0.2.16', bindPort: 6443 } });
+    expect(cp.controlPlane).toEqual({
+      certificateKey: configOf('control-plane').join!.certificateKey,
+      localAPIEndpoint: { advertiseAddress: '10.0.2.16', bindPort: 6443 },
+    });
     expect(one(configOf('worker'), 'JoinConfiguration').controlPlane).toBeUndefined();
     for (const name of ['control-plane', 'worker']) {
       expect(one(configOf(name), 'JoinConfiguration').patches).toEqual({ directory: KUBEADM_PATCHES });
@@ -253,7 +312,13 @@ describe('kubelet configuration', () => {
       maxPods: 60,
       kubeReserved: { cpu: '500m', memory: '512Mi' },
       systemReserved: { cpu: '250m', memory: '1Gi' },
-      evictionHard: { 'memory.available': '1Gi', 'nodefs.available': '10%', 'nodefs.inodesFree': '5%', 'imagefs.available': '15%', 'pid.available': '10%' },
+      evictionHard: {
+        'memory.available': '1Gi',
+        'nodefs.available': '10%',
+        'nodefs.inodesFree': '5%',
+        'imagefs.available': '15%',
+        'pid.available': '10%',
+      },
       imageGCHighThresholdPercent: 75,
       imageGCLowThresholdPercent: 60,
       nodeStatusUpdateFrequency: '20s',
@@ -282,7 +347,11 @@ describe('kubelet configuration', () => {
 
   it("a joiner's patches turn the cluster's (init node's) kubelet config into exactly its own", () => {
     const clusterWide = clone('init');
-    clusterWide.kubelet = { maxPods: 200, evictionHard: { 'nodefs.inodesFree': '9%', 'imagefs.inodesFree': '7%' }, kubeReserved: { 'ephemeral-storage': '1Gi' } };
+    clusterWide.kubelet = {
+      maxPods: 200,
+      evictionHard: { 'nodefs.inodesFree': '9%', 'imagefs.inodesFree': '7%' },
+      kubeReserved: { 'ephemeral-storage': '1Gi' },
+    };
     for (const name of ['worker', 'worker-labels-taints', 'control-plane']) {
       const config = configOf(name);
       const patches = renderKubeadm(config, facts).filter((f) => f.path.startsWith(`${KUBEADM_PATCHES}/`));
@@ -300,14 +369,33 @@ describe('cilium values', () => {
   };
 
   it('replaces kube-proxy and reaches the API server through the VIP, with kubeadm-allocated pod CIDRs', () => {
-    expect(values(configOf('init'))).toEqual({ kubeProxyReplacement: true, k8sServiceHost: '10.0.2.100', k8sServicePort: 6443, ipam: { mode: 'kubernetes' } });
-    expect(values(configOf('kube-proxy'))).toMatchObject({ kubeProxyReplacement: false, k8sServiceHost: '10.0.2.100', k8sServicePort: 6443 });
+    expect(values(configOf('init'))).toEqual({
+      kubeProxyReplacement: true,
+      k8sServiceHost: '10.0.2.100',
+      k8sServicePort: 6443,
+      ipam: { mode: 'kubernetes' },
+    });
+    expect(values(configOf('kube-proxy'))).toMatchObject({
+      kubeProxyReplacement: false,
+      k8sServiceHost: '10.0.2.100',
+      k8sServicePort: 6443,
+    });
   });
 
   it("deep-merges the user's values over kiln's (user wins, null drops a value)", () => {
     const config = clone('init');
-    config.cilium.values = { ipam: { operator: { clusterPoolIPv4MaskSize: 24 } }, k8sServicePort: 443, hubble: { enabled: false }, kubeProxyReplacement: null };
-    expect(values(config)).toEqual({ k8sServiceHost: '10.0.2.100', k8sServicePort: 443, ipam: { mode: 'kubernetes', operator: { clusterPoolIPv4MaskSize: 24 } }, hubble: { enabled: false } });
+    config.cilium.values = {
+      ipam: { operator: { clusterPoolIPv4MaskSize: 24 } },
+      k8sServicePort: 443,
+      hubble: { enabled: false },
+      kubeProxyReplacement: null,
+    };
+    expect(values(config)).toEqual({
+      k8sServiceHost: '10.0.2.100',
+      k8sServicePort: 443,
+      ipam: { mode: 'kubernetes', operator: { clusterPoolIPv4MaskSize: 24 } },
+      hubble: { enabled: false },
+    });
     expect(values(configOf('hyperconverged-init')).operator).toEqual({ replicas: 1 });
   });
 

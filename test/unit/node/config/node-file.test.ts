@@ -8,7 +8,12 @@ import { parseUserData } from '../../../../node/formats/cloud-config/index.ts';
 import { parseIgnition } from '../../../../node/formats/ignition/parse.ts';
 
 const TOKEN = 'abcdef.0123456789abcdef';
-const worker = { role: 'worker', cluster: { name: 'lab', kubernetesVersion: 'v1.31.4', controlPlaneEndpoint: '10.0.2.100:6443' }, node: { name: 'w-1', advertiseAddress: '10.0.2.21' }, join: { token: TOKEN, caCertHashes: [`sha256:${'a'.repeat(64)}`] } };
+const worker = {
+  role: 'worker',
+  cluster: { name: 'lab', kubernetesVersion: 'v1.31.4', controlPlaneEndpoint: '10.0.2.100:6443' },
+  node: { name: 'w-1', advertiseAddress: '10.0.2.21' },
+  join: { token: TOKEN, caCertHashes: [`sha256:${'a'.repeat(64)}`] },
+};
 
 function problemsOf(run: () => unknown): Problem[] {
   try {
@@ -22,7 +27,13 @@ function problemsOf(run: () => unknown): Problem[] {
 const meta = { instanceId: 'i-1' };
 const cloudConfig = (doc: object) => parseUserData(Buffer.from(`#cloud-config\n${YAML.stringify(doc)}`), 'user-data', meta);
 const ignitionWith = (nodeYaml: string) =>
-  parseIgnition(JSON.stringify({ ignition: { version: '3.4.0' }, storage: { files: [{ path: '/etc/kiln/node.yaml', mode: 384, contents: { source: `data:,${encodeURIComponent(nodeYaml)}` } }] } }), 'config.ign');
+  parseIgnition(
+    JSON.stringify({
+      ignition: { version: '3.4.0' },
+      storage: { files: [{ path: '/etc/kiln/node.yaml', mode: 384, contents: { source: `data:,${encodeURIComponent(nodeYaml)}` } }] },
+    }),
+    'config.ign',
+  );
 
 describe('secrets in node config problems', () => {
   const shown = (problems: Problem[]) => problems.map((p) => `${p.message} ${p.hint ?? ''}`).join('\n');
@@ -37,7 +48,12 @@ describe('secrets in node config problems', () => {
   });
 
   it('a bad VRRP password is not shown either', () => {
-    const bad = { ...worker, role: 'control-plane', join: { ...worker.join, certificateKey: 'f'.repeat(64) }, keepalived: { interface: 'eth0', virtualRouterId: 51, priority: 100, authPass: 'toolong-secret' } };
+    const bad = {
+      ...worker,
+      role: 'control-plane',
+      join: { ...worker.join, certificateKey: 'f'.repeat(64) },
+      keepalived: { interface: 'eth0', virtualRouterId: 51, priority: 100, authPass: 'toolong-secret' },
+    };
     const { problems } = readNodeConfig(YAML.stringify(bad), 'node.yaml');
     expect(problems.map((p) => p.path)).toEqual(['/keepalived/authPass']);
     expect(shown(problems)).not.toContain('toolong-secret');
@@ -46,13 +62,17 @@ describe('secrets in node config problems', () => {
 
 describe('a node config written by cloud-config write_files', () => {
   it('is checked like the kiln: key, with its own line numbers', () => {
-    const problems = problemsOf(() => cloudConfig({ write_files: [{ path: '/etc/kiln/node.yaml', permissions: '0600', content: 'role: nonsense\n' }] }));
+    const problems = problemsOf(() =>
+      cloudConfig({ write_files: [{ path: '/etc/kiln/node.yaml', permissions: '0600', content: 'role: nonsense\n' }] }),
+    );
     const at = problems.filter((p) => p.path === '/write_files/0/content');
     expect(at.map((p) => p.file)).toEqual(['user-data:5:14', 'user-data:5:14', 'user-data:5:14']);
-    expect(at.map((p) => p.message)).toContainEqual(expect.stringMatching(/^\/etc\/kiln\/node\.yaml:1:7: \/role: "nonsense" is not one of: init, control-plane, worker/));
+    expect(at.map((p) => p.message)).toContainEqual(
+      expect.stringMatching(/^\/etc\/kiln\/node\.yaml:1:7: \/role: "nonsense" is not one of: init, control-plane, worker/),
+    );
   });
 
-  it('becomes the model\'s node config when valid', () => {
+  it("becomes the model's node config when valid", () => {
     const model = cloudConfig({ write_files: [{ path: '/etc/kiln/node.yaml', permissions: '0600', content: YAML.stringify(worker) }] });
     expect(model.node).toEqual(worker);
   });

@@ -20,7 +20,11 @@ const MALFORMED = `${ROOT}test/fixtures/firstboot/malformed`;
 const UPSTREAM = `${ROOT}../shared/upstream/cloud-init/schema-cloud-config-v1.json`;
 const META = { instanceId: 'iid-test' };
 
-const cases = (dir: string) => readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const cases = (dir: string) =>
+  readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
 
 /** Buffers as readable text where they are text, base64 otherwise; modes in octal. */
 function serialize(model: Provisioning): string {
@@ -45,7 +49,8 @@ function parseSeed(dir: string): Provisioning {
   return parseUserData(readFileSync(`${dir}/user-data`), 'user-data', meta);
 }
 
-const cc = (text: string, meta: { instanceId: string; localHostname?: string } = META) => parseUserData(Buffer.from(text), 'user-data', meta);
+const cc = (text: string, meta: { instanceId: string; localHostname?: string } = META) =>
+  parseUserData(Buffer.from(text), 'user-data', meta);
 
 function problemsOf(parse: () => unknown): Problem[] {
   try {
@@ -62,7 +67,18 @@ const show = (ps: Problem[]) => ps.map((p) => `${p.file} ${p.path}: ${p.message}
 describe('golden cases', () => {
   it('has the cases the brief lists', () => {
     expect(cases(GOLDEN)).toEqual(
-      expect.arrayContaining(['minimal', 'full', 'write-files', 'users-groups', 'mime-multipart', 'plain-script', 'gzip', 'kiln-init', 'kiln-worker', 'unsupported-keys']),
+      expect.arrayContaining([
+        'minimal',
+        'full',
+        'write-files',
+        'users-groups',
+        'mime-multipart',
+        'plain-script',
+        'gzip',
+        'kiln-init',
+        'kiln-worker',
+        'unsupported-keys',
+      ]),
     );
   });
   for (const name of cases(GOLDEN)) {
@@ -82,7 +98,11 @@ describe('upstream cloud-config schema (oracle)', () => {
     let data = readFileSync(`${dir}/user-data`);
     if (data[0] === 0x1f && data[1] === 0x8b) data = gunzipSync(data);
     let text = data.toString('utf8');
-    if (isMime(data.toString('latin1'))) text = parseMime(data.toString('latin1')).parts.find((p) => p.type === 'text/cloud-config')?.body.toString('utf8') ?? '';
+    if (isMime(data.toString('latin1')))
+      text =
+        parseMime(data.toString('latin1'))
+          .parts.find((p) => p.type === 'text/cloud-config')
+          ?.body.toString('utf8') ?? '';
     return text.startsWith('#cloud-config') ? (parseYaml(text, { version: '1.1' }) as Record<string, unknown>) : undefined;
   }
 
@@ -134,7 +154,9 @@ describe('malformed corpus', () => {
       const dir = `${MALFORMED}/${name}`;
       const expected = JSON.parse(readFileSync(`${dir}/expect.json`, 'utf8')) as { file: string; path: string; message: string };
       const problems = problemsOf(() => parseSeed(dir));
-      const hit = problems.find((p) => p.file.replace(/:\d+:\d+$/, '') === expected.file && p.path === expected.path && p.message.includes(expected.message));
+      const hit = problems.find(
+        (p) => p.file.replace(/:\d+:\d+$/, '') === expected.file && p.path === expected.path && p.message.includes(expected.message),
+      );
       expect(hit, show(problems)).toBeDefined();
       for (const p of problems) expect(p.hint, show([p])).toBeTruthy();
     });
@@ -143,7 +165,10 @@ describe('malformed corpus', () => {
 
 describe('meta-data', () => {
   it('takes instance-id and local-hostname, ignores provider keys, reads JSON', () => {
-    expect(parseMetaData('instance-id: i-1\nlocal-hostname: n1\npublic-keys: [a]\n', 'meta-data')).toEqual({ instanceId: 'i-1', localHostname: 'n1' });
+    expect(parseMetaData('instance-id: i-1\nlocal-hostname: n1\npublic-keys: [a]\n', 'meta-data')).toEqual({
+      instanceId: 'i-1',
+      localHostname: 'n1',
+    });
     expect(parseMetaData('{"instance-id": "i-2"}', 'meta-data')).toEqual({ instanceId: 'i-2' });
     expect(parseMetaData('instance-id: 12345\n', 'meta-data')).toEqual({ instanceId: '12345' });
   });
@@ -162,7 +187,15 @@ describe('meta-data', () => {
 describe('user-data kinds', () => {
   it('empty user-data is an empty provisioning; meta-data names the host', () => {
     const m = parseUserData(Buffer.alloc(0), 'user-data', { instanceId: 'i', localHostname: 'n1.example.com' });
-    expect(m).toMatchObject({ format: 'cloud-config', instanceId: 'i', hostname: 'n1', fqdn: 'n1.example.com', files: [], runcmd: [], warnings: [] });
+    expect(m).toMatchObject({
+      format: 'cloud-config',
+      instanceId: 'i',
+      hostname: 'n1',
+      fqdn: 'n1.example.com',
+      files: [],
+      runcmd: [],
+      warnings: [],
+    });
     expect(cc('#cloud-config\n').hostname).toBeUndefined();
   });
   it('detects markers case-insensitively after blank lines, as cloud-init does', () => {
@@ -198,7 +231,9 @@ describe('user-data kinds', () => {
 
 describe('MIME multi-part', () => {
   const mime = (...parts: string[]) =>
-    ['Content-Type: multipart/mixed; boundary="XX"', 'MIME-Version: 1.0', '', ...parts.flatMap((p) => ['--XX', p]), '--XX--', ''].join('\r\n');
+    ['Content-Type: multipart/mixed; boundary="XX"', 'MIME-Version: 1.0', '', ...parts.flatMap((p) => ['--XX', p]), '--XX--', ''].join(
+      '\r\n',
+    );
   it('decodes quoted-printable and base64, tells text/plain parts by their first line', () => {
     const m = cc(
       mime(
@@ -208,7 +243,10 @@ describe('MIME multi-part', () => {
       ),
     );
     expect(m.hostname).toBe('plain-part');
-    expect(m.files.map((f) => (f.contents as { data: Buffer }).data.toString())).toEqual(['#!/bin/sh\necho café = longline', '#!/bin/sh\necho b64\n']);
+    expect(m.files.map((f) => (f.contents as { data: Buffer }).data.toString())).toEqual([
+      '#!/bin/sh\necho café = longline',
+      '#!/bin/sh\necho b64\n',
+    ]);
     expect(m.runcmd).toEqual([['/var/lib/kiln/scripts/user-data-1'], ['/var/lib/kiln/scripts/user-data-2']]);
   });
   it('points problems in a 7bit cloud-config part at the line of the whole file', () => {
@@ -218,16 +256,27 @@ describe('MIME multi-part', () => {
     expect(text.split('\r\n')[7]).toBe('hostname: Bad_Name');
   });
   it('labels problems in an encoded part with the part', () => {
-    const [p] = ccProblems(mime(`Content-Type: text/cloud-config\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from('#cloud-config\nhostname: Bad_Name\n').toString('base64')}`));
+    const [p] = ccProblems(
+      mime(
+        `Content-Type: text/cloud-config\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from('#cloud-config\nhostname: Bad_Name\n').toString('base64')}`,
+      ),
+    );
     expect(p).toMatchObject({ file: 'user-data (part 1):2:11', path: '/hostname' });
   });
   it('refuses text/plain parts that are neither cloud-config nor a script, and a multipart without boundary', () => {
-    expect(show(ccProblems(mime('Content-Type: text/plain\r\n\r\nhello')))).toMatch(/part 1 \(text\/plain\) is neither cloud-config nor a script/);
+    expect(show(ccProblems(mime('Content-Type: text/plain\r\n\r\nhello')))).toMatch(
+      /part 1 \(text\/plain\) is neither cloud-config nor a script/,
+    );
     expect(show(ccProblems('Content-Type: multipart/mixed\nMIME-Version: 1.0\n\n--x\n'))).toMatch(/without a boundary/);
   });
   it('reports every part problem at once', () => {
     const problems = ccProblems(
-      mime('Content-Type: text/cloud-config\r\n\r\n#cloud-config\r\n', 'Content-Type: text/cloud-config\r\n\r\n#cloud-config\r\n', 'Content-Type: text/x-include-url\r\n\r\nhttp://x', 'Content-Type: text/x-shellscript\r\n\r\necho no shebang'),
+      mime(
+        'Content-Type: text/cloud-config\r\n\r\n#cloud-config\r\n',
+        'Content-Type: text/cloud-config\r\n\r\n#cloud-config\r\n',
+        'Content-Type: text/x-include-url\r\n\r\nhttp://x',
+        'Content-Type: text/x-shellscript\r\n\r\necho no shebang',
+      ),
     );
     expect(problems.map((p) => p.message)).toEqual([
       expect.stringContaining('second text/cloud-config part'),
@@ -251,13 +300,22 @@ describe('cloud-config', () => {
   });
   it('decodes binary gzip content and the "text" encoding; a gzip string is an error', () => {
     const gz = gzipSync('zipped\n').toString('base64');
-    const m = cc(`#cloud-config\nwrite_files:\n  - path: /a\n    encoding: gzip\n    content: !!binary ${gz}\n  - path: /b\n    encoding: text\n    content: t\n`);
+    const m = cc(
+      `#cloud-config\nwrite_files:\n  - path: /a\n    encoding: gzip\n    content: !!binary ${gz}\n  - path: /b\n    encoding: text\n    content: t\n`,
+    );
     expect(m.files.map((f) => (f.contents as { data: Buffer }).data.toString())).toEqual(['zipped\n', 't']);
-    expect(show(ccProblems('#cloud-config\nwrite_files:\n  - path: /a\n    encoding: gz\n    content: abc\n'))).toMatch(/must be binary.*gz\+b64/s);
+    expect(show(ccProblems('#cloud-config\nwrite_files:\n  - path: /a\n    encoding: gz\n    content: abc\n'))).toMatch(
+      /must be binary.*gz\+b64/s,
+    );
   });
   it('secrets: written 0600 by default; group- or world-readable is an error', () => {
-    const m = cc('#cloud-config\nwrite_files:\n  - path: /etc/ssl/private/site.key\n    content: k\n  - path: /etc/kubernetes/pki/ca.crt\n    content: c\n    permissions: "0600"\n');
-    expect(m.files.map((f) => [f.secret, f.mode])).toEqual([[true, 0o600], [true, 0o600]]);
+    const m = cc(
+      '#cloud-config\nwrite_files:\n  - path: /etc/ssl/private/site.key\n    content: k\n  - path: /etc/kubernetes/pki/ca.crt\n    content: c\n    permissions: "0600"\n',
+    );
+    expect(m.files.map((f) => [f.secret, f.mode])).toEqual([
+      [true, 0o600],
+      [true, 0o600],
+    ]);
     const [p] = ccProblems('#cloud-config\nwrite_files:\n  - path: /etc/kiln/token\n    content: t\n    permissions: "0640"\n');
     expect(p).toMatchObject({ path: '/write_files/0/permissions', hint: expect.stringContaining('0600') });
   });
@@ -269,7 +327,10 @@ describe('cloud-config', () => {
     expect(cc('#cloud-config\nhostname: n1.example.com\n')).toMatchObject({ hostname: 'n1', fqdn: 'n1.example.com' });
     expect(cc('#cloud-config\nfqdn: n2.example.com\n')).toMatchObject({ hostname: 'n2', fqdn: 'n2.example.com' });
     expect(cc('#cloud-config\nfqdn: n2.example.com\nprefer_fqdn_over_hostname: true\n')).toMatchObject({ hostname: 'n2.example.com' });
-    expect(cc('#cloud-config\nhostname: own\n', { instanceId: 'i', localHostname: 'meta.example.com' })).toMatchObject({ hostname: 'own', fqdn: 'meta.example.com' });
+    expect(cc('#cloud-config\nhostname: own\n', { instanceId: 'i', localHostname: 'meta.example.com' })).toMatchObject({
+      hostname: 'own',
+      fqdn: 'meta.example.com',
+    });
     const kept = cc('#cloud-config\nhostname: n3\npreserve_hostname: true\n');
     expect(kept.hostname).toBeUndefined();
     expect(kept.warnings[0]!.message).toContain('preserve_hostname');
@@ -282,16 +343,22 @@ describe('cloud-config', () => {
     expect(local.contents).toBeUndefined();
   });
   it('never shows a password or a kiln secret in a message', () => {
-    const secretUser = ccProblems('#cloud-config\nusers:\n  - name: a\n    plain_text_passwd: hunter2-secret\n  - name: b\n    passwd: hunter3-secret\n  - name: c\n    hashed_passwd: 123456789\n');
+    const secretUser = ccProblems(
+      '#cloud-config\nusers:\n  - name: a\n    plain_text_passwd: hunter2-secret\n  - name: b\n    passwd: hunter3-secret\n  - name: c\n    hashed_passwd: 123456789\n',
+    );
     expect(secretUser.map((p) => p.path)).toEqual(['/users/0/plain_text_passwd', '/users/1/passwd', '/users/2/hashed_passwd']);
     expect(show(secretUser)).not.toMatch(/hunter|123456789/);
     expect(secretUser[0]!.hint).toContain('mkpasswd -m sha-512');
-    const kiln = ccProblems('#cloud-config\nkiln:\n  role: worker\n  cluster: {name: lab, kubernetesVersion: v1.31.2, controlPlaneEndpoint: "10.0.0.1:6443"}\n  node: {name: w, advertiseAddress: 10.0.0.2}\n  join: {token: NOT-A-TOKEN-leaked, caCertHashes: [x]}\n');
+    const kiln = ccProblems(
+      '#cloud-config\nkiln:\n  role: worker\n  cluster: {name: lab, kubernetesVersion: v1.31.2, controlPlaneEndpoint: "10.0.0.1:6443"}\n  node: {name: w, advertiseAddress: 10.0.0.2}\n  join: {token: NOT-A-TOKEN-leaked, caCertHashes: [x]}\n',
+    );
     expect(show(kiln)).not.toContain('NOT-A-TOKEN');
     expect(kiln.map((p) => p.path)).toEqual(['/kiln/join/token', '/kiln/join/caCertHashes/0']);
   });
   it('reports every problem of a document at once, in file order, located', () => {
-    const problems = ccProblems('#cloud-config\ntimezone: Mars/Olympus_Mons x\nhostname: UPPER\nwrite_files:\n  - path: relative\nusers:\n  - name: ok\n    shel: /bin/sh\n');
+    const problems = ccProblems(
+      '#cloud-config\ntimezone: Mars/Olympus_Mons x\nhostname: UPPER\nwrite_files:\n  - path: relative\nusers:\n  - name: ok\n    shel: /bin/sh\n',
+    );
     expect(problems.map((p) => [p.file, p.path])).toEqual([
       ['user-data:2:11', '/timezone'],
       ['user-data:3:11', '/hostname'],
@@ -304,17 +371,33 @@ describe('cloud-config', () => {
     const m = cc('#cloud-config\ngroups:\n  - ops: [a, ghost]\nusers:\n  - default\n  - name: a\n    groups: adm\n');
     expect(m.users).toEqual([expect.objectContaining({ name: 'a', groups: ['adm', 'ops'], lockPassword: true })]);
     expect(m.groups).toEqual([expect.objectContaining({ name: 'ops', system: false })]);
-    expect(m.warnings.map((w) => w.message)).toEqual([expect.stringContaining('"ghost" is not added to group "ops"'), expect.stringContaining('no default user')]);
+    expect(m.warnings.map((w) => w.message)).toEqual([
+      expect.stringContaining('"ghost" is not added to group "ops"'),
+      expect.stringContaining('no default user'),
+    ]);
     expect(show(ccProblems('#cloud-config\nusers:\n  - name: a\n  - a\n'))).toMatch(/listed twice/);
   });
   it('takes a folded (newline-terminated) key, trimmed; refuses two keys in one entry', () => {
-    expect(cc('#cloud-config\nusers:\n  - name: a\n    ssh_authorized_keys:\n      - >\n        ssh-ed25519 AAAA a@b\n').users[0]!.sshAuthorizedKeys).toEqual(['ssh-ed25519 AAAA a@b']);
-    expect(ccProblems('#cloud-config\nusers:\n  - name: a\n    ssh_authorized_keys:\n      - |\n        ssh-ed25519 AAAA a@b\n        ssh-ed25519 BBBB c@d\n')[0]!.path).toBe('/users/0/ssh_authorized_keys/0');
+    expect(
+      cc('#cloud-config\nusers:\n  - name: a\n    ssh_authorized_keys:\n      - >\n        ssh-ed25519 AAAA a@b\n').users[0]!
+        .sshAuthorizedKeys,
+    ).toEqual(['ssh-ed25519 AAAA a@b']);
+    expect(
+      ccProblems(
+        '#cloud-config\nusers:\n  - name: a\n    ssh_authorized_keys:\n      - |\n        ssh-ed25519 AAAA a@b\n        ssh-ed25519 BBBB c@d\n',
+      )[0]!.path,
+    ).toBe('/users/0/ssh_authorized_keys/0');
   });
   it('top-level ssh_authorized_keys go to root, with a warning', () => {
     const m = cc('#cloud-config\nssh_authorized_keys: [ssh-ed25519 AAAA k1]\n');
     expect(m.directories).toEqual([expect.objectContaining({ path: '/root/.ssh', mode: 0o700 })]);
-    expect(m.files).toEqual([expect.objectContaining({ path: '/root/.ssh/authorized_keys', mode: 0o600, append: [{ kind: 'inline', data: Buffer.from('ssh-ed25519 AAAA k1\n') }] })]);
+    expect(m.files).toEqual([
+      expect.objectContaining({
+        path: '/root/.ssh/authorized_keys',
+        mode: 0o600,
+        append: [{ kind: 'inline', data: Buffer.from('ssh-ed25519 AAAA k1\n') }],
+      }),
+    ]);
     expect(m.warnings[0]!.message).toContain('given to root');
     const merged = cc('#cloud-config\nusers: [{name: root, ssh_authorized_keys: [k0]}]\nssh_authorized_keys: [k1]\n');
     expect(merged.users[0]!.sshAuthorizedKeys).toEqual(['k0', 'k1']);
@@ -332,7 +415,9 @@ describe('cloud-config', () => {
   });
   it('the kiln key and a write_files entry for /etc/kiln/node.yaml conflict', () => {
     const kiln = readFileSync(`${GOLDEN}/kiln-worker/user-data`, 'utf8');
-    expect(show(ccProblems(`${kiln}write_files:\n  - path: /etc/kiln/node.yaml\n    permissions: '0600'\n`))).toMatch(/written from the kiln: key/);
+    expect(show(ccProblems(`${kiln}write_files:\n  - path: /etc/kiln/node.yaml\n    permissions: '0600'\n`))).toMatch(
+      /written from the kiln: key/,
+    );
   });
   it('warns about unapplied and unknown keys, with hints', () => {
     const m = cc('#cloud-config\npackages: [jq]\nchpasswd: {expire: false}\nwrite_file: []\n');

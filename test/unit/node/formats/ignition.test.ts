@@ -73,7 +73,16 @@ describe('upstream oracle: accepted fixtures validate against the upstream schem
 
   it('the malformed corpus configs kiln refuses for kiln reasons are still valid Ignition', () => {
     // A refusal of valid Ignition is a kiln policy; these must not be typos upstream rejects too.
-    for (const name of ['ign-storage-disks', 'ign-storage-raid', 'ign-storage-luks', 'ign-storage-filesystems', 'ign-kernel-arguments', 'ign-http-no-hash', 'ign-secret-world-readable', 'ign-path-in-run']) {
+    for (const name of [
+      'ign-storage-disks',
+      'ign-storage-raid',
+      'ign-storage-luks',
+      'ign-storage-filesystems',
+      'ign-kernel-arguments',
+      'ign-http-no-hash',
+      'ign-secret-world-readable',
+      'ign-path-in-run',
+    ]) {
       const doc = JSON.parse(readFileSync(`${MALFORMED}${name}/config.ign`, 'utf8'));
       const validate = validators.get(doc.ignition.version)!;
       expect(validate(doc) ? [] : validate.errors, name).toEqual([]);
@@ -92,7 +101,11 @@ type Fields = Map<string, Field>;
 function upstreamFields(doc: Record<string, any>): Fields {
   const out: Fields = new Map();
   const deref = (s: Record<string, any>): Record<string, any> => {
-    while (s.$ref) s = (s.$ref as string).slice(2).split('/').reduce((node: any, key) => node[key], doc);
+    while (s.$ref)
+      s = (s.$ref as string)
+        .slice(2)
+        .split('/')
+        .reduce((node: any, key) => node[key], doc);
     return s;
   };
   const walk = (schema: Record<string, any>, prefix: string) => {
@@ -130,7 +143,12 @@ function kilnFields(root: TSchema): Fields {
 // Where kiln is deliberately stricter than the upstream schema (Ignition's Go code is too: it
 // cannot act on a config without a version, and a null object is never a meaningful entry).
 const STRICTER: Record<string, Partial<Record<IgnitionVersion, Partial<Field>>>> = {
-  'ignition.version': { '3.0.0': { required: true }, '3.1.0': { required: true }, '3.2.0': { required: true }, '3.3.0': { required: true } },
+  'ignition.version': {
+    '3.0.0': { required: true },
+    '3.1.0': { required: true },
+    '3.2.0': { required: true },
+    '3.3.0': { required: true },
+  },
   'storage.luks[].clevis': { '3.2.0': { types: ['object'] } },
   'storage.luks[].clevis.custom': { '3.2.0': { types: ['object'] } },
 };
@@ -159,7 +177,16 @@ const REFUSED = ['storage.disks', 'storage.raid', 'storage.luks', 'storage.files
 const WARNED = ['ignition.timeouts', 'ignition.security', 'ignition.proxy', 'passwd.users[].noLogInit'];
 // Fields applied, some refused for particular values (httpHeaders when non-empty, shouldExist: false).
 const node = ['path', 'overwrite', 'user', 'user.id', 'user.name', 'group', 'group.id', 'group.name'];
-const resource = (p: string) => [p, `${p}.source`, `${p}.compression`, `${p}.httpHeaders`, `${p}.httpHeaders[].name`, `${p}.httpHeaders[].value`, `${p}.verification`, `${p}.verification.hash`];
+const resource = (p: string) => [
+  p,
+  `${p}.source`,
+  `${p}.compression`,
+  `${p}.httpHeaders`,
+  `${p}.httpHeaders[].name`,
+  `${p}.httpHeaders[].value`,
+  `${p}.verification`,
+  `${p}.verification.hash`,
+];
 const APPLIED = [
   'ignition',
   'ignition.version',
@@ -175,7 +202,21 @@ const APPLIED = [
   ...['name', 'enabled', 'mask', 'contents', 'dropins', 'dropins[].name', 'dropins[].contents'].map((f) => `systemd.units[].${f}`),
   'passwd',
   'passwd.users',
-  ...['name', 'passwordHash', 'sshAuthorizedKeys', 'uid', 'gecos', 'homeDir', 'noCreateHome', 'primaryGroup', 'groups', 'noUserGroup', 'system', 'shell', 'shouldExist'].map((f) => `passwd.users[].${f}`),
+  ...[
+    'name',
+    'passwordHash',
+    'sshAuthorizedKeys',
+    'uid',
+    'gecos',
+    'homeDir',
+    'noCreateHome',
+    'primaryGroup',
+    'groups',
+    'noUserGroup',
+    'system',
+    'shell',
+    'shouldExist',
+  ].map((f) => `passwd.users[].${f}`),
   'passwd.groups',
   ...['name', 'gid', 'passwordHash', 'system', 'shouldExist'].map((f) => `passwd.groups[].${f}`),
 ];
@@ -193,13 +234,46 @@ describe('every upstream field is applied, warned about or refused', () => {
     ['storage.raid', config('3.3.0', { storage: { raid: [{ name: 'md0' }] } }), '/storage/raid', 'error'],
     ['storage.luks', config('3.2.0', { storage: { luks: [{ name: 'data' }] } }), '/storage/luks', 'error'],
     ['storage.filesystems', config('3.0.0', { storage: { filesystems: [{ device: '/dev/vdb' }] } }), '/storage/filesystems', 'error'],
-    ['kernelArguments.shouldNotExist', config('3.3.0', { kernelArguments: { shouldNotExist: ['quiet'] } }), '/kernelArguments/shouldNotExist', 'error'],
-    ['ignition.config.merge', JSON.stringify({ ignition: { version: '3.1.0', config: { merge: [{ source: 'data:,{}' }] } } }), '/ignition/config/merge', 'error'],
-    ['ignition.config.replace', JSON.stringify({ ignition: { version: '3.0.0', config: { replace: { source: 'https://example.com/x.ign' } } } }), '/ignition/config/replace/source', 'error'],
-    ['httpHeaders', withFile({ path: '/x', append: [{ source: 'https://e.com/x', httpHeaders: [{ name: 'A' }], verification: { hash: `sha256-${'0'.repeat(64)}` } }] }), '/storage/files/0/append/0/httpHeaders', 'error'],
-    ['shouldExist: false', config('3.2.0', { passwd: { groups: [{ name: 'games', shouldExist: false }] } }), '/passwd/groups/0/shouldExist', 'error'],
+    [
+      'kernelArguments.shouldNotExist',
+      config('3.3.0', { kernelArguments: { shouldNotExist: ['quiet'] } }),
+      '/kernelArguments/shouldNotExist',
+      'error',
+    ],
+    [
+      'ignition.config.merge',
+      JSON.stringify({ ignition: { version: '3.1.0', config: { merge: [{ source: 'data:,{}' }] } } }),
+      '/ignition/config/merge',
+      'error',
+    ],
+    [
+      'ignition.config.replace',
+      JSON.stringify({ ignition: { version: '3.0.0', config: { replace: { source: 'https://example.com/x.ign' } } } }),
+      '/ignition/config/replace/source',
+      'error',
+    ],
+    [
+      'httpHeaders',
+      withFile({
+        path: '/x',
+        append: [{ source: 'https://e.com/x', httpHeaders: [{ name: 'A' }], verification: { hash: `sha256-${'0'.repeat(64)}` } }],
+      }),
+      '/storage/files/0/append/0/httpHeaders',
+      'error',
+    ],
+    [
+      'shouldExist: false',
+      config('3.2.0', { passwd: { groups: [{ name: 'games', shouldExist: false }] } }),
+      '/passwd/groups/0/shouldExist',
+      'error',
+    ],
     ['ignition.timeouts', JSON.stringify({ ignition: { version: '3.5.0', timeouts: { httpTotal: 30 } } }), '/ignition/timeouts', 'warning'],
-    ['certificateAuthorities', JSON.stringify({ ignition: { version: '3.0.0', security: { tls: { certificateAuthorities: [{ source: 'data:,x' }] } } } }), '/ignition/security/tls/certificateAuthorities', 'warning'],
+    [
+      'certificateAuthorities',
+      JSON.stringify({ ignition: { version: '3.0.0', security: { tls: { certificateAuthorities: [{ source: 'data:,x' }] } } } }),
+      '/ignition/security/tls/certificateAuthorities',
+      'warning',
+    ],
     ['ignition.proxy', JSON.stringify({ ignition: { version: '3.4.0', proxy: { noProxy: ['.lan'] } } }), '/ignition/proxy', 'warning'],
     ['noLogInit', config('3.0.0', { passwd: { users: [{ name: 'a', noLogInit: true }] } }), '/passwd/users/0/noLogInit', 'warning'],
   ];
@@ -210,13 +284,21 @@ describe('every upstream field is applied, warned about or refused', () => {
       expect(problems[0]!.hint).toBeTruthy();
     } else {
       const model = parseIgnition(text, 'config.ign');
-      expect(model.warnings).toEqual([expect.objectContaining({ file: 'config.ign', path, message: expect.stringContaining('is ignored'), hint: expect.any(String) })]);
+      expect(model.warnings).toEqual([
+        expect.objectContaining({ file: 'config.ign', path, message: expect.stringContaining('is ignored'), hint: expect.any(String) }),
+      ]);
     }
   });
 
   it('empty refused sections and empty warned settings are fine, and say nothing', () => {
     const text = JSON.stringify({
-      ignition: { version: '3.5.0', config: { merge: [], replace: {} }, timeouts: {}, security: { tls: { certificateAuthorities: [] } }, proxy: { httpProxy: null, noProxy: [] } },
+      ignition: {
+        version: '3.5.0',
+        config: { merge: [], replace: {} },
+        timeouts: {},
+        security: { tls: { certificateAuthorities: [] } },
+        proxy: { httpProxy: null, noProxy: [] },
+      },
       storage: { disks: [], raid: [], luks: [], filesystems: [] },
       kernelArguments: { shouldExist: [], shouldNotExist: [] },
     });
@@ -266,14 +348,33 @@ describe('parseIgnition', () => {
       systemd: { units: [{ name: 'x' }] },
       passwd: { users: [{ name: 'u', uid: -1 }] },
     });
-    expect(problemsOf(text).map((p) => p.path).sort()).toEqual(
-      ['/storage/disks', '/storage/files/0/path', '/storage/files/1/contents/verification/hash', '/storage/files/2/modee', '/storage/links/0/path', '/systemd/units/0/name', '/passwd/users/0/uid'].sort(),
+    expect(
+      problemsOf(text)
+        .map((p) => p.path)
+        .sort(),
+    ).toEqual(
+      [
+        '/storage/disks',
+        '/storage/files/0/path',
+        '/storage/files/1/contents/verification/hash',
+        '/storage/files/2/modee',
+        '/storage/links/0/path',
+        '/systemd/units/0/name',
+        '/passwd/users/0/uid',
+      ].sort(),
     );
     for (const p of problemsOf(text)) expect(p.hint, p.path).toBeTruthy();
   });
 
   it('writes secrets 0600 unless told a stricter mode, and flags them', () => {
-    const model = parseIgnition(config('3.5.0', { storage: { files: [{ path: '/etc/kiln/token', contents: { source: 'data:,t' } }, { path: '/srv/tls.key', mode: 256 }, { path: '/etc/motd' }] } }), 'c.ign');
+    const model = parseIgnition(
+      config('3.5.0', {
+        storage: {
+          files: [{ path: '/etc/kiln/token', contents: { source: 'data:,t' } }, { path: '/srv/tls.key', mode: 256 }, { path: '/etc/motd' }],
+        },
+      }),
+      'c.ign',
+    );
     expect(model.files.map((f) => [f.path, f.mode.toString(8), f.secret])).toEqual([
       ['/etc/kiln/token', '600', true],
       ['/srv/tls.key', '400', true],
@@ -287,33 +388,59 @@ describe('parseIgnition', () => {
     const source = `data:;base64,${data.toString('base64')}`;
     const ofPlain = `sha512-${createHash('sha512').update('payload\n').digest('hex')}`;
     const ofGzip = `sha512-${createHash('sha512').update(data).digest('hex')}`;
-    const model = parseIgnition(withFile({ path: '/x', contents: { source, compression: 'gzip', verification: { hash: ofPlain } } }), 'c.ign');
+    const model = parseIgnition(
+      withFile({ path: '/x', contents: { source, compression: 'gzip', verification: { hash: ofPlain } } }),
+      'c.ign',
+    );
     expect(model.files[0]!.contents).toEqual({ kind: 'inline', data: Buffer.from('payload\n') });
-    expect(problemsOf(withFile({ path: '/x', contents: { source, compression: 'gzip', verification: { hash: ofGzip } } }))[0]!.message).toContain('hash mismatch');
+    expect(
+      problemsOf(withFile({ path: '/x', contents: { source, compression: 'gzip', verification: { hash: ofGzip } } }))[0]!.message,
+    ).toContain('hash mismatch');
   });
 
   it('keeps remote contents remote, pinned, with their compression', () => {
     const hex = 'A'.repeat(64);
-    const model = parseIgnition(withFile({ path: '/x', contents: { source: 'https://e.com/x.gz', compression: 'gzip', verification: { hash: `sha256-${hex}` } } }), 'c.ign');
-    expect(model.files[0]!.contents).toEqual({ kind: 'remote', url: 'https://e.com/x.gz', hash: { algorithm: 'sha256', hex: hex.toLowerCase() }, compression: 'gzip' });
+    const model = parseIgnition(
+      withFile({ path: '/x', contents: { source: 'https://e.com/x.gz', compression: 'gzip', verification: { hash: `sha256-${hex}` } } }),
+      'c.ign',
+    );
+    expect(model.files[0]!.contents).toEqual({
+      kind: 'remote',
+      url: 'https://e.com/x.gz',
+      hash: { algorithm: 'sha256', hex: hex.toLowerCase() },
+      compression: 'gzip',
+    });
   });
 
   it('does not show secret values of a bad node config', () => {
-    const yaml = 'role: worker\ncluster: {name: lab, kubernetesVersion: v1.31.4, controlPlaneEndpoint: "10.0.0.1:6443"}\nnode: {name: w, advertiseAddress: 10.0.0.2}\njoin: {token: SECRET.TOKENVALUE}\n';
-    const problems = problemsOf(withFile({ path: '/etc/kiln/node.yaml', contents: { source: `data:;base64,${Buffer.from(yaml).toString('base64')}` } }));
+    const yaml =
+      'role: worker\ncluster: {name: lab, kubernetesVersion: v1.31.4, controlPlaneEndpoint: "10.0.0.1:6443"}\nnode: {name: w, advertiseAddress: 10.0.0.2}\njoin: {token: SECRET.TOKENVALUE}\n';
+    const problems = problemsOf(
+      withFile({ path: '/etc/kiln/node.yaml', contents: { source: `data:;base64,${Buffer.from(yaml).toString('base64')}` } }),
+    );
     expect(problems.map((p) => p.path)).toEqual(['/storage/files/0/contents/source']);
     expect(JSON.stringify(problems)).not.toContain('SECRET');
   });
 
   it('leaves a remote node config to the resolver', () => {
-    const model = parseIgnition(withFile({ path: '/etc/kiln/node.yaml', contents: { source: 'https://e.com/n.yaml', verification: { hash: `sha256-${'1'.repeat(64)}` } } }), 'c.ign');
+    const model = parseIgnition(
+      withFile({
+        path: '/etc/kiln/node.yaml',
+        contents: { source: 'https://e.com/n.yaml', verification: { hash: `sha256-${'1'.repeat(64)}` } },
+      }),
+      'c.ign',
+    );
     expect(model.node).toBeUndefined();
     expect(model.files[0]).toMatchObject({ secret: true, mode: 0o600 });
   });
 
   it('points out a key that a later spec version added', () => {
     const [p] = problemsOf(config('3.1.0', { passwd: { users: [{ name: 'a', shouldExist: true }] } }));
-    expect(p).toMatchObject({ path: '/passwd/users/0/shouldExist', message: 'unknown key "shouldExist"', hint: expect.stringContaining('came in Ignition spec 3.2.0') });
+    expect(p).toMatchObject({
+      path: '/passwd/users/0/shouldExist',
+      message: 'unknown key "shouldExist"',
+      hint: expect.stringContaining('came in Ignition spec 3.2.0'),
+    });
   });
 });
 
@@ -336,7 +463,14 @@ describe('data: URLs and hashes', () => {
   it('parses Ignition hashes', () => {
     expect(parseHash(`sha256-${'ab'.repeat(32)}`)).toEqual({ algorithm: 'sha256', hex: 'ab'.repeat(32) });
     expect(parseHash(`sha512-${'CD'.repeat(64)}`)).toEqual({ algorithm: 'sha512', hex: 'cd'.repeat(64) });
-    for (const bad of [`sha256-${'ab'.repeat(31)}`, `sha512-${'ab'.repeat(32)}`, `sha1-${'ab'.repeat(20)}`, `sha256:${'ab'.repeat(32)}`, `sha256-${'zz'.repeat(32)}`]) expect(parseHash(bad), bad).toBeUndefined();
+    for (const bad of [
+      `sha256-${'ab'.repeat(31)}`,
+      `sha512-${'ab'.repeat(32)}`,
+      `sha1-${'ab'.repeat(20)}`,
+      `sha256:${'ab'.repeat(32)}`,
+      `sha256-${'zz'.repeat(32)}`,
+    ])
+      expect(parseHash(bad), bad).toBeUndefined();
   });
 });
 
@@ -352,7 +486,9 @@ describe('malformed corpus (Ignition cases)', () => {
   it.each(cases)('%s', (name) => {
     const expected = JSON.parse(readFileSync(`${MALFORMED}${name}/expect.json`, 'utf8')) as { file: string; path: string; message: string };
     const problems = problemsOf(readFileSync(`${MALFORMED}${name}/config.ign`, 'utf8'), 'config.ign');
-    expect(problems).toContainEqual(expect.objectContaining({ file: expected.file, path: expected.path, message: expect.stringContaining(expected.message) }));
+    expect(problems).toContainEqual(
+      expect.objectContaining({ file: expected.file, path: expected.path, message: expect.stringContaining(expected.message) }),
+    );
     for (const p of problems) expect(p.hint, `${p.path}: ${p.message}`).toBeTruthy();
   });
 });

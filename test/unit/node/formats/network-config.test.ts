@@ -52,7 +52,8 @@ const UPSTREAM_SCHEMA = { 1: upstreamSchema(1), 2: upstreamSchema(2) };
 
 describe('network-config golden cases', () => {
   it('covers at least the required cases', () => {
-    for (const c of ['v2-dhcp', 'v2-static-mac', 'v2-multihomed-vip', 'v2-vlan-bond-lacp', 'v1-physical', 'v1-bond-vlan', 'wrapped']) expect(cases).toContain(c);
+    for (const c of ['v2-dhcp', 'v2-static-mac', 'v2-multihomed-vip', 'v2-vlan-bond-lacp', 'v1-physical', 'v1-bond-vlan', 'wrapped'])
+      expect(cases).toContain(c);
   });
 
   it.each(cases)('%s', (name) => {
@@ -102,7 +103,9 @@ describe('golden inputs against the upstream JSON Schema', () => {
     expect(UPSTREAM_SCHEMA[2]({ version: 2, ethernets: { eth0: { dhcp4: true } } })).toBe(true);
     expect(UPSTREAM_SCHEMA[2]({ version: 2, ethernets: { eth0: { routes: [{ to: 'default', bogus: 1 }] } } })).toBe(false);
     expect(UPSTREAM_SCHEMA[2]({ version: 2, ethernets: { eth0: { nameservers: { adresses: [] } } } })).toBe(false);
-    expect(UPSTREAM_SCHEMA[1]({ version: 1, config: [{ type: 'physical', name: 'eth0', subnets: [{ type: 'static', adress: 'x' }] }] })).toBe(false);
+    expect(
+      UPSTREAM_SCHEMA[1]({ version: 1, config: [{ type: 'physical', name: 'eth0', subnets: [{ type: 'static', adress: 'x' }] }] }),
+    ).toBe(false);
     expect(UPSTREAM_SCHEMA[1]({ network: { version: 1, config: [{ type: 'physical', name: 'eth0' }] } })).toBe(true);
   });
 
@@ -129,41 +132,215 @@ describe('golden inputs against the upstream JSON Schema', () => {
 describe('malformed network-config', () => {
   // [what, document, JSON path, message fragment, hint fragment]
   const table: Array<[string, string, string, string, string]> = [
-    ['bad CIDR', 'version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5/24, 10.0.0.300/24]\n', '/ethernets/eth0/addresses/1', '"10.0.0.300/24" is not an address with a prefix length', 'e.g. 192.0.2.10/24'],
-    ['address without prefix', 'version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5]\n', '/ethernets/eth0/addresses/0', 'is not an address with a prefix length', 'prefix length'],
-    ['bad MAC', 'version: 2\nethernets:\n  nic:\n    match: {macaddress: "52:54:00:zz:00:01"}\n', '/ethernets/nic/match/macaddress', 'is not a MAC address', 'six colon-separated hex bytes'],
-    ['unknown key with suggestion', 'version: 2\nethernets:\n  eth0:\n    adresses: [10.0.0.5/24]\n', '/ethernets/eth0/adresses', 'unknown key "adresses"', 'did you mean "addresses"?'],
-    ['unknown top-level key', 'version: 2\nethernet:\n  eth0: {dhcp4: true}\n', '/ethernet', 'unknown key "ethernet"', 'did you mean "ethernets"?'],
-    ['vlan link to a missing interface', 'version: 2\nethernets:\n  eth0: {}\nvlans:\n  vlan10: {id: 10, link: eth1}\n', '/vlans/vlan10/link', 'VLAN link "eth1" is not defined', 'did you mean "eth0"?'],
-    ['vlan id out of range', 'version: 2\nethernets:\n  eth0: {}\nvlans:\n  vlan10: {id: 4095, link: eth0}\n', '/vlans/vlan10/id', '4095 is out of range', 'from 0 to 4094'],
-    ['bond member missing', 'version: 2\nethernets:\n  eno1: {}\nbonds:\n  bond0:\n    interfaces: [eno1, eno2]\n', '/bonds/bond0/interfaces/1', 'bond member "eno2" is not defined', 'did you mean "eno1"?'],
-    ['bond member of the wrong kind', 'version: 2\nethernets:\n  eno1: {}\nvlans:\n  v5: {id: 5, link: eno1}\nbonds:\n  bond0:\n    interfaces: [v5]\n', '/bonds/bond0/interfaces/0', 'bond member "v5" is a vlan', 'must be ethernets'],
-    ['bond mode typo', 'version: 2\nethernets:\n  eno1: {}\nbonds:\n  bond0:\n    interfaces: [eno1]\n    parameters: {mode: 802.3ab}\n', '/bonds/bond0/parameters/mode', 'is not one of: balance-rr', 'did you mean "802.3ad"?'],
+    [
+      'bad CIDR',
+      'version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5/24, 10.0.0.300/24]\n',
+      '/ethernets/eth0/addresses/1',
+      '"10.0.0.300/24" is not an address with a prefix length',
+      'e.g. 192.0.2.10/24',
+    ],
+    [
+      'address without prefix',
+      'version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5]\n',
+      '/ethernets/eth0/addresses/0',
+      'is not an address with a prefix length',
+      'prefix length',
+    ],
+    [
+      'bad MAC',
+      'version: 2\nethernets:\n  nic:\n    match: {macaddress: "52:54:00:zz:00:01"}\n',
+      '/ethernets/nic/match/macaddress',
+      'is not a MAC address',
+      'six colon-separated hex bytes',
+    ],
+    [
+      'unknown key with suggestion',
+      'version: 2\nethernets:\n  eth0:\n    adresses: [10.0.0.5/24]\n',
+      '/ethernets/eth0/adresses',
+      'unknown key "adresses"',
+      'did you mean "addresses"?',
+    ],
+    [
+      'unknown top-level key',
+      'version: 2\nethernet:\n  eth0: {dhcp4: true}\n',
+      '/ethernet',
+      'unknown key "ethernet"',
+      'did you mean "ethernets"?',
+    ],
+    [
+      'vlan link to a missing interface',
+      'version: 2\nethernets:\n  eth0: {}\nvlans:\n  vlan10: {id: 10, link: eth1}\n',
+      '/vlans/vlan10/link',
+      'VLAN link "eth1" is not defined',
+      'did you mean "eth0"?',
+    ],
+    [
+      'vlan id out of range',
+      'version: 2\nethernets:\n  eth0: {}\nvlans:\n  vlan10: {id: 4095, link: eth0}\n',
+      '/vlans/vlan10/id',
+      '4095 is out of range',
+      'from 0 to 4094',
+    ],
+    [
+      'bond member missing',
+      'version: 2\nethernets:\n  eno1: {}\nbonds:\n  bond0:\n    interfaces: [eno1, eno2]\n',
+      '/bonds/bond0/interfaces/1',
+      'bond member "eno2" is not defined',
+      'did you mean "eno1"?',
+    ],
+    [
+      'bond member of the wrong kind',
+      'version: 2\nethernets:\n  eno1: {}\nvlans:\n  v5: {id: 5, link: eno1}\nbonds:\n  bond0:\n    interfaces: [v5]\n',
+      '/bonds/bond0/interfaces/0',
+      'bond member "v5" is a vlan',
+      'must be ethernets',
+    ],
+    [
+      'bond mode typo',
+      'version: 2\nethernets:\n  eno1: {}\nbonds:\n  bond0:\n    interfaces: [eno1]\n    parameters: {mode: 802.3ab}\n',
+      '/bonds/bond0/parameters/mode',
+      'is not one of: balance-rr',
+      'did you mean "802.3ad"?',
+    ],
     ['version 3', 'version: 3\nethernets: {}\n', '/version', 'version 3 is not supported', 'version: 1'],
     ['version as a string', 'version: "2"\n', '/version', 'version "2" is a string', 'without quotes'],
     ['version missing', 'ethernets: {}\n', '', 'missing required key "version"', 'version: 2'],
     ['not a mapping', '- eth0\n- eth1\n', '', 'must be a mapping, not a list', 'version: 2'],
     ['network: not a mapping', 'network: [eth0]\n', '/network', 'network: must be a mapping', 'version: 2'],
     ['broken YAML', 'version: 2\nethernets:\n  eth0: {dhcp4: true\n', '', 'YAML syntax', 'indentation'],
-    ['route via not an IP', 'version: 2\nethernets:\n  eth0:\n    routes: [{to: 10.0.0.0/8, via: gateway}]\n', '/ethernets/eth0/routes/0/via', '"gateway" is not an IP address', 'IPv4 or IPv6 address'],
-    ['route via of the other family', 'version: 2\nethernets:\n  eth0:\n    routes: [{to: 10.0.0.0/8, via: "2001:db8::1"}]\n', '/ethernets/eth0/routes/0/via', 'is an IPv6 address but the route goes to IPv4', 'address family'],
-    ['table not an integer', 'version: 2\nethernets:\n  eth0:\n    routes: [{to: default, via: 10.0.0.1, table: main}]\n', '/ethernets/eth0/routes/0/table', '"main" is not a whole number', '254 is the main table'],
-    ['route without to', 'version: 2\nethernets:\n  eth0:\n    routes: [{via: 10.0.0.1}]\n', '/ethernets/eth0/routes/0', 'missing required key "to"', '"default"'],
-    ['route prefix with host bits', 'version: 2\nethernets:\n  eth0:\n    routes: [{to: 10.1.2.3/8, via: 10.0.0.1}]\n', '/ethernets/eth0/routes/0/to', 'has host bits set', '10.0.0.0/8'],
-    ['on-link without via', 'version: 2\nethernets:\n  eth0:\n    routes: [{to: 10.0.0.0/8, on-link: true}]\n', '/ethernets/eth0/routes/0/on-link', 'on-link needs a gateway', 'via'],
-    ['rule without table', 'version: 2\nethernets:\n  eth0:\n    routing-policy: [{from: 192.0.2.0/24}]\n', '/ethernets/eth0/routing-policy/0', 'missing required key "table"', 'routing table'],
-    ['two main default routes', 'version: 2\nethernets:\n  eth0:\n    routes: [{to: default, via: 10.0.0.1}]\n  eth1:\n    routes: [{to: default, via: 10.1.0.1}]\n', '/ethernets/eth1/routes/0', 'a second IPv4 default route in the main table with metric 0', 'routing-policy'],
-    ['bond member with its own address', 'version: 2\nethernets:\n  eno1:\n    addresses: [10.0.0.5/24]\nbonds:\n  bond0: {interfaces: [eno1]}\n', '/ethernets/eno1/addresses', '"eno1" is a member of bond "bond0"', 'configure them on "bond0"'],
-    ['set-name without match', 'version: 2\nethernets:\n  eth0:\n    set-name: lan0\n', '/ethernets/eth0/set-name', 'set-name needs a match', 'macaddress'],
-    ['interface name too long', 'version: 2\nbonds:\n  bond-to-the-top-of-rack: {}\n', '/bonds/bond-to-the-top-of-rack', 'is not a valid interface name', '15 characters'],
-    ['same id in two sections', 'version: 2\nethernets:\n  bond0: {}\nbonds:\n  bond0: {}\n', '/bonds/bond0', '"bond0" is already defined under ethernets', 'unique'],
-    ['mtu out of range, wrapped form', 'network:\n  version: 2\n  ethernets:\n    eth0: {mtu: 10}\n', '/network/ethernets/eth0/mtu', '10 is out of range', 'MTU'],
-    ['v1 static address without prefix', 'version: 1\nconfig:\n  - type: physical\n    name: eth0\n    subnets: [{type: static, address: 192.0.2.5}]\n', '/config/0/subnets/0/address', '"192.0.2.5" has no prefix length', 'netmask: 255.255.255.0'],
-    ['v1 netmask contradicting the prefix', 'version: 1\nconfig:\n  - type: physical\n    name: eth0\n    subnets: [{type: static, address: 192.0.2.5/24, netmask: 255.255.0.0}]\n', '/config/0/subnets/0/netmask', 'contradicts', 'once'],
-    ['v1 unknown entry type', 'version: 1\nconfig:\n  - type: physcial\n    name: eth0\n', '/config/0/type', '"physcial" is not one of', 'did you mean "physical"?'],
-    ['v1 bond member missing', 'version: 1\nconfig:\n  - {type: physical, name: eth0}\n  - {type: bond, name: bond0, bond_interfaces: [eth0, eth1]}\n', '/config/1/bond_interfaces/1', 'bond member "eth1" is not defined', 'did you mean "eth0"?'],
-    ['v1 vlan on a missing link', 'version: 1\nconfig:\n  - {type: physical, name: eth0}\n  - {type: vlan, name: vlan5, vlan_link: eth1, vlan_id: 5}\n', '/config/1/vlan_link', 'vlan_link "eth1" is not defined', 'did you mean "eth0"?'],
-    ['v1 global route nobody reaches', 'version: 1\nconfig:\n  - {type: physical, name: eth0, subnets: [{type: static, address: 192.0.2.5/24}]}\n  - {type: physical, name: eth1, subnets: [{type: dhcp}]}\n  - {type: route, destination: 10.0.0.0/8, gateway: 172.16.0.1}\n', '/config/2/gateway', 'no interface has an address in the subnet of gateway 172.16.0.1', 'routes:'],
+    [
+      'route via not an IP',
+      'version: 2\nethernets:\n  eth0:\n    routes: [{to: 10.0.0.0/8, via: gateway}]\n',
+      '/ethernets/eth0/routes/0/via',
+      '"gateway" is not an IP address',
+      'IPv4 or IPv6 address',
+    ],
+    [
+      'route via of the other family',
+      'version: 2\nethernets:\n  eth0:\n    routes: [{to: 10.0.0.0/8, via: "2001:db8::1"}]\n',
+      '/ethernets/eth0/routes/0/via',
+      'is an IPv6 address but the route goes to IPv4',
+      'address family',
+    ],
+    [
+      'table not an integer',
+      'version: 2\nethernets:\n  eth0:\n    routes: [{to: default, via: 10.0.0.1, table: main}]\n',
+      '/ethernets/eth0/routes/0/table',
+      '"main" is not a whole number',
+      '254 is the main table',
+    ],
+    [
+      'route without to',
+      'version: 2\nethernets:\n  eth0:\n    routes: [{via: 10.0.0.1}]\n',
+      '/ethernets/eth0/routes/0',
+      'missing required key "to"',
+      '"default"',
+    ],
+    [
+      'route prefix with host bits',
+      'version: 2\nethernets:\n  eth0:\n    routes: [{to: 10.1.2.3/8, via: 10.0.0.1}]\n',
+      '/ethernets/eth0/routes/0/to',
+      'has host bits set',
+      '10.0.0.0/8',
+    ],
+    [
+      'on-link without via',
+      'version: 2\nethernets:\n  eth0:\n    routes: [{to: 10.0.0.0/8, on-link: true}]\n',
+      '/ethernets/eth0/routes/0/on-link',
+      'on-link needs a gateway',
+      'via',
+    ],
+    [
+      'rule without table',
+      'version: 2\nethernets:\n  eth0:\n    routing-policy: [{from: 192.0.2.0/24}]\n',
+      '/ethernets/eth0/routing-policy/0',
+      'missing required key "table"',
+      'routing table',
+    ],
+    [
+      'two main default routes',
+      'version: 2\nethernets:\n  eth0:\n    routes: [{to: default, via: 10.0.0.1}]\n  eth1:\n    routes: [{to: default, via: 10.1.0.1}]\n',
+      '/ethernets/eth1/routes/0',
+      'a second IPv4 default route in the main table with metric 0',
+      'routing-policy',
+    ],
+    [
+      'bond member with its own address',
+      'version: 2\nethernets:\n  eno1:\n    addresses: [10.0.0.5/24]\nbonds:\n  bond0: {interfaces: [eno1]}\n',
+      '/ethernets/eno1/addresses',
+      '"eno1" is a member of bond "bond0"',
+      'configure them on "bond0"',
+    ],
+    [
+      'set-name without match',
+      'version: 2\nethernets:\n  eth0:\n    set-name: lan0\n',
+      '/ethernets/eth0/set-name',
+      'set-name needs a match',
+      'macaddress',
+    ],
+    [
+      'interface name too long',
+      'version: 2\nbonds:\n  bond-to-the-top-of-rack: {}\n',
+      '/bonds/bond-to-the-top-of-rack',
+      'is not a valid interface name',
+      '15 characters',
+    ],
+    [
+      'same id in two sections',
+      'version: 2\nethernets:\n  bond0: {}\nbonds:\n  bond0: {}\n',
+      '/bonds/bond0',
+      '"bond0" is already defined under ethernets',
+      'unique',
+    ],
+    [
+      'mtu out of range, wrapped form',
+      'network:\n  version: 2\n  ethernets:\n    eth0: {mtu: 10}\n',
+      '/network/ethernets/eth0/mtu',
+      '10 is out of range',
+      'MTU',
+    ],
+    [
+      'v1 static address without prefix',
+      'version: 1\nconfig:\n  - type: physical\n    name: eth0\n    subnets: [{type: static, address: 192.0.2.5}]\n',
+      '/config/0/subnets/0/address',
+      '"192.0.2.5" has no prefix length',
+      'netmask: 255.255.255.0',
+    ],
+    [
+      'v1 netmask contradicting the prefix',
+      'version: 1\nconfig:\n  - type: physical\n    name: eth0\n    subnets: [{type: static, address: 192.0.2.5/24, netmask: 255.255.0.0}]\n',
+      '/config/0/subnets/0/netmask',
+      'contradicts',
+      'once',
+    ],
+    [
+      'v1 unknown entry type',
+      'version: 1\nconfig:\n  - type: physcial\n    name: eth0\n',
+      '/config/0/type',
+      '"physcial" is not one of',
+      'did you mean "physical"?',
+    ],
+    [
+      'v1 bond member missing',
+      'version: 1\nconfig:\n  - {type: physical, name: eth0}\n  - {type: bond, name: bond0, bond_interfaces: [eth0, eth1]}\n',
+      '/config/1/bond_interfaces/1',
+      'bond member "eth1" is not defined',
+      'did you mean "eth0"?',
+    ],
+    [
+      'v1 vlan on a missing link',
+      'version: 1\nconfig:\n  - {type: physical, name: eth0}\n  - {type: vlan, name: vlan5, vlan_link: eth1, vlan_id: 5}\n',
+      '/config/1/vlan_link',
+      'vlan_link "eth1" is not defined',
+      'did you mean "eth0"?',
+    ],
+    [
+      'v1 global route nobody reaches',
+      'version: 1\nconfig:\n  - {type: physical, name: eth0, subnets: [{type: static, address: 192.0.2.5/24}]}\n  - {type: physical, name: eth1, subnets: [{type: dhcp}]}\n  - {type: route, destination: 10.0.0.0/8, gateway: 172.16.0.1}\n',
+      '/config/2/gateway',
+      'no interface has an address in the subnet of gateway 172.16.0.1',
+      'routes:',
+    ],
   ];
 
   it.each(table)('%s', (_what, text, path, message, hint) => {
@@ -176,10 +353,31 @@ describe('malformed network-config', () => {
 
   it('reports every problem at once, in file order, each with a hint', () => {
     const problems = problemsOf(
-      ['version: 2', 'ethernets:', '  eth0:', '    adresses: [10.0.0.5/24]', '    mtu: 1', '  nic:', '    match: {macaddress: nope}', 'vlans:', '  v9: {id: 9, link: eth7}', ''].join('\n'),
+      [
+        'version: 2',
+        'ethernets:',
+        '  eth0:',
+        '    adresses: [10.0.0.5/24]',
+        '    mtu: 1',
+        '  nic:',
+        '    match: {macaddress: nope}',
+        'vlans:',
+        '  v9: {id: 9, link: eth7}',
+        '',
+      ].join('\n'),
     );
-    expect(problems.map((p) => p.path)).toEqual(['/ethernets/eth0/adresses', '/ethernets/eth0/mtu', '/ethernets/nic/match/macaddress', '/vlans/v9/link']);
-    expect(problems.map((p) => p.file)).toEqual(['network-config:4:5', 'network-config:5:10', 'network-config:7:25', 'network-config:9:21']);
+    expect(problems.map((p) => p.path)).toEqual([
+      '/ethernets/eth0/adresses',
+      '/ethernets/eth0/mtu',
+      '/ethernets/nic/match/macaddress',
+      '/vlans/v9/link',
+    ]);
+    expect(problems.map((p) => p.file)).toEqual([
+      'network-config:4:5',
+      'network-config:5:10',
+      'network-config:7:25',
+      'network-config:9:21',
+    ]);
     for (const p of problems) expect(p.hint).toBeTruthy();
   });
 });
@@ -193,7 +391,9 @@ describe('warnings', () => {
     expect(w).toHaveLength(1);
     expect(w[0]).toMatchObject({ path: '/ethernets/eth0/gateway4', message: 'gateway4 is deprecated', file: 'network-config:5:15' });
     expect(w[0]!.hint).toContain('routes: [{to: default, via: 10.0.0.1}]');
-    expect(files(old)).toEqual(files('version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5/24]\n    routes: [{to: default, via: 10.0.0.1}]\n'));
+    expect(files(old)).toEqual(
+      files('version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5/24]\n    routes: [{to: default, via: 10.0.0.1}]\n'),
+    );
   });
 
   it('names every valid-but-unsupported key instead of dropping it silently', () => {
@@ -233,7 +433,8 @@ describe('warnings', () => {
   });
 
   it('warns when more than two DNS servers are configured over the whole config', () => {
-    const text = 'version: 2\nethernets:\n  eth0:\n    nameservers: {addresses: [10.0.0.53, 10.0.0.54]}\n  eth1:\n    nameservers: {addresses: [10.0.0.54, 10.1.0.53]}\n';
+    const text =
+      'version: 2\nethernets:\n  eth0:\n    nameservers: {addresses: [10.0.0.53, 10.0.0.54]}\n  eth1:\n    nameservers: {addresses: [10.0.0.54, 10.1.0.53]}\n';
     const [w, ...rest] = parse(text).warnings;
     expect(rest).toEqual([]);
     expect(w).toMatchObject({ path: '/ethernets/eth1/nameservers/addresses/1', message: '3 DNS servers in total; use at most 2' });
@@ -242,7 +443,11 @@ describe('warnings', () => {
   });
 
   it('warns about policy-routing halves: routes in a table no rule uses, rules to an empty table', () => {
-    expect(warningsOf('version: 2\nethernets:\n  eth0:\n    routes: [{to: 10.9.0.0/16, via: 10.0.0.9, table: 42}]\n    routing-policy: [{from: 10.0.0.0/24, table: 43}]\n')).toEqual([
+    expect(
+      warningsOf(
+        'version: 2\nethernets:\n  eth0:\n    routes: [{to: 10.9.0.0/16, via: 10.0.0.9, table: 42}]\n    routing-policy: [{from: 10.0.0.0/24, table: 43}]\n',
+      ),
+    ).toEqual([
       '/ethernets/eth0/routes/0/table: no routing-policy rule looks up table 42',
       '/ethernets/eth0/routing-policy/0/table: no route in this config goes into table 43',
     ]);
@@ -250,12 +455,17 @@ describe('warnings', () => {
 
   it('warns that set-name without a MAC match depends on kernel names', () => {
     const text = 'version: 2\nethernets:\n  nic:\n    match: {name: "eth*"}\n    set-name: lan0\n';
-    expect(warningsOf(text)).toEqual(['/ethernets/nic/set-name: set-name without match.macaddress renames by the kernel’s original name (eth0, ...), not the predictable name']);
+    expect(warningsOf(text)).toEqual([
+      '/ethernets/nic/set-name: set-name without match.macaddress renames by the kernel’s original name (eth0, ...), not the predictable name',
+    ]);
     expect(files(text)['20-kiln-nic.link']).toContain('[Match]\nOriginalName=eth*\n\n[Link]\nName=lan0\n');
   });
 
   it('says when a config configures no interface', () => {
-    expect(parse('version: 2\nethernets: {}\n')).toEqual({ files: [], warnings: [expect.objectContaining({ path: '', message: 'network-config configures no interface' })] });
+    expect(parse('version: 2\nethernets: {}\n')).toEqual({
+      files: [],
+      warnings: [expect.objectContaining({ path: '', message: 'network-config configures no interface' })],
+    });
   });
 
   it('turns `config: disabled` into no files and a warning', () => {
@@ -269,7 +479,9 @@ describe('rendering details', () => {
   const network = (device: string, extra = '') => files(`version: 2\nethernets:\n  eth0:\n${device}${extra}`)['10-kiln-eth0.network']!;
 
   it('policy rules carry marks, TOS and destinations', () => {
-    const out = network('    routes: [{to: default, via: 10.0.0.1, table: 7}]\n    routing-policy:\n      - {to: 10.8.0.0/16, mark: 16, type-of-service: 8, table: 7, priority: 50}\n');
+    const out = network(
+      '    routes: [{to: default, via: 10.0.0.1, table: 7}]\n    routing-policy:\n      - {to: 10.8.0.0/16, mark: 16, type-of-service: 8, table: 7, priority: 50}\n',
+    );
     expect(out).toContain('[RoutingPolicyRule]\nTo=10.8.0.0/16\nFirewallMark=16\nTypeOfService=8\nTable=7\nPriority=50\n');
   });
 
@@ -277,7 +489,9 @@ describe('rendering details', () => {
     const out = network(
       '    routes:\n      - {to: 10.1.0.0/16, via: 10.0.0.1, from: 10.0.0.5, metric: 5, mtu: 1400, congestion-window: 20, advertised-receive-window: 30}\n      - {to: 10.2.0.0/16, type: blackhole}\n      - {to: 10.3.0.0/16, scope: link}\n      - {to: "2001:db8::/32", via: "fe80::1", on-link: true}\n',
     );
-    expect(out).toContain('[Route]\nDestination=10.1.0.0/16\nGateway=10.0.0.1\nPreferredSource=10.0.0.5\nMetric=5\nMTUBytes=1400\nInitialCongestionWindow=20\nInitialAdvertisedReceiveWindow=30\n');
+    expect(out).toContain(
+      '[Route]\nDestination=10.1.0.0/16\nGateway=10.0.0.1\nPreferredSource=10.0.0.5\nMetric=5\nMTUBytes=1400\nInitialCongestionWindow=20\nInitialAdvertisedReceiveWindow=30\n',
+    );
     expect(out).toContain('[Route]\nDestination=10.2.0.0/16\nType=blackhole\n');
     expect(out).toContain('[Route]\nDestination=10.3.0.0/16\nScope=link\n');
     expect(out).toContain('[Route]\nDestination=2001:db8::/32\nGateway=fe80::1\nGatewayOnLink=yes\n');
@@ -327,21 +541,27 @@ describe('rendering details', () => {
   });
 
   it('matches by driver sort after the definitions naming one device', () => {
-    const out = files('version: 2\nethernets:\n  a-intel:\n    match: {driver: [ixgbe, "i40*"]}\n    dhcp4: true\n  uplink:\n    match: {name: eno1}\n    dhcp4: true\n');
+    const out = files(
+      'version: 2\nethernets:\n  a-intel:\n    match: {driver: [ixgbe, "i40*"]}\n    dhcp4: true\n  uplink:\n    match: {name: eno1}\n    dhcp4: true\n',
+    );
     expect(Object.keys(out)).toEqual(['10-kiln-uplink.network', '20-kiln-a-intel.network']);
     expect(out['20-kiln-a-intel.network']).toContain('[Match]\nDriver=ixgbe i40*\n');
     expect(out['10-kiln-uplink.network']).toContain('[Match]\nName=eno1\n');
   });
 
   it('an active-backup bond marks its primary member', () => {
-    const out = files('version: 2\nethernets:\n  eno1: {}\n  eno2: {}\nbonds:\n  bond0:\n    interfaces: [eno1, eno2]\n    dhcp4: true\n    parameters: {mode: active-backup, primary: eno2, up-delay: 2s, arp-ip-targets: [10.0.0.1]}\n');
+    const out = files(
+      'version: 2\nethernets:\n  eno1: {}\n  eno2: {}\nbonds:\n  bond0:\n    interfaces: [eno1, eno2]\n    dhcp4: true\n    parameters: {mode: active-backup, primary: eno2, up-delay: 2s, arp-ip-targets: [10.0.0.1]}\n',
+    );
     expect(out['10-kiln-eno2.network']).toContain('Bond=bond0\nPrimarySlave=yes\n');
     expect(out['10-kiln-eno1.network']).not.toContain('PrimarySlave');
     expect(out['10-kiln-bond0.netdev']).toContain('[Bond]\nMode=active-backup\nUpDelaySec=2s\nARPIPTargets=10.0.0.1\n');
   });
 
   it('bridge ports get their path cost and priority', () => {
-    const out = files('version: 2\nethernets:\n  eno1: {}\nbridges:\n  br0:\n    interfaces: [eno1]\n    parameters: {path-cost: {eno1: 50}, port-priority: {eno1: 16}, priority: 4096}\n');
+    const out = files(
+      'version: 2\nethernets:\n  eno1: {}\nbridges:\n  br0:\n    interfaces: [eno1]\n    parameters: {path-cost: {eno1: 50}, port-priority: {eno1: 16}, priority: 4096}\n',
+    );
     expect(out['10-kiln-eno1.network']).toContain('[Network]\nLinkLocalAddressing=no\nBridge=br0\n\n[Bridge]\nCost=50\nPriority=16\n');
     expect(out['10-kiln-br0.netdev']).toContain('[Bridge]\nPriority=4096\n');
   });
