@@ -7,7 +7,7 @@ import { validateCommand } from './commands/validate.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { dataDiskCommand } from './commands/data-disk.ts';
-import { CLUSTER_USAGE, clusterCommand } from './commands/cluster.ts';
+import { CLUSTER_USAGE, CLUSTER_VERBS } from './commands/cluster.ts';
 
 const COMMANDS: Command[] = [
   {
@@ -40,20 +40,7 @@ const COMMANDS: Command[] = [
     name: 'cluster',
     usage: CLUSTER_USAGE,
     summary: "write a cluster's PKI and node metadata (gen); boot it as QEMU VMs on a private network (up, status, down) or for libvirt",
-    options: {
-      out: { type: 'string', short: 'o' },
-      rotate: { type: 'boolean' },
-      image: { type: 'string' },
-      seed: { type: 'string' },
-      uefi: { type: 'boolean' },
-      accel: { type: 'string' },
-      wait: { type: 'boolean' },
-      timeout: { type: 'string' },
-      force: { type: 'boolean' },
-      purge: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    run: (pos, v) => clusterCommand(pos, v),
+    verbs: CLUSTER_VERBS,
   },
   {
     name: 'data-disk',

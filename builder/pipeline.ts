@@ -1,6 +1,8 @@
 // The build, as one readable pipeline: spec → rootfs → overlays → rootfs.tar → outputs → manifest.
-// Each stage is a small named function over one context object. Everything that can be checked
-// is checked in `validate`, before the first side effect.
+// Each stage is a small named function that takes what the stage before it returned and returns
+// what the next one needs (Checked → … → Rootfs → Overlaid → Packed → Outputs → Manifested →
+// Published), so nothing is read before the stage that makes it has run. Everything that can be
+// checked is checked in `validate`, before the first side effect.
 import { rename, rm, stat, access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError, ToolError } from '../core/errors.ts';
@@ -10,7 +12,9 @@ import { firstbootBinary, type FirstbootBinary } from './firstboot.ts';
 import { preloadImages, type PreloadedImage } from './images/preload.ts';
 import { makeStagingDir, writeFileAtomic } from '../core/fs.ts';
 import { sha256File } from '../core/hash.ts';
-import { convertersFor, type Artifact } from './outputs/formats.ts';
+import type { Artifact, Converter } from './outputs/converter.ts';
+import type { OutputFormat } from './outputs/format-names.ts';
+import { convertersFor } from './outputs/formats.ts';
 import { WorkArea } from './outputs/work.ts';
 import { overlayOps } from './overlays/registry.ts';
 import type { OverlayOps } from './overlays/types.ts';
@@ -33,28 +37,111 @@ export interface BuildOptions {
   reporter: Reporter;
 }
 
-interface BuildContext {
+/** What every stage may use besides its input. */
+interface BuildEnv {
   opts: BuildOptions;
   log: (message: string) => void;
-  spec?: ResolvedSpec;
-  staging?: string;
-  base?: BaseResult;
-  firstboot?: FirstbootBinary;
-  binaries?: InstalledBinary[];
-  images?: PreloadedImage[];
-  addons?: BakedAddon[];
-  entries?: IndexedEntry[];
-  overlays?: Array<{ name: string; ops: OverlayOps }>;
-  rootfsTar?: string;
-  packages?: Array<{ name: string; version: string; architecture: string }>;
-  artifacts?: Array<Artifact & { size: number; sha256: string }>;
-  timings: Record<string, number>;
+  /** Registers what to undo should a later stage fail (the staging directory). */
+  onFailure: (undo: () => Promise<void>) => void;
 }
 
-type Stage = [name: string, run: (ctx: BuildContext) => Promise<string | void>];
+/** validate: the spec, checked against the host, and where the build goes. */
+interface Checked {
+  spec: ResolvedSpec;
+  /** The output directory, absolute. */
+  outDir: string;
+  converters: Converter[];
+}
 
-async function validate(ctx: BuildContext): Promise<string> {
-  const spec = (ctx.spec = await loadSpecFile(ctx.opts.specFile));
+interface WithBinaries extends Checked {
+  binaries: InstalledBinary[];
+}
+
+interface WithAddons extends WithBinaries {
+  addons: BakedAddon[];
+}
+
+/** What the rootfs gets besides Debian packages (binaries, addons, preloaded images), all in the cache. */
+interface Ingredients extends WithAddons {
+  images: PreloadedImage[];
+}
+
+/** rootfs: the Debian base (mmdebstrap, cached) and the agent every image carries. */
+interface Rootfs extends Ingredients {
+  base: BaseResult;
+  firstboot: FirstbootBinary;
+}
+
+/** overlays: what goes over the base, rendered against it, and the packages it holds. */
+interface Overlaid extends Rootfs {
+  entries: IndexedEntry[];
+  overlays: Array<{ name: string; ops: OverlayOps }>;
+  packages: Array<{ name: string; version: string; architecture: string }>;
+}
+
+/** pack: the finished rootfs.tar, in a staging directory beside the output directory. */
+interface Packed extends Overlaid {
+  staging: string;
+  rootfsTar: string;
+}
+
+type BuiltArtifact = Artifact & { size: number; sha256: string };
+
+/** outputs: every artifact the spec asks for, in the staging directory. */
+interface Outputs extends Packed {
+  artifacts: BuiltArtifact[];
+}
+
+/** manifest: manifest.json beside the artifacts, still in the staging directory. */
+interface Manifested extends Outputs {
+  manifest: string;
+}
+
+/** publish: everything under its final name. */
+interface Published {
+  spec: ResolvedSpec;
+  outDir: string;
+}
+
+/** What a stage hands on, and the line its `stage-end` event shows. */
+interface Staged<T> {
+  next: T;
+  detail: string;
+}
+
+type StageFn<In, Out> = (input: In, env: BuildEnv) => Promise<Staged<Out>>;
+
+/** An ordered list of named stages, typed end to end: each takes what the one before it returned. */
+class Stages<In, Out> {
+  private constructor(private readonly list: ReadonlyArray<readonly [name: string, run: StageFn<never, unknown>]>) {}
+
+  static first<In, Out>(name: string, run: StageFn<In, Out>): Stages<In, Out> {
+    return new Stages([[name, run]]);
+  }
+
+  then<Next>(name: string, run: StageFn<Out, Next>): Stages<In, Next> {
+    return new Stages([...this.list, [name, run]]);
+  }
+
+  get names(): string[] {
+    return this.list.map(([name]) => name);
+  }
+
+  /** Runs the stages in order; `around` wraps each one (progress events, timings) and gets its detail. */
+  async run(input: In, env: BuildEnv, around: (name: string, stage: () => Promise<string>) => Promise<void>): Promise<Out> {
+    let value: unknown = input;
+    for (const [name, run] of this.list)
+      await around(name, async () => {
+        const { next, detail } = await run(value as never, env);
+        value = next;
+        return detail;
+      });
+    return value as Out;
+  }
+}
+
+async function validate(opts: BuildOptions): Promise<Staged<Checked>> {
+  const spec = await loadSpecFile(opts.specFile);
   const converters = convertersFor(spec.outputs);
   for (const c of converters) c.validate?.(spec);
   const tools = [
@@ -72,7 +159,7 @@ async function validate(ctx: BuildContext): Promise<string> {
   await overlayOps({ spec, base: EMPTY_BASE });
   preflightBinaries(spec);
   await addonsOf(spec);
-  const out = path.resolve(ctx.opts.outDir);
+  const out = path.resolve(opts.outDir);
   const outStat = await stat(out).catch(() => undefined);
   if (outStat && !outStat.isDirectory())
     throw new KilnError(`${out} exists and is not a directory`, { hint: 'choose another --out', exitCode: 2 });
@@ -80,121 +167,144 @@ async function validate(ctx: BuildContext): Promise<string> {
     await access(out, constants.W_OK).catch((cause) => {
       throw new KilnError(`${out} is not writable`, { cause, exitCode: 2 });
     });
-  return `spec ${spec.name} (${spec.hash.slice(0, 12)}), outputs: ${spec.outputs.join(', ')}`;
+  return {
+    next: { spec, outDir: out, converters },
+    detail: `spec ${spec.name} (${spec.hash.slice(0, 12)}), outputs: ${spec.outputs.join(', ')}`,
+  };
 }
 
 // Before mmdebstrap: a binary that fails its checksum stops the build in seconds, not minutes.
-async function binaries(ctx: BuildContext): Promise<string> {
-  ctx.binaries = await resolveBinaries(ctx.spec!, ctx.opts.cacheDir, ctx.log);
-  if (!ctx.spec!.kubernetes.source)
-    ctx.log(
-      `kubernetes.source not set: ${ctx.spec!.kubernetes.components.join(', ')} are not installed (name a release or bundle to bake them in)`,
+async function binaries(checked: Checked, env: BuildEnv): Promise<Staged<WithBinaries>> {
+  const { spec } = checked;
+  const binaries = await resolveBinaries(spec, env.opts.cacheDir, env.log);
+  if (!spec.kubernetes.source)
+    env.log(
+      `kubernetes.source not set: ${spec.kubernetes.components.join(', ')} are not installed (name a release or bundle to bake them in)`,
     );
-  return ctx.binaries.length
-    ? ctx.binaries.map((b) => `${path.posix.basename(b.path)} ${(b.size / 2 ** 20).toFixed(1)} MiB`).join(', ')
-    : 'none';
+  return {
+    next: { ...checked, binaries },
+    detail: binaries.length
+      ? binaries.map((b) => `${path.posix.basename(b.path)} ${(b.size / 2 ** 20).toFixed(1)} MiB`).join(', ')
+      : 'none',
+  };
 }
 
-async function addons(ctx: BuildContext): Promise<string> {
-  ctx.addons = await bakeAddons(ctx.spec!, ctx.opts.cacheDir, ctx.log);
-  return ctx.addons.length ? ctx.addons.map((a) => `${a.addon.name} ${a.addon.chart.version}`).join(', ') : 'none';
+async function addons(prev: WithBinaries, env: BuildEnv): Promise<Staged<WithAddons>> {
+  const addons = await bakeAddons(prev.spec, env.opts.cacheDir, env.log);
+  return {
+    next: { ...prev, addons },
+    detail: addons.length ? addons.map((a) => `${a.addon.name} ${a.addon.chart.version}`).join(', ') : 'none',
+  };
 }
 
-async function images(ctx: BuildContext): Promise<string> {
-  ctx.images = await preloadImages(
-    ctx.spec!,
-    ctx.binaries!,
-    ctx.opts.cacheDir,
-    ctx.log,
-    ctx.addons!.map((a) => a.addon),
+async function images(prev: WithAddons, env: BuildEnv): Promise<Staged<Ingredients>> {
+  const images = await preloadImages(
+    prev.spec,
+    prev.binaries,
+    env.opts.cacheDir,
+    env.log,
+    prev.addons.map((a) => a.addon),
   );
-  return ctx.images.length ? ctx.images.map((i) => `${i.ref} ${(i.size / 2 ** 20).toFixed(1)} MiB`).join(', ') : 'none';
+  return {
+    next: { ...prev, images },
+    detail: images.length ? images.map((i) => `${i.ref} ${(i.size / 2 ** 20).toFixed(1)} MiB`).join(', ') : 'none',
+  };
 }
 
-async function rootfs(ctx: BuildContext): Promise<string> {
+async function rootfs(ingredients: Ingredients, env: BuildEnv): Promise<Staged<Rootfs>> {
+  const { spec } = ingredients;
   // the agent every image carries is found (or built from source) while mmdebstrap runs
-  [ctx.base, ctx.firstboot] = await Promise.all([
-    ensureBase(baseRecipe(ctx.spec!), {
-      cacheDir: ctx.opts.cacheDir,
-      noCache: ctx.opts.noCache,
-      log: ctx.log,
-      aptSources: deb822(ctx.spec!),
+  const [base, firstboot] = await Promise.all([
+    ensureBase(baseRecipe(spec), {
+      cacheDir: env.opts.cacheDir,
+      noCache: env.opts.noCache,
+      log: env.log,
+      aptSources: deb822(spec),
     }),
-    firstbootBinary(ctx.opts.cacheDir, ctx.log),
+    firstbootBinary(env.opts.cacheDir, env.log),
   ]);
-  return `${ctx.base.cached ? 'cache hit' : 'built'} ${ctx.base.key.slice(0, 12)}; kiln-firstboot ${ctx.firstboot.origin}`;
+  return {
+    next: { ...ingredients, base, firstboot },
+    detail: `${base.cached ? 'cache hit' : 'built'} ${base.key.slice(0, 12)}; kiln-firstboot ${firstboot.origin}`,
+  };
 }
 
-async function overlays(ctx: BuildContext): Promise<string> {
-  ctx.entries = await indexTar(ctx.base!.tar);
-  const view = baseView(ctx.base!.tar, ctx.entries);
-  ctx.overlays = await overlayOps({
-    spec: ctx.spec!,
+async function overlays(rootfs: Rootfs): Promise<Staged<Overlaid>> {
+  const entries = await indexTar(rootfs.base.tar);
+  const view = baseView(rootfs.base.tar, entries);
+  const overlays = await overlayOps({
+    spec: rootfs.spec,
     base: view,
-    firstboot: await readFile(ctx.firstboot!.path),
-    binaries: ctx.binaries!,
-    images: ctx.images!,
-    addons: ctx.addons!,
+    firstboot: await readFile(rootfs.firstboot.path),
+    binaries: rootfs.binaries,
+    images: rootfs.images,
+    addons: rootfs.addons,
   });
-  ctx.packages = parseDpkgStatus(await view.readText('var/lib/dpkg/status'));
-  const files = ctx.overlays.reduce((n, o) => n + o.ops.files.length, 0);
-  return `${ctx.overlays.length} overlays, ${files} paths over ${ctx.entries.length} base entries`;
+  const packages = parseDpkgStatus(await view.readText('var/lib/dpkg/status'));
+  const files = overlays.reduce((n, o) => n + o.ops.files.length, 0);
+  return {
+    next: { ...rootfs, entries, overlays, packages },
+    detail: `${overlays.length} overlays, ${files} paths over ${entries.length} base entries`,
+  };
 }
 
-async function pack(ctx: BuildContext): Promise<string> {
-  const view = baseView(ctx.base!.tar, ctx.entries!);
+async function pack(overlaid: Overlaid, env: BuildEnv): Promise<Staged<Packed>> {
+  const { base, entries: baseEntries } = overlaid;
+  const view = baseView(base.tar, baseEntries);
   const entries = composeRootfs({
-    baseTar: ctx.base!.tar,
-    base: ctx.entries!,
-    overlays: ctx.overlays!,
-    sourceDateEpoch: ctx.spec!.sourceDateEpoch,
+    baseTar: base.tar,
+    base: baseEntries,
+    overlays: overlaid.overlays,
+    sourceDateEpoch: overlaid.spec.sourceDateEpoch,
     groupFile: await view.readText('etc/group'),
   });
-  ctx.staging = await makeStagingDir(path.resolve(ctx.opts.outDir));
-  ctx.rootfsTar = path.join(ctx.staging, 'rootfs.tar');
-  await writeTar(ctx.rootfsTar, entries);
-  return `${entries.length} entries`;
+  const staging = await makeStagingDir(overlaid.outDir);
+  env.onFailure(() => rm(staging, { recursive: true, force: true }));
+  const rootfsTar = path.join(staging, 'rootfs.tar');
+  await writeTar(rootfsTar, entries);
+  return { next: { ...overlaid, staging, rootfsTar }, detail: `${entries.length} entries` };
 }
 
-async function outputs(ctx: BuildContext): Promise<string> {
-  const work = new WorkArea(ctx.spec!, ctx.rootfsTar!, path.join(ctx.staging!, 'work'), ctx.log);
-  const produced = new Map<string, Artifact[]>();
+async function outputs(packed: Packed, env: BuildEnv): Promise<Staged<Outputs>> {
+  const { spec, rootfsTar, staging } = packed;
+  const work = new WorkArea(spec, rootfsTar, path.join(staging, 'work'), env.log);
+  const produced = new Map<OutputFormat, Artifact[]>();
   try {
-    for (const converter of convertersFor(ctx.spec!.outputs)) {
+    for (const converter of packed.converters) {
       const t0 = Date.now();
-      produced.set(
-        converter.format,
-        await converter.convert({ spec: ctx.spec!, rootfsTar: ctx.rootfsTar!, stagingDir: ctx.staging!, work, produced, log: ctx.log }),
-      );
-      ctx.log(`${converter.format}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+      produced.set(converter.format, await converter.convert({ spec, rootfsTar, stagingDir: staging, work, produced, log: env.log }));
+      env.log(`${converter.format}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     }
   } finally {
     await work.cleanup();
   }
-  ctx.artifacts = await Promise.all(
-    ctx
-      .spec!.outputs.flatMap((format) => produced.get(format) ?? [])
-      .map(async (a) => {
-        const file = path.join(ctx.staging!, a.path);
+  const artifacts = await Promise.all(
+    spec.outputs
+      .flatMap((format) => produced.get(format as OutputFormat) ?? [])
+      .map(async (a): Promise<BuiltArtifact> => {
+        const file = path.join(staging, a.path);
         return { ...a, size: (await stat(file)).size, sha256: await sha256File(file) };
       }),
   );
-  return ctx.artifacts.map((a) => `${a.path} ${(a.size / 2 ** 20).toFixed(0)} MiB`).join(', ');
+  return {
+    next: { ...packed, artifacts },
+    detail: artifacts.map((a) => `${a.path} ${(a.size / 2 ** 20).toFixed(0)} MiB`).join(', '),
+  };
 }
 
-async function manifest(ctx: BuildContext): Promise<string> {
-  const spec = ctx.spec!;
+async function manifest(outputs: Outputs): Promise<Staged<Manifested>> {
+  const { spec, packages, artifacts } = outputs;
   const doc = {
     kilnVersion: KILN_VERSION,
     name: spec.name,
     specHash: spec.hash,
     sourceDateEpoch: spec.sourceDateEpoch,
-    base: { ...spec.base, cacheKey: ctx.base!.key },
+    base: { ...spec.base, cacheKey: outputs.base.key },
     kubernetes: spec.kubernetes,
-    binaries: ctx.binaries!.map(({ path: p, sha256, size, origin }) => ({ path: p, sha256, size, origin })),
+    binaries: outputs.binaries.map(({ path: p, sha256, size, origin }) => ({ path: p, sha256, size, origin })),
     // size: what each preloaded image adds to the image
-    images: ctx.images!.map(({ ref, digest, size, path: p }) => ({ ref, digest, size, path: p })),
-    addons: ctx.addons!.map(({ addon, chart }) => ({
+    images: outputs.images.map(({ ref, digest, size, path: p }) => ({ ref, digest, size, path: p })),
+    addons: outputs.addons.map(({ addon, chart }) => ({
       name: addon.name,
       chart: `${addon.chart.name}-${addon.chart.version}`,
       sha256: chart.sha256,
@@ -202,64 +312,65 @@ async function manifest(ctx: BuildContext): Promise<string> {
       origin: chart.url,
     })),
     runtime: { engine: spec.runtime.engine, sandboxImage: spec.runtime.sandboxImage },
-    overlays: ctx.overlays!.map((o) => o.name),
-    packages: ctx.packages,
-    artifacts: ctx.artifacts,
+    overlays: outputs.overlays.map((o) => o.name),
+    packages,
+    artifacts,
   };
-  await writeFileAtomic(path.join(ctx.staging!, 'manifest.json'), `${JSON.stringify(doc, null, 2)}\n`);
-  return `${ctx.packages!.length} packages, ${ctx.artifacts!.length} artifacts`;
+  const file = path.join(outputs.staging, 'manifest.json');
+  await writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
+  return { next: { ...outputs, manifest: file }, detail: `${packages.length} packages, ${artifacts.length} artifacts` };
 }
 
-async function publish(ctx: BuildContext): Promise<string> {
-  const out = path.resolve(ctx.opts.outDir);
+async function publish({ spec, outDir, staging, artifacts, manifest }: Manifested): Promise<Staged<Published>> {
   // Artifacts first (a bundle such as pxe/ moves as one directory), manifest last: a manifest
   // under its final name means a complete build.
-  const tops = [...new Set([...ctx.artifacts!.map((a) => a.path.split('/')[0]!), 'rootfs.tar'])];
+  const tops = [...new Set([...artifacts.map((a) => a.path.split('/')[0]!), 'rootfs.tar'])];
   for (const name of tops) {
-    await rm(path.join(out, name), { recursive: true, force: true });
-    await rename(path.join(ctx.staging!, name), path.join(out, name));
+    await rm(path.join(outDir, name), { recursive: true, force: true });
+    await rename(path.join(staging, name), path.join(outDir, name));
   }
-  await rename(path.join(ctx.staging!, 'manifest.json'), path.join(out, 'manifest.json'));
-  await rm(ctx.staging!, { recursive: true, force: true });
-  return out;
+  await rename(manifest, path.join(outDir, 'manifest.json'));
+  await rm(staging, { recursive: true, force: true });
+  return { next: { spec, outDir }, detail: outDir };
 }
 
-export const STAGES: Stage[] = [
-  ['validate', validate],
-  ['binaries', binaries],
-  ['addons', addons],
-  ['images', images],
-  ['rootfs', rootfs],
-  ['overlays', overlays],
-  ['pack', pack],
-  ['outputs', outputs],
-  ['manifest', manifest],
-  ['publish', publish],
-];
+export const STAGES = Stages.first('validate', validate)
+  .then('binaries', binaries)
+  .then('addons', addons)
+  .then('images', images)
+  .then('rootfs', rootfs)
+  .then('overlays', overlays)
+  .then('pack', pack)
+  .then('outputs', outputs)
+  .then('manifest', manifest)
+  .then('publish', publish);
 
 export async function build(opts: BuildOptions): Promise<{ outDir: string; timings: Record<string, number>; spec: ResolvedSpec }> {
   const started = Date.now();
+  const timings: Record<string, number> = {};
+  const undo: Array<() => Promise<void>> = [];
   let current = '';
   const now = () => new Date().toISOString();
-  const ctx: BuildContext = {
+  const env: BuildEnv = {
     opts,
-    timings: {},
     log: (message) => opts.reporter.emit({ event: 'log', stage: current, time: now(), message }),
+    onFailure: (fn) => undo.push(fn),
   };
+  let published: Published;
   try {
-    for (const [name, run] of STAGES) {
+    published = await STAGES.run(opts, env, async (name, stage) => {
       current = name;
       const t0 = Date.now();
       opts.reporter.emit({ event: 'stage-start', stage: name, time: now() });
-      const detail = await run(ctx);
-      ctx.timings[name] = Date.now() - t0;
-      opts.reporter.emit({ event: 'stage-end', stage: name, time: now(), ms: ctx.timings[name]!, ...(detail ? { detail } : {}) });
-    }
+      const detail = await stage();
+      const ms = (timings[name] = Date.now() - t0);
+      opts.reporter.emit({ event: 'stage-end', stage: name, time: now(), ms, ...(detail ? { detail } : {}) });
+    });
   } catch (error) {
-    if (ctx.staging) await rm(ctx.staging, { recursive: true, force: true });
+    for (const fn of undo.reverse()) await fn();
     opts.reporter.emit({ event: 'error', stage: current, time: now(), message: error instanceof Error ? error.message : String(error) });
     throw error;
   }
-  opts.reporter.emit({ event: 'done', time: now(), ms: Date.now() - started, outDir: path.resolve(opts.outDir) });
-  return { outDir: path.resolve(opts.outDir), timings: ctx.timings, spec: ctx.spec! };
+  opts.reporter.emit({ event: 'done', time: now(), ms: Date.now() - started, outDir: published.outDir });
+  return { outDir: published.outDir, timings, spec: published.spec };
 }

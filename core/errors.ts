@@ -1,17 +1,5 @@
 // Typed errors: every failure a user can cause names the file, the field path and a hint.
-
-export interface Problem {
-  file: string;
-  /** JSON pointer-ish path into the document, e.g. `/node/journald/systemMaxUse`; "" for the whole file. */
-  path: string;
-  message: string;
-  hint?: string;
-}
-
-export function formatProblem(p: Problem): string {
-  const where = p.path ? `${p.file}: ${p.path}` : p.file;
-  return `${where}: ${p.message}${p.hint ? `\n    hint: ${p.hint}` : ''}`;
-}
+import { formatProblem, type Problem } from './problem.ts';
 
 export class KilnError extends Error {
   readonly file?: string;

@@ -2,7 +2,7 @@
 // turned into problems a person can act on: one per path, with a hint.
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
-import type { Problem } from './errors.ts';
+import type { Problem } from './problem.ts';
 
 /** Attach a hint that validation prints when a value does not match. */
 export const hinted = <T extends TSchema>(schema: T, hint: string): T => ({ ...schema, 'x-hint': hint });
@@ -33,7 +33,7 @@ function toProblem(root: TSchema, error: ValueError, file: string): Problem {
     case ValueErrorType.ObjectAdditionalProperties: {
       const parent = schemaAt(root, error.path.split('/').slice(0, -1));
       const keyHint = parent?.['x-key-hint'] as string | undefined;
-      if (keyHint) return { file, path: error.path, message: `invalid key "${key}"`, hint: keyHint };
+      if (keyHint) return { file, path: error.path, message: `invalid key "${key}"`, hint: keyHint, severity: 'error' as const };
       const allowed = Object.keys(parent?.properties ?? {});
       const near = closest(key, allowed);
       return {
@@ -41,6 +41,7 @@ function toProblem(root: TSchema, error: ValueError, file: string): Problem {
         path: error.path,
         message: `unknown key "${key}"`,
         hint: near ? `did you mean "${near}"? allowed here: ${allowed.join(', ')}` : `allowed here: ${allowed.join(', ') || 'nothing'}`,
+        severity: 'error' as const,
       };
     }
     case ValueErrorType.ObjectRequiredProperty:
@@ -49,6 +50,7 @@ function toProblem(root: TSchema, error: ValueError, file: string): Problem {
         path: error.path,
         message: `missing required key "${key}"`,
         hint: hintOf(error.schema) ?? describe(error.schema) ?? shapeHint(error),
+        severity: 'error' as const,
       };
     case ValueErrorType.Union: {
       const options = literalsOf(error.schema);
@@ -58,6 +60,7 @@ function toProblem(root: TSchema, error: ValueError, file: string): Problem {
           path: error.path,
           message: `${describeValue(error.value)} is not one of: ${options.join(', ')}`,
           hint: hintOf(error.schema) ?? hintOf(schemaAt(root, error.path.split('/'))),
+          severity: 'error' as const,
         };
     }
     // falls through: a union of shapes reads best with the generic message
@@ -67,6 +70,7 @@ function toProblem(root: TSchema, error: ValueError, file: string): Problem {
         path: error.path,
         message: `${describeValue(error.value)}: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`,
         hint: hintOf(error.schema) ?? hintOf(schemaAt(root, error.path.split('/'))) ?? describe(error.schema) ?? shapeHint(error),
+        severity: 'error' as const,
       };
   }
 }

@@ -1,10 +1,11 @@
 // YAML documents whose problems point at file:line:col: parse once, keep the node tree for locating.
 import { LineCounter, parseDocument, isMap, isSeq, type Node as YamlNode } from 'yaml';
-import { ValidationError, type Problem } from './errors.ts';
+import { type Problem } from './problem.ts';
+import { ValidationError } from './errors.ts';
 
 export interface YamlDocument {
   value: unknown;
-  /** Rewrites a problem's file to `file:line:col` of the node its path names (or its nearest ancestor). */
+  /** Sets a problem's line and column to the node its path names (or its nearest ancestor). */
   locate(problem: Problem): Problem;
 }
 
@@ -15,10 +16,12 @@ export function readYaml(text: string, file: string): YamlDocument {
   if (doc.errors.length > 0) {
     throw new ValidationError(
       doc.errors.map((e) => ({
-        file: at(file, lines, e.pos[0]),
+        file,
+        ...lines.linePos(e.pos[0]),
         path: '',
         message: `YAML syntax: ${e.message.split('\n')[0]}`,
         hint: 'check indentation and quoting near that line',
+        severity: 'error' as const,
       })),
     );
   }
@@ -27,21 +30,9 @@ export function readYaml(text: string, file: string): YamlDocument {
     locate(p) {
       if (p.file !== file) return p;
       const node = nodeAt(doc.contents, p.path);
-      return node?.range ? { ...p, file: at(file, lines, node.range[0]) } : p;
+      return node?.range ? { ...p, ...lines.linePos(node.range[0]) } : p;
     },
   };
-}
-
-/** Orders problems as they appear in the file (file:line:col), unlocated ones first. */
-export function byPosition(a: Problem, b: Problem): number {
-  const pos = (p: Problem) => (/:(\d+):(\d+)$/.exec(p.file) ?? [0, 0, 0]).slice(1).map(Number);
-  const [[la, ca], [lb, cb]] = [pos(a), pos(b)] as [number[], number[]];
-  return la! - lb! || ca! - cb!;
-}
-
-function at(file: string, lines: LineCounter, offset: number): string {
-  const { line, col } = lines.linePos(offset);
-  return `${file}:${line}:${col}`;
 }
 
 /** Finds the YAML node a JSON-pointer path refers to, or its nearest existing ancestor. */

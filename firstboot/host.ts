@@ -1,5 +1,5 @@
-// The machine firstboot runs on, behind one interface: the real one reads /proc, /sys and block
-// devices; tests give a directory tree standing in for those (the VM tests use the real one).
+// The machine firstboot runs on, behind one interface: realHost reads /proc, /sys and block
+// devices and applies to `/`; anything else implementing Host supplies its own.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -19,6 +19,13 @@ export interface Host {
   /** A block device carrying one of these filesystem labels. */
   volumeByLabel(labels: string[]): Promise<string | undefined>;
   mountReadOnly(device: string): Promise<Mounted>;
+  /** Extra environment for the tools the role steps run (kubeadm, kubectl, helm); none on a node. */
+  toolEnv?: Record<string, string>;
+  /**
+   * Told each step boundary of a pass: `<step>:unrecorded` once the step's effects are done but
+   * before the state journal records it, then `<step>` once it is recorded. Nothing on a node.
+   */
+  checkpoint?(point: string): void;
 }
 
 export const realHost: Host = {
@@ -51,20 +58,3 @@ export const realHost: Host = {
     };
   },
 };
-
-/**
- * A directory tree standing in for a host: proc/cmdline, sys/firmware/qemu_fw_cfg/by_name/…/raw,
- * and volumes as directories under dev/disk/by-label/<label>/ (already "mounted").
- */
-export function treeHost(fixture: string, root = fixture): Host {
-  return {
-    root,
-    cmdline: () => readFile(path.join(fixture, 'proc/cmdline'), 'utf8').catch(() => ''),
-    fwCfg: (name) => readFile(path.join(fixture, 'sys/firmware/qemu_fw_cfg/by_name', name, 'raw')).catch(() => undefined),
-    async volumeByLabel(labels) {
-      for (const label of labels) if (await exists(path.join(fixture, 'dev/disk/by-label', label))) return `/dev/disk/by-label/${label}`;
-      return undefined;
-    },
-    mountReadOnly: async (device) => ({ dir: path.join(fixture, device), release: async () => {} }),
-  };
-}

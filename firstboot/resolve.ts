@@ -2,7 +2,8 @@
 // read the kiln node config from /etc/kiln/node.yaml. After this, the model is complete and
 // every check that needs data has run; nothing has been written.
 import { gunzipSync } from 'node:zlib';
-import { ValidationError, type Problem } from '../core/errors.ts';
+import { type Problem } from '../core/problem.ts';
+import { ValidationError } from '../core/errors.ts';
 import { adoptNodeConfig } from '../node/config/node-file.ts';
 import { redactUrl, verifyHash } from '../core/hash.ts';
 import { fetchBytes } from './metadata/fetch.ts';
@@ -32,6 +33,7 @@ export async function resolveModel(model: Provisioning): Promise<Provisioning> {
         ...f.origin,
         message: `${f.path}: ${(error as Error).message}`,
         hint: (error as { hint?: string }).hint ?? 'check the source URL and its verification hash',
+        severity: 'error' as const,
       });
     }
   }

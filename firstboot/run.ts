@@ -1,7 +1,8 @@
 // One firstboot pass: find the metadata → parse and validate → resolve → preflight → steps.
 // Nothing is written outside /run/kiln until every check has passed.
 import path from 'node:path';
-import { KilnError, ValidationError, formatProblem } from '../core/errors.ts';
+import { formatProblem } from '../core/problem.ts';
+import { KilnError, ValidationError } from '../core/errors.ts';
 import { preflightProblems } from './apply/preflight.ts';
 import type { ApplyContext } from './apply/context.ts';
 import { stepsFor, type Pass, type Step } from './apply/steps.ts';
@@ -22,16 +23,8 @@ export interface RunOptions {
   /** Where status.json goes: /run/kiln on a node. */
   runDir?: string;
   out?: (line: string) => void;
-  /** Tool environment and wait bounds for the role steps (tests put stand-ins on PATH). */
+  /** Tool environment and wait bounds for the role steps (the host's toolEnv is added to the environment). */
   role?: RoleOptions;
-}
-
-/**
- * TEST ONLY: kill this process as a crash would, at `<step>` (after the step is recorded) or
- * `<step>:unrecorded` (after its side effects, before the journal knows: the step runs again).
- */
-function crashHook(point: string): void {
-  if (process.env.KILN_FIRSTBOOT_TEST_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
 }
 
 export async function runPass(opts: RunOptions): Promise<number> {
@@ -83,16 +76,18 @@ export async function runPass(opts: RunOptions): Promise<number> {
     if (preflight.length > 0) throw new ValidationError(preflight);
     journal.begin(model.instanceId);
     // the node's role (kubeadm, keepalived, Cilium, …) follows the generic steps in the late pass
-    const role = passes.includes('late') && model.node ? roleSteps(model.node, host.root, ctx.log, ctx.clock, opts.role) : undefined;
+    const roleOptions: RoleOptions = { ...opts.role, env: { ...opts.role?.env, ...host.toolEnv } };
+    const role = passes.includes('late') && model.node ? roleSteps(model.node, host.root, ctx.log, ctx.clock, roleOptions) : undefined;
     for (const step of [...stepsFor(model, passes), ...(role?.steps ?? [])]) {
       if (journal.isDone(step.name) && !step.everyBoot) {
         status.step(step.name, 'skipped', { summary: 'done before a restart' });
         continue;
       }
       await runStep(step, ctx, status);
-      crashHook(`${step.name}:unrecorded`);
+      // a stop here (before the journal knows) runs the step again; after markDone, it is skipped
+      host.checkpoint?.(`${step.name}:unrecorded`);
       journal.markDone(step.name);
-      crashHook(step.name);
+      host.checkpoint?.(step.name);
     }
     for (const p of passes) journal.markPass(p);
     status.update({ state: 'done' });

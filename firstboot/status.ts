@@ -1,7 +1,7 @@
 // What firstboot is doing, for people and for tooling: /run/kiln/status.json (rewritten after
 // every step) and one line per step on the console and in the journal. Holds no secrets: steps
 // report names and counts only, and errors carry paths, not values.
-import type { Problem } from '../core/errors.ts';
+import type { Problem } from '../core/problem.ts';
 import { writeFileAtomicSync } from '../core/fs.ts';
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';

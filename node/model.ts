@@ -1,7 +1,7 @@
 // What a node is told to become, whichever format said it. Parsers (cloud-config, Ignition,
 // network-config) produce this; the resolver fills remote contents; apply steps consume it.
 // Nothing here touches the system.
-import type { Problem } from '../core/errors.ts';
+import type { Problem } from '../core/problem.ts';
 import type { NodeConfig } from './config/schema.ts';
 import type { PinnedHash } from '../core/hash.ts';
 

@@ -250,7 +250,7 @@ async function main() {
     const bundleFile = `/tmp/kiln-dist/${e.name}.cjs`;
     const loaderFile = `/tmp/kiln-dist/${e.name}-loader.cjs`;
     const unlock = await lockBundleDir();
-    let embedded = 0;
+    let embedded;
     try {
       await bundle(e.entry, bundleFile, define);
       // esbuild drops __KILN_ASSETS__ when nothing the entry imports reads assets.

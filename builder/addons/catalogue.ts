@@ -45,7 +45,13 @@ export function parseAddon(text: string, file: string): Addon {
     .replace(/\.yaml$/, '');
   if (addon.name !== expected)
     throw new ValidationError([
-      { file, path: '/name', message: `"${addon.name}" is not the file's name`, hint: `name it ${expected}, or rename the file` },
+      {
+        file,
+        path: '/name',
+        message: `"${addon.name}" is not the file's name`,
+        hint: `name it ${expected}, or rename the file`,
+        severity: 'error' as const,
+      },
     ]);
   return addon;
 }

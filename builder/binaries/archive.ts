@@ -2,6 +2,7 @@
 // kiln's own bundles), streamed into the blob store.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
@@ -29,7 +30,7 @@ export async function readArchive(file: string, pick: (member: string) => boolea
     const name = header.name.replace(/^\.\//, '');
     names.push(name);
     if (header.type === 'file' && pick(name)) {
-      store.put(stream as unknown as import('node:stream').Readable).then((blob) => (found.set(name, blob), next()), next);
+      store.put(stream as unknown as Readable).then((blob) => (found.set(name, blob), next()), next);
     } else {
       stream.on('end', () => next());
       stream.resume();

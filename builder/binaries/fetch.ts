@@ -1,6 +1,7 @@
 // Reading what a URL names: http(s) through fetch, file:// from disk. Nothing here parses.
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 
 export class FetchError extends Error {}
@@ -27,7 +28,7 @@ export async function openUrl(url: string): Promise<Readable> {
     );
   }
   if (!res.ok || !res.body) throw new FetchError(`${url}: HTTP ${res.status} ${res.statusText}`);
-  return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  return Readable.fromWeb(res.body as WebReadableStream);
 }
 
 /** A small text document (a checksum file); refuses anything over `limit` bytes. */

@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ValidationError, type Problem } from '../../core/errors.ts';
+import { type Problem } from '../../core/problem.ts';
+import { ValidationError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/fs.ts';
 import { nodeConfigProblems } from '../../node/config/parse.ts';
 import { parseIgnition } from '../../node/formats/ignition/parse.ts';
@@ -72,6 +73,7 @@ function selfCheck(file: string, at: string, what: string, check: () => unknown)
       path: at,
       message: `kiln-firstboot would reject the generated ${what}: ${p.path || '(top)'}: ${p.message}`,
       hint: p.hint ?? 'report this as a kiln bug',
+      severity: 'error' as const,
     }));
   }
 }

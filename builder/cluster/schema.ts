@@ -2,7 +2,7 @@
 // writes each node's metadata. One TypeBox schema gives the type, the validator and the JSON
 // Schema `kiln schema cluster` exports. Node-level pieces (labels, taints, addresses) are the node
 // config's own definitions, so what the spec accepts is what kiln-firstboot accepts.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { Cidr, IpAddress, NodeConfigSchema, NodeName, Role } from '../../node/config/schema.ts';
 import { API_VERSION } from '../spec/schema.ts';
 import { hinted, Strict } from '../../core/schema.ts';

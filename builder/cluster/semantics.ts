@@ -1,7 +1,7 @@
 // Checks of a cluster spec the schema cannot express, as a table: each rule looks at the whole
 // spec and reports problems with the JSON path of the value to fix.
-import type { Problem } from '../../core/errors.ts';
-import type { Rule } from '../../core/document.ts';
+import type { Problem } from '../../core/problem.ts';
+import type { Rule } from '../../core/rules.ts';
 import { restrictedLabel } from '../../node/config/parse.ts';
 import { canonicalIp, contains, hostOf, overlaps, parseNet } from './ip.ts';
 import {
@@ -44,9 +44,9 @@ function duplicates<T>(items: T[], key: (t: T) => string, report: (t: T, first: 
 }
 
 const rules: Array<Rule<ClusterSpec>> = [
-  [
-    'exactly-one-init',
-    (s) => {
+  {
+    name: 'exactly-one-init',
+    check: (s) => {
       const inits = s.nodes.flatMap((n, i) => (n.role === 'init' ? [i] : []));
       if (inits.length === 0)
         return [
@@ -56,18 +56,16 @@ const rules: Array<Rule<ClusterSpec>> = [
             hint: 'give exactly one control plane role: init; it runs kubeadm init, the others join it',
           },
         ];
-      return inits
-        .slice(1)
-        .map((i) => ({
-          path: `/nodes/${i}/role`,
-          message: `a second init node (the first is /nodes/${inits[0]})`,
-          hint: 'only one node runs kubeadm init; make this one role: control-plane',
-        }));
+      return inits.slice(1).map((i) => ({
+        path: `/nodes/${i}/role`,
+        message: `a second init node (the first is /nodes/${inits[0]})`,
+        hint: 'only one node runs kubeadm init; make this one role: control-plane',
+      }));
     },
-  ],
-  [
-    'node-names-unique',
-    (s) =>
+  },
+  {
+    name: 'node-names-unique',
+    check: (s) =>
       duplicates(
         s.nodes.map((n, i) => ({ n, i })),
         ({ n }) => n.name,
@@ -75,12 +73,13 @@ const rules: Array<Rule<ClusterSpec>> = [
           path: `/nodes/${i}/name`,
           message: `node name "${n.name}" is taken by /nodes/${f.i}`,
           hint: 'node names are host names and Kubernetes node names: one per machine',
+          severity: 'error' as const,
         }),
       ),
-  ],
-  [
-    'addresses-unique',
-    (s) =>
+  },
+  {
+    name: 'addresses-unique',
+    check: (s) =>
       duplicates(
         addressEntries(s),
         (a) => a.ip,
@@ -88,12 +87,13 @@ const rules: Array<Rule<ClusterSpec>> = [
           path: a.path,
           message: `${a.ip} is also ${f.node}'s address (${f.path})`,
           hint: 'every interface address must be unique in the cluster',
+          severity: 'error' as const,
         }),
       ),
-  ],
-  [
-    'macs-unique',
-    (s) => {
+  },
+  {
+    name: 'macs-unique',
+    check: (s) => {
       const macs = s.nodes.flatMap((n, i) =>
         n.interfaces.flatMap((itf, j) =>
           itf.mac ? [{ mac: itf.mac.toLowerCase(), node: n.name, path: `/nodes/${i}/interfaces/${j}/mac` }] : [],
@@ -106,13 +106,14 @@ const rules: Array<Rule<ClusterSpec>> = [
           path: m.path,
           message: `MAC ${m.mac} is also ${f.node}'s (${f.path})`,
           hint: 'a MAC names one NIC; copy-pasted VM definitions need their own MACs',
+          severity: 'error' as const,
         }),
       );
     },
-  ],
-  [
-    'interface-names-unique',
-    (s) =>
+  },
+  {
+    name: 'interface-names-unique',
+    check: (s) =>
       s.nodes.flatMap((n, i) =>
         duplicates(
           n.interfaces.map((itf, j) => ({ itf, j })),
@@ -121,13 +122,14 @@ const rules: Array<Rule<ClusterSpec>> = [
             path: `/nodes/${i}/interfaces/${j}/name`,
             message: `${n.name} has two interfaces named ${itf.name} (also /nodes/${i}/interfaces/${f.j})`,
             hint: 'name each NIC of a node differently',
+            severity: 'error' as const,
           }),
         ),
       ),
-  ],
-  [
-    'advertise-address-is-own',
-    (s) =>
+  },
+  {
+    name: 'advertise-address-is-own',
+    check: (s) =>
       s.nodes.flatMap((n, i) =>
         n.advertiseAddress && !addressesOf(n).map(canonicalIp).includes(canonicalIp(n.advertiseAddress))
           ? [
@@ -139,10 +141,10 @@ const rules: Array<Rule<ClusterSpec>> = [
             ]
           : [],
       ),
-  ],
-  [
-    'vip-not-a-node-address',
-    (s) =>
+  },
+  {
+    name: 'vip-not-a-node-address',
+    check: (s) =>
       addressEntries(s)
         .filter((a) => a.ip === canonicalIp(s.controlPlane.vip))
         .map((a) => ({
@@ -150,10 +152,10 @@ const rules: Array<Rule<ClusterSpec>> = [
           message: `the VIP ${s.controlPlane.vip} is ${a.node}'s own address (${a.path})`,
           hint: 'the VIP moves between control planes: pick a free address in their subnet',
         })),
-  ],
-  [
-    'vip-interface-on-control-planes',
-    (s) =>
+  },
+  {
+    name: 'vip-interface-on-control-planes',
+    check: (s) =>
       s.nodes.flatMap((n, i) =>
         (isControlPlane(n) || poolMembers(s).includes(n.name)) && !vrrpInterfaceOf(s, n)
           ? [
@@ -165,10 +167,10 @@ const rules: Array<Rule<ClusterSpec>> = [
             ]
           : [],
       ),
-  ],
-  [
-    'vip-in-control-plane-subnet',
-    (s) =>
+  },
+  {
+    name: 'vip-in-control-plane-subnet',
+    check: (s) =>
       s.nodes.flatMap((n, i) => {
         const itf = isControlPlane(n) ? vrrpInterfaceOf(s, n) : undefined;
         if (!itf || itf.addresses.some((a) => contains(parseNet(a)!, s.controlPlane.vip))) return [];
@@ -180,10 +182,10 @@ const rules: Array<Rule<ClusterSpec>> = [
           },
         ];
       }),
-  ],
-  [
-    'addresses-outside-cluster-subnets',
-    (s) => {
+  },
+  {
+    name: 'addresses-outside-cluster-subnets',
+    check: (s) => {
       const subnets = [
         ['podSubnet', podSubnetOf(s)],
         ['serviceSubnet', serviceSubnetOf(s)],
@@ -199,10 +201,10 @@ const rules: Array<Rule<ClusterSpec>> = [
           })),
       );
     },
-  ],
-  [
-    'pod-and-service-subnets-disjoint',
-    (s) => {
+  },
+  {
+    name: 'pod-and-service-subnets-disjoint',
+    check: (s) => {
       const [pods, services] = [parseNet(podSubnetOf(s)), parseNet(serviceSubnetOf(s))];
       return pods && services && overlaps(pods, services)
         ? [
@@ -214,10 +216,10 @@ const rules: Array<Rule<ClusterSpec>> = [
           ]
         : [];
     },
-  ],
-  [
-    'gateway-on-link',
-    (s) =>
+  },
+  {
+    name: 'gateway-on-link',
+    check: (s) =>
       s.nodes.flatMap((n, i) =>
         n.interfaces.flatMap((itf, j) =>
           itf.gateway && !itf.addresses.some((a) => contains(parseNet(a)!, itf.gateway!))
@@ -231,10 +233,10 @@ const rules: Array<Rule<ClusterSpec>> = [
             : [],
         ),
       ),
-  ],
-  [
-    'one-default-route',
-    (s) =>
+  },
+  {
+    name: 'one-default-route',
+    check: (s) =>
       s.nodes.flatMap((n, i) =>
         n.interfaces
           .flatMap((itf, j) => (itf.gateway ? [j] : []))
@@ -245,10 +247,10 @@ const rules: Array<Rule<ClusterSpec>> = [
             hint: 'one default route per node: keep the gateway on the interface that reaches the outside',
           })),
       ),
-  ],
-  [
-    'odd-control-planes',
-    (s) => {
+  },
+  {
+    name: 'odd-control-planes',
+    check: (s) => {
       const count = controlPlanes(s).length;
       return count % 2 === 0
         ? [
@@ -260,10 +262,10 @@ const rules: Array<Rule<ClusterSpec>> = [
           ]
         : [];
     },
-  ],
-  [
-    'somewhere-for-workloads',
-    (s) =>
+  },
+  {
+    name: 'somewhere-for-workloads',
+    check: (s) =>
       s.nodes.some((n) => n.role === 'worker' || n.hyperconverged)
         ? []
         : [
@@ -273,10 +275,10 @@ const rules: Array<Rule<ClusterSpec>> = [
               hint: 'add a node with role: worker, or set hyperconverged: true on the control planes',
             },
           ],
-  ],
-  [
-    'hyperconverged-control-planes-only',
-    (s) =>
+  },
+  {
+    name: 'hyperconverged-control-planes-only',
+    check: (s) =>
       s.nodes.flatMap((n, i) =>
         n.role === 'worker' && n.hyperconverged !== undefined
           ? [
@@ -288,10 +290,10 @@ const rules: Array<Rule<ClusterSpec>> = [
             ]
           : [],
       ),
-  ],
-  [
-    'labels-kubelet-may-set',
-    (s) =>
+  },
+  {
+    name: 'labels-kubelet-may-set',
+    check: (s) =>
       s.nodes.flatMap((n, i) =>
         Object.keys(n.labels ?? {})
           .filter(restrictedLabel)
@@ -301,10 +303,10 @@ const rules: Array<Rule<ClusterSpec>> = [
             hint: 'use your own prefix (example.com/role) or node.kubernetes.io/…',
           })),
       ),
-  ],
-  [
-    'pool-members-exist',
-    (s) =>
+  },
+  {
+    name: 'pool-members-exist',
+    check: (s) =>
       (s.keepalived.externalVips?.nodes ?? []).flatMap((name, i) =>
         s.nodes.some((n) => n.name === name)
           ? []
@@ -316,10 +318,10 @@ const rules: Array<Rule<ClusterSpec>> = [
               },
             ],
       ),
-  ],
-  [
-    'pool-vips-free',
-    (s) => {
+  },
+  {
+    name: 'pool-vips-free',
+    check: (s) => {
       const taken = new Map(addressEntries(s).map((a) => [a.ip, `${a.node}'s address`]));
       taken.set(canonicalIp(s.controlPlane.vip), 'the control-plane VIP');
       return (s.keepalived.externalVips?.addresses ?? []).flatMap((ip, i) =>
@@ -334,10 +336,10 @@ const rules: Array<Rule<ClusterSpec>> = [
           : [],
       );
     },
-  ],
-  [
-    'pool-router-ids-fit',
-    (s) => {
+  },
+  {
+    name: 'pool-router-ids-fit',
+    check: (s) => {
       const pool = s.keepalived.externalVips;
       if (!pool) return [];
       const last = pool.firstVirtualRouterId + pool.addresses.length - 1;
@@ -361,10 +363,10 @@ const rules: Array<Rule<ClusterSpec>> = [
           ]
         : [];
     },
-  ],
-  [
-    'addons-unique-and-not-cilium',
-    (s) => [
+  },
+  {
+    name: 'addons-unique-and-not-cilium',
+    check: (s) => [
       ...duplicates(
         (s.addons ?? []).map((a, i) => ({ a, i })),
         ({ a }) => a.name,
@@ -372,6 +374,7 @@ const rules: Array<Rule<ClusterSpec>> = [
           path: `/addons/${i}/name`,
           message: `${a.name} is listed twice (also /addons/${f.i})`,
           hint: 'list each addon once',
+          severity: 'error' as const,
         }),
       ),
       ...(s.addons ?? []).flatMap((a, i) =>
@@ -386,10 +389,10 @@ const rules: Array<Rule<ClusterSpec>> = [
           : [],
       ),
     ],
-  ],
-  [
-    'advertise-address-family',
-    (s) =>
+  },
+  {
+    name: 'advertise-address-family',
+    check: (s) =>
       s.nodes.flatMap((n, i) => {
         const v6 = (ip: string) => ip.includes(':');
         return v6(advertiseAddressOf(s, n)) !== v6(s.controlPlane.vip)
@@ -402,7 +405,7 @@ const rules: Array<Rule<ClusterSpec>> = [
             ]
           : [];
       }),
-  ],
+  },
 ];
 
 /** The rules, in order (their names identify them in tests). */

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Command } from '../../core/cli.ts';
 import { KilnError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/fs.ts';
 import { generateCluster } from '../cluster/generate.ts';
@@ -10,6 +11,7 @@ import { domainXml, networkName, networkXml } from '../cluster/lab/libvirt.ts';
 import type { Accel, Firmware, Seed } from '../cluster/lab/qemu.ts';
 import { diskFormat, ensureDisk } from '../cluster/lab/vm.ts';
 
+/** `kiln cluster`'s line in `kiln --help`; each verb has its own, with every flag it takes. */
 export const CLUSTER_USAGE =
   'kiln cluster gen CLUSTER.yaml --out DIR [--rotate] | up DIR --image DISK [NODE...] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S] | down DIR [NODE...] [--force] [--purge] | status DIR [--json] | libvirt DIR --image DISK';
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -145,16 +147,44 @@ const libvirt: Verb = async (args, opts) => {
   return 0;
 };
 
-/** The cluster verbs, in the order a user meets them. */
-const VERBS: Record<string, Verb> = { gen, up, status, down, libvirt };
+/** The flags of a VM's disk, seed and firmware: up's and libvirt's. */
+const VM_OPTIONS = { image: { type: 'string' }, seed: { type: 'string' }, uefi: { type: 'boolean' }, accel: { type: 'string' } } as const;
 
-export async function clusterCommand(positionals: string[], opts: Record<string, unknown>): Promise<number> {
-  const [verb, ...rest] = positionals;
-  const run = verb ? VERBS[verb] : undefined;
-  if (!run)
-    throw new KilnError(verb ? `unknown cluster command "${verb}"` : 'no cluster command given', {
-      hint: `one of ${Object.keys(VERBS).join(', ')}: ${CLUSTER_USAGE}`,
-      exitCode: 2,
-    });
-  return run(rest, opts);
-}
+/** The cluster verbs, in the order a user meets them, each with only the flags it reads. */
+export const CLUSTER_VERBS: Command[] = [
+  {
+    name: 'gen',
+    usage: 'kiln cluster gen CLUSTER.yaml --out DIR [--rotate]',
+    summary: "write the cluster's PKI and every node's metadata into DIR",
+    options: { out: { type: 'string', short: 'o' }, rotate: { type: 'boolean' } },
+    run: gen,
+  },
+  {
+    name: 'up',
+    usage: 'kiln cluster up DIR --image DISK [NODE...] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S]',
+    summary: 'boot the cluster (or the NODEs named) as QEMU VMs on a private network',
+    options: { ...VM_OPTIONS, wait: { type: 'boolean' }, timeout: { type: 'string' } },
+    run: up,
+  },
+  {
+    name: 'status',
+    usage: 'kiln cluster status DIR [--json]',
+    summary: 'show each VM, and its first boot as its console tells it',
+    options: { json: { type: 'boolean' } },
+    run: status,
+  },
+  {
+    name: 'down',
+    usage: 'kiln cluster down DIR [NODE...] [--force] [--purge] [--timeout S]',
+    summary: 'power the VMs off (ACPI, or --force pulls the plug); --purge also removes their disks and logs',
+    options: { force: { type: 'boolean' }, purge: { type: 'boolean' }, timeout: { type: 'string' } },
+    run: down,
+  },
+  {
+    name: 'libvirt',
+    usage: 'kiln cluster libvirt DIR --image DISK [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm]',
+    summary: 'write the cluster as libvirt network and domain XML into DIR/libvirt',
+    options: VM_OPTIONS,
+    run: libvirt,
+  },
+];

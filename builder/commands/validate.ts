@@ -1,4 +1,5 @@
-import { KilnError, ValidationError, formatProblem, type Problem } from '../../core/errors.ts';
+import { formatProblem, type Problem } from '../../core/problem.ts';
+import { KilnError, ValidationError } from '../../core/errors.ts';
 import { convertersFor } from '../outputs/formats.ts';
 import { addonsOf } from '../addons/resolve.ts';
 import { preflightBinaries } from '../binaries/resolve.ts';
@@ -19,7 +20,11 @@ export async function validateCommand(files: string[], opts: Record<string, unkn
     } catch (error) {
       if (error instanceof ValidationError) results.push({ file, valid: false, problems: error.problems });
       else if (error instanceof KilnError)
-        results.push({ file, valid: false, problems: [{ file, path: error.path ?? '', message: error.message, hint: error.hint }] });
+        results.push({
+          file,
+          valid: false,
+          problems: [{ file, path: error.path ?? '', message: error.message, hint: error.hint, severity: 'error' as const }],
+        });
       else throw error;
     }
   }

@@ -20,7 +20,7 @@ import { ToolError } from '../../core/errors.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { grubConsole } from './cmdline.ts';
 import { checkGrubPlatforms } from './disk/grub.ts';
-import type { Converter, ConvertContext } from './formats.ts';
+import type { Converter, ConvertContext } from './converter.ts';
 import { checkLiveSpec, liveCmdline, liveKernel, liveSquashfs, placeFile } from './live.ts';
 
 export const ISO_FILE = 'kiln.iso';
@@ -176,7 +176,7 @@ async function buildIso(ctx: ConvertContext): Promise<string> {
   return iso;
 }
 
-export const isoConverter: Converter = {
+export const isoConverter: Converter<'iso'> = {
   format: 'iso',
   description: 'hybrid live ISO (kiln.iso): CD, USB stick or disk, BIOS and UEFI; /var on an optional kiln-data disk',
   tools: ['mksquashfs', 'grub-mkimage', 'mkfs.vfat', 'mcopy', 'xorriso'],

@@ -9,11 +9,12 @@
 import { access, copyFile, link, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { KilnError, ToolError, ValidationError, type Problem } from '../../core/errors.ts';
+import { type Problem } from '../../core/problem.ts';
+import { KilnError, ToolError, ValidationError } from '../../core/errors.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { kernelCmdline } from './cmdline.ts';
 import { DATA_DISK_LABEL } from './data-disk.ts';
-import type { ConvertContext } from './formats.ts';
+import type { ConvertContext } from './converter.ts';
 import type { KernelFiles } from './work.ts';
 
 /** Formats that boot the live squashfs. */
@@ -74,6 +75,7 @@ export function liveSpecProblems(spec: ResolvedSpec): Problem[] {
         path: `/boot/cmdline/${i}`,
         message: `"${arg}" replaces boot=live, which ${needs}`,
         hint: 'remove it: live-boot mounts the squashfs only with boot=live',
+        severity: 'error' as const,
       });
   });
   if (wants('pxe') && !BASE_URL.test(spec.pxe.baseUrl)) {
@@ -82,6 +84,7 @@ export function liveSpecProblems(spec: ResolvedSpec): Problem[] {
       path: '/pxe/baseUrl',
       message: `"${spec.pxe.baseUrl}" cannot go into boot.ipxe and the kernel command line as it is`,
       hint: 'use http(s)://host[:port]/path with letters, digits and . _ ~ % + , = : @ - only (no quotes, spaces, ? # & ; or $ outside an iPXE ${setting}), e.g. http://${next-server}/kiln/node',
+      severity: 'error' as const,
     });
   }
   const longest = Math.max(
@@ -94,6 +97,7 @@ export function liveSpecProblems(spec: ResolvedSpec): Problem[] {
       path: '/boot/cmdline',
       message: `the live kernel command line is ${longest} characters; Linux keeps only ${MAX_CMDLINE - 1}`,
       hint: 'drop arguments from boot.cmdline (or shorten pxe.baseUrl)',
+      severity: 'error' as const,
     });
   return problems;
 }

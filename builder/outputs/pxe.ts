@@ -17,7 +17,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { kernelCmdline } from './cmdline.ts';
-import type { Artifact, Converter } from './formats.ts';
+import type { Artifact, Converter } from './converter.ts';
 import { checkLiveSpec, liveArgs, liveKernel, liveSquashfs, placeFile } from './live.ts';
 
 export const PXE_DIR = 'pxe';
@@ -52,7 +52,7 @@ export function renderProfile(spec: ResolvedSpec): string {
   return `${JSON.stringify(profile, null, 2)}\n`;
 }
 
-export const pxeConverter: Converter = {
+export const pxeConverter: Converter<'pxe'> = {
   format: 'pxe',
   description: 'PXE bundle (pxe/): kernel, initrd, squashfs, iPXE script and matchbox profile; live boot over HTTP',
   tools: ['mksquashfs'],

@@ -2,7 +2,7 @@
 // (no -W) with zlib, so the same disk.raw gives the same bytes.
 import path from 'node:path';
 import { KilnError } from '../../core/errors.ts';
-import type { Converter } from './formats.ts';
+import type { Converter } from './converter.ts';
 import { run } from './disk/run.ts';
 
 export const QCOW2_PATH = 'disk.qcow2';
@@ -11,7 +11,7 @@ export function qemuImgArgs(raw: string, qcow2: string): string[] {
   return ['convert', '-q', '-c', '-f', 'raw', '-O', 'qcow2', '-o', 'compat=1.1,cluster_size=65536,compression_type=zlib', raw, qcow2];
 }
 
-export const qcow2Converter: Converter = {
+export const qcow2Converter: Converter<'qcow2'> = {
   format: 'qcow2',
   description: 'the raw disk as a compressed qcow2 image (disk.qcow2)',
   tools: ['qemu-img'],

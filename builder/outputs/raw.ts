@@ -5,7 +5,7 @@ import { mkdir, open, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError } from '../../core/errors.ts';
 import { indexTar } from '../tar/read.ts';
-import type { Converter } from './formats.ts';
+import type { Converter } from './converter.ts';
 import { diskIds } from './disk/ids.ts';
 import { makeEsp } from './disk/esp.ts';
 import { makeRootFs } from './disk/ext4.ts';
@@ -15,7 +15,7 @@ import { diskSizeFor, layoutFor, MiB, rootfsUsage, SECTOR, validateDiskSize } fr
 
 export const RAW_PATH = 'disk.raw';
 
-export const rawConverter: Converter = {
+export const rawConverter: Converter<'raw'> = {
   format: 'raw',
   description: 'GPT disk image (disk.raw) booting with BIOS and UEFI via GRUB; ext4 root that grows to fill the disk on first boot',
   tools: ['sgdisk', 'mkfs.vfat', 'mlabel', 'mmd', 'mcopy', 'mkfs.ext4', 'debugfs', 'dumpe2fs', 'grub-mkimage'],

@@ -1,5 +1,5 @@
 // The rootfs stage: mmdebstrap builds the Debian base as a tar, cached by a hash of its inputs.
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';

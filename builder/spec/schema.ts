@@ -1,8 +1,8 @@
 // The image spec schema: one TypeBox definition gives the TypeScript type, the validator and the
 // JSON Schema that `kiln schema image` exports for editors.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { REF_PATTERN } from '../images/refs.ts';
-import { OUTPUT_FORMATS } from '../outputs/formats.ts';
+import { OUTPUT_FORMATS } from '../outputs/format-names.ts';
 import { hinted, Strict, recordOf } from '../../core/schema.ts';
 import { KubeletDefaults } from '../../node/config/kubelet-defaults.ts';
 

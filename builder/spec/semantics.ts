@@ -1,5 +1,5 @@
 // Checks the schema cannot express, as a table: each rule looks at the spec and reports problems.
-import type { Rule } from '../../core/document.ts';
+import type { Rule } from '../../core/rules.ts';
 import type { ImageSpec } from './schema.ts';
 import { pauseImageFor } from '../rootfs/kubernetes.ts';
 import { DEFAULT_KUBELET } from './defaults.ts';
@@ -13,9 +13,9 @@ const amount = (v: string | undefined): [unit: string, n: number] | undefined =>
 };
 
 const rules: Array<Rule<ImageSpec>> = [
-  [
-    'docker-no-tcp',
-    (s) =>
+  {
+    name: 'docker-no-tcp',
+    check: (s) =>
       (s.runtime?.docker?.hosts ?? []).flatMap((h, i) =>
         /^(tcp|http):\/\//.test(h) || /^[^/]*:[0-9]+$/.test(h) // dockerd reads a bare [host]:port as tcp://
           ? [
@@ -35,10 +35,10 @@ const rules: Array<Rule<ImageSpec>> = [
                 },
               ],
       ),
-  ],
-  [
-    'docker-settings-need-docker',
-    (s) =>
+  },
+  {
+    name: 'docker-settings-need-docker',
+    check: (s) =>
       s.runtime?.docker && s.runtime.engine !== 'docker'
         ? [
             {
@@ -48,10 +48,10 @@ const rules: Array<Rule<ImageSpec>> = [
             },
           ]
         : [],
-  ],
-  [
-    'sandbox-image-known',
-    (s) =>
+  },
+  {
+    name: 'sandbox-image-known',
+    check: (s) =>
       s.runtime?.sandboxImage || !/^v1\.[0-9]+\.[0-9]+$/.test(String(s.kubernetes.version)) || pauseImageFor(s.kubernetes.version)
         ? []
         : [
@@ -61,17 +61,17 @@ const rules: Array<Rule<ImageSpec>> = [
               hint: 'set runtime.sandboxImage to what `kubeadm config images list` prints for this version',
             },
           ],
-  ],
-  [
-    'kubelet-needs-kubeadm',
-    (s) =>
+  },
+  {
+    name: 'kubelet-needs-kubeadm',
+    check: (s) =>
       s.kubernetes.components.includes('kubelet') && !s.kubernetes.components.includes('kubeadm')
         ? [{ path: '/kubernetes/components', message: 'kubelet without kubeadm', hint: 'kiln nodes join with kubeadm; add kubeadm' }]
         : [],
-  ],
-  [
-    'image-gc-order',
-    (s) => {
+  },
+  {
+    name: 'image-gc-order',
+    check: (s) => {
       // Compare what kubelet will get: a threshold left out takes the default (high 85, low 80).
       const { imageGCLowThresholdPercent: low, imageGCHighThresholdPercent: high } = { ...DEFAULT_KUBELET, ...s.node?.kubelet };
       return low !== undefined && high !== undefined && low >= high
@@ -84,10 +84,10 @@ const rules: Array<Rule<ImageSpec>> = [
           ]
         : [];
     },
-  ],
-  [
-    'memory-high-below-max',
-    (s) =>
+  },
+  {
+    name: 'memory-high-below-max',
+    check: (s) =>
       Object.entries(s.node?.slices ?? {}).flatMap(([name, sl]) => {
         const [high, max] = [amount(sl?.memoryHigh), amount(sl?.memoryMax)];
         return high !== undefined && max !== undefined && high[0] === max[0] && high[1] > max[1]
@@ -100,10 +100,10 @@ const rules: Array<Rule<ImageSpec>> = [
             ]
           : [];
       }),
-  ],
-  [
-    'forwarding-stays-on',
-    (s) =>
+  },
+  {
+    name: 'forwarding-stays-on',
+    check: (s) =>
       ['net.ipv4.ip_forward', 'net.bridge.bridge-nf-call-iptables'].flatMap((k) =>
         s.node?.sysctls && k in s.node.sysctls && String(s.node.sysctls[k]) !== '1'
           ? [
@@ -115,10 +115,10 @@ const rules: Array<Rule<ImageSpec>> = [
             ]
           : [],
       ),
-  ],
-  [
-    'kubernetes-source-one-of',
-    (s) => {
+  },
+  {
+    name: 'kubernetes-source-one-of',
+    check: (s) => {
       const src = s.kubernetes.source;
       if (!src) return [];
       const given = (['release', 'bundle', 'apt'] as const).filter((k) => src[k] !== undefined);
@@ -132,10 +132,10 @@ const rules: Array<Rule<ImageSpec>> = [
             },
           ];
     },
-  ],
-  [
-    'binary-origin-and-checksum',
-    (s) =>
+  },
+  {
+    name: 'binary-origin-and-checksum',
+    check: (s) =>
       (s.binaries ?? []).flatMap((b, i) => {
         const at = `/binaries/${i}`;
         if ((b.url === undefined) === (b.file === undefined))
@@ -172,10 +172,10 @@ const rules: Array<Rule<ImageSpec>> = [
           ];
         return [];
       }),
-  ],
-  [
-    'binary-paths-unique',
-    (s) => {
+  },
+  {
+    name: 'binary-paths-unique',
+    check: (s) => {
       const taken = new Map<string, string>([['/usr/bin/kiln-firstboot', 'kiln-firstboot']]);
       if (s.kubernetes.source) for (const c of s.kubernetes.components) taken.set(`/usr/bin/${c}`, `kubernetes.components (${c})`);
       return (s.binaries ?? []).flatMap((b, i) => {
@@ -193,10 +193,10 @@ const rules: Array<Rule<ImageSpec>> = [
           : [];
       });
     },
-  ],
-  [
-    'image-refs-pinned',
-    (s) =>
+  },
+  {
+    name: 'image-refs-pinned',
+    check: (s) =>
       (s.images?.preload ?? []).flatMap((p, i) => {
         const at = `/images/preload/${i}/ref`;
         if (!hasRegistryHost(p.ref))
@@ -221,10 +221,10 @@ const rules: Array<Rule<ImageSpec>> = [
           ? [{ path: at, message: `"${p.ref}" is listed twice (also /images/preload/${first})`, hint: 'list each image once' }]
           : [];
       }),
-  ],
-  [
-    'kubernetes-images-need-kubeadm',
-    (s) =>
+  },
+  {
+    name: 'kubernetes-images-need-kubeadm',
+    check: (s) =>
       s.images?.kubernetes && (!s.kubernetes.source || s.kubernetes.source.apt || !s.kubernetes.components.includes('kubeadm'))
         ? [
             {
@@ -235,20 +235,20 @@ const rules: Array<Rule<ImageSpec>> = [
             },
           ]
         : [],
-  ],
-  [
-    'addons-unique',
-    (s) =>
+  },
+  {
+    name: 'addons-unique',
+    check: (s) =>
       (s.addons ?? []).flatMap((a, i) => {
         const first = (s.addons ?? []).findIndex((b) => b.name === a.name);
         return first !== i
           ? [{ path: `/addons/${i}/name`, message: `${a.name} is listed twice (also /addons/${first})`, hint: 'list each addon once' }]
           : [];
       }),
-  ],
-  [
-    'mirror-hosts-unique',
-    (s) =>
+  },
+  {
+    name: 'mirror-hosts-unique',
+    check: (s) =>
       (s.images?.mirrors ?? []).flatMap((m, i) => {
         const first = (s.images?.mirrors ?? []).findIndex((q) => q.host === m.host);
         return first !== i
@@ -261,7 +261,7 @@ const rules: Array<Rule<ImageSpec>> = [
             ]
           : [];
       }),
-  ],
+  },
 ];
 
 /** The rules, in order (their names identify them in tests). */

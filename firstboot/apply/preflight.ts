@@ -1,7 +1,7 @@
 // Everything that can be checked against the target root before the first write: owners that
 // will not exist, files Ignition must not overwrite, time zones the image lacks.
 import { readFileSync, lstatSync } from 'node:fs';
-import type { Problem } from '../../core/errors.ts';
+import type { Problem } from '../../core/problem.ts';
 import { NODE_CONFIG_PATH } from '../../node/layout.ts';
 import { type Owner, type Provisioning } from '../../node/model.ts';
 import { addonProblems, readAddonDescriptors } from '../role/addons.ts';
@@ -24,6 +24,7 @@ export function preflightProblems(model: Provisioning, root: string, runs: (step
         path: `${origin.path}/${kind}`,
         message: `${kind} "${o.name}" does not exist on the node and is not created by this config`,
         hint: `add it to ${kind === 'user' ? 'users' : 'groups'}, or use a numeric id`,
+        severity: 'error' as const,
       });
   };
   for (const e of [...model.files, ...model.directories, ...model.links]) {
@@ -38,6 +39,7 @@ export function preflightProblems(model: Provisioning, root: string, runs: (step
           path: `${u.origin.path}/groups`,
           message: `group "${g}" does not exist on the node`,
           hint: 'create it under groups, or drop it from the user',
+          severity: 'error' as const,
         });
   }
   for (const f of runs('files') ? model.files : []) {
@@ -55,6 +57,7 @@ export function preflightProblems(model: Provisioning, root: string, runs: (step
         ...f.origin,
         message: `${f.path} already exists on the node and overwrite is false`,
         hint: 'set "overwrite": true if kiln-firstboot may replace it',
+        severity: 'error' as const,
       });
   }
   for (const l of runs('links') ? model.links : []) {
@@ -65,6 +68,7 @@ export function preflightProblems(model: Provisioning, root: string, runs: (step
         ...l.origin,
         message: `${l.path} already exists on the node and overwrite is false`,
         hint: 'set "overwrite": true if kiln-firstboot may replace it',
+        severity: 'error' as const,
       });
     } catch {
       /* free */
@@ -79,10 +83,13 @@ export function preflightProblems(model: Provisioning, root: string, runs: (step
         path: '/timezone',
         message: `time zone "${model.timezone}" is not in the image's /usr/share/zoneinfo`,
         hint: 'use an IANA name such as Europe/Berlin or UTC (package tzdata)',
+        severity: 'error' as const,
       });
     }
   }
   // a node config's addons must be installable from what this image holds
-  if (model.node) for (const p of addonProblems(model.node, readAddonDescriptors(root))) problems.push({ file: NODE_CONFIG_PATH, ...p });
+  if (model.node)
+    for (const p of addonProblems(model.node, readAddonDescriptors(root)))
+      problems.push({ file: NODE_CONFIG_PATH, ...p, severity: 'error' as const });
   return problems;
 }

@@ -1,7 +1,8 @@
 // Checks metadata the way the node would, without applying anything.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { KilnError, ValidationError, formatProblem, type Problem } from '../../core/errors.ts';
+import { formatProblem, type Problem } from '../../core/problem.ts';
+import { KilnError, ValidationError } from '../../core/errors.ts';
 import { decodeMetadata } from '../../node/metadata/decode.ts';
 import { fetchBytes } from '../metadata/fetch.ts';
 import { type RawMetadata } from '../../node/metadata/decode.ts';

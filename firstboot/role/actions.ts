@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { KilnError } from '../../core/errors.ts';
 import type { NodeConfig } from '../../node/config/schema.ts';
-import type { HostFacts } from './types.ts';
+import type { ActionName, HostFacts, PlannedStep } from './types.ts';
 import { under } from '../apply/fs.ts';
 import { hostsMaps, setHostsEntry } from '../apply/hosts.ts';
 import { CILIUM_VALUES } from './cilium.ts';
@@ -14,9 +14,9 @@ import { controlPlaneEndpoint } from '../../node/config/vrrp.ts';
 import { kubeadmArgs } from './kubeadm.ts';
 import { CHART_DIR } from '../../node/layout.ts';
 import { resolveAddon } from './addons.ts';
-import { ADDON_VALUES_DIR, bakedCilium, type Action, type PlannedStep } from './plan.ts';
+import { ADDON_VALUES_DIR, bakedCilium } from './plan.ts';
 
-export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
+const ADMIN_CONF = '/etc/kubernetes/admin.conf';
 
 export interface RoleContext {
   root: string;
@@ -26,7 +26,7 @@ export interface RoleContext {
   log(line: string): void;
   /** Time spent in external tools, user commands and waits (not firstboot's own), shared with the generic steps. */
   clock: { externalMs: number };
-  /** Environment for the tools (tests point PATH at stand-ins). */
+  /** Extra environment for the tools (the run's role options and the host's toolEnv). */
   env?: Record<string, string>;
   /** What the plan was made from: the image's kubelet defaults, baked image archives, manifests. */
   facts: HostFacts;
@@ -34,18 +34,11 @@ export interface RoleContext {
   timing?: { joinAttempts?: number; retryMs?: number; waitSeconds?: number };
 }
 
-/**
- * Runs a tool with node paths as arguments. Off the running system (tests) the tools are the
- * stand-ins, which resolve those paths inside KILN_STANDIN_ROOT as a chroot would.
- */
+/** Runs a tool with node paths as arguments, with ctx.env added to firstboot's environment. */
 async function tool(ctx: RoleContext, cmd: string, args: string[]): Promise<string> {
   const t0 = performance.now();
   try {
-    const r = await execa(cmd, args, {
-      reject: false,
-      all: true,
-      env: { ...ctx.env, ...(ctx.root === '/' ? {} : { KILN_STANDIN_ROOT: ctx.root }) },
-    });
+    const r = await execa(cmd, args, { reject: false, all: true, env: { ...ctx.env } });
     if ((r as { code?: string }).code === 'ENOENT')
       throw new KilnError(`${cmd} is not installed on this node`, {
         hint: `the ${ctx.config.role} role needs ${cmd}; build the image with kubernetes.components including it (or bake it in with the air-gap bundle)`,
@@ -94,7 +87,7 @@ async function waitFor(ctx: RoleContext, what: string, seconds: number, probe: (
     } catch (error) {
       if (error instanceof KilnError) throw error;
       if (performance.now() >= deadline)
-        throw new Error(`${what}: not ready after ${seconds} s (${(error as Error).message.split('\n')[0]})`);
+        throw new Error(`${what}: not ready after ${seconds} s (${(error as Error).message.split('\n')[0]})`, { cause: error });
       await pause(ctx, ctx.timing?.retryMs ?? 2000);
     }
   }
@@ -108,8 +101,22 @@ async function systemctl(ctx: RoleContext, verb: 'enable' | 'restart', unit: str
   await tool(ctx, 'systemctl', verb === 'enable' ? ['enable', '--now', unit] : ['restart', unit]);
 }
 
-const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
-  async hosts(ctx) {
+/** kubeadm-init and kubeadm-join: the node's role decides which (kubeadmArgs). */
+async function kubeadm(ctx: RoleContext): Promise<string> {
+  const args = kubeadmArgs(ctx.config);
+  const done = (p: string) => existsSync(under(ctx.root, p));
+  // kubeadm is not idempotent: its own output files say whether it already ran
+  if (args[0] === 'init' && done('/etc/kubernetes/manifests/kube-apiserver.yaml') && done(ADMIN_CONF)) return 'already initialised';
+  if (args[0] === 'join' && done('/etc/kubernetes/kubelet.conf')) return 'already joined';
+  if (args[0] === 'init') await tool(ctx, 'kubeadm', args);
+  // joiners may boot before the init node has finished: retry with backoff
+  else await retry(ctx, 'kubeadm join', ctx.timing?.joinAttempts ?? 60, () => tool(ctx, 'kubeadm', args));
+  return `kubeadm ${args[0]} ${controlPlaneEndpoint(ctx.config).host}:${controlPlaneEndpoint(ctx.config).port}`;
+}
+
+/** Each step's action, by the step's name. */
+const ACTIONS: Record<ActionName, (ctx: RoleContext) => Promise<string>> = {
+  async 'node-hosts'(ctx) {
     const file = under(ctx.root, '/etc/hosts');
     const current = existsSync(file) ? readFileSync(file, 'utf8') : '127.0.0.1\tlocalhost\n';
     const { name, advertiseAddress } = ctx.config.node;
@@ -133,27 +140,18 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
     });
     return `${vip} is up`;
   },
-  async 'containerd-ready'(ctx) {
+  async containerd(ctx) {
     if (!ctx.live) return 'skipped (not the running system)';
     await waitFor(ctx, 'containerd', ctx.timing?.waitSeconds ?? 60, () => tool(ctx, 'ctr', ['version']));
     return 'containerd answers';
   },
-  async 'import-images'(ctx) {
+  async 'preload-images'(ctx) {
     const images = ctx.facts.preloadImages;
     if (ctx.live) for (const image of images) await tool(ctx, 'ctr', ['-n', 'k8s.io', 'images', 'import', image]);
     return `${images.length} image archive${images.length === 1 ? '' : 's'}${ctx.live ? '' : ' (not imported: not the running system)'}`;
   },
-  async kubeadm(ctx) {
-    const args = kubeadmArgs(ctx.config);
-    const done = (p: string) => existsSync(under(ctx.root, p));
-    // kubeadm is not idempotent: its own output files say whether it already ran
-    if (args[0] === 'init' && done('/etc/kubernetes/manifests/kube-apiserver.yaml') && done(ADMIN_CONF)) return 'already initialised';
-    if (args[0] === 'join' && done('/etc/kubernetes/kubelet.conf')) return 'already joined';
-    if (args[0] === 'init') await tool(ctx, 'kubeadm', args);
-    // joiners may boot before the init node has finished: retry with backoff
-    else await retry(ctx, 'kubeadm join', ctx.timing?.joinAttempts ?? 60, () => tool(ctx, 'kubeadm', args));
-    return `kubeadm ${args[0]} ${controlPlaneEndpoint(ctx.config).host}:${controlPlaneEndpoint(ctx.config).port}`;
-  },
+  'kubeadm-init': kubeadm,
+  'kubeadm-join': kubeadm,
   async 'wait-apiserver'(ctx) {
     await waitFor(ctx, 'the API server', ctx.timing?.waitSeconds ?? 300, async () => {
       const out = await tool(ctx, 'kubectl', ['--kubeconfig', ADMIN_CONF, 'get', '--raw', '/readyz']);
@@ -161,7 +159,7 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
     });
     return 'API server ready';
   },
-  async 'helm-cilium'(ctx) {
+  async cilium(ctx) {
     const version = ctx.config.cilium!.version;
     const local = `${CHART_DIR}/cilium-${version}.tgz`;
     const chart = existsSync(under(ctx.root, local)) ? local : `https://helm.cilium.io/cilium-${version}.tgz`;
@@ -186,7 +184,7 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
     ]);
     return `cilium ${version} (${chart.startsWith('/') ? 'baked chart' : 'chart URL'})`;
   },
-  async 'helm-addons'(ctx) {
+  async addons(ctx) {
     for (const a of ctx.config.addons ?? []) {
       const r = resolveAddon(a, ctx.facts.addons);
       await tool(ctx, 'helm', [
@@ -210,7 +208,7 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
     }
     return (ctx.config.addons ?? []).map((a) => a.name).join(', ');
   },
-  async 'apply-manifests'(ctx) {
+  async manifests(ctx) {
     await tool(ctx, 'kubectl', ['--kubeconfig', ADMIN_CONF, 'apply', '-f', ctx.manifestsDir, '--recursive']);
     return ctx.manifestsDir;
   },
@@ -224,17 +222,17 @@ const ACTIONS: Record<Action, (ctx: RoleContext) => Promise<string>> = {
       ? `${pairs.length} label${pairs.length === 1 ? '' : 's'}, ${specs.length} taint${specs.length === 1 ? '' : 's'}`
       : 'nothing beyond registration';
   },
-  async 'enable-snapshot-timer'(ctx) {
+  async 'etcd-snapshots'(ctx) {
     await systemctl(ctx, 'enable', 'kiln-etcd-snapshot.timer');
     const keep = ctx.config.etcdSnapshots?.retention ?? 24;
     return `${ctx.config.etcdSnapshots?.schedule ?? 'hourly'}, keep ${keep}`;
   },
 };
 
-/** One planned step: its files (secrets 0600 at most), then its action. */
+/** One planned step: its files (secrets 0600 at most), then the action of its name. */
 export async function runRoleStep(step: PlannedStep, ctx: RoleContext): Promise<string> {
   for (const f of step.files) await writeFileAtomic(under(ctx.root, f.path), f.contents, f.secret ? f.mode & 0o700 : f.mode);
-  const summary = step.action ? await ACTIONS[step.action](ctx) : '';
+  const summary = step.action ? await ACTIONS[step.name](ctx) : '';
   const files = step.files.length > 0 ? `${step.files.length} file${step.files.length === 1 ? '' : 's'}` : '';
   return [files, summary].filter(Boolean).join('; ');
 }

@@ -1,42 +1,19 @@
 // The role plan: a pure function (node config, host facts) → the ordered, named steps that make
 // this machine the node its config describes. Optional steps are added by condition, here only.
+// A step that does more than write its files runs the action of its own name (actions.ts).
 import type { NodeConfig } from '../../node/config/schema.ts';
 import { resolveAddon } from './addons.ts';
 import { renderCiliumValues } from './cilium.ts';
 import { renderEtcdSnapshots } from './etcd.ts';
 import { renderKeepalived } from './keepalived.ts';
 import { renderKubeadm } from './kubeadm.ts';
-import type { HostFacts, RenderedFile } from './types.ts';
+import type { ActionName, FilesOnlyStep, HostFacts, PlannedStep, RenderedFile } from './types.ts';
 
-/** What a step does beyond writing its files; the runner maps each to a function (actions.ts). */
-export type Action =
-  | 'hosts'
-  | 'keepalived'
-  | 'wait-vip'
-  | 'containerd-ready'
-  | 'import-images'
-  | 'kubeadm'
-  | 'wait-apiserver'
-  | 'helm-cilium'
-  | 'helm-addons'
-  | 'apply-manifests'
-  | 'labels-taints'
-  | 'enable-snapshot-timer';
-
-export interface PlannedStep {
-  name: string;
-  why: string;
-  files: RenderedFile[];
-  action?: Action;
-}
-
-interface StepDef {
-  name: (c: NodeConfig) => string;
+type StepDef = {
   why: string;
   when: (c: NodeConfig, f: HostFacts) => boolean;
   files?: (c: NodeConfig, f: HostFacts) => RenderedFile[];
-  action?: Action;
-}
+} & ({ name: ActionName; action: true } | { name: FilesOnlyStep; action: false });
 
 const always = () => true;
 const controlPlane = (c: NodeConfig) => c.role !== 'worker';
@@ -49,79 +26,79 @@ function caFiles(c: NodeConfig): RenderedFile[] {
   ];
 }
 
+const KUBEADM_WHY = 'kubeadm creates or joins the cluster (joins pin the CA and retry until the endpoint is up)';
+
 const STEPS: StepDef[] = [
-  { name: () => 'node-hosts', why: 'the node name resolves to its advertise address (/etc/hosts)', when: always, action: 'hosts' },
+  { name: 'node-hosts', why: 'the node name resolves to its advertise address (/etc/hosts)', when: always, action: true },
   {
-    name: () => 'keepalived',
+    name: 'keepalived',
     why: 'VRRP: the control-plane VIP follows a healthy apiserver; the service VIP pool rotates preferred holders',
     when: (c) => renderKeepalived(c).length > 0,
     files: (c) => renderKeepalived(c),
-    action: 'keepalived',
+    action: true,
   },
   {
-    name: () => 'wait-vip',
+    name: 'wait-vip',
     why: 'kubeadm init reaches the apiserver through the VIP, so the VIP must be up first',
     when: (c) => init(c) && c.keepalived !== undefined,
-    action: 'wait-vip',
+    action: true,
   },
-  { name: () => 'containerd', why: 'kubeadm needs a ready CRI', when: always, action: 'containerd-ready' },
+  { name: 'containerd', why: 'kubeadm needs a ready CRI', when: always, action: true },
   {
-    name: () => 'preload-images',
+    name: 'preload-images',
     why: 'images baked into the image are imported so kubeadm and Cilium need no registry',
     when: (_c, f) => f.preloadImages.length > 0,
-    action: 'import-images',
+    action: true,
   },
   {
-    name: () => 'cluster-ca',
+    name: 'cluster-ca',
     why: 'the pre-generated CA, so joiners can pin its hash before the cluster exists',
     when: (c) => init(c) && c.ca !== undefined,
     files: caFiles,
+    action: false,
   },
   {
-    name: () => 'kubeadm-config',
+    name: 'kubeadm-config',
     why: 'kubeadm v1beta4 configuration for this role (0600: it holds the join token)',
     when: always,
     files: (c, f) => renderKubeadm(c, f),
+    action: false,
   },
+  { name: 'kubeadm-init', why: KUBEADM_WHY, when: init, action: true },
+  { name: 'kubeadm-join', why: KUBEADM_WHY, when: (c) => !init(c), action: true },
+  { name: 'wait-apiserver', why: 'the addons need a ready API server', when: init, action: true },
   {
-    name: (c) => (c.role === 'init' ? 'kubeadm-init' : 'kubeadm-join'),
-    why: 'kubeadm creates or joins the cluster (joins pin the CA and retry until the endpoint is up)',
-    when: always,
-    action: 'kubeadm',
-  },
-  { name: () => 'wait-apiserver', why: 'the addons need a ready API server', when: init, action: 'wait-apiserver' },
-  {
-    name: () => 'cilium',
+    name: 'cilium',
     why: 'Cilium with Helm: the CNI, replacing kube-proxy, reaching the API through the VIP',
     when: (c) => init(c) && c.cilium !== undefined,
     files: (c, f) => [...ciliumDefaults(c, f), renderCiliumValues(c)],
-    action: 'helm-cilium',
+    action: true,
   },
   {
-    name: () => 'addons',
+    name: 'addons',
     why: 'the Helm addons the config lists, after the CNI',
     when: (c) => init(c) && (c.addons?.length ?? 0) > 0,
     files: addonValues,
-    action: 'helm-addons',
+    action: true,
   },
   {
-    name: () => 'manifests',
+    name: 'manifests',
     why: 'the manifests folder, applied last',
     when: (c, f) => init(c) && f.manifests.length > 0,
-    action: 'apply-manifests',
+    action: true,
   },
   {
-    name: () => 'labels-taints',
+    name: 'labels-taints',
     why: 'converge labels and taints on the node object (control planes hold admin credentials)',
     when: controlPlane,
-    action: 'labels-taints',
+    action: true,
   },
   {
-    name: () => 'etcd-snapshots',
+    name: 'etcd-snapshots',
     why: 'a systemd timer snapshots etcd and keeps the newest ones',
     when: controlPlane,
     files: (c) => renderEtcdSnapshots(c),
-    action: 'enable-snapshot-timer',
+    action: true,
   },
 ];
 
@@ -152,22 +129,17 @@ function addonValues(c: NodeConfig, f: HostFacts): RenderedFile[] {
 }
 
 export function planRole(config: NodeConfig, facts: HostFacts): PlannedStep[] {
-  return STEPS.filter((s) => s.when(config, facts)).map((s) => ({
-    name: s.name(config),
-    why: s.why,
-    files: s.files?.(config, facts) ?? [],
-    ...(s.action ? { action: s.action } : {}),
-  }));
+  return STEPS.filter((s) => s.when(config, facts)).map(({ when: _when, files, ...s }) => ({ ...s, files: files?.(config, facts) ?? [] }));
 }
 
-/** The plan as people read it (`kiln-firstboot plan`): step, why, files; never file contents. */
+/** The plan as people read it (`kiln-firstboot plan`): step, why, files, its action; never file contents. */
 export function describePlan(steps: PlannedStep[]): string {
   return steps
     .map((s, i) =>
       [
         `${String(i + 1).padStart(2)}. ${s.name} — ${s.why}`,
         ...s.files.map((f) => `      writes ${f.path} (${f.mode.toString(8).padStart(4, '0')}${f.secret ? ', secret' : ''})`),
-        ...(s.action ? [`      then: ${s.action}`] : []),
+        ...(s.action ? [`      then: ${s.name}`] : []),
       ].join('\n'),
     )
     .join('\n');

@@ -26,14 +26,37 @@ export interface RenderedFile {
   secret?: boolean;
 }
 
-export interface RoleStep {
-  /** Unique, stable: the state journal records completion by this name. */
-  name: string;
+/**
+ * The steps that do something beyond writing their files. Each runs the action of its own name
+ * (actions.ts): one vocabulary for the plan, the runner and the journal.
+ */
+export type ActionName =
+  | 'node-hosts'
+  | 'keepalived'
+  | 'wait-vip'
+  | 'containerd'
+  | 'preload-images'
+  | 'kubeadm-init'
+  | 'kubeadm-join'
+  | 'wait-apiserver'
+  | 'cilium'
+  | 'addons'
+  | 'manifests'
+  | 'labels-taints'
+  | 'etcd-snapshots';
+
+/** The steps that only write their files. */
+export type FilesOnlyStep = 'cluster-ca' | 'kubeadm-config';
+
+/**
+ * One step of a node's plan. Its name is unique and stable: the state journal records completion
+ * by it. `action`: after its files, the step runs the action of its name (side effects beyond the
+ * files; idempotent, safe to run again after a crash).
+ */
+export type PlannedStep = {
   why: string;
   /** Files the step writes (what `plan --render DIR` writes under DIR). */
   files: RenderedFile[];
-  /** Side effects beyond the files; idempotent (safe to run again after a crash). */
-  run?: string;
-}
+} & ({ name: ActionName; action: true } | { name: FilesOnlyStep; action: false });
 
 export type { NodeConfig };

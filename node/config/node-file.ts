@@ -1,7 +1,8 @@
 // The node config as a file, /etc/kiln/node.yaml: how the model gets its `node` whichever format
 // wrote the file (an Ignition file, a cloud-config write_files entry, a remote source the resolver
 // fetched). Problems point into the YAML (file:line:col) and are reported at the file's contents.
-import { ValidationError, type Problem } from '../../core/errors.ts';
+import { where, type Problem } from '../../core/problem.ts';
+import { ValidationError } from '../../core/errors.ts';
 import { readYaml } from '../../core/yaml.ts';
 import { NODE_CONFIG_PATH } from '../layout.ts';
 import { type FileSpec, type Provisioning } from '../model.ts';
@@ -25,6 +26,7 @@ export function readNodeConfig(text: string, where: string): { config?: NodeConf
           path: '',
           message: 'the node config must be a YAML mapping',
           hint: 'start with role:, cluster:, node: (see `kiln schema node`)',
+          severity: 'error' as const,
         },
       ],
     };
@@ -49,6 +51,7 @@ export function adoptNodeConfig(model: Provisioning): Problem[] {
         ...at(file, '/append'),
         message: `${NODE_CONFIG_PATH} is read as a whole; append is not supported for it`,
         hint: 'put the whole node config in its contents',
+        severity: 'error' as const,
       },
     ];
   if (file.contents?.kind !== 'inline') return [];
@@ -56,7 +59,8 @@ export function adoptNodeConfig(model: Provisioning): Problem[] {
   if (config) model.node = config;
   return problems.map((p) => ({
     ...at(file, CONTENTS_AT[model.format]),
-    message: `${p.file}: ${p.path || '(top)'}: ${p.message}`,
+    message: `${where(p)}: ${p.path || '(top)'}: ${p.message}`,
     ...(p.hint ? { hint: p.hint } : {}),
+    severity: p.severity,
   }));
 }

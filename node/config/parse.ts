@@ -1,15 +1,12 @@
 // Validates a kiln node config wherever it came from (a `kiln:` key, /etc/kiln/node.yaml):
 // schema first, then the rules a schema cannot say (which role needs which join material).
 import { createHash, X509Certificate } from 'node:crypto';
-import { KilnError, type Problem } from '../../core/errors.ts';
+import { type Problem } from '../../core/problem.ts';
+import { KilnError } from '../../core/errors.ts';
 import { controlPlaneEndpoint, vrrpPlan } from './vrrp.ts';
 import { schemaProblems } from '../../core/schema.ts';
+import { runRules, type Rule } from '../../core/rules.ts';
 import { NodeConfigSchema, type NodeConfig } from './schema.ts';
-
-interface Rule {
-  name: string;
-  check: (config: NodeConfig) => { path: string; message: string; hint: string } | undefined;
-}
 
 // kubelet may only set these labels on its own node (NodeRestriction admission); others under
 // kubernetes.io / k8s.io make kubelet refuse to start.
@@ -33,7 +30,7 @@ export function restrictedLabel(key: string): boolean {
 }
 
 // Joiners always pin the CA: kiln never joins with unsafeSkipCAVerification.
-const RULES: Rule[] = [
+const RULES: Array<Rule<NodeConfig>> = [
   {
     name: 'joiners carry a bootstrap token',
     check: (c) =>
@@ -215,9 +212,7 @@ export function caCertHash(pem: string): string | undefined {
 /** Problems in a node config; `base` is the JSON path of the config inside its file (e.g. `/kiln`). */
 export function nodeConfigProblems(value: unknown, file: string, base = ''): Problem[] {
   const shape = schemaProblems(NodeConfigSchema, value, file).map((p) => ({ ...p, path: base + p.path }));
+  // the rules read fields the schema guarantees: on a malformed config they would only repeat it
   if (shape.length > 0) return shape;
-  return RULES.flatMap((rule) => {
-    const found = rule.check(value as NodeConfig);
-    return found ? [{ file, ...found, path: base + found.path }] : [];
-  });
+  return runRules(RULES, value as NodeConfig, file, { malformed: false, base });
 }

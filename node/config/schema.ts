@@ -1,7 +1,7 @@
 // The kiln node config: what role a node plays in which cluster. It rides in cloud-config under
 // `kiln:` or in Ignition as /etc/kiln/node.yaml. One TypeBox schema gives the type, the validator
 // and the JSON Schema `kiln schema node` exports. Unknown keys are rejected everywhere.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { KubeletDefaults } from './kubelet-defaults.ts';
 import './formats.ts';
 import { hinted, Strict } from '../../core/schema.ts';

@@ -1,7 +1,8 @@
 // Raw metadata bytes → the provisioning model: pick the format, parse each file, and report the
 // problems of all files together.
 import { createHash } from 'node:crypto';
-import { ValidationError, type Problem } from '../../core/errors.ts';
+import { type Problem } from '../../core/problem.ts';
+import { ValidationError } from '../../core/errors.ts';
 import { parseMetaData, parseUserData } from '../formats/cloud-config/index.ts';
 import { parseIgnition } from '../formats/ignition/parse.ts';
 import { parseNetworkConfig } from '../formats/network/index.ts';

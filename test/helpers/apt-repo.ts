@@ -1,7 +1,7 @@
 // A signed apt repository made by the test (flat, like pkgs.k8s.io): packages built with
 // dpkg-deb, indexed with apt-ftparchive, Release signed with a throwaway gpg key.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface AptPackage {

@@ -13,6 +13,7 @@ import { startContainerd } from '../helpers/containerd.ts';
 import { makeChartRepo } from '../helpers/charts.ts';
 import { serveStatic, type StaticServer } from '../helpers/http.ts';
 import { pushTestImage, startRegistry, type Registry } from '../helpers/registry.ts';
+import type { SpecDoc } from '../helpers/specs.ts';
 
 const VERSION = 'v1.31.4';
 const METRICS_IMAGE = 'registry.k8s.io/metrics-server/metrics-server:v0.7.2';
@@ -23,7 +24,7 @@ const standin = (name: string) => `#!/bin/sh\n# kiln test stand-in for ${name}\n
 let server: StaticServer;
 let registry: Registry;
 
-function specWith(edit: (doc: Record<string, any>) => void): string {
+function specWith(edit: (doc: SpecDoc) => void): string {
   const file = rootfsOnlySpec(work);
   const doc = YAML.parse(readFileSync(file, 'utf8'));
   edit(doc);

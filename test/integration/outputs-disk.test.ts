@@ -9,13 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../core/hash.ts';
 import { diskIds, fatUuid } from '../../builder/outputs/disk/ids.ts';
 import { kiln, kilnBuild, repoRoot, tempDir, testCacheDir } from '../helpers/build.ts';
+import type { SpecDoc } from '../helpers/specs.ts';
 
 const SDE = 1747699200;
 const MiB = 2 ** 20;
 const work = tempDir('kiln-disk-it-');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function variant(name: string, edit: (doc: Record<string, any>) => void): string {
+function variant(name: string, edit: (doc: SpecDoc) => void): string {
   const doc = YAML.parse(readFileSync(path.join(repoRoot, 'images/debian-bookworm.yaml'), 'utf8'));
   delete doc.$schema;
   edit(doc);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../core/hash.ts';
 import { indexTar } from '../../builder/tar/read.ts';
 import { kiln, kilnBuild, repoRoot, rootfsOnlySpec, tempDir, testCacheDir } from '../helpers/build.ts';
+import type { SpecDoc } from '../helpers/specs.ts';
 
 const work = tempDir('kiln-repro-it-');
 const spec = rootfsOnlySpec(work);
@@ -17,7 +18,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const out = (name: string) => path.join(work, name);
 const manifest = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 
-function variant(name: string, edit: (doc: Record<string, any>) => void): string {
+function variant(name: string, edit: (doc: SpecDoc) => void): string {
   const doc = YAML.parse(readFileSync(spec, 'utf8'));
   delete doc.$schema;
   edit(doc);

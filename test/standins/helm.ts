@@ -148,7 +148,7 @@ const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
 
 function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
   const parts = splitTopLevel(key, '.').map(unescape);
-  let node: any = target;
+  let node: Record<string, unknown> = target;
   for (let i = 0; i < parts.length; i++) {
     const last = i === parts.length - 1;
     const m = /^(.*?)((\[[0-9]+\])+)$/.exec(parts[i]!);
@@ -156,19 +156,21 @@ function setPath(target: Record<string, unknown>, key: string, value: unknown): 
     const indexes = m ? [...m[2]!.matchAll(/\[([0-9]+)\]/g)].map((x) => Number(x[1])) : [];
     if (indexes.some((n) => n > 65536))
       throw new Refusal(`failed parsing --set data: index of ${Math.max(...indexes)} is greater than maximum supported index of 65536`);
+    const current = node[name];
     if (indexes.length === 0) {
       if (last) node[name] = value;
-      else node = node[name] = isMapping(node[name]) ? node[name] : {};
+      else node = node[name] = isMapping(current) ? current : {};
       continue;
     }
-    let arr: any[] = (node[name] = Array.isArray(node[name]) ? node[name] : []);
+    let arr: unknown[] = (node[name] = Array.isArray(current) ? current : []);
     for (let j = 0; j < indexes.length; j++) {
       const idx = indexes[j]!;
       while (arr.length <= idx) arr.push(null);
+      const item = arr[idx];
       if (j === indexes.length - 1) {
         if (last) arr[idx] = value;
-        else node = arr[idx] = isMapping(arr[idx]) ? arr[idx] : {};
-      } else arr = arr[idx] = Array.isArray(arr[idx]) ? arr[idx] : [];
+        else node = arr[idx] = isMapping(item) ? item : {};
+      } else arr = arr[idx] = Array.isArray(item) ? item : [];
     }
   }
 }

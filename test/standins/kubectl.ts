@@ -314,7 +314,12 @@ function get(p: ParsedFlags, ctx: Ctx): number {
 
 // --- apply --------------------------------------------------------------------------------------
 
-function resourceName(obj: Record<string, any>): string {
+/** An object's metadata ({} when it has none, or none that is a mapping). */
+function metadataOf(obj: Record<string, unknown>): Record<string, unknown> {
+  return isMapping(obj.metadata) ? obj.metadata : {};
+}
+
+function resourceName(obj: Record<string, unknown>): string {
   const api = String(obj.apiVersion);
   const group = api.includes('/') ? api.split('/')[0] : '';
   return `${String(obj.kind).toLowerCase()}${group ? `.${group}` : ''}`;
@@ -350,7 +355,7 @@ function apply(p: ParsedFlags, ctx: Ctx): number {
   const defaultNs = str(p, 'namespace');
 
   // read everything first, as kubectl's resource builder does
-  const files: Array<{ path: string; objects: Array<Record<string, any>> }> = [];
+  const files: Array<{ path: string; objects: Array<Record<string, unknown>> }> = [];
   for (const target of targets) {
     if (/^https?:\/\//.test(target)) throw new Refusal(`${STANDIN} apply -f URL is not simulated`);
     const paths = target === '-' ? ['-'] : manifestFiles(ctx, target, bool(p, 'recursive'));
@@ -358,7 +363,7 @@ function apply(p: ParsedFlags, ctx: Ctx): number {
       const text = file === '-' ? (ctx.io.stdin?.() ?? '') : ctx.read(file);
       const parsed = parseYamlDocuments(text);
       if (parsed.error) throw new Refusal(`error parsing ${file}: ${parsed.error}`);
-      const objects: Array<Record<string, any>> = [];
+      const objects: Array<Record<string, unknown>> = [];
       for (const doc of parsed.docs) {
         if (doc === null || doc === undefined) continue;
         if (!isMapping(doc))
@@ -370,7 +375,7 @@ function apply(p: ParsedFlags, ctx: Ctx): number {
           throw new Refusal(
             `error validating "${file}": error validating data: ${missing.length === 1 ? missing[0] : `[${missing.join(', ')}]`}; if you choose to ignore these errors, turn validation off with --validate=false`,
           );
-        if (doc.kind === 'List' && Array.isArray(doc.items)) objects.push(...(doc.items as Array<Record<string, any>>).filter(isMapping));
+        if (doc.kind === 'List' && Array.isArray(doc.items)) objects.push(...doc.items.filter(isMapping));
         else objects.push(doc);
       }
       files.push({ path: file, objects });
@@ -378,12 +383,15 @@ function apply(p: ParsedFlags, ctx: Ctx): number {
   }
   ctx.record.files = files.map((f) => ({
     path: f.path,
-    objects: f.objects.map((o): AppliedObject => ({
-      apiVersion: String(o.apiVersion),
-      kind: String(o.kind),
-      name: String(o.metadata?.name ?? ''),
-      ...(o.metadata?.namespace ? { namespace: String(o.metadata.namespace) } : {}),
-    })),
+    objects: f.objects.map((o): AppliedObject => {
+      const meta = metadataOf(o);
+      return {
+        apiVersion: String(o.apiVersion),
+        kind: String(o.kind),
+        name: String(meta.name ?? ''),
+        ...(meta.namespace ? { namespace: String(meta.namespace) } : {}),
+      };
+    }),
   }));
   if (files.every((f) => f.objects.length === 0)) throw new Refusal('no objects passed to apply');
 
@@ -393,18 +401,19 @@ function apply(p: ParsedFlags, ctx: Ctx): number {
   for (const f of files) {
     for (const obj of f.objects) {
       const kind = String(obj.kind);
-      const name = obj.metadata?.name;
+      const meta = metadataOf(obj);
+      const name = meta.name;
       const clusterScoped = CLUSTER_SCOPED.has(kind);
-      const ns = clusterScoped ? '' : String(obj.metadata?.namespace ?? defaultNs ?? 'default');
+      const ns = clusterScoped ? '' : String(meta.namespace ?? defaultNs ?? 'default');
       if (!name) {
         const [group, ver] = String(obj.apiVersion).includes('/') ? String(obj.apiVersion).split('/') : ['', String(obj.apiVersion)];
         throw new Refusal(
           `error when retrieving current configuration of:\nResource: "${group}/${ver}, Resource=${kind.toLowerCase()}s", GroupVersionKind: "${group}/${ver}, Kind=${kind}"\nName: "", Namespace: "${ns}"\nfrom server for: "${f.path}": resource name may not be empty`,
         );
       }
-      if (!clusterScoped && obj.metadata?.namespace && defaultNs && obj.metadata.namespace !== defaultNs)
+      if (!clusterScoped && meta.namespace && defaultNs && meta.namespace !== defaultNs)
         throw new Refusal(
-          `the namespace from the provided object "${obj.metadata.namespace}" does not match the namespace "${defaultNs}". You must pass '--namespace=${obj.metadata.namespace}' to perform this operation.`,
+          `the namespace from the provided object "${meta.namespace}" does not match the namespace "${defaultNs}". You must pass '--namespace=${meta.namespace}' to perform this operation.`,
         );
       if (!clusterScoped && !state.namespaces.includes(ns)) {
         errors.push(`Error from server (NotFound): error when creating "${f.path}": namespaces "${ns}" not found`);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { startApiserver, type RunningApiserver } from './apiserver/server.ts';
-import { Ctx } from './lib/context.ts';
+import { Ctx, type ClusterState } from './lib/context.ts';
 import { readRecords, type StandinRecord } from './record.ts';
 import { runTool, type ToolName } from './run.ts';
 
@@ -69,7 +69,7 @@ export class NodeRoot {
   }
 
   /** The simulated cluster state. */
-  state(): any {
+  state(): ClusterState {
     return JSON.parse(readFileSync(this.host('/var/lib/kiln-test/standins-state.json'), 'utf8'));
   }
 
@@ -145,8 +145,27 @@ export const TOKEN = 'abcdef.0123456789abcdef';
 export const CERT_KEY = 'a'.repeat(64);
 export const CA_HASH = `sha256:${'b'.repeat(64)}`;
 
-export function initConfig(edit: (docs: { init: any; cluster: any; kubelet: any }) => void = () => {}): unknown[] {
-  const docs = {
+/** A YAML mapping as a test edits it. */
+type Mapping = Record<string, unknown>;
+
+/**
+ * The documents initConfig renders, as its `edit` sees them. An edit may write anything (wrong
+ * types on purpose, to see them refused), so only the mappings edits reach into are typed as such.
+ */
+export interface InitDocs {
+  init: Mapping & { nodeRegistration: Mapping; bootstrapTokens: [Mapping] };
+  cluster: Mapping & { networking: Mapping };
+  kubelet: Mapping;
+}
+
+/** The JoinConfiguration joinConfig renders, as its `edit` sees it (see InitDocs). */
+export interface JoinDoc extends Mapping {
+  discovery: Mapping & { bootstrapToken: Mapping };
+  nodeRegistration: Mapping;
+}
+
+export function initConfig(edit: (docs: InitDocs) => void = () => {}): unknown[] {
+  const docs: InitDocs = {
     init: {
       apiVersion: 'kubeadm.k8s.io/v1beta4',
       kind: 'InitConfiguration',
@@ -179,8 +198,8 @@ export function initConfig(edit: (docs: { init: any; cluster: any; kubelet: any 
   return [docs.init, docs.cluster, docs.kubelet].filter(Boolean);
 }
 
-export function joinConfig(edit: (join: any) => void = () => {}): unknown {
-  const join = {
+export function joinConfig(edit: (join: JoinDoc) => void = () => {}): unknown {
+  const join: JoinDoc = {
     apiVersion: 'kubeadm.k8s.io/v1beta4',
     kind: 'JoinConfiguration',
     discovery: { bootstrapToken: { apiServerEndpoint: '10.0.0.10:6443', token: TOKEN, caCertHashes: [CA_HASH] } },

@@ -9,7 +9,8 @@
 // in metadata that anyone with access to the seed can read; kiln ignores them).
 import { closest } from '../../../core/schema.ts';
 import { KEY_SCHEMAS } from './schema.ts';
-import { isMapping, seg, type Report } from './report.ts';
+import { type Report } from '../../../core/problem.ts';
+import { isMapping, seg } from './report.ts';
 
 /** Keys kiln applies; `kiln` (the node config) is kiln's own, not upstream cloud-config. */
 export const SUPPORTED_KEYS = [...Object.keys(KEY_SCHEMAS), 'kiln'];

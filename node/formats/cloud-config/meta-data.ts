@@ -2,15 +2,17 @@
 // `local-hostname`. Providers put many other keys here (public-keys, availability-zone, ...);
 // they are ignored. A numeric instance-id is taken as its decimal text.
 import { isIPv4 } from 'node:net';
-import { ValidationError, type Problem } from '../../../core/errors.ts';
-import { byPosition, readYaml } from '../../../core/yaml.ts';
+import { type Problem } from '../../../core/problem.ts';
+import { ValidationError } from '../../../core/errors.ts';
+import { byPosition } from '../../../core/problem.ts';
+import { readYaml } from '../../../core/yaml.ts';
 import { Hostname } from './schema.ts';
-import { newReport } from './report.ts';
+import { Report } from '../../../core/problem.ts';
 import type { MetaData } from './hostname.ts';
 
 export function parseMetaData(text: string, file: string): MetaData {
   const doc = readYaml(text, file);
-  const report = newReport(file);
+  const report = new Report(file);
   const meta = doc.value;
   const fail = (): never => {
     throw new ValidationError(report.problems.map((p: Problem) => doc.locate(p)).sort(byPosition));

@@ -14,13 +14,15 @@
 // before runcmd: cloud-init runs its scripts directory in name order, and its part-NNN files sort
 // before runcmd.
 import { gunzipSync } from 'node:zlib';
-import { ValidationError, type Problem } from '../../../core/errors.ts';
-import { byPosition } from '../../../core/yaml.ts';
+import { type Problem } from '../../../core/problem.ts';
+import { ValidationError } from '../../../core/errors.ts';
+import { byPosition } from '../../../core/problem.ts';
 import { emptyProvisioning, type Provisioning } from '../../model.ts';
 import { applyCloudConfig } from './cloud-config.ts';
 import { applyHostname, type MetaData } from './hostname.ts';
 import { isMime, parseMime, type MimePart } from './mime.ts';
-import { newReport, type Context } from './report.ts';
+import { Report } from '../../../core/problem.ts';
+import type { Context } from './report.ts';
 import { readCloudConfigYaml } from './yaml.ts';
 
 const SCRIPTS_DIR = '/var/lib/kiln/scripts';
@@ -80,7 +82,7 @@ export function parseUserData(data: Buffer, file: string, meta: MetaData): Provi
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const fail = (message: string, hint: string, path = ''): never => {
-    throw new ValidationError([{ file, path, message, hint }]);
+    throw new ValidationError([{ file, path, message, hint, severity: 'error' as const }]);
   };
 
   let bytes = data;
@@ -118,7 +120,7 @@ export function parseUserData(data: Buffer, file: string, meta: MetaData): Provi
     scripts.push(bytes);
   }
 
-  const report = newReport(cloudConfig?.file ?? file, file);
+  const report = new Report(cloudConfig?.file ?? file, file);
   let located: (p: Problem) => Problem = (p) => p;
   if (cloudConfig) {
     try {
@@ -166,10 +168,12 @@ function readParts(bytes: Buffer, file: string, gzipped: boolean): Parts {
   const scripts: Buffer[] = [];
   let cloudConfig: Parts['cloudConfig'];
   const mime = parseMime(bytes.toString('latin1'));
-  problems.push(...mime.problems.map((p) => ({ file: `${file}:${p.line}:1`, path: '', message: p.message, hint: p.hint })));
+  problems.push(
+    ...mime.problems.map((p) => ({ file, line: p.line, col: 1, path: '', message: p.message, hint: p.hint, severity: 'error' as const })),
+  );
   let first: MimePart | undefined;
   for (const part of mime.parts) {
-    const at = `${file}:${part.line}:1`;
+    const at = { file, line: part.line, col: 1 };
     const partText = part.body.toString('utf8');
     let type = part.type;
     // cloud-init tells text/plain parts (and parts without a type) by their first line
@@ -181,12 +185,19 @@ function readParts(bytes: Buffer, file: string, gzipped: boolean): Parts {
       else {
         problems.push(
           k.kind === 'unsupported'
-            ? { file: at, path: '', message: `MIME part ${part.index}: ${k.what} is not supported by kiln-firstboot`, hint: k.hint }
+            ? {
+                ...at,
+                path: '',
+                message: `MIME part ${part.index}: ${k.what} is not supported by kiln-firstboot`,
+                hint: k.hint,
+                severity: 'error' as const,
+              }
             : {
-                file: at,
+                ...at,
                 path: '',
                 message: `MIME part ${part.index} (${type}) is neither cloud-config nor a script`,
                 hint: 'start it with "#cloud-config" or "#!", or give it the type text/cloud-config or text/x-shellscript',
+                severity: 'error' as const,
               },
         );
         continue;
@@ -195,10 +206,11 @@ function readParts(bytes: Buffer, file: string, gzipped: boolean): Parts {
     if (type === 'text/cloud-config') {
       if (first) {
         problems.push({
-          file: at,
+          ...at,
           path: '',
           message: `MIME part ${part.index} is a second text/cloud-config part (part ${first.index} is the first): kiln does not implement cloud-init's merge rules`,
           hint: 'merge them into one text/cloud-config part',
+          severity: 'error' as const,
         });
         continue;
       }
@@ -210,19 +222,21 @@ function readParts(bytes: Buffer, file: string, gzipped: boolean): Parts {
     } else if (type === 'text/x-shellscript') {
       if (!partText.startsWith('#!'))
         problems.push({
-          file: at,
+          ...at,
           path: '',
           message: `MIME part ${part.index} (text/x-shellscript) does not start with "#!"`,
           hint: 'start the script with an interpreter line such as #!/bin/sh',
+          severity: 'error' as const,
         });
       else scripts.push(part.body);
     } else {
       const known = PART_TYPES[type];
       problems.push({
-        file: at,
+        ...at,
         path: '',
         message: `MIME part ${part.index} has type "${type}", which kiln-firstboot does not support${known ? ` (cloud-init's ${known})` : ''}`,
         hint: 'kiln-firstboot takes one text/cloud-config part and text/x-shellscript parts',
+        severity: 'error' as const,
       });
     }
   }

@@ -4,7 +4,8 @@
 // A document that sits inside a bigger file (a 7bit MIME part) is located in that file: `lineOffset`
 // is the number of lines before it.
 import { isScalar, parseDocument, type ScalarTag, type Tags } from 'yaml';
-import { ValidationError, type Problem } from '../../../core/errors.ts';
+import { type Problem } from '../../../core/problem.ts';
+import { ValidationError } from '../../../core/errors.ts';
 import { readYaml } from '../../../core/yaml.ts';
 
 // PyYAML's booleans: YAML 1.1 without the single letters y/n (so `[y]` stays a string).
@@ -24,11 +25,8 @@ export interface CloudConfigYaml {
 }
 
 export function readCloudConfigYaml(text: string, file: string, lineOffset = 0): CloudConfigYaml {
-  const shift = (p: Problem): Problem => {
-    if (lineOffset === 0 || !p.file.startsWith(`${file}:`)) return p;
-    const m = /:(\d+):(\d+)$/.exec(p.file);
-    return m ? { ...p, file: `${file}:${Number(m[1]) + lineOffset}:${m[2]}` } : p;
-  };
+  const shift = (p: Problem): Problem =>
+    lineOffset === 0 || p.file !== file || p.line === undefined ? p : { ...p, line: p.line + lineOffset };
   let located: ReturnType<typeof readYaml>;
   try {
     located = readYaml(text, file);
@@ -46,6 +44,7 @@ export function readCloudConfigYaml(text: string, file: string, lineOffset = 0):
             path: '',
             message: `YAML: ${e.message.split('\n')[0]}`,
             hint: 'cloud-config is read as YAML 1.1, like cloud-init does',
+            severity: 'error' as const,
           }),
         ),
       ),

@@ -2,7 +2,7 @@
 // an Ignition config names the machine. (The node config file is config/node-file.ts's business.)
 import { HOSTNAME_PATTERN } from '../../config/schema.ts';
 import type { FileSpec, Provisioning } from '../../model.ts';
-import type { Report } from './report.ts';
+import type { Report } from '../../../core/problem.ts';
 
 const HOSTNAME = new RegExp(HOSTNAME_PATTERN);
 

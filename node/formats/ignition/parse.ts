@@ -3,12 +3,13 @@
 // thrown as one ValidationError. Remote contents stay remote (pinned by hash) for the resolver.
 import { createHash } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
-import { ValidationError, type Problem } from '../../../core/errors.ts';
+import { type Problem } from '../../../core/problem.ts';
+import { ValidationError } from '../../../core/errors.ts';
 import { schemaProblems } from '../../../core/schema.ts';
 import { adoptNodeConfig } from '../../config/node-file.ts';
 import { emptyProvisioning, type Provisioning } from '../../model.ts';
 import { hostnameOf } from './node.ts';
-import { newReport } from './report.ts';
+import { Report } from '../../../core/problem.ts';
 import {
   IGNITION_SCHEMAS,
   SUPPORTED_VERSIONS,
@@ -44,7 +45,7 @@ function convert(value: Record<string, unknown>, version: IgnitionVersion, insta
   const array = <T>(path: string, v: T[] | undefined): T[] => (!rejected(path) && Array.isArray(v) ? v : []);
   // Every version's config is a structural subset of 3.5's (see schema.ts).
   const config = value as IgnitionConfigV3_5;
-  const r = newReport(file);
+  const r = new Report(file);
 
   refuseUnsupported(config, r, rejected);
   warnIgnored(config, r);
@@ -121,6 +122,7 @@ function parseJson(text: string, file: string): Record<string, unknown> {
         path: '',
         message: 'the Ignition config is empty',
         hint: 'an Ignition config is a JSON object such as {"ignition": {"version": "3.5.0"}}',
+        severity: 'error' as const,
       },
     ]);
   let value: unknown;
@@ -142,6 +144,7 @@ function parseJson(text: string, file: string): Record<string, unknown> {
         hint: octal
           ? 'JSON has no octal numbers: Ignition modes are decimal JSON numbers (0644 is 420, 0755 is 493, 0600 is 384)'
           : 'Ignition configs are strict JSON: check commas, quotes and brackets near that spot (no comments, no trailing commas); Butane writes valid configs from YAML',
+        severity: 'error' as const,
       },
     ]);
   }
@@ -152,6 +155,7 @@ function parseJson(text: string, file: string): Record<string, unknown> {
         path: '',
         message: 'an Ignition config must be a JSON object',
         hint: 'e.g. {"ignition": {"version": "3.5.0"}, "storage": {...}}',
+        severity: 'error' as const,
       },
     ]);
   return value as Record<string, unknown>;
@@ -159,7 +163,7 @@ function parseJson(text: string, file: string): Record<string, unknown> {
 
 function detectVersion(value: Record<string, unknown>, file: string): IgnitionVersion {
   const fail = (path: string, message: string, hint: string): never => {
-    throw new ValidationError([{ file, path, message, hint }]);
+    throw new ValidationError([{ file, path, message, hint, severity: 'error' as const }]);
   };
   if ('ignitionVersion' in value && !('ignition' in value))
     fail(

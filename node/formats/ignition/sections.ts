@@ -2,7 +2,7 @@
 // apply (refused: Ignition's rule is "the machine specified or no machine"), and the ones it does
 // not need (warned as ignored: a valid field is never dropped silently).
 import type { GroupSpec, UnitSpec, UserSpec } from '../../model.ts';
-import type { Report } from './report.ts';
+import type { Report } from '../../../core/problem.ts';
 import type { IgnitionConfigV3_5, IgnitionGroup, IgnitionUnit, IgnitionUser } from './schema.ts';
 import type { Broken } from './storage.ts';
 

@@ -4,7 +4,7 @@
 import { gunzipSync } from 'node:zlib';
 import { digestHex, parseHash, redactUrl, type PinnedHash } from '../../../core/hash.ts';
 import type { Contents } from '../../model.ts';
-import type { Report } from './report.ts';
+import type { Report } from '../../../core/problem.ts';
 import type { IgnitionResource } from './schema.ts';
 
 const HASH_HINT =

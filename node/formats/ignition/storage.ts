@@ -3,7 +3,8 @@
 // secrets not readable by others, remote contents pinned).
 import { posix } from 'node:path';
 import { isSecretPath, type Contents, type DirectorySpec, type FileSpec, type LinkSpec, type Owner } from '../../model.ts';
-import { octal, type Report } from './report.ts';
+import { type Report } from '../../../core/problem.ts';
+import { octal } from './report.ts';
 import { contentsOf } from './sources.ts';
 import type { IgnitionDirectory, IgnitionFile, IgnitionLink, IgnitionOwner } from './schema.ts';
 

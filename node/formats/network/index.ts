@@ -1,14 +1,17 @@
 // cloud-init network-config (version 1 or 2, bare or under `network:`) → systemd-networkd files.
 // Pure: nothing is written; the caller puts the files under /etc/systemd/network.
-import { ValidationError, type Problem } from '../../../core/errors.ts';
-import { byPosition, readYaml } from '../../../core/yaml.ts';
+import { type Problem } from '../../../core/problem.ts';
+import { ValidationError } from '../../../core/errors.ts';
+import { byPosition } from '../../../core/problem.ts';
+import { readYaml } from '../../../core/yaml.ts';
 import type { NetworkdFile } from '../../model.ts';
 import { render } from './render.ts';
 import { checkNets } from './semantics.ts';
 import type { Net } from './types.ts';
 import { parseV1 } from './v1.ts';
 import { parseV2 } from './v2.ts';
-import { Fields, Report, at, isMapping, show } from './validate.ts';
+import { Report } from '../../../core/problem.ts';
+import { Fields, at, isMapping, show } from './validate.ts';
 
 const SHAPE = 'version: 2 (netplan format) or version: 1 (cloud-init list format), optionally under a top-level network: key';
 

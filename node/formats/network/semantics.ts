@@ -1,7 +1,7 @@
 // Checks across interface definitions, whichever version they came from: what would make
 // systemd-networkd or the kernel refuse the configuration, or quietly do the wrong thing.
 import { hasL3, ifname, type Net, type Route, type Rule } from './types.ts';
-import type { Report } from './validate.ts';
+import type { Report } from '../../../core/problem.ts';
 
 /** Tables a rule may look up without routes of ours: default, main, local. */
 const BUILTIN_TABLES = [253, 254, 255];

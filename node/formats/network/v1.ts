@@ -3,6 +3,7 @@
 import { closest } from '../../../core/schema.ts';
 import { PRIMARY_MODES, V1_BOND, V1_BOND_UNSUPPORTED, V1_BRIDGE, readParams } from './netdev.ts';
 import { hasL3, newNet, type Kind, type Net, type Route } from './types.ts';
+import { type Report } from '../../../core/problem.ts';
 import {
   DOMAIN,
   Fields,
@@ -16,7 +17,6 @@ import {
   prefixLength,
   readString,
   show,
-  type Report,
 } from './validate.ts';
 
 const TYPES = ['physical', 'bond', 'bridge', 'vlan', 'nameserver', 'route'] as const;

@@ -1,6 +1,7 @@
 // The settings every netplan (v2) device definition shares: DHCP, addresses, routes, policy
 // rules, DNS and link settings.
 import type { Entries, Net, Route, Rule } from './types.ts';
+import { type Report } from '../../../core/problem.ts';
 import {
   CIDR,
   DOMAIN,
@@ -14,7 +15,6 @@ import {
   readString,
   show,
   type Format,
-  type Report,
 } from './validate.ts';
 
 export const COMMON_KEYS = [

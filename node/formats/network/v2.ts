@@ -4,7 +4,8 @@ import { closest } from '../../../core/schema.ts';
 import { BOND_MODES, PRIMARY_MODES, V2_BOND, V2_BRIDGE, readParams } from './netdev.ts';
 import { newNet, type Kind, type Net } from './types.ts';
 import { COMMON_KEYS, DEVICE_UNSUPPORTED, readDevice, readRenderer } from './v2-device.ts';
-import { Fields, GLOB, ID, IFNAME, MAC, readString, type Report } from './validate.ts';
+import { type Report } from '../../../core/problem.ts';
+import { Fields, GLOB, ID, IFNAME, MAC, readString } from './validate.ts';
 
 const SECTIONS: ReadonlyArray<[string, Kind]> = [
   ['ethernets', 'ethernet'],

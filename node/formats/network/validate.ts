@@ -2,25 +2,11 @@
 // that field's JSON path with a hint saying what is expected, and returns undefined when unusable,
 // so a parser can go on and report every problem in one pass.
 import { isIP } from 'node:net';
-import type { Problem } from '../../../core/errors.ts';
+import type { Report } from '../../../core/problem.ts';
 import { closest } from '../../../core/schema.ts';
 import { isCidr } from '../../config/formats.ts';
 
 export type Mapping = Record<string, unknown>;
-
-export class Report {
-  readonly problems: Problem[] = [];
-  readonly warnings: Problem[] = [];
-  constructor(readonly file: string) {}
-
-  error(path: string, message: string, hint: string): void {
-    this.problems.push({ file: this.file, path, message, hint });
-  }
-
-  warn(path: string, message: string, hint: string): void {
-    this.warnings.push({ file: this.file, path, message, hint });
-  }
-}
 
 /** Appends JSON-pointer segments (escaping `~` and `/`). */
 export const at = (base: string, ...keys: Array<string | number>): string =>

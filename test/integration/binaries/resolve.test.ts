@@ -10,7 +10,7 @@ import { resolveBinaries } from '../../../builder/binaries/resolve.ts';
 import { KilnError } from '../../../core/errors.ts';
 import { tempDir } from '../../helpers/build.ts';
 import { serveStatic, type StaticServer } from '../../helpers/http.ts';
-import { defaultSpecWith } from '../../helpers/specs.ts';
+import { defaultSpecWith, type SpecDoc } from '../../helpers/specs.ts';
 
 const VERSION = 'v1.31.4';
 const COMPONENTS = ['kubeadm', 'kubectl', 'kubelet'];
@@ -49,7 +49,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const releaseSpec = (edit: (d: Record<string, any>) => void = () => {}) =>
+const releaseSpec = (edit: (d: SpecDoc) => void = () => {}) =>
   defaultSpecWith(
     ['tar'],
     (d) => {

@@ -3,7 +3,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { treeHost } from '../../../firstboot/host.ts';
+import { treeHost } from '../../helpers/tree-host.ts';
 import { EXIT, runPass } from '../../../firstboot/run.ts';
 import { repoRoot, tempDir } from '../../helpers/build.ts';
 import { changedPaths, makeNodeRoot, snapshotTree } from '../../helpers/firstboot.ts';

@@ -2,7 +2,7 @@
 // loaded by a real networkd in its own mount and network namespace (nothing leaves the machine),
 // and any "FILE:LINE:" complaint (unknown key, bad value) fails the case. `.link` files are udev's
 // and are not covered here; the VM test applies one for real.
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';

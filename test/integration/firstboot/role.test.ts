@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { treeHost } from '../../../firstboot/host.ts';
+import { treeHost } from '../../helpers/tree-host.ts';
 import { EXIT, runPass } from '../../../firstboot/run.ts';
 import { repoRoot, tempDir } from '../../helpers/build.ts';
 import { bundled, makeNodeRoot, snapshotTree, standinPath } from '../../helpers/firstboot.ts';
@@ -217,8 +217,7 @@ describe('role plan on a node root', () => {
         const killed = await execa(process.execPath, [child], {
           reject: false,
           env: {
-            KILN_CHILD: JSON.stringify({ fixture: n.fixture, root: n.root, pass: 'late', path: PATH }),
-            KILN_FIRSTBOOT_TEST_CRASH_AT: point,
+            KILN_CHILD: JSON.stringify({ fixture: n.fixture, root: n.root, pass: 'late', path: PATH, crashAt: point }),
           },
         });
         expect(killed.signal, `${point}: ${killed.stdout}`).toBe('SIGKILL');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseNetworkConfig } from '../../../node/formats/network/index.ts';
-import { treeHost } from '../../../firstboot/host.ts';
+import { treeHost } from '../../helpers/tree-host.ts';
 import { EXIT, runPass } from '../../../firstboot/run.ts';
 import { repoRoot, tempDir } from '../../helpers/build.ts';
 import { changedPaths, makeNodeRoot, snapshotTree, standinPath } from '../../helpers/firstboot.ts';

@@ -3,11 +3,11 @@
 // the kubeadm-certs Secret) and recording the Nodes joiners register. State: apiserver.json.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Refusal, STANDIN, toYaml, type Ctx } from '../lib/context.ts';
+import { Refusal, STANDIN, isMapping, toYaml, type Ctx } from '../lib/context.ts';
 import { isDns1123Subdomain, splitHostPort } from '../lib/validate.ts';
 import { versionInfo } from '../lib/version.ts';
 import { detachedJws, seal, splitToken } from './crypto.ts';
-import { loadApiState, saveApiState, type ApiState } from './state.ts';
+import { loadApiState, saveApiState, type ApiNode, type ApiState } from './state.ts';
 
 export const PKI = '/etc/kubernetes/pki';
 export const APISERVER_MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml';
@@ -134,23 +134,32 @@ function route(ctx: Ctx, req: IncomingMessage, path: string, body: string, state
 
 /** A Node a joiner registers (kubelet registration), checked like the API server's validation, recorded in the state. */
 function createNode(ctx: Ctx, state: ApiState, body: string, user: string): Reply {
-  let node: any;
+  let node: unknown;
   try {
     node = JSON.parse(body);
   } catch (error) {
     return failure(400, 'BadRequest', `the body of the request was in an unknown format: ${(error as Error).message}`);
   }
-  if (node?.apiVersion !== 'v1' || node?.kind !== 'Node')
-    return failure(400, 'BadRequest', `the API version in the data (${node?.apiVersion}) does not match the expected API version (v1)`);
-  const name = String(node.metadata?.name ?? '');
+  if (!isMapping(node) || node.apiVersion !== 'v1' || node.kind !== 'Node')
+    return failure(
+      400,
+      'BadRequest',
+      `the API version in the data (${isMapping(node) ? node.apiVersion : undefined}) does not match the expected API version (v1)`,
+    );
+  const metadata = isMapping(node.metadata) ? node.metadata : {};
+  const spec = isMapping(node.spec) ? node.spec : {};
+  const name = String(metadata.name ?? '');
   if (!name) return failure(422, 'Invalid', 'Node "" is invalid: metadata.name: Required value: name or generateName is required');
   const bad = isDns1123Subdomain(name);
   if (bad.length > 0)
     return failure(422, 'Invalid', `Node "${name}" is invalid: metadata.name: Invalid value: "${name}": ${bad.join(', ')}`);
   const registered = new Date().toISOString();
-  state.nodes[name] = { name, labels: node.metadata.labels ?? {}, taints: node.spec?.taints ?? [], registered, by: user };
+  // labels and taints are kept as the kubelet sent them
+  const labels = (metadata.labels ?? {}) as ApiNode['labels'];
+  const taints = (spec.taints ?? []) as ApiNode['taints'];
+  state.nodes[name] = { name, labels, taints, registered, by: user };
   saveApiState(ctx.root, state);
-  return { status: 201, body: { ...node, metadata: { ...node.metadata, creationTimestamp: registered } } };
+  return { status: 201, body: { ...node, metadata: { ...metadata, creationTimestamp: registered } } };
 }
 
 function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse, body: string, log: (line: string) => void): void {

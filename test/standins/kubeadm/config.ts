@@ -18,7 +18,94 @@ export const KUBELET = 'kubelet.config.k8s.io/v1beta1';
 export const KUBEPROXY = 'kubeproxy.config.k8s.io/v1alpha1';
 export const DEFAULT_CRI = 'unix:///var/run/containerd/containerd.sock';
 
-export type Doc = Record<string, any>;
+/** A decoded YAML mapping: a document, or an object in one. */
+export type Doc = Record<string, unknown>;
+
+// kubeadm v1beta4's types, as far as the stand-in (and the tests reading kiln's kubeadm config)
+// read them. readDocs checks every document's value types against upstream's field lists
+// (kubeTypeProblems) before anything reads them, so what it returns has these shapes; a null, which
+// decodes to the zero value, is read with ?? and ?. like an absent field.
+
+/** An item of v1beta4's extraArgs lists. */
+export interface Arg {
+  name: string;
+  value: string;
+}
+export interface Taint extends Doc {
+  key: string;
+  value?: string;
+  effect: string;
+}
+export interface NodeRegistrationOptions extends Doc {
+  name?: string;
+  criSocket?: string;
+  taints?: Taint[];
+  kubeletExtraArgs?: Arg[];
+  ignorePreflightErrors?: string[];
+}
+export interface APIEndpoint extends Doc {
+  advertiseAddress?: string;
+  bindPort?: number;
+}
+export interface BootstrapToken extends Doc {
+  token?: string;
+  ttl?: string;
+  expires?: string;
+  groups?: string[];
+}
+/** What InitConfiguration and JoinConfiguration share. */
+interface NodeDocument extends Doc {
+  nodeRegistration?: NodeRegistrationOptions;
+  skipPhases?: string[];
+  dryRun?: boolean;
+  patches?: { directory?: string };
+}
+export interface InitConfiguration extends NodeDocument {
+  bootstrapTokens?: BootstrapToken[];
+  localAPIEndpoint?: APIEndpoint;
+  certificateKey?: string;
+}
+export interface ControlPlaneComponent extends Doc {
+  extraArgs?: Arg[];
+}
+export interface Networking extends Doc {
+  serviceSubnet?: string;
+  podSubnet?: string;
+  dnsDomain?: string;
+}
+export interface Etcd extends Doc {
+  local?: { dataDir?: string; extraArgs?: Arg[] };
+  external?: Doc;
+}
+export interface ClusterConfiguration extends Doc {
+  clusterName?: string;
+  kubernetesVersion?: string;
+  controlPlaneEndpoint?: string;
+  certificatesDir?: string;
+  imageRepository?: string;
+  networking?: Networking;
+  etcd?: Etcd;
+  apiServer?: ControlPlaneComponent & { certSANs?: string[] };
+  controllerManager?: ControlPlaneComponent;
+  scheduler?: ControlPlaneComponent;
+  proxy?: { disabled?: boolean };
+}
+export interface BootstrapTokenDiscovery extends Doc {
+  token?: string;
+  apiServerEndpoint?: string;
+  caCertHashes?: string[];
+  unsafeSkipCAVerification?: boolean;
+}
+export interface Discovery extends Doc {
+  bootstrapToken?: BootstrapTokenDiscovery;
+  file?: { kubeConfigPath?: string };
+  tlsBootstrapToken?: string;
+}
+export interface JoinConfiguration extends NodeDocument {
+  caCertPath?: string;
+  discovery?: Discovery;
+  controlPlane?: { localAPIEndpoint?: APIEndpoint; certificateKey?: string };
+}
 
 /** The documents of --config, or those the flags stand for: recorded as given, then checked. */
 export function readDocs(ctx: Ctx, p: ParsedFlags, fromFlags: (p: ParsedFlags) => Doc[]): Doc[] {
@@ -80,19 +167,20 @@ function checkDocuments(docs: Doc[]): void {
     );
 }
 
-export function byKind(docs: Doc[], apiVersion: string, kind: string): Doc[] {
-  return docs.filter((d) => d.apiVersion === apiVersion && d.kind === kind);
+/** The documents of one kind, typed as that kind (`T`): readDocs has checked their value types. */
+export function byKind<T extends Doc = Doc>(docs: Doc[], apiVersion: string, kind: string): T[] {
+  return docs.filter((d) => d.apiVersion === apiVersion && d.kind === kind) as T[];
 }
 
 /** kubeadm's warning for the kubeadm documents a command does not use. */
 export function warnIgnored(ctx: Ctx, docs: Doc[], used: string[]): void {
-  for (const d of docs.filter((d) => d.apiVersion === KUBEADM && !used.includes(d.kind)))
+  for (const d of docs.filter((d) => d.apiVersion === KUBEADM && (typeof d.kind !== 'string' || !used.includes(d.kind))))
     ctx.warn(`[config] WARNING: Ignored configuration document with GroupVersionKind ${KUBEADM}, Kind=${d.kind}`);
 }
 
-export function get(doc: Doc | undefined, dotted: string): any {
-  let v: any = doc;
-  for (const k of dotted.split('.')) v = v == null ? undefined : v[k];
+export function get(doc: Doc | undefined, dotted: string): unknown {
+  let v: unknown = doc;
+  for (const k of dotted.split('.')) v = v == null ? undefined : (v as Doc)[k];
   return v;
 }
 
@@ -106,7 +194,11 @@ export function set(doc: Doc, dotted: string, value: unknown): void {
 // --- defaults -----------------------------------------------------------------------------------
 
 /** The node registration's name (--node-name, the config, the host name) and CRI socket. */
-export function defaultNodeRegistration(ctx: Ctx, p: ParsedFlags, reg: Doc): void {
+export function defaultNodeRegistration(
+  ctx: Ctx,
+  p: ParsedFlags,
+  reg: NodeRegistrationOptions,
+): asserts reg is NodeRegistrationOptions & { name: string; criSocket: string } {
   reg.name = str(p, 'node-name') ?? (reg.name as string | undefined) ?? hostname().trim().toLowerCase();
   if (!reg.criSocket) reg.criSocket = DEFAULT_CRI;
   else if (String(reg.criSocket).startsWith('/')) {
@@ -118,7 +210,7 @@ export function defaultNodeRegistration(ctx: Ctx, p: ParsedFlags, reg: Doc): voi
 }
 
 /** An API endpoint's address (the first address of a non-internal interface) and port (6443). */
-export function defaultEndpoint(ep: Doc): void {
+export function defaultEndpoint(ep: APIEndpoint): void {
   ep.advertiseAddress ??= defaultAddress();
   if (!ep.bindPort) ep.bindPort = 6443;
 }

@@ -5,7 +5,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { Refusal, STANDIN, toYaml, type ClusterState, type Ctx, type NodeState } from '../lib/context.ts';
 import { makeKubeconfig } from '../lib/kubeconfig.ts';
 import { GOARCH } from '../lib/version.ts';
-import type { Doc } from './config.ts';
+import type { APIEndpoint, ClusterConfiguration, Doc, Taint } from './config.ts';
 import { isSkipped } from './flags.ts';
 import { applyPatches, type PatchSet } from './patches.ts';
 
@@ -111,8 +111,8 @@ function staticPod(name: string, image: string, command: string[]): Doc {
 /** The control plane's static Pod manifests (patched), and etcd's data directory; `phases` name the phases that write them. */
 export function writeControlPlane(
   ctx: Ctx,
-  cluster: Doc,
-  endpoint: Doc,
+  cluster: ClusterConfiguration,
+  endpoint: APIEndpoint,
   patches: PatchSet[],
   skip: Set<string>,
   phases: { etcd: string; cp: string },
@@ -155,7 +155,7 @@ export function writeControlPlane(
 // --- the cluster --------------------------------------------------------------------------------
 
 /** The node as the kubelet registers it, with the control-plane label and taint (or `taints`) when marked so. */
-export function nodeState(name: string, labels: Record<string, string>, taints: Doc[] | undefined, controlPlane: boolean): NodeState {
+export function nodeState(name: string, labels: Record<string, string>, taints: Taint[] | undefined, controlPlane: boolean): NodeState {
   return {
     labels: {
       'beta.kubernetes.io/arch': GOARCH,
@@ -183,7 +183,7 @@ export function registerNode(
   ctx: Ctx,
   name: string,
   labels: Record<string, string>,
-  taints: Doc[] | undefined,
+  taints: Taint[] | undefined,
   controlPlane: boolean,
 ): NodeState {
   const state: ClusterState = ctx.loadState();

@@ -7,7 +7,20 @@ import { isIP } from 'node:net';
 import { bool, list, str, type ParsedFlags } from '../flags.ts';
 import { Refusal, STANDIN, type Ctx } from '../lib/context.ts';
 import { splitHostPort } from '../lib/validate.ts';
-import { KUBEADM, KUBELET, byKind, defaultEndpoint, defaultNodeRegistration, readDocs, set, warnIgnored, type Doc } from './config.ts';
+import {
+  KUBEADM,
+  KUBELET,
+  byKind,
+  defaultEndpoint,
+  defaultNodeRegistration,
+  readDocs,
+  set,
+  warnIgnored,
+  type BootstrapToken,
+  type ClusterConfiguration,
+  type Doc,
+  type InitConfiguration,
+} from './config.ts';
 import { caPin, nodeState, registerNode, writeCerts, writeControlPlane, writeKubeconfig, type KubeconfigName } from './effects.ts';
 import { INIT_FLAGS, INIT_PHASES, checkMixedArguments, isSkipped, parseCommand, runOptions } from './flags.ts';
 import { kubeletNodeLabels, writeKubeletConfig, writeKubeletFlags } from './kubelet.ts';
@@ -30,7 +43,7 @@ export async function init(args: string[], ctx: Ctx): Promise<number> {
   if (p.positional.length > 0) throw new Refusal(`unknown command "${p.positional[0]}" for "kubeadm init"`);
   checkMixedArguments(p);
   const docs = readDocs(ctx, p, docsFromFlags);
-  const inits = byKind(docs, KUBEADM, 'InitConfiguration');
+  const inits = byKind<InitConfiguration>(docs, KUBEADM, 'InitConfiguration');
   if (inits.length !== 1)
     throw new Refusal(
       `${STANDIN} kubeadm init: the config needs exactly one ${KUBEADM} InitConfiguration (kiln always renders one); found ${inits.length}`,
@@ -38,25 +51,25 @@ export async function init(args: string[], ctx: Ctx): Promise<number> {
     );
   warnIgnored(ctx, docs, ['InitConfiguration', 'ClusterConfiguration']);
   const initCfg = structuredClone(inits[0]!);
-  const cluster: Doc = structuredClone(
-    byKind(docs, KUBEADM, 'ClusterConfiguration')[0] ?? { apiVersion: KUBEADM, kind: 'ClusterConfiguration' },
+  const cluster: ClusterConfiguration = structuredClone(
+    byKind<ClusterConfiguration>(docs, KUBEADM, 'ClusterConfiguration')[0] ?? { apiVersion: KUBEADM, kind: 'ClusterConfiguration' },
   );
   const kubeletDoc = byKind(docs, KUBELET, 'KubeletConfiguration')[0];
 
   // defaulting
-  const reg: Doc = (initCfg.nodeRegistration ??= {});
+  const reg = (initCfg.nodeRegistration ??= {});
   defaultNodeRegistration(ctx, p, reg);
-  const endpoint: Doc = (initCfg.localAPIEndpoint ??= {});
+  const endpoint = (initCfg.localAPIEndpoint ??= {});
   defaultEndpoint(endpoint);
   cluster.clusterName ??= 'kubernetes';
   cluster.certificatesDir ??= '/etc/kubernetes/pki';
-  const net: Doc = (cluster.networking ??= {});
+  const net = (cluster.networking ??= {});
   net.serviceSubnet ??= '10.96.0.0/12';
   net.dnsDomain ??= 'cluster.local';
   cluster.etcd ??= {};
   if (!cluster.etcd.external) cluster.etcd.local = { dataDir: '/var/lib/etcd', ...(cluster.etcd.local ?? {}) };
   if (!Array.isArray(initCfg.bootstrapTokens) || initCfg.bootstrapTokens.length === 0) initCfg.bootstrapTokens = [{}];
-  for (const t of initCfg.bootstrapTokens as Doc[]) t.token ??= randomToken();
+  for (const t of initCfg.bootstrapTokens as BootstrapToken[]) t.token ??= randomToken();
 
   validateInit(initCfg, cluster);
   const { ignore, skip, dryRun } = runOptions(p, initCfg, INIT_PHASES);
@@ -75,12 +88,12 @@ export async function init(args: string[], ctx: Ctx): Promise<number> {
   if (bool(p, 'upload-certs') && !initCfg.certificateKey) initCfg.certificateKey = randomBytes(32).toString('hex');
   const { labels, kubeletError } = kubeletNodeLabels(reg);
   const certDir = String(cluster.certificatesDir);
-  const token = String((initCfg.bootstrapTokens as Doc[])[0]!.token);
+  const token = String((initCfg.bootstrapTokens as BootstrapToken[])[0]!.token);
   const local = endpointWithPort(String(endpoint.advertiseAddress), Number(endpoint.bindPort));
   const cpEndpoint = cluster.controlPlaneEndpoint
     ? endpointWithPort(String(cluster.controlPlaneEndpoint), Number(endpoint.bindPort))
     : local;
-  const taints = Array.isArray(reg.taints) ? (reg.taints as Doc[]) : undefined;
+  const taints = Array.isArray(reg.taints) ? reg.taints : undefined;
   const mark = !isSkipped(skip, 'mark-control-plane');
   // network mode needs the real cluster CA kiln placed: it signs the API server's certificate
   const ca = !dryRun && networkMode(ctx) ? signingCa(ctx, certDir) : undefined;
@@ -119,7 +132,7 @@ export async function init(args: string[], ctx: Ctx): Promise<number> {
     );
     if (ca) {
       // what the phases below upload, saved at once: the API server reads it on every request
-      const tokens = isSkipped(skip, 'bootstrap-token') ? [] : (initCfg.bootstrapTokens as Doc[]).map((t) => String(t.token));
+      const tokens = isSkipped(skip, 'bootstrap-token') ? [] : (initCfg.bootstrapTokens as BootstrapToken[]).map((t) => String(t.token));
       const self = { ...nodeState(String(reg.name), labels, mark ? taints : [], mark), name: String(reg.name), by: 'kubeadm init' };
       await serveCluster(
         ctx,

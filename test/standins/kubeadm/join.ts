@@ -18,7 +18,10 @@ import {
   readDocs,
   set,
   warnIgnored,
+  type BootstrapTokenDiscovery,
+  type ClusterConfiguration,
   type Doc,
+  type JoinConfiguration,
 } from './config.ts';
 import { SHARED_CERTS, STUB_PEM, clusterCa, nodeState, registerNode, writeCerts, writeControlPlane, writeKubeconfig } from './effects.ts';
 import { JOIN_FLAGS, JOIN_PHASES, checkMixedArguments, isSkipped, parseCommand, runOptions } from './flags.ts';
@@ -54,7 +57,7 @@ export async function join(args: string[], ctx: Ctx): Promise<number> {
       `${STANDIN} kubeadm join --config with an [api-server-endpoint] argument: kubeadm ignores the argument when a config is given; put it in discovery.bootstrapToken.apiServerEndpoint`,
     );
   const docs = readDocs(ctx, p, docsFromFlags);
-  const joins = byKind(docs, KUBEADM, 'JoinConfiguration');
+  const joins = byKind<JoinConfiguration>(docs, KUBEADM, 'JoinConfiguration');
   if (joins.length !== 1)
     throw new Refusal(
       `${STANDIN} kubeadm join: the config needs exactly one ${KUBEADM} JoinConfiguration; found ${joins.length}`,
@@ -71,7 +74,7 @@ export async function join(args: string[], ctx: Ctx): Promise<number> {
   warnIgnored(ctx, docs, ['JoinConfiguration']);
 
   const j = structuredClone(joins[0]!);
-  const reg: Doc = (j.nodeRegistration ??= {});
+  const reg = (j.nodeRegistration ??= {});
   defaultNodeRegistration(ctx, p, reg);
   j.caCertPath ??= `${PKI}/ca.crt`;
   if (j.discovery?.bootstrapToken && !j.discovery.tlsBootstrapToken) j.discovery.tlsBootstrapToken = j.discovery.bootstrapToken.token;
@@ -79,7 +82,7 @@ export async function join(args: string[], ctx: Ctx): Promise<number> {
   validateJoin(ctx, j);
   const { ignore, skip, dryRun } = runOptions(p, j, JOIN_PHASES);
   const controlPlane = Boolean(j.controlPlane);
-  const b: Doc | undefined = j.discovery?.bootstrapToken;
+  const b = j.discovery?.bootstrapToken;
   const tlsToken = String(j.discovery?.tlsBootstrapToken ?? '');
 
   const preflight = !isSkipped(skip, 'preflight');
@@ -118,7 +121,7 @@ export async function join(args: string[], ctx: Ctx): Promise<number> {
         ],
         ignore,
       );
-      const missing = j.controlPlane.certificateKey ? [] : SHARED_CERTS.filter((f) => !ctx.exists(`${PKI}/${f}`));
+      const missing = j.controlPlane!.certificateKey ? [] : SHARED_CERTS.filter((f) => !ctx.exists(`${PKI}/${f}`));
       if (missing.length > 0) throw missingSharedCerts(PKI, missing);
     }
   }
@@ -128,14 +131,14 @@ export async function join(args: string[], ctx: Ctx): Promise<number> {
   // the TLS bootstrap client talks to the server cluster-info names, trusting the CA found
   const server = found ? found.server : `https://${b ? b.apiServerEndpoint : 'kubernetes'}`;
   const caData = found ? Buffer.from(found.ca).toString('base64') : undefined;
-  const cluster: Doc = {
+  const cluster: ClusterConfiguration = {
     kubernetesVersion: ctx.kubeVersion(),
     etcd: { local: { dataDir: '/var/lib/etcd' } },
     networking: { serviceSubnet: '10.96.0.0/12', dnsDomain: 'cluster.local' },
     certificatesDir: PKI,
     ...clusterConfig,
   };
-  const taints = Array.isArray(reg.taints) ? (reg.taints as Doc[]) : undefined;
+  const taints = Array.isArray(reg.taints) ? reg.taints : undefined;
   const mark = controlPlane && !isSkipped(skip, 'control-plane-join/mark-control-plane');
   if (dryRun) {
     ctx.out(`[dryrun] ${STANDIN} would write the kubelet's configuration and kubeconfig; nothing was written\n`);
@@ -144,14 +147,14 @@ export async function join(args: string[], ctx: Ctx): Promise<number> {
   let downloaded: Record<string, string> | undefined;
   let serving = false;
   if (controlPlane) {
-    if (!isSkipped(skip, 'control-plane-prepare/download-certs') && j.controlPlane.certificateKey) {
+    if (!isSkipped(skip, 'control-plane-prepare/download-certs') && j.controlPlane!.certificateKey) {
       ctx.out('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n');
-      if (found) downloaded = await downloadCerts(ctx, found, tlsToken, String(j.controlPlane.certificateKey));
+      if (found) downloaded = await downloadCerts(ctx, found, tlsToken, String(j.controlPlane!.certificateKey));
       else writeCerts(ctx, PKI, true);
     }
     if (!isSkipped(skip, 'control-plane-prepare/certs')) {
       const ca = found ? signingCa(ctx) : undefined;
-      if (ca) await writeServingCert(ctx, ca, cluster, String(reg.name), String(j.controlPlane.localAPIEndpoint.advertiseAddress));
+      if (ca) await writeServingCert(ctx, ca, cluster, String(reg.name), String(j.controlPlane!.localAPIEndpoint!.advertiseAddress));
       serving = Boolean(ca);
       writeCerts(ctx, PKI, false);
     }
@@ -160,7 +163,7 @@ export async function join(args: string[], ctx: Ctx): Promise<number> {
       for (const name of ['admin', 'controller-manager', 'scheduler'] as const)
         writeKubeconfig(ctx, name, { server, clusterName: 'kubernetes', nodeName: reg.name, caData });
     }
-    writeControlPlane(ctx, cluster, j.controlPlane.localAPIEndpoint, patches, skip, {
+    writeControlPlane(ctx, cluster, j.controlPlane!.localAPIEndpoint!, patches, skip, {
       etcd: 'etcd-join',
       cp: 'control-plane-prepare/control-plane',
     });
@@ -201,7 +204,7 @@ export async function join(args: string[], ctx: Ctx): Promise<number> {
   registerNode(ctx, reg.name, labels, taints, mark);
   if (found && serving) {
     // this control plane serves the cluster too: the token it joined with, the certificates it downloaded
-    const certificateKey = downloaded ? String(j.controlPlane.certificateKey) : undefined;
+    const certificateKey = downloaded ? String(j.controlPlane!.certificateKey) : undefined;
     const uploadedCerts = downloaded && Object.fromEntries(Object.entries(downloaded).filter(([, pem]) => pem));
     await serveCluster(
       ctx,
@@ -224,7 +227,7 @@ export async function join(args: string[], ctx: Ctx): Promise<number> {
  * not skipped: preflight reads it; otherwise a control plane's certificate download (with a
  * certificate key) or its other preparation, and kubelet-start (kubeadm's joinData.InitCfg()).
  */
-function discoveryPhases(j: Doc): string[] {
+function discoveryPhases(j: JoinConfiguration): string[] {
   if (!j.controlPlane) return ['preflight', 'kubelet-start'];
   const download = j.controlPlane.certificateKey ? ['control-plane-prepare/download-certs'] : [];
   return [
@@ -243,7 +246,7 @@ function discoveryPhases(j: Doc): string[] {
  * (the `cluster-ca.crt` knob) must match one of the pins. In network mode the real API server is
  * asked (network.ts) and what it found is returned.
  */
-async function discover(ctx: Ctx, b: Doc | undefined, phase: string): Promise<Discovered | undefined> {
+async function discover(ctx: Ctx, b: BootstrapTokenDiscovery | undefined, phase: string): Promise<Discovered | undefined> {
   const fail = (why: string) => new Refusal(`error execution phase ${phase}: couldn't validate the identity of the API Server: ${why}`);
   const pins = ((b?.caCertHashes ?? []) as string[]).map((h) => {
     const problem = pinProblem(h);
@@ -280,7 +283,7 @@ function pinProblem(pin: string): string | undefined {
 }
 
 function docsFromFlags(p: ParsedFlags): Doc[] {
-  const j: Doc = { apiVersion: KUBEADM, kind: 'JoinConfiguration' };
+  const j: JoinConfiguration = { apiVersion: KUBEADM, kind: 'JoinConfiguration' };
   const token = str(p, 'token');
   const endpoint = p.positional[0];
   if (str(p, 'discovery-file')) j.discovery = { file: { kubeConfigPath: str(p, 'discovery-file') } };

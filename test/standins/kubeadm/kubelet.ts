@@ -5,7 +5,7 @@ import type { Ctx } from '../lib/context.ts';
 import { toYaml } from '../lib/context.ts';
 import { mergePatch } from '../lib/patch.ts';
 import { nthAddress, validateSubnets } from '../lib/validate.ts';
-import { DEFAULT_CRI, KUBELET, get, type Doc } from './config.ts';
+import { DEFAULT_CRI, KUBELET, get, type ClusterConfiguration, type Doc, type NodeRegistrationOptions } from './config.ts';
 import { applyPatches, type PatchSet } from './patches.ts';
 import { extraArgs } from './validate.ts';
 
@@ -24,7 +24,7 @@ const KUBELET_LABELS = new Set([
 ]);
 
 /** The node labels the kubelet registers with (--node-labels), or the kubelet's own refusal. */
-export function kubeletNodeLabels(reg: Doc): { labels: Record<string, string>; kubeletError?: string } {
+export function kubeletNodeLabels(reg: NodeRegistrationOptions): { labels: Record<string, string>; kubeletError?: string } {
   const labels: Record<string, string> = {};
   for (const a of extraArgs(reg.kubeletExtraArgs).filter((x) => x.name === 'node-labels')) {
     for (const pair of String(a.value ?? '')
@@ -49,7 +49,13 @@ export function kubeletNodeLabels(reg: Doc): { labels: Record<string, string>; k
 }
 
 /** /var/lib/kubelet/config.yaml: kubeadm's defaults under the given document, then patches. */
-export function writeKubeletConfig(ctx: Ctx, given: Doc | undefined, cluster: Doc, reg: Doc, patches: PatchSet[]): void {
+export function writeKubeletConfig(
+  ctx: Ctx,
+  given: Doc | undefined,
+  cluster: ClusterConfiguration,
+  reg: NodeRegistrationOptions,
+  patches: PatchSet[],
+): void {
   const subnet = String(get(cluster, 'networking.serviceSubnet') ?? '10.96.0.0/12').split(',')[0]!;
   const cidrs = validateSubnets(subnet, 0).cidrs;
   const defaults: Doc = {
@@ -76,7 +82,7 @@ export function writeKubeletConfig(ctx: Ctx, given: Doc | undefined, cluster: Do
 }
 
 /** /var/lib/kubelet/kubeadm-flags.env: the CRI endpoint and nodeRegistration.kubeletExtraArgs. */
-export function writeKubeletFlags(ctx: Ctx, reg: Doc): void {
+export function writeKubeletFlags(ctx: Ctx, reg: NodeRegistrationOptions): void {
   const args = extraArgs(reg.kubeletExtraArgs).map((a) => `--${a.name}=${a.value ?? ''}`);
   ctx.out('[kubelet-start] Writing kubelet environment file with flags to file "/var/lib/kubelet/kubeadm-flags.env"\n');
   ctx.write(

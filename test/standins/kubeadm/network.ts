@@ -14,7 +14,7 @@ import { Refusal, STANDIN, isMapping, parseYamlDocuments, type Ctx } from '../li
 import { APISERVER_UNIT } from '../lib/program.ts';
 import { httpsRequest, statusMessage, type HttpOptions, type HttpReply } from '../lib/https.ts';
 import { nthAddress, parseHostPort, validateSubnets } from '../lib/validate.ts';
-import type { Doc } from './config.ts';
+import type { BootstrapTokenDiscovery, ClusterConfiguration, Doc, Networking } from './config.ts';
 import { SHARED_CERTS, caPin } from './effects.ts';
 
 const API_CHECK_MS = 4 * 60_000;
@@ -36,8 +36,14 @@ export function signingCa(ctx: Ctx, certDir = PKI): SigningCa | undefined {
 }
 
 /** apiserver.crt and apiserver.key, signed by the cluster CA for kubeadm's SANs. */
-export async function writeServingCert(ctx: Ctx, ca: SigningCa, cluster: Doc, nodeName: string, advertiseAddress: string): Promise<void> {
-  const net: Doc = cluster.networking ?? {};
+export async function writeServingCert(
+  ctx: Ctx,
+  ca: SigningCa,
+  cluster: ClusterConfiguration,
+  nodeName: string,
+  advertiseAddress: string,
+): Promise<void> {
+  const net: Networking = cluster.networking ?? {};
   const subnet = validateSubnets(String(net.serviceSubnet ?? '10.96.0.0/12').split(',')[0]!, 0).cidrs[0];
   const alt = apiserverAltNames({
     nodeName,
@@ -112,7 +118,11 @@ const CLUSTER_INFO = '/api/v1/namespaces/kube-public/configmaps/cluster-info?tim
  * again over TLS verified with that CA. kubeadm polls for up to discovery.timeout; the stand-in
  * fails at once (kiln's firstboot retries the join).
  */
-export async function discoverOverNetwork(b: Doc, pins: string[], fail: (why: string) => Refusal): Promise<Discovered> {
+export async function discoverOverNetwork(
+  b: BootstrapTokenDiscovery,
+  pins: string[],
+  fail: (why: string) => Refusal,
+): Promise<Discovered> {
   const token = splitToken(String(b.token));
   const url = `https://${b.apiServerEndpoint}${CLUSTER_INFO}`;
   const clusterInfo = async (ca?: string): Promise<Record<string, string>> => {
@@ -141,8 +151,10 @@ export async function discoverOverNetwork(b: Doc, pins: string[], fail: (why: st
   const clusters = isMapping(doc) && Array.isArray(doc.clusters) ? (doc.clusters as Doc[]) : [];
   if (clusters.length !== 1)
     throw fail(`expected the kubeconfig file in the cluster-info ConfigMap to have a single cluster, but it had ${clusters.length}`);
-  const ca = Buffer.from(String(clusters[0]!.cluster?.['certificate-authority-data'] ?? ''), 'base64').toString('utf8');
-  const found = { ca, server: String(clusters[0]!.cluster?.server ?? '') };
+  const entry = clusters[0]!.cluster;
+  const cluster: Doc = isMapping(entry) ? entry : {};
+  const ca = Buffer.from(String(cluster['certificate-authority-data'] ?? ''), 'base64').toString('utf8');
+  const found = { ca, server: String(cluster.server ?? '') };
   if (pins.length === 0) return found; // unsafeSkipCAVerification
   const pin = caPin(ca);
   if (!pin)
@@ -171,7 +183,7 @@ function bootstrapRequest(found: Discovered, token: string, path: string, opts: 
 }
 
 /** The kubeadm-config ConfigMap's ClusterConfiguration (kubeadm's "Reading configuration from the cluster"). */
-export async function fetchClusterConfiguration(found: Discovered, token: string, phase: string): Promise<Doc> {
+export async function fetchClusterConfiguration(found: Discovered, token: string, phase: string): Promise<ClusterConfiguration> {
   const fail = (why: string) =>
     new Refusal(`error execution phase ${phase}: unable to fetch the kubeadm-config ConfigMap: failed to get config map: ${why}`);
   let reply: HttpReply;

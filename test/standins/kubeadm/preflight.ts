@@ -2,7 +2,7 @@
 // messages. The machine checks look at this machine only when the root is / (in a VM).
 import { availableParallelism, totalmem } from 'node:os';
 import { Refusal, STANDIN, type Ctx } from '../lib/context.ts';
-import type { Doc } from './config.ts';
+import type { ClusterConfiguration } from './config.ts';
 import { MANIFESTS, STATIC_PODS } from './effects.ts';
 
 export interface Check {
@@ -56,7 +56,7 @@ export function ipForwardCheck(ctx: Ctx): Check[] {
  * the client version as kubeadm does offline; too old is refused, newer is a preflight warning.
  * Sets `cluster.kubernetesVersion` to the version used.
  */
-export function checkKubernetesVersion(ctx: Ctx, cluster: Doc): Check[] {
+export function checkKubernetesVersion(ctx: Ctx, cluster: ClusterConfiguration): Check[] {
   const client = ctx.kubeVersion();
   let wanted = cluster.kubernetesVersion as string | undefined;
   if (!wanted || !/^v?[0-9]+\.[0-9]+\.[0-9]+/.test(wanted)) {

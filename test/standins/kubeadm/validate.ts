@@ -4,7 +4,17 @@
 import { isIP } from 'node:net';
 import { Refusal, type Ctx } from '../lib/context.ts';
 import { isDns1123Subdomain, isValidPort, parseHostPort, splitHostPort, validateSubnets } from '../lib/validate.ts';
-import type { Doc } from './config.ts';
+import type {
+  APIEndpoint,
+  BootstrapToken,
+  ClusterConfiguration,
+  Discovery,
+  Etcd,
+  InitConfiguration,
+  JoinConfiguration,
+  Networking,
+  NodeRegistrationOptions,
+} from './config.ts';
 
 export const VALIDATION_EXIT = 3;
 export const TOKEN = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
@@ -38,7 +48,7 @@ export function validateIgnorePreflight(fromFlags: string[], fromConfig: unknown
   return all;
 }
 
-function validateNodeRegistration(reg: Doc, field: string, errs: string[]): void {
+function validateNodeRegistration(reg: NodeRegistrationOptions, field: string, errs: string[]): void {
   if (!reg.name)
     errs.push(
       required(
@@ -74,14 +84,14 @@ function validateCertificateKey(key: unknown, field: string, errs: string[]): vo
     errs.push(invalid(field, key, `invalid certificate key size ${key.length / 2}, the key must be an AES key of size 32`));
 }
 
-function validateApiEndpoint(ep: Doc, field: string, errs: string[]): void {
+function validateApiEndpoint(ep: APIEndpoint, field: string, errs: string[]): void {
   if (isIP(String(ep.advertiseAddress ?? '')) === 0)
     errs.push(invalid(`${field}.advertiseAddress`, ep.advertiseAddress ?? '', 'ip address is not valid'));
   if (!isValidPort(Number(ep.bindPort))) errs.push(invalid(`${field}.bindPort`, ep.bindPort, 'port number is not valid'));
 }
 
-function validateCluster(cluster: Doc, errs: string[]): void {
-  const net = cluster.networking ?? {};
+function validateCluster(cluster: ClusterConfiguration, errs: string[]): void {
+  const net: Networking = cluster.networking ?? {};
   for (const e of isDns1123Subdomain(String(net.dnsDomain))) errs.push(invalid('networking.dnsDomain', net.dnsDomain, e));
   if (net.serviceSubnet) {
     const { cidrs, errors } = validateSubnets(String(net.serviceSubnet), 10);
@@ -138,17 +148,17 @@ function validateCluster(cluster: Doc, errs: string[]): void {
     extraArgs(comp?.extraArgs).forEach((a, i) => {
       if (!a?.name) errs.push(invalid(field, `index ${i}`, 'argument has no name'));
     });
-  const etcd = cluster.etcd ?? {};
+  const etcd: Etcd = cluster.etcd ?? {};
   if (etcd.local && etcd.external) errs.push(invalid('etcd', '', '.Etcd.Local and .Etcd.External are mutually exclusive'));
   if (etcd.local && !String(etcd.local.dataDir ?? '').startsWith('/'))
     errs.push(invalid('etcd.local.dataDir', etcd.local.dataDir ?? '', 'path is not absolute'));
 }
 
 /** ValidateInitConfiguration (of the defaulted InitConfiguration and ClusterConfiguration). */
-export function validateInit(init: Doc, cluster: Doc): void {
+export function validateInit(init: InitConfiguration, cluster: ClusterConfiguration): void {
   const errs: string[] = [];
-  validateNodeRegistration(init.nodeRegistration, 'nodeRegistration', errs);
-  (init.bootstrapTokens as Doc[]).forEach((t, i) => {
+  validateNodeRegistration(init.nodeRegistration!, 'nodeRegistration', errs);
+  (init.bootstrapTokens as BootstrapToken[]).forEach((t, i) => {
     if (!TOKEN.test(String(t.token))) errs.push(invalid(`bootstrapTokens[${i}].token`, t.token, 'the bootstrap token is invalid'));
     if (t.expires !== undefined && t.ttl !== undefined)
       errs.push(invalid(`bootstrapTokens[${i}]`, '', 'the BootstrapToken .TTL and .Expires fields are mutually exclusive'));
@@ -163,19 +173,19 @@ export function validateInit(init: Doc, cluster: Doc): void {
         );
   });
   validateCluster(cluster, errs);
-  validateApiEndpoint(init.localAPIEndpoint, 'localAPIEndpoint', errs);
+  validateApiEndpoint(init.localAPIEndpoint!, 'localAPIEndpoint', errs);
   validateCertificateKey(init.certificateKey, 'certificateKey', errs);
   fail(errs);
 }
 
 /** ValidateJoinConfiguration (of the defaulted JoinConfiguration). */
-export function validateJoin(ctx: Ctx, j: Doc): void {
+export function validateJoin(ctx: Ctx, j: JoinConfiguration): void {
   const errs: string[] = [];
-  const d: Doc = j.discovery ?? {};
+  const d: Discovery = j.discovery ?? {};
   if (!d.bootstrapToken && !d.file) errs.push(invalid('discovery', '', 'bootstrapToken or file must be set'));
   if (d.bootstrapToken && d.file) errs.push(invalid('discovery', '', 'bootstrapToken and file cannot both be set'));
   if (d.bootstrapToken) {
-    const b: Doc = d.bootstrapToken;
+    const b = d.bootstrapToken;
     if (!b.apiServerEndpoint) errs.push(required('discovery.bootstrapToken', 'APIServerEndpoint is not set'));
     if ((!Array.isArray(b.caCertHashes) || b.caCertHashes.length === 0) && b.unsafeSkipCAVerification !== true)
       errs.push(
@@ -201,7 +211,7 @@ export function validateJoin(ctx: Ctx, j: Doc): void {
     if (d.tlsBootstrapToken && !TOKEN.test(String(d.tlsBootstrapToken)))
       errs.push(invalid('discovery.tlsBootstrapToken', d.tlsBootstrapToken, 'the bootstrap token is invalid'));
   }
-  validateNodeRegistration(j.nodeRegistration, 'nodeRegistration', errs);
+  validateNodeRegistration(j.nodeRegistration!, 'nodeRegistration', errs);
   if (j.controlPlane) {
     validateApiEndpoint(j.controlPlane.localAPIEndpoint ?? {}, 'controlPlane.localAPIEndpoint', errs);
     validateCertificateKey(j.controlPlane.certificateKey, 'controlPlane.certificateKey', errs);

@@ -106,7 +106,7 @@ function loadKubeconfig(ctx: Ctx, explicit: string | undefined, contextName: str
     };
   const server = typeof cluster.server === 'string' ? cluster.server : '';
   if (!server) return { ok: false, message: 'invalid configuration: cluster has no server defined' };
-  let hostport = server;
+  let hostport: string;
   try {
     const u = new URL(server);
     hostport = u.port ? u.host : `${u.host}:${u.protocol === 'http:' ? 80 : 443}`;

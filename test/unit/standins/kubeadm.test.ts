@@ -162,7 +162,7 @@ describe('kubeadm init: accepted', () => {
   it('registers a hyperconverged control plane without taints (nodeRegistration.taints: [])', async () => {
     const r = await init(initConfig(({ init }) => (init.nodeRegistration.taints = [])));
     expect(r.code, r.stderr).toBe(0);
-    expect(node.state().nodes['cp-1'].taints).toEqual([]);
+    expect(node.state().nodes['cp-1']!.taints).toEqual([]);
   });
 
   it('writes nothing with --dry-run', async () => {
@@ -339,7 +339,7 @@ describe('kubeadm init: refused', () => {
   it('fails like the kubelet when --node-labels sets a restricted kubernetes.io label', async () => {
     const r = await init(
       initConfig(({ init }) =>
-        init.nodeRegistration.kubeletExtraArgs.push({ name: 'node-labels', value: 'node-role.kubernetes.io/worker=' }),
+        (init.nodeRegistration.kubeletExtraArgs as unknown[]).push({ name: 'node-labels', value: 'node-role.kubernetes.io/worker=' }),
       ),
     );
     expect(r.code).toBe(1);
@@ -387,7 +387,7 @@ describe('kubeadm join', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(node.mode('/etc/kubernetes/admin.conf')).toBe(0o600);
     expect(node.exists('/etc/kubernetes/manifests/kube-apiserver.yaml')).toBe(true);
-    expect(node.state().nodes['worker-1'].controlPlane).toBe(true);
+    expect(node.state().nodes['worker-1']!.controlPlane).toBe(true);
   });
 
   it('refuses a control-plane join with neither a certificate key nor the shared certificates', async () => {

@@ -148,7 +148,7 @@ describe('kubectl label and taint', () => {
   it('labels a node, and needs --overwrite to change a label', async () => {
     const r = await node.run('kubectl', [...kc, 'label', 'node', 'cp-1', 'topology.kubernetes.io/zone=a', 'example.com/rack=r1']);
     expect(r).toMatchObject({ code: 0, stdout: 'node/cp-1 labeled\n' });
-    expect(node.state().nodes['cp-1'].labels).toMatchObject({ 'topology.kubernetes.io/zone': 'a', 'example.com/rack': 'r1' });
+    expect(node.state().nodes['cp-1']!.labels).toMatchObject({ 'topology.kubernetes.io/zone': 'a', 'example.com/rack': 'r1' });
     const again = await node.run('kubectl', [...kc, 'label', 'nodes/cp-1', 'topology.kubernetes.io/zone=b']);
     expect(again.stderr).toBe("error: 'topology.kubernetes.io/zone' already has a value (a), and --overwrite is false\n");
     expect((await node.run('kubectl', [...kc, 'label', '--overwrite', 'node', 'cp-1', 'topology.kubernetes.io/zone=b'])).code).toBe(0);
@@ -169,7 +169,7 @@ describe('kubectl label and taint', () => {
     const r = await node.run('kubectl', [...kc, 'label', 'node', 'cp-1', 'example.com/rack=r1', '--dry-run']);
     expect(r.stdout).toBe('node/cp-1 labeled (dry run)\n');
     expect(r.stderr).toContain('--dry-run is deprecated and can be replaced with --dry-run=client.');
-    expect(node.state().nodes['cp-1'].labels['example.com/rack']).toBeUndefined();
+    expect(node.state().nodes['cp-1']!.labels['example.com/rack']).toBeUndefined();
     expect((await node.run('kubectl', [...kc, 'taint', 'node', 'cp-1', 'a:NoSchedule', '--dry-run=bogus'])).stderr).toBe(
       'error: Invalid dry-run value (bogus). Must be "none", "server", or "client".\n',
     );
@@ -178,7 +178,7 @@ describe('kubectl label and taint', () => {
   it('removes the control-plane taint, and refuses removing one that is not there', async () => {
     const r = await node.run('kubectl', [...kc, 'taint', 'nodes', 'cp-1', 'node-role.kubernetes.io/control-plane:NoSchedule-']);
     expect(r).toMatchObject({ code: 0, stdout: 'node/cp-1 untainted\n' });
-    expect(node.state().nodes['cp-1'].taints).toEqual([]);
+    expect(node.state().nodes['cp-1']!.taints).toEqual([]);
     const again = await node.run('kubectl', [...kc, 'taint', 'nodes', 'cp-1', 'node-role.kubernetes.io/control-plane:NoSchedule-']);
     expect(again.stderr).toBe('error: taint "node-role.kubernetes.io/control-plane:NoSchedule" not found\n');
   });

@@ -19,6 +19,7 @@ import {
   initConfig,
   joinConfig,
   serveNode,
+  type JoinDoc,
   type Ran,
 } from '../../standins/testing.ts';
 
@@ -77,7 +78,7 @@ async function initCluster(opts: { start?: boolean } = {}) {
 }
 
 const JOIN = '/etc/kiln/join.yaml';
-async function join(endpoint: string, edit: (j: any) => void = () => {}) {
+async function join(endpoint: string, edit: (j: JoinDoc) => void = () => {}) {
   const node = root();
   node.yaml(
     JOIN,
@@ -92,10 +93,15 @@ async function join(endpoint: string, edit: (j: any) => void = () => {}) {
 
 const asControlPlane =
   (port: number, key = CERT_KEY) =>
-  (j: any) => {
+  (j: JoinDoc) => {
     j.nodeRegistration.name = 'cp-2';
     j.controlPlane = { certificateKey: key, localAPIEndpoint: { advertiseAddress: '127.0.0.2', bindPort: port } };
   };
+
+/** The stand-in API server's NodeList, as far as these tests read it. */
+interface NodeList {
+  items: Array<{ metadata: { name: string; labels: Record<string, string> }; spec: { taints: unknown[] } }>;
+}
 
 /** The node names the init node's API server lists (asked with the bootstrap token). */
 async function nodesOf(endpoint: string): Promise<string[]> {
@@ -211,8 +217,8 @@ describe('kubeadm join in network mode', () => {
     expect(cp.mode('/var/lib/kiln-test/apiserver.json')).toBe(0o600);
 
     expect(await nodesOf(endpoint)).toEqual(['cp-1', 'cp-2', 'worker-1']);
-    const list = JSON.parse((await httpsRequest(`https://${endpoint}/api/v1/nodes`, { ca: ca.cert, token: TOKEN })).body);
-    const cp2 = list.items.find((n: any) => n.metadata.name === 'cp-2');
+    const list = JSON.parse((await httpsRequest(`https://${endpoint}/api/v1/nodes`, { ca: ca.cert, token: TOKEN })).body) as NodeList;
+    const cp2 = list.items.find((n) => n.metadata.name === 'cp-2')!;
     expect(cp2.metadata.labels).toMatchObject({ 'node-role.kubernetes.io/control-plane': '' });
     expect(cp2.spec.taints).toEqual([{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
     expect(logs.join('\n')).toMatch(/GET \/api\/v1\/namespaces\/kube-system\/secrets\/kubeadm-certs 200 user=system:bootstrap:abcdef/);

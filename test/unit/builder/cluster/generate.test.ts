@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { generateCluster, type GenOptions } from '../../../../builder/cluster/generate.ts';
+import type { ClusterSummary, SummaryNode } from '../../../../builder/cluster/lab/summary.ts';
 import { loadClusterFile } from '../../../../builder/cluster/load.ts';
 import type { ClusterSpec } from '../../../../builder/cluster/schema.ts';
 import { KilnError, ToolError } from '../../../../core/errors.ts';
@@ -21,6 +22,9 @@ const freshDir = () => path.join(tmp, `out-${n++}`);
 /** The stand-in ISO: the seed's files, so seed changes show in it as they would in the real one. */
 const fakeIso: GenOptions['iso'] = async (seed) => Buffer.from(JSON.stringify(seed));
 const gen = (spec: ClusterSpec, dir: string, opts: GenOptions = {}) => generateCluster(spec, EXAMPLE, dir, { iso: fakeIso, ...opts });
+
+/** cluster.json: what `kiln cluster up` reads back, and what only scripts read (the CA pin, instance-ids). */
+type Summary = Omit<ClusterSummary, 'nodes'> & { caCertHash: string; nodes: Array<SummaryNode & { instanceId: string }> };
 
 /** Every file under dir: relative path → contents. */
 function tree(dir: string): Map<string, string> {
@@ -73,7 +77,7 @@ describe('the DIR layout', () => {
   });
 
   it('cluster.json is the non-secret summary scripts rely on', () => {
-    const summary = JSON.parse(first.get('cluster.json')!);
+    const summary = JSON.parse(first.get('cluster.json')!) as Summary;
     expect(summary).toMatchObject({
       name: 'lab',
       kubernetesVersion: 'v1.31.4',
@@ -81,13 +85,13 @@ describe('the DIR layout', () => {
       pki: { ca: 'pki/ca.crt', frontProxy: 'pki/front-proxy-ca.crt', etcd: 'pki/etcd/ca.crt' },
     });
     expect(summary.caCertHash).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(summary.nodes.map((x: any) => [x.name, x.role, x.advertiseAddress, x.cidata])).toEqual([
+    expect(summary.nodes.map((x) => [x.name, x.role, x.advertiseAddress, x.cidata])).toEqual([
       ['cp-1', 'init', '10.0.2.11', 'nodes/cp-1/cidata.iso'],
       ['cp-2', 'control-plane', '10.0.2.12', 'nodes/cp-2/cidata.iso'],
       ['cp-3', 'control-plane', '10.0.2.13', 'nodes/cp-3/cidata.iso'],
       ['worker-1', 'worker', '10.0.2.21', 'nodes/worker-1/cidata.iso'],
     ]);
-    expect(summary.nodes[3].interfaces).toEqual([
+    expect(summary.nodes[3]!.interfaces).toEqual([
       { name: 'lan0', mac: '52:54:00:6b:69:21', addresses: ['10.0.2.21/24'], gateway: '10.0.2.2' },
     ]);
     // what kiln cluster up gives each VM: the lab spec says nothing, so the defaults
@@ -95,8 +99,8 @@ describe('the DIR layout', () => {
   });
 
   it('instance-ids are unique per node and listed in cluster.json', () => {
-    const summary = JSON.parse(first.get('cluster.json')!);
-    const ids = summary.nodes.map((x: any) => x.instanceId);
+    const summary = JSON.parse(first.get('cluster.json')!) as Summary;
+    const ids = summary.nodes.map((x) => x.instanceId);
     expect(new Set(ids).size).toBe(4);
     for (const node of summary.nodes)
       expect(YAML.parse(first.get(`nodes/${node.name}/nocloud/meta-data`)!)).toEqual({
@@ -138,8 +142,8 @@ describe('secrets stay where they belong', () => {
     const ign = (node: string) =>
       Buffer.from(
         JSON.stringify(
-          JSON.parse(first.get(`nodes/${node}/ignition.json`)!).storage.files.map((f: any) =>
-            Buffer.from(f.contents.source.split(',')[1], 'base64').toString(),
+          JSON.parse(first.get(`nodes/${node}/ignition.json`)!).storage.files.map((f: { contents: { source: string } }) =>
+            Buffer.from(f.contents.source.split(',')[1]!, 'base64').toString(),
           ),
         ),
       ).toString();

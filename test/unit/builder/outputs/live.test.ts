@@ -6,11 +6,11 @@ import { ValidationError } from '../../../../core/errors.ts';
 import { DATA_DISK_LABEL, PERSISTENCE_CONF } from '../../../../builder/outputs/data-disk.ts';
 import { grubEarlyCfg, isoMarker, isoVolumeId, renderGrubCfg } from '../../../../builder/outputs/iso.ts';
 import { checkLiveSpec, liveArgs, liveCmdline, liveSpecProblems } from '../../../../builder/outputs/live.ts';
-import { customBoot as custom, defaultSpecWith, expectGolden } from '../../../helpers/specs.ts';
+import { customBoot as custom, defaultSpecWith, expectGolden, type SpecDoc } from '../../../helpers/specs.ts';
 
 const goldenDir = path.join(import.meta.dirname, '../../../fixtures/outputs-live');
 const golden = (name: string, actual: string) => expectGolden(path.join(goldenDir, name), actual);
-const liveSpec = (edit?: (doc: Record<string, any>) => void, file = 'live.yaml') => defaultSpecWith(['iso', 'pxe'], edit, file);
+const liveSpec = (edit?: (doc: SpecDoc) => void, file = 'live.yaml') => defaultSpecWith(['iso', 'pxe'], edit, file);
 
 describe('live-boot arguments', () => {
   it('boot from the squashfs, with /var on a kiln-data disk when one is attached', () => {

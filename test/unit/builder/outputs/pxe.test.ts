@@ -3,11 +3,11 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PXE_FILES, pxeArgs, renderBootIpxe, renderProfile } from '../../../../builder/outputs/pxe.ts';
-import { customBoot as custom, defaultSpecWith, expectGolden } from '../../../helpers/specs.ts';
+import { customBoot as custom, defaultSpecWith, expectGolden, type SpecDoc } from '../../../helpers/specs.ts';
 
 const goldenDir = path.join(import.meta.dirname, '../../../fixtures/outputs-live');
 const golden = (name: string, actual: string) => expectGolden(path.join(goldenDir, name), actual);
-const pxeSpec = (edit?: (doc: Record<string, any>) => void, file = 'pxe.yaml') => defaultSpecWith(['pxe'], edit, file);
+const pxeSpec = (edit?: (doc: SpecDoc) => void, file = 'pxe.yaml') => defaultSpecWith(['pxe'], edit, file);
 
 describe('boot.ipxe', () => {
   it('loads kernel and initrd from the base URL and lets live-boot fetch the squashfs, ${next-server} left to iPXE', () => {

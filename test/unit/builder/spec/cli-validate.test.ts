@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { where } from '../../../../core/problem.ts';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const VALID = 'test/fixtures/specs/docker.yaml';
@@ -71,14 +72,15 @@ describe('kiln validate', { timeout: 60_000 }, () => {
     const problems = results[1]!.problems;
     expect(problems.length).toBeGreaterThanOrEqual(5);
     for (const p of problems) {
-      expect(p.file).toMatch(new RegExp(`^${INVALID}:\\d+:\\d+$`));
+      expect(where(p)).toMatch(new RegExp(`^${INVALID}:\\d+:\\d+$`));
       expect(p.path).toMatch(/^\//);
       expect(p.message).toBeTruthy();
       expect(p.hint).toBeTruthy();
     }
     expect(problems).toContainEqual(
       expect.objectContaining({
-        file: expect.stringMatching(new RegExp(`:${lineOf(INVALID, 'systemMaxUse: 20%')}:\\d+$`)),
+        file: INVALID,
+        line: lineOf(INVALID, 'systemMaxUse: 20%'),
         path: '/node/journald/systemMaxUse',
         hint: expect.stringContaining('journald rejects percentages'),
       }),

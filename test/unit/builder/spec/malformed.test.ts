@@ -17,7 +17,8 @@ import {
   type Row,
 } from '../../../helpers/malformed.ts';
 import { loadSpecFile, parseSpec } from '../../../../builder/spec/load.ts';
-import { OUTPUT_FORMATS } from '../../../../builder/outputs/formats.ts';
+import { OUTPUT_FORMATS } from '../../../../builder/outputs/format-names.ts';
+import { where } from '../../../../core/problem.ts';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const DEFAULT_SPEC = 'images/debian-bookworm.yaml';
@@ -804,8 +805,8 @@ describe('many problems at once', () => {
       ]),
     );
     const positions = problems.map((p) => {
-      const m = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)$`).exec(p.file);
-      expect(m, `${p.file} is not ${file}:line:col`).not.toBeNull();
+      const m = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)$`).exec(where(p));
+      expect(m, `${where(p)} is not ${file}:line:col`).not.toBeNull();
       expect(p.hint?.trim()).toBeTruthy();
       return [Number(m![1]), Number(m![2])] as const;
     });
@@ -834,7 +835,7 @@ describe('many problems at once', () => {
       '/node/journald/systemMaxUse',
       '/outputs',
     ]);
-    const lines = problems.map((p) => Number(/:(\d+):\d+$/.exec(p.file)![1]));
+    const lines = problems.map((p) => Number(/:(\d+):\d+$/.exec(where(p))![1]));
     expect(lines).toEqual([...lines].sort((a, b) => a - b));
   });
 
@@ -845,7 +846,7 @@ describe('many problems at once', () => {
     for (const p of problems) {
       expect(p.path).toBe('');
       expect(p.message).toMatch(/^YAML syntax: /);
-      expect(p.file).toMatch(/syntax-error\.yaml:\d+:\d+$/);
+      expect(where(p)).toMatch(/syntax-error\.yaml:\d+:\d+$/);
       expect(p.hint).toBeTruthy();
     }
     await expect(loadSpecFile(file)).rejects.toBeInstanceOf(ValidationError);

@@ -7,10 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { KilnError } from '../../../../core/errors.ts';
 import { exportSchema } from '../../../../builder/commands/schema.ts';
+import type { SpecDoc } from '../../../helpers/specs.ts';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const read = (file: string) => readFileSync(`${ROOT}${file}`, 'utf8');
-const defaultSpec = () => parse(read('images/debian-bookworm.yaml')) as Record<string, any>;
+const defaultSpec = () => parse(read('images/debian-bookworm.yaml')) as SpecDoc;
 
 /** Every key of every object in a JSON value. */
 function keysOf(value: unknown): string[] {
@@ -49,14 +50,14 @@ describe('exportSchema("image")', () => {
     it.each([
       [
         'journald systemMaxUse as a percentage',
-        (s: any) => (s.node.journald.systemMaxUse = '20%'),
+        (s: SpecDoc) => (s.node.journald.systemMaxUse = '20%'),
         '/node/journald/systemMaxUse',
         'pattern',
       ],
-      ['an unknown top-level key', (s: any) => (s.pakages = ['jq']), '', 'additionalProperties'],
-      ['an unknown output format', (s: any) => (s.outputs = [{ format: 'floppy' }]), '/outputs/0/format', undefined],
-      ['an empty component list', (s: any) => (s.kubernetes.components = []), '/kubernetes/components', 'minItems'],
-      ['a bad sysctl key', (s: any) => (s.node.sysctls = { 'Net.IPv4.ip_forward': 1 }), '/node/sysctls', undefined],
+      ['an unknown top-level key', (s: SpecDoc) => (s.pakages = ['jq']), '', 'additionalProperties'],
+      ['an unknown output format', (s: SpecDoc) => (s.outputs = [{ format: 'floppy' }]), '/outputs/0/format', undefined],
+      ['an empty component list', (s: SpecDoc) => (s.kubernetes.components = []), '/kubernetes/components', 'minItems'],
+      ['a bad sysctl key', (s: SpecDoc) => (s.node.sysctls = { 'Net.IPv4.ip_forward': 1 }), '/node/sysctls', undefined],
     ])('rejects %s', (_name, mutate, instancePath, keyword) => {
       const spec = defaultSpec();
       mutate(spec);
@@ -84,7 +85,9 @@ describe('exportSchema("image")', () => {
 describe('exportSchema("node")', () => {
   const schema = JSON.parse(exportSchema('node')) as Record<string, unknown>;
   const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
-  const nodeConfig = () => (parse(read('test/fixtures/firstboot/vm/nocloud/user-data')) as { kiln: Record<string, any> }).kiln;
+  const nodeConfig = () =>
+    (parse(read('test/fixtures/firstboot/vm/nocloud/user-data')) as { kiln: { [key: string]: unknown; join: Record<string, unknown> } })
+      .kiln;
 
   it('is plain draft-07 that Ajv compiles, without kiln-private keys or formats', () => {
     expect(keysOf(schema).filter((k) => k.startsWith('x-'))).toEqual([]);

@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type KilnError } from '../../../../core/errors.ts';
-import { treeHost } from '../../../../firstboot/host.ts';
+import { treeHost } from '../../../helpers/tree-host.ts';
 import { parseCmdline, nocloudSeedFrom } from '../../../../firstboot/metadata/cmdline.ts';
 import { type RawMetadata } from '../../../../node/metadata/decode.ts';
 import { findSource, PROVIDERS } from '../../../../firstboot/metadata/providers.ts';

@@ -20,6 +20,7 @@ import {
   renderKubeadm,
 } from '../../../../firstboot/role/kubeadm.ts';
 import type { HostFacts, RenderedFile } from '../../../../firstboot/role/types.ts';
+import type { ClusterConfiguration, Doc, InitConfiguration, JoinConfiguration } from '../../../standins/kubeadm/config.ts';
 import { kubeDocProblems } from '../../../standins/lib/kube-fields.ts';
 import { repoRoot } from '../../../helpers/build.ts';
 import { expectGolden } from '../../../helpers/specs.ts';
@@ -49,8 +50,15 @@ const docsOf = (f: RenderedFile) => YAML.parseAllDocuments(f.contents).map((d) =
 const rendered = (config: NodeConfig) => [...renderKubeadm(config, facts), ...(config.cilium ? [renderCiliumValues(config)] : [])];
 const kubeDocs = (config: NodeConfig) => renderKubeadm(config, facts).flatMap(docsOf);
 const byKind = (config: NodeConfig, kind: string) => kubeDocs(config).filter((d) => d.kind === kind);
-const one = (config: NodeConfig, kind: string): any => byKind(config, kind)[0];
-const clone = (name: string): any => structuredClone(configOf(name));
+/** The documents renderKubeadm writes, by kind. */
+interface Kinds {
+  InitConfiguration: InitConfiguration;
+  JoinConfiguration: JoinConfiguration;
+  ClusterConfiguration: ClusterConfiguration;
+  KubeletConfiguration: Doc;
+}
+const one = <K extends keyof Kinds>(config: NodeConfig, kind: K) => byKind(config, kind)[0] as Kinds[K];
+const clone = (name: string): NodeConfig => structuredClone(configOf(name));
 
 /** RFC 7386 JSON merge patch, as kubeadm applies `+merge` patch files. */
 function mergePatch(target: unknown, patch: unknown): unknown {

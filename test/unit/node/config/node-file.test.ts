@@ -2,10 +2,12 @@
 // one set of checks, problems located in the YAML, and secrets never repeated in a message.
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { ValidationError, type Problem } from '../../../../core/errors.ts';
+import { type Problem } from '../../../../core/problem.ts';
+import { ValidationError } from '../../../../core/errors.ts';
 import { readNodeConfig } from '../../../../node/config/node-file.ts';
 import { parseUserData } from '../../../../node/formats/cloud-config/index.ts';
 import { parseIgnition } from '../../../../node/formats/ignition/parse.ts';
+import { where } from '../../../../core/problem.ts';
 
 const TOKEN = 'abcdef.0123456789abcdef';
 const worker = {
@@ -66,7 +68,7 @@ describe('a node config written by cloud-config write_files', () => {
       cloudConfig({ write_files: [{ path: '/etc/kiln/node.yaml', permissions: '0600', content: 'role: nonsense\n' }] }),
     );
     const at = problems.filter((p) => p.path === '/write_files/0/content');
-    expect(at.map((p) => p.file)).toEqual(['user-data:5:14', 'user-data:5:14', 'user-data:5:14']);
+    expect(at.map((p) => where(p))).toEqual(['user-data:5:14', 'user-data:5:14', 'user-data:5:14']);
     expect(at.map((p) => p.message)).toContainEqual(
       expect.stringMatching(/^\/etc\/kiln\/node\.yaml:1:7: \/role: "nonsense" is not one of: init, control-plane, worker/),
     );

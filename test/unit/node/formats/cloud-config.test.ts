@@ -7,12 +7,14 @@ import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv-draft-04';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ValidationError, type Problem } from '../../../../core/errors.ts';
+import { type Problem } from '../../../../core/problem.ts';
+import { ValidationError } from '../../../../core/errors.ts';
 import { parseMetaData, parseUserData, SUPPORTED_KEYS, UNAPPLIED } from '../../../../node/formats/cloud-config/index.ts';
 import { isMime, parseMime } from '../../../../node/formats/cloud-config/mime.ts';
 import { ENCODINGS, UserObject, WriteFile } from '../../../../node/formats/cloud-config/schema.ts';
 import type { Provisioning } from '../../../../node/model.ts';
 import { expectGolden } from '../../../helpers/specs.ts';
+import { where } from '../../../../core/problem.ts';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const GOLDEN = `${ROOT}test/fixtures/firstboot/cloud-config`;
@@ -180,7 +182,7 @@ describe('meta-data', () => {
     expect(show(problemsOf(() => parseMetaData('- a\n', 'meta-data')))).toMatch(/must be a mapping/);
     expect(show(problemsOf(() => parseMetaData('', 'meta-data')))).toMatch(/must be a mapping/);
     const [p] = problemsOf(() => parseMetaData('instance-id: a\nlocal-hostname: Bad_Name\n', 'meta-data'));
-    expect(p).toMatchObject({ file: 'meta-data:2:17', path: '/local-hostname' });
+    expect(p).toMatchObject({ file: 'meta-data', line: 2, col: 17, path: '/local-hostname' });
   });
 });
 
@@ -252,7 +254,7 @@ describe('MIME multi-part', () => {
   it('points problems in a 7bit cloud-config part at the line of the whole file', () => {
     const text = mime('Content-Type: text/cloud-config\r\n\r\n#cloud-config\r\nhostname: Bad_Name');
     const [p] = ccProblems(text);
-    expect(p).toMatchObject({ file: 'user-data:8:11', path: '/hostname' });
+    expect(p).toMatchObject({ file: 'user-data', line: 8, col: 11, path: '/hostname' });
     expect(text.split('\r\n')[7]).toBe('hostname: Bad_Name');
   });
   it('labels problems in an encoded part with the part', () => {
@@ -261,7 +263,7 @@ describe('MIME multi-part', () => {
         `Content-Type: text/cloud-config\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from('#cloud-config\nhostname: Bad_Name\n').toString('base64')}`,
       ),
     );
-    expect(p).toMatchObject({ file: 'user-data (part 1):2:11', path: '/hostname' });
+    expect(p).toMatchObject({ file: 'user-data (part 1)', line: 2, col: 11, path: '/hostname' });
   });
   it('refuses text/plain parts that are neither cloud-config nor a script, and a multipart without boundary', () => {
     expect(show(ccProblems(mime('Content-Type: text/plain\r\n\r\nhello')))).toMatch(
@@ -359,7 +361,7 @@ describe('cloud-config', () => {
     const problems = ccProblems(
       '#cloud-config\ntimezone: Mars/Olympus_Mons x\nhostname: UPPER\nwrite_files:\n  - path: relative\nusers:\n  - name: ok\n    shel: /bin/sh\n',
     );
-    expect(problems.map((p) => [p.file, p.path])).toEqual([
+    expect(problems.map((p) => [where(p), p.path])).toEqual([
       ['user-data:2:11', '/timezone'],
       ['user-data:3:11', '/hostname'],
       ['user-data:5:11', '/write_files/0/path'],
@@ -427,6 +429,6 @@ describe('cloud-config', () => {
       ['/write_file', '"write_file" is not a cloud-config key; ignored'],
     ]);
     expect(m.warnings[2]!.hint).toContain('did you mean "write_files"');
-    expect(m.warnings[0]!.file).toBe('user-data:2:1');
+    expect(where(m.warnings[0]!)).toBe('user-data:2:1');
   });
 });

@@ -7,7 +7,8 @@ import { gzipSync } from 'node:zlib';
 import type { TSchema } from '@sinclair/typebox';
 import Ajv from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
-import { ValidationError, type Problem } from '../../../../core/errors.ts';
+import { type Problem } from '../../../../core/problem.ts';
+import { ValidationError } from '../../../../core/errors.ts';
 import { parseIgnition } from '../../../../node/formats/ignition/parse.ts';
 import { IGNITION_SCHEMAS, SUPPORTED_VERSIONS, type IgnitionVersion } from '../../../../node/formats/ignition/schema.ts';
 import { decodeDataUrl } from '../../../../node/formats/ignition/sources.ts';
@@ -331,7 +332,7 @@ describe('parseIgnition', () => {
     ['no ignition section', '{"storage": {"files": []}}', '/ignition', 'missing required key "ignition"'],
     ['version not a string', '{"ignition": {"version": 3.5}}', '/ignition/version', '3.5 is not a version string'],
   ])('refuses a config that is %s', (_name, text, path, message) => {
-    expect(problemsOf(text)).toEqual([{ file: 'config.ign', path, message, hint: expect.any(String) }]);
+    expect(problemsOf(text)).toEqual([{ file: 'config.ign', path, message, hint: expect.any(String), severity: 'error' }]);
   });
 
   it('collects every problem of the config at once', () => {

@@ -7,9 +7,11 @@ import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv-draft-04';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ValidationError, type Problem } from '../../../../core/errors.ts';
+import { type Problem } from '../../../../core/problem.ts';
+import { ValidationError } from '../../../../core/errors.ts';
 import { parseNetworkConfig } from '../../../../node/formats/network/index.ts';
 import { expectGolden } from '../../../helpers/specs.ts';
+import { where } from '../../../../core/problem.ts';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const GOLDEN = `${ROOT}test/fixtures/firstboot/network`;
@@ -372,7 +374,7 @@ describe('malformed network-config', () => {
       '/ethernets/nic/match/macaddress',
       '/vlans/v9/link',
     ]);
-    expect(problems.map((p) => p.file)).toEqual([
+    expect(problems.map((p) => where(p))).toEqual([
       'network-config:4:5',
       'network-config:5:10',
       'network-config:7:25',
@@ -389,7 +391,13 @@ describe('warnings', () => {
     const old = 'version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5/24]\n    gateway4: 10.0.0.1\n';
     const w = parse(old).warnings;
     expect(w).toHaveLength(1);
-    expect(w[0]).toMatchObject({ path: '/ethernets/eth0/gateway4', message: 'gateway4 is deprecated', file: 'network-config:5:15' });
+    expect(w[0]).toMatchObject({
+      path: '/ethernets/eth0/gateway4',
+      message: 'gateway4 is deprecated',
+      file: 'network-config',
+      line: 5,
+      col: 15,
+    });
     expect(w[0]!.hint).toContain('routes: [{to: default, via: 10.0.0.1}]');
     expect(files(old)).toEqual(
       files('version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5/24]\n    routes: [{to: default, via: 10.0.0.1}]\n'),
