@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execOrFail } from '../core/exec.ts';
 import { repoRoot } from './assets.ts';
-import { KilnError, ToolError } from '../core/errors.ts';
+import { KilnError } from '../core/errors.ts';
 import { lock } from '../core/fs.ts';
 import { sha256File } from '../core/hash.ts';
 
@@ -81,15 +81,10 @@ export async function firstbootBinary(cacheDir: string, log: (line: string) => v
     try {
       if (!(await ready())) {
         log(`building kiln-firstboot from source (${key.slice(0, 12)})`);
-        const r = await execa(process.execPath, [path.join(root, 'scripts/dist.mjs'), '--only', 'kiln-firstboot', '--out', exe], {
+        await execOrFail(process.execPath, [path.join(root, 'scripts/dist.mjs'), '--only', 'kiln-firstboot', '--out', exe], {
           cwd: root,
-          reject: false,
-          all: true,
+          hint: 'building kiln-firstboot failed; run `npm run dist` to see the whole error',
         });
-        if (r.exitCode !== 0)
-          throw new ToolError('dist', `building kiln-firstboot failed:\n${(r.all ?? '').split('\n').slice(-8).join('\n')}`, {
-            hint: 'run `npm run dist` to see the whole error',
-          });
       }
     } finally {
       await release();

@@ -1,5 +1,5 @@
 // The one object every apply step works on: where the system is, what to make of it, how to talk.
-import { execa } from 'execa';
+import { describeFailure, exec } from '../../core/exec.ts';
 import type { Provisioning } from '../../node/model.ts';
 
 export interface ApplyContext {
@@ -17,11 +17,8 @@ export interface ApplyContext {
 /** Runs a tool; its own stderr goes into the error (tools print no secrets we hand them as files). */
 export async function run(ctx: Pick<ApplyContext, 'clock'>, cmd: string, args: string[], opts: { input?: string } = {}): Promise<string> {
   const t0 = performance.now();
-  const r = await execa(cmd, args, { reject: false, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  const r = await exec(cmd, args, opts.input !== undefined ? { input: opts.input } : {});
   ctx.clock.externalMs += performance.now() - t0;
-  if (r.exitCode !== 0)
-    throw new Error(
-      `${cmd} ${args[0] ?? ''} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`,
-    );
+  if (r.failed) throw new Error(describeFailure(cmd, args, r));
   return r.stdout;
 }

@@ -3,7 +3,7 @@
 // spent inside kubeadm, helm, kubectl and waits is counted apart from firstboot's own.
 import { writeFileAtomic } from '../../core/fs.ts';
 import { existsSync, readFileSync } from 'node:fs';
-import { execa } from 'execa';
+import { describeFailure, exec } from '../../core/exec.ts';
 import { KilnError } from '../../core/errors.ts';
 import type { NodeConfig } from '../../node/config/schema.ts';
 import type { ActionName, HostFacts, PlannedStep } from './types.ts';
@@ -38,15 +38,12 @@ export interface RoleContext {
 async function tool(ctx: RoleContext, cmd: string, args: string[]): Promise<string> {
   const t0 = performance.now();
   try {
-    const r = await execa(cmd, args, { reject: false, all: true, env: { ...ctx.env } });
-    if ((r as { code?: string }).code === 'ENOENT')
+    const r = await exec(cmd, args, { env: { ...ctx.env } });
+    if (r.missing)
       throw new KilnError(`${cmd} is not installed on this node`, {
         hint: `the ${ctx.config.role} role needs ${cmd}; build the image with kubernetes.components including it (or bake it in with the air-gap bundle)`,
       });
-    if (r.exitCode !== 0)
-      throw new Error(
-        `${cmd} ${args[0]} failed (exit ${r.exitCode ?? r.signal}): ${(r.all ?? '').trim().split('\n').slice(-4).join(' / ')}`,
-      );
+    if (r.failed) throw new Error(describeFailure(cmd, args, r));
     return r.stdout;
   } finally {
     ctx.clock.externalMs += performance.now() - t0;

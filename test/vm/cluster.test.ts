@@ -7,9 +7,11 @@ import { execa } from 'execa';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { ClusterSummary } from '../../builder/cluster/lab/summary.ts';
 import { kiln, repoRoot, tempDir } from '../helpers/build.ts';
 import { probeFacts } from '../helpers/qemu.ts';
 import { arpHolders, failoverGap, waitForHolder } from '../helpers/vrrp.ts';
+import type { Doc, JoinConfiguration } from '../standins/kubeadm/config.ts';
 import { standinCalls, type StandinCall } from './facts.ts';
 
 const disk = path.join(inject('vmRoleImages'), 'disk.qcow2');
@@ -37,7 +39,6 @@ async function factsOf(node: string, seconds = 300): Promise<Record<string, stri
   }
 }
 
-type Doc = Record<string, any>;
 const configOf = (call: StandinCall, kind: string) => (call.config as Doc[] | undefined)?.find((d) => d.kind === kind);
 const kubeadm = (calls: StandinCall[], verb: string) => calls.filter((c) => c.tool === 'kubeadm' && c.args[0] === verb);
 
@@ -46,9 +47,9 @@ describe('kiln cluster up: three control planes and a worker from one spec', () 
     'forms the cluster with no manual step, holds one VIP, fails over and recovers',
     async () => {
       await kiln(['cluster', 'gen', path.join(repoRoot, 'test/fixtures/cluster/e2e.yaml'), '--out', dir]);
-      const summary = JSON.parse(readFileSync(path.join(dir, 'cluster.json'), 'utf8'));
+      const summary = JSON.parse(readFileSync(path.join(dir, 'cluster.json'), 'utf8')) as ClusterSummary & { caCertHash: string };
       const secrets = JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8'));
-      const macOf = Object.fromEntries(summary.nodes.map((n: Doc) => [n.name, n.interfaces[0].mac])) as Record<string, string>;
+      const macOf = Object.fromEntries(summary.nodes.map((n) => [n.name, n.interfaces[0]!.mac])) as Record<string, string>;
 
       const up = await kiln(['cluster', 'up', dir, '--image', disk, '--wait', '--timeout', '1500'], { reject: false });
       console.log(`kiln cluster up:\n${up.all}`);
@@ -70,13 +71,13 @@ describe('kiln cluster up: three control planes and a worker from one spec', () 
       for (const node of ['cp-2', 'cp-3', 'worker-1']) {
         const joins = kubeadm(calls[node]!, 'join');
         expect(joins.at(-1)?.exitCode, node).toBe(0);
-        const join = configOf(joins.at(-1)!, 'JoinConfiguration')!;
-        expect(join.discovery.bootstrapToken, node).toMatchObject({
+        const join = configOf(joins.at(-1)!, 'JoinConfiguration') as JoinConfiguration;
+        expect(join.discovery!.bootstrapToken, node).toMatchObject({
           apiServerEndpoint: `${VIP}:6443`,
           token: secrets.token,
           caCertHashes: [summary.caCertHash],
         });
-        expect(join.discovery.bootstrapToken.unsafeSkipCAVerification, node).toBeFalsy();
+        expect(join.discovery!.bootstrapToken!.unsafeSkipCAVerification, node).toBeFalsy();
         if (node === 'worker-1') expect(join.controlPlane).toBeUndefined();
         else expect(join.controlPlane).toMatchObject({ certificateKey: secrets.certificateKey });
         expect(kubeadm(calls[node]!, 'init'), node).toEqual([]);
@@ -100,7 +101,7 @@ describe('kiln cluster up: three control planes and a worker from one spec', () 
       ]);
       expect(
         JSON.parse(nodes.stdout)
-          .items.map((n: Doc) => n.metadata.name)
+          .items.map((n: { metadata: { name: string } }) => n.metadata.name)
           .sort(),
       ).toEqual(['cp-1', 'cp-2', 'cp-3', 'worker-1']);
 

@@ -1,6 +1,6 @@
 // Runs one host tool for the disk outputs: a fixed environment (timestamps, time zone, locale), so
 // the tools' own clocks and the host's settings cannot reach the image; failures become ToolErrors.
-import { execa } from 'execa';
+import { describeFailure, exec } from '../../../core/exec.ts';
 import { ToolError } from '../../../core/errors.ts';
 import { findOnPath } from '../../host/tools.ts';
 
@@ -21,15 +21,9 @@ export async function run(tool: string, args: string[], opts: RunOptions): Promi
     E2FSPROGS_FAKE_TIME: String(opts.sourceDateEpoch),
     ...opts.env,
   };
-  try {
-    const result = await execa(file, args, { env, input: opts.input, all: true });
-    return { stdout: result.stdout, stderr: result.stderr };
-  } catch (cause) {
-    const output = String((cause as { all?: string }).all ?? '')
-      .trim()
-      .split('\n')
-      .slice(-8)
-      .join('\n');
-    throw new ToolError(tool, `${tool} ${args.join(' ')} failed${output ? `:\n${output}` : ''}`, { cause, hint: opts.hint });
-  }
+  const result = await exec(file, args, { env, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  if (result.missing)
+    throw new ToolError(tool, 'not found', { hint: opts.hint ?? 'run `kiln doctor` to see which host tools are missing' });
+  if (result.failed) throw new ToolError(tool, describeFailure(tool, args, result), opts.hint ? { hint: opts.hint } : {});
+  return { stdout: result.stdout, stderr: result.stderr };
 }

@@ -153,7 +153,11 @@ export function isSkipped(skip: Set<string>, phase: string): boolean {
  * How an init or join runs: the preflight errors to ignore (flags and nodeRegistration), the phases
  * to skip and whether it is a dry run (flags win over the config's skipPhases and dryRun).
  */
-export function runOptions(p: ParsedFlags, cfg: InitConfiguration | JoinConfiguration, phases: string[]): { ignore: Set<string>; skip: Set<string>; dryRun: boolean } {
+export function runOptions(
+  p: ParsedFlags,
+  cfg: InitConfiguration | JoinConfiguration,
+  phases: string[],
+): { ignore: Set<string>; skip: Set<string>; dryRun: boolean } {
   const ignore = validateIgnorePreflight(list(p, 'ignore-preflight-errors'), cfg.nodeRegistration?.ignorePreflightErrors);
   const skip = p.values.has('skip-phases') ? list(p, 'skip-phases') : ((cfg.skipPhases ?? []) as string[]);
   for (const s of skip) if (!phases.includes(s)) throw new Refusal(`invalid phase name: ${s}`);

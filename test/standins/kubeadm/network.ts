@@ -118,11 +118,7 @@ const CLUSTER_INFO = '/api/v1/namespaces/kube-public/configmaps/cluster-info?tim
  * again over TLS verified with that CA. kubeadm polls for up to discovery.timeout; the stand-in
  * fails at once (kiln's firstboot retries the join).
  */
-export async function discoverOverNetwork(
-  b: BootstrapTokenDiscovery,
-  pins: string[],
-  fail: (why: string) => Refusal,
-): Promise<Discovered> {
+export async function discoverOverNetwork(b: BootstrapTokenDiscovery, pins: string[], fail: (why: string) => Refusal): Promise<Discovered> {
   const token = splitToken(String(b.token));
   const url = `https://${b.apiServerEndpoint}${CLUSTER_INFO}`;
   const clusterInfo = async (ca?: string): Promise<Record<string, string>> => {

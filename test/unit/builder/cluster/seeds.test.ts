@@ -22,6 +22,7 @@ import type { Provisioning } from '../../../../node/model.ts';
 import { kubeadmArgs, renderKubeadm } from '../../../../firstboot/role/kubeadm.ts';
 import { renderKeepalived } from '../../../../firstboot/role/keepalived.ts';
 import type { HostFacts } from '../../../../firstboot/role/types.ts';
+import type { Doc, JoinConfiguration } from '../../../standins/kubeadm/config.ts';
 import { kubeDocProblems } from '../../../standins/lib/kube-fields.ts';
 import { repoRoot } from '../../../helpers/build.ts';
 import { kubeFieldLists, upstreamDir } from '../../../helpers/upstream.ts';
@@ -216,7 +217,7 @@ describe('the kubeadm config firstboot renders for each node', () => {
   };
   const lists = kubeFieldLists();
   const docsOf = (config: NodeConfig) =>
-    renderKubeadm(config, facts).flatMap((f) => YAML.parseAllDocuments(f.contents).map((d) => d.toJS() as Record<string, any>));
+    renderKubeadm(config, facts).flatMap((f) => YAML.parseAllDocuments(f.contents).map((d) => d.toJS() as Doc));
 
   it.each(NODES)('%s: only keys upstream kubeadm v1beta4 and kubelet v1beta1 define', (node) => {
     const docs = docsOf(noCloudModel(node).node!);
@@ -236,8 +237,8 @@ describe('the kubeadm config firstboot renders for each node', () => {
       controlPlaneEndpoint: '10.0.2.100:6443',
       networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12' },
     });
-    const cp = docsOf(noCloudModel('cp-2').node!).find((d) => d.kind === 'JoinConfiguration')!;
-    expect(cp.discovery.bootstrapToken).toEqual({ apiServerEndpoint: '10.0.2.100:6443', token: secrets.token, caCertHashes: [caHash] });
+    const cp = docsOf(noCloudModel('cp-2').node!).find((d) => d.kind === 'JoinConfiguration') as JoinConfiguration;
+    expect(cp.discovery!.bootstrapToken).toEqual({ apiServerEndpoint: '10.0.2.100:6443', token: secrets.token, caCertHashes: [caHash] });
     expect(cp.controlPlane).toEqual({
       certificateKey: secrets.certificateKey,
       localAPIEndpoint: { advertiseAddress: '10.0.2.12', bindPort: 6443 },

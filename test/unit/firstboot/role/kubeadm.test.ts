@@ -49,7 +49,6 @@ const lists = kubeFieldLists();
 const docsOf = (f: RenderedFile) => YAML.parseAllDocuments(f.contents).map((d) => d.toJS() as Record<string, unknown>);
 const rendered = (config: NodeConfig) => [...renderKubeadm(config, facts), ...(config.cilium ? [renderCiliumValues(config)] : [])];
 const kubeDocs = (config: NodeConfig) => renderKubeadm(config, facts).flatMap(docsOf);
-const byKind = (config: NodeConfig, kind: string) => kubeDocs(config).filter((d) => d.kind === kind);
 /** The documents renderKubeadm writes, by kind. */
 interface Kinds {
   InitConfiguration: InitConfiguration;
@@ -57,7 +56,10 @@ interface Kinds {
   ClusterConfiguration: ClusterConfiguration;
   KubeletConfiguration: Doc;
 }
-const one = <K extends keyof Kinds>(config: NodeConfig, kind: K) => byKind(config, kind)[0] as Kinds[K];
+const byKind = <K extends keyof Kinds>(config: NodeConfig, kind: K) => kubeDocs(config).filter((d) => d.kind === kind) as Array<Kinds[K]>;
+const one = <K extends keyof Kinds>(config: NodeConfig, kind: K) => byKind(config, kind)[0]!;
+/** The documents with a nodeRegistration. */
+const registers = (d: Doc): d is InitConfiguration | JoinConfiguration => d.kind === 'InitConfiguration' || d.kind === 'JoinConfiguration';
 const clone = (name: string): NodeConfig => structuredClone(configOf(name));
 
 /** RFC 7386 JSON merge patch, as kubeadm applies `+merge` patch files. */
@@ -102,8 +104,8 @@ describe('golden files', () => {
   it('is deterministic whatever order the config lists things in', () => {
     const config = clone('worker-labels-taints');
     const reversed = clone('worker-labels-taints');
-    reversed.node.labels = Object.fromEntries(Object.entries(reversed.node.labels).reverse());
-    reversed.kubelet = Object.fromEntries(Object.entries(reversed.kubelet).reverse());
+    reversed.node.labels = Object.fromEntries(Object.entries(reversed.node.labels!).reverse());
+    reversed.kubelet = Object.fromEntries(Object.entries(reversed.kubelet!).reverse());
     const shuffled: HostFacts = { ...facts, kubeletDefaults: Object.fromEntries(Object.entries(facts.kubeletDefaults).reverse()) };
     expect(renderKubeadm(reversed, shuffled)).toEqual(renderKubeadm(config, facts));
   });
@@ -159,8 +161,8 @@ describe('kiln rules', () => {
     const policies = (f: HostFacts) =>
       renderKubeadm(config, f)
         .flatMap(docsOf)
-        .filter((d) => d.kind === 'InitConfiguration' || d.kind === 'JoinConfiguration')
-        .map((d: any) => d.nodeRegistration.imagePullPolicy);
+        .filter(registers)
+        .map((d) => d.nodeRegistration!.imagePullPolicy);
     expect(policies(facts)).toEqual(['IfNotPresent']);
     expect(policies({ ...facts, controlPlaneImagesPreloaded: true })).toEqual(['Never']);
   });
@@ -169,12 +171,12 @@ describe('kiln rules', () => {
     const config = configOf(name);
     for (const f of rendered(config)) expect(f.contents).not.toMatch(/unsafeSkipCAVerification/i);
     for (const join of byKind(config, 'JoinConfiguration')) {
-      expect((join as any).discovery.bootstrapToken).toEqual({
+      expect(join.discovery!.bootstrapToken).toEqual({
         apiServerEndpoint: '10.0.2.100:6443',
         token: config.join!.token,
         caCertHashes: config.join!.caCertHashes,
       });
-      expect((join as any).discovery.bootstrapToken.caCertHashes.length).toBeGreaterThan(0);
+      expect(join.discovery!.bootstrapToken!.caCertHashes!.length).toBeGreaterThan(0);
     }
   });
 
@@ -230,7 +232,7 @@ describe('kiln rules', () => {
     expect(init.localAPIEndpoint).toEqual({ advertiseAddress: '10.0.2.15', bindPort: 6443 });
     expect(cluster).toMatchObject({ clusterName: 'lab', kubernetesVersion: 'v1.31.4', controlPlaneEndpoint: '10.0.2.100:6443' });
     expect(cluster.networking).toEqual({ podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', dnsDomain: 'cluster.local' });
-    expect(cluster.apiServer.certSANs).toEqual(['10.0.2.100', '10.0.2.15']);
+    expect(cluster.apiServer!.certSANs).toEqual(['10.0.2.100', '10.0.2.15']);
     const legacy = one(configOf('kube-proxy'), 'ClusterConfiguration');
     expect(legacy.networking).toEqual({ podSubnet: '172.16.0.0/16', serviceSubnet: '172.17.0.0/16', dnsDomain: 'legacy.internal' });
     expect(legacy.kubernetesVersion).toBe('v1.31.4');
@@ -238,7 +240,7 @@ describe('kiln rules', () => {
   });
 
   it('nodeRegistration: containerd, IfNotPresent, node-ip and kubelet-settable node-labels as a v1beta4 list', () => {
-    const reg = one(configOf('worker-labels-taints'), 'JoinConfiguration').nodeRegistration;
+    const reg = one(configOf('worker-labels-taints'), 'JoinConfiguration').nodeRegistration!;
     expect(reg).toMatchObject({ name: 'gpu-1', criSocket: 'unix:///run/containerd/containerd.sock', imagePullPolicy: 'IfNotPresent' });
     expect(reg.kubeletExtraArgs).toEqual([
       { name: 'node-ip', value: '10.0.2.22' },
@@ -248,21 +250,20 @@ describe('kiln rules', () => {
           'example.com/accelerator=nvidia-l4,example.com/burn-in=passed,node.kubernetes.io/instance-type=gpu-large,topology.kubernetes.io/zone=rack-b',
       },
     ]);
-    expect(one(configOf('worker'), 'JoinConfiguration').nodeRegistration.kubeletExtraArgs).toEqual([
+    expect(one(configOf('worker'), 'JoinConfiguration').nodeRegistration!.kubeletExtraArgs).toEqual([
       { name: 'node-ip', value: '10.0.2.21' },
     ]);
     // an unvalidated config: kubelet would refuse to start with a node-role label, so it is left out
     const sneaky = clone('worker');
     sneaky.node.labels = { 'node-role.kubernetes.io/worker': '', 'example.com/ok': 'yes' };
-    expect(one(sneaky, 'JoinConfiguration').nodeRegistration.kubeletExtraArgs[1]).toEqual({
+    expect(one(sneaky, 'JoinConfiguration').nodeRegistration!.kubeletExtraArgs![1]).toEqual({
       name: 'node-labels',
       value: 'example.com/ok=yes',
     });
   });
 
   it('taints are always explicit: control planes get the default taint unless hyperconverged', () => {
-    const taintsOf = (c: NodeConfig) =>
-      kubeDocs(c).find((d) => d.kind === 'InitConfiguration' || d.kind === 'JoinConfiguration')!.nodeRegistration as any;
+    const taintsOf = (c: NodeConfig) => kubeDocs(c).find(registers)!.nodeRegistration!;
     expect(taintsOf(configOf('init')).taints).toEqual([CONTROL_PLANE_TAINT]);
     expect(taintsOf(configOf('control-plane')).taints).toEqual([CONTROL_PLANE_TAINT]);
     expect(taintsOf(configOf('hyperconverged-init')).taints).toEqual([]);
@@ -299,10 +300,10 @@ describe('kiln rules', () => {
 
   it('refuses to render a join without the CA pin or a control-plane join without the certificate key', () => {
     const unpinned = clone('worker');
-    delete unpinned.join.caCertHashes;
+    delete unpinned.join!.caCertHashes;
     expect(() => renderKubeadm(unpinned, facts)).toThrow(/caCertHashes/);
     const keyless = clone('control-plane');
-    delete keyless.join.certificateKey;
+    delete keyless.join!.certificateKey;
     expect(() => renderKubeadm(keyless, facts)).toThrow(/certificateKey/);
   });
 });
@@ -392,7 +393,7 @@ describe('cilium values', () => {
 
   it("deep-merges the user's values over kiln's (user wins, null drops a value)", () => {
     const config = clone('init');
-    config.cilium.values = {
+    config.cilium!.values = {
       ipam: { operator: { clusterPoolIPv4MaskSize: 24 } },
       k8sServicePort: 443,
       hubble: { enabled: false },

@@ -28,11 +28,17 @@ const cases = (dir: string) =>
     .map((d) => d.name)
     .sort();
 
+/** A control character other than tab and line feed: C0 (U+0000–U+001F) or DEL. */
+const isControl = (c: string) => {
+  const code = c.charCodeAt(0);
+  return (code <= 0x1f && code !== 0x09 && code !== 0x0a) || code === 0x7f;
+};
+
 /** Buffers as readable text where they are text, base64 otherwise; modes in octal. */
 function serialize(model: Provisioning): string {
   const readable = (b: Buffer) => {
     const text = b.toString('utf8');
-    return Buffer.from(text).equals(b) && !/[\x00-\x08\x0b-\x1f\x7f]/.test(text) ? { utf8: text } : { base64: b.toString('base64') };
+    return Buffer.from(text).equals(b) && ![...text].some(isControl) ? { utf8: text } : { base64: b.toString('base64') };
   };
   return `${JSON.stringify(
     model,

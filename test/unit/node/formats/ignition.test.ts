@@ -22,13 +22,19 @@ const MALFORMED = `${ROOT}test/fixtures/firstboot/malformed/`;
 const UPSTREAM = `${ROOT}../shared/upstream/ignition/`;
 const upstreamFile = (v: IgnitionVersion) => `${UPSTREAM}ignition-v3_${v.split('.')[1]}.schema.json`;
 
+/** Not printable: a control character other than tab and line feed (C0 or DEL), or U+FFFD (a decoding error). */
+const unprintable = (c: string) => {
+  const code = c.charCodeAt(0);
+  return (code <= 0x1f && code !== 0x09 && code !== 0x0a) || code === 0x7f || code === 0xfffd;
+};
+
 /** The model as readable JSON: buffers as utf8 text when they are text, else base64. */
 function serialize(model: Provisioning): string {
   const replacer = function (this: Record<string, unknown>, key: string, value: unknown) {
     const raw = this[key];
     if (!Buffer.isBuffer(raw)) return value;
     const text = raw.toString('utf8');
-    const printable = Buffer.from(text, 'utf8').equals(raw) && !/[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/.test(text);
+    const printable = Buffer.from(text, 'utf8').equals(raw) && ![...text].some(unprintable);
     return printable ? { utf8: text } : { base64: raw.toString('base64') };
   };
   return `${JSON.stringify(model, replacer, 2)}\n`;
@@ -94,26 +100,35 @@ describe('upstream oracle: accepted fixtures validate against the upstream schem
 // ---- property paths: kiln's schemas against upstream's ------------------------------------------
 
 interface Field {
-  types: string[];
+  /** The JSON types; undefined where a schema names none. */
+  types: Array<string | undefined>;
   required: boolean;
 }
 type Fields = Map<string, Field>;
 
-function upstreamFields(doc: Record<string, any>): Fields {
+/** The parts of an upstream JSON Schema (draft-07) upstreamFields walks. */
+interface JsonSchema {
+  $ref?: string;
+  allOf?: JsonSchema[];
+  required?: string[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  type?: string | string[];
+}
+
+function upstreamFields(doc: JsonSchema): Fields {
   const out: Fields = new Map();
-  const deref = (s: Record<string, any>): Record<string, any> => {
-    while (s.$ref)
-      s = (s.$ref as string)
-        .slice(2)
-        .split('/')
-        .reduce((node: any, key) => node[key], doc);
+  /** One step of a JSON pointer ("#/definitions/x"). */
+  const step = (node: unknown, key: string): unknown => (node as Record<string, unknown>)[key];
+  const deref = (s: JsonSchema): JsonSchema => {
+    while (s.$ref) s = s.$ref.slice(2).split('/').reduce<unknown>(step, doc) as JsonSchema;
     return s;
   };
-  const walk = (schema: Record<string, any>, prefix: string) => {
+  const walk = (schema: JsonSchema, prefix: string) => {
     const s = deref(schema);
     for (const part of s.allOf ?? []) walk(part, prefix);
     const required = new Set<string>(s.required ?? []);
-    for (const [key, sub] of Object.entries<Record<string, any>>(s.properties ?? {})) {
+    for (const [key, sub] of Object.entries(s.properties ?? {})) {
       const path = prefix ? `${prefix}.${key}` : key;
       const d = deref(sub);
       out.set(path, { types: [d.type].flat().sort(), required: required.has(key) });
