@@ -11,11 +11,11 @@ export interface Reporter {
   emit(e: BuildEvent): void;
 }
 
-export function jsonReporter(out: NodeJS.WritableStream = process.stdout): Reporter {
+function jsonReporter(out: NodeJS.WritableStream = process.stdout): Reporter {
   return { emit: (e) => out.write(`${JSON.stringify(e)}\n`) };
 }
 
-export function plainReporter(out: NodeJS.WritableStream = process.stderr): Reporter {
+function plainReporter(out: NodeJS.WritableStream = process.stderr): Reporter {
   return {
     emit(e) {
       const text =
@@ -34,7 +34,7 @@ export function plainReporter(out: NodeJS.WritableStream = process.stderr): Repo
 }
 
 /** Redraws the step list in place; the latest log line of the running stage shows beside it. */
-export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter {
+function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter {
   const steps: Array<{ stage: string; state: 'run' | 'ok' | 'fail'; ms?: number; detail?: string; started: number }> = [];
   let drawn = 0;
   let last = '';

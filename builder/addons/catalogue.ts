@@ -6,7 +6,7 @@ import { listAssets } from '../assets.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { REF_PATTERN } from '../images/refs.ts';
 import { parseDocumentText, type DocumentKind } from '../../core/document.ts';
-import { ADDON_DIR, CHART_DIR } from '../../node/layout.ts';
+import { CHART_DIR } from '../../node/layout.ts';
 import { Strict } from '../../core/schema.ts';
 
 const DNS_LABEL = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
@@ -69,8 +69,5 @@ export async function loadCatalogue(): Promise<Map<string, Addon>> {
     ]),
   );
 }
-
-/** Where charts and descriptors live in the image: firstboot reads them, so it owns the paths. */
-export { ADDON_DIR, CHART_DIR };
 
 export const chartPath = (a: Addon) => `${CHART_DIR}/${a.chart.name}-${a.chart.version}.tgz`;

@@ -5,7 +5,8 @@ import { KilnError } from '../../core/errors.ts';
 import { BlobStore } from '../binaries/blobs.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { closest } from '../../core/schema.ts';
-import { ADDON_DIR, chartPath, loadCatalogue, type Addon } from './catalogue.ts';
+import { chartPath, loadCatalogue, type Addon } from './catalogue.ts';
+import { ADDON_DIR } from '../../node/layout.ts';
 import { bakeChart, type BakedChart } from './charts.ts';
 
 export interface BakedAddon {

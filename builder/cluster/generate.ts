@@ -41,7 +41,7 @@ export interface GenResult {
 }
 
 /** meta-data's instance-id: stable across re-runs, new with a new CA (--rotate), so a node provisions again only then. */
-export const instanceIdOf = (spec: ClusterSpec, node: ClusterNodeSpec, caCertHash: string) =>
+const instanceIdOf = (spec: ClusterSpec, node: ClusterNodeSpec, caCertHash: string) =>
   `${spec.name}-${node.name}-${createHash('sha256').update(`${caCertHash}\n${node.name}`).digest('hex').slice(0, 12)}`;
 
 /** The extra CAs the init node places where kubeadm init looks for them (it makes the missing ones). */

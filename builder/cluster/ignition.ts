@@ -9,7 +9,7 @@ import { NODE_CONFIG_PATH } from '../../node/layout.ts';
 import type { ClusterNodeSpec } from './schema.ts';
 import type { SeedFile } from './nocloud.ts';
 
-export const IGNITION_VERSION = '3.4.0';
+const IGNITION_VERSION = '3.4.0';
 // Ignition modes are decimal JSON numbers
 const MODE_PUBLIC = 0o644;
 const MODE_SECRET = 0o600;

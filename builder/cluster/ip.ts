@@ -12,7 +12,7 @@ export interface Net {
 const bitsOf = (family: 4 | 6) => (family === 4 ? 32 : 128);
 
 /** An IP address as a number; undefined when it is not one. */
-export function ipValue(ip: string): { family: 4 | 6; value: bigint } | undefined {
+function ipValue(ip: string): { family: 4 | 6; value: bigint } | undefined {
   const family = isIP(ip);
   if (family === 4) return { family, value: ip.split('.').reduce((n, part) => (n << 8n) | BigInt(Number(part)), 0n) };
   if (family !== 6) return undefined;

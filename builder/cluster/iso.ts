@@ -8,7 +8,7 @@ import { ToolError } from '../../core/errors.ts';
 import type { NoCloudSeed } from './nocloud.ts';
 
 /** The dates inside every cidata.iso (2024-01-01T00:00:00Z): they carry no information, only bytes. */
-export const ISO_EPOCH = 1704067200;
+const ISO_EPOCH = 1704067200;
 
 /** cidata.iso bytes for a seed. Built in a private temporary directory (0700: user-data holds secrets). */
 export async function cidataIso(seed: NoCloudSeed): Promise<Buffer> {

@@ -4,7 +4,7 @@ import { NETWORK_DEFAULTS } from '../../node/layout.ts';
 import { canonicalIp, hostOf } from './ip.ts';
 import type { ClusterNodeSpec, ClusterSpec } from './schema.ts';
 
-export const DEFAULT_PORT = 6443;
+const DEFAULT_PORT = 6443;
 export const DEFAULT_ALGORITHM = 'rsa-2048';
 /** The init node's VRRP priority; each further control plane gets PRIORITY_STEP less (never below 2). */
 const INIT_PRIORITY = 150;
@@ -13,12 +13,12 @@ const PRIORITY_STEP = 10;
 const WORKER_PRIORITY = 100;
 
 /** What `kiln cluster up` gives each VM unless the spec says otherwise. */
-export const VM_DEFAULTS = { memoryMiB: 2048, cpus: 2, start: 'parallel' } as const;
+const VM_DEFAULTS = { memoryMiB: 2048, cpus: 2, start: 'parallel' } as const;
 export const vmsOf = (s: ClusterSpec) => ({ ...VM_DEFAULTS, ...s.vms });
 
 export const podSubnetOf = (s: ClusterSpec) => s.network?.podSubnet ?? NETWORK_DEFAULTS.podSubnet;
 export const serviceSubnetOf = (s: ClusterSpec) => s.network?.serviceSubnet ?? NETWORK_DEFAULTS.serviceSubnet;
-export const portOf = (s: ClusterSpec) => s.controlPlane.port ?? DEFAULT_PORT;
+const portOf = (s: ClusterSpec) => s.controlPlane.port ?? DEFAULT_PORT;
 
 /** host:port of the API server, IPv6 in brackets. */
 export function endpointOf(s: ClusterSpec): string {

@@ -20,11 +20,11 @@ export interface NoCloudSeed {
 /** YAML that YAML 1.1 readers (cloud-init's PyYAML) read the same: a MAC such as 52:54:00:12:34:56 stays a string. */
 const yaml = (value: unknown) => YAML.stringify(value, { compat: 'yaml-1.1', lineWidth: 0 });
 
-export function metaData(instanceId: string, node: ClusterNodeSpec): string {
+function metaData(instanceId: string, node: ClusterNodeSpec): string {
   return yaml({ 'instance-id': instanceId, 'local-hostname': node.name });
 }
 
-export function userData(spec: ClusterSpec, node: ClusterNodeSpec, config: NodeConfig, extraFiles: SeedFile[]): string {
+function userData(spec: ClusterSpec, node: ClusterNodeSpec, config: NodeConfig, extraFiles: SeedFile[]): string {
   const doc = {
     hostname: node.name,
     // the CAs kubeadm init would otherwise make itself (front-proxy, etcd): kubeadm uses ones it finds
@@ -40,7 +40,7 @@ export function userData(spec: ClusterSpec, node: ClusterNodeSpec, config: NodeC
 }
 
 /** network-config v2: each interface matched by MAC and renamed (or by name), static addresses, one default route. */
-export function networkConfig(spec: ClusterSpec, node: ClusterNodeSpec): string {
+function networkConfig(spec: ClusterSpec, node: ClusterNodeSpec): string {
   const withGateway = node.interfaces.find((i) => i.gateway) ?? node.interfaces[0]!;
   const dns = spec.network;
   const nameservers =

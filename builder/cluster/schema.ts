@@ -7,7 +7,7 @@ import { Cidr, IpAddress, NodeConfigSchema, NodeName, Role } from '../../node/co
 import { API_VERSION } from '../spec/schema.ts';
 import { hinted, Strict } from '../../core/schema.ts';
 
-export const CLUSTER_KIND = 'Cluster';
+const CLUSTER_KIND = 'Cluster';
 
 // the node config's definitions, reused as they are
 const NodeProps = NodeConfigSchema.properties.node.properties;

@@ -3,7 +3,7 @@ import { createDataDisk, DATA_DISK_LABEL } from '../outputs/data-disk.ts';
 
 const UNITS: Record<string, number> = { M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 
-export function parseSize(text: string): number {
+function parseSize(text: string): number {
   const m = /^([0-9]+)([MGT])$/.exec(text);
   if (!m) throw new KilnError(`--size ${text}: not a size`, { hint: 'use M, G or T, e.g. --size 20G', exitCode: 2 });
   return Number(m[1]) * UNITS[m[2]!]!;

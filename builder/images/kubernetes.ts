@@ -10,7 +10,7 @@ import type { InstalledBinary } from '../binaries/resolve.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { parseImageRef } from './refs.ts';
 
-export const KUBEADM_REPOSITORY = 'registry.k8s.io';
+const KUBEADM_REPOSITORY = 'registry.k8s.io';
 
 export async function kubeadmImages(spec: ResolvedSpec, binaries: InstalledBinary[]): Promise<string[]> {
   const at = '/images/kubernetes';

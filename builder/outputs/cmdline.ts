@@ -2,7 +2,7 @@
 // systemd prints status: serial goes last so tests and headless servers read the boot.
 import type { ResolvedSpec } from '../spec/defaults.ts';
 
-export function consoleArgs(spec: ResolvedSpec): string[] {
+function consoleArgs(spec: ResolvedSpec): string[] {
   const serial = `console=ttyS0,${spec.boot.serialSpeed}n8`;
   return spec.boot.console === 'serial' ? [serial] : spec.boot.console === 'vga' ? ['console=tty0'] : ['console=tty0', serial];
 }

@@ -49,7 +49,7 @@ export const PERSISTENCE_CONF = [
 ].join('\n');
 
 /** Smallest disk createDataDisk makes; a real node wants gigabytes (images, etcd, logs). */
-export const MIN_DATA_DISK_BYTES = 32 * 2 ** 20;
+const MIN_DATA_DISK_BYTES = 32 * 2 ** 20;
 
 /**
  * Creates `file` as an ext4 image labelled kiln-data holding persistence.conf, without mounting

@@ -23,7 +23,7 @@ import { checkGrubPlatforms } from './disk/grub.ts';
 import type { Converter, ConvertContext } from './converter.ts';
 import { checkLiveSpec, liveCmdline, liveKernel, liveSquashfs, placeFile } from './live.ts';
 
-export const ISO_FILE = 'kiln.iso';
+const ISO_FILE = 'kiln.iso';
 const GRUB_LIB = '/usr/lib/grub';
 
 /** Modules linked into both GRUB cores: find the ISO, read grub.cfg, show the menu, boot Linux. */

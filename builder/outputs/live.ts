@@ -18,13 +18,13 @@ import type { ConvertContext } from './converter.ts';
 import type { KernelFiles } from './work.ts';
 
 /** Formats that boot the live squashfs. */
-export const LIVE_FORMATS = ['iso', 'pxe'];
+const LIVE_FORMATS = ['iso', 'pxe'];
 
 /**
  * zstd level for the squashfs. Measured on the default image (856 MiB rootfs, 2 cores):
  * level 3: 3 s, 285 MiB; 9: 12 s, 266 MiB; 15 (mksquashfs' default): 83 s, 252 MiB; 19: 126 s, 250 MiB.
  */
-export const SQUASHFS_ZSTD_LEVEL = 9;
+const SQUASHFS_ZSTD_LEVEL = 9;
 
 /** x86 COMMAND_LINE_SIZE, including the terminating NUL. */
 const MAX_CMDLINE = 2048;

@@ -20,7 +20,7 @@ import { kernelCmdline } from './cmdline.ts';
 import type { Artifact, Converter } from './converter.ts';
 import { checkLiveSpec, liveArgs, liveKernel, liveSquashfs, placeFile } from './live.ts';
 
-export const PXE_DIR = 'pxe';
+const PXE_DIR = 'pxe';
 export const PXE_FILES = ['vmlinuz', 'initrd.img', 'rootfs.squashfs', 'boot.ipxe', 'profile.json'] as const;
 
 /** Kernel arguments of a PXE boot, with `base` standing for the bundle's URL. */

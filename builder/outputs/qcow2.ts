@@ -5,9 +5,9 @@ import { KilnError } from '../../core/errors.ts';
 import type { Converter } from './converter.ts';
 import { run } from './disk/run.ts';
 
-export const QCOW2_PATH = 'disk.qcow2';
+const QCOW2_PATH = 'disk.qcow2';
 
-export function qemuImgArgs(raw: string, qcow2: string): string[] {
+function qemuImgArgs(raw: string, qcow2: string): string[] {
   return ['convert', '-q', '-c', '-f', 'raw', '-O', 'qcow2', '-o', 'compat=1.1,cluster_size=65536,compression_type=zlib', raw, qcow2];
 }
 

@@ -13,7 +13,7 @@ import { writeGpt } from './disk/gpt.ts';
 import { bootImg, checkGrubPlatforms, earlyConfig, EFI_DIR, grubConfig, mkimage, patchCore, patchMbr } from './disk/grub.ts';
 import { diskSizeFor, layoutFor, MiB, rootfsUsage, SECTOR, validateDiskSize } from './disk/layout.ts';
 
-export const RAW_PATH = 'disk.raw';
+const RAW_PATH = 'disk.raw';
 
 export const rawConverter: Converter<'raw'> = {
   format: 'raw',

@@ -133,15 +133,13 @@ export const OVERLAYS: Overlay[] = [
         { overlay: 'containerd', type: 'directory', path: 'opt/cni/bin', mode: 0o755 },
         { overlay: 'containerd', type: 'directory', path: 'etc/containerd/certs.d', mode: 0o755 },
         { overlay: 'containerd', type: 'directory', path: 'etc/cni/net.d', mode: 0o755 },
-        ...base
-          .list('usr/lib/cni')
-          .map((p): FileOp => ({
-            overlay: 'containerd',
-            type: 'symlink',
-            mode: 0o777,
-            path: `opt/cni/bin/${path.posix.basename(p)}`,
-            target: `/${p}`,
-          })),
+        ...base.list('usr/lib/cni').map((p): FileOp => ({
+          overlay: 'containerd',
+          type: 'symlink',
+          mode: 0o777,
+          path: `opt/cni/bin/${path.posix.basename(p)}`,
+          target: `/${p}`,
+        })),
       ],
     })),
   },
@@ -234,7 +232,7 @@ export const OVERLAYS: Overlay[] = [
 ];
 
 /** Overlays the spec adds from its own directories, applied after the built-in ones. */
-export async function userOverlayOps(spec: ResolvedSpec): Promise<OverlayOps[]> {
+async function userOverlayOps(spec: ResolvedSpec): Promise<OverlayOps[]> {
   const out: OverlayOps[] = [];
   for (const [i, o] of spec.overlays.entries()) {
     const abs = path.resolve(spec.dir, o.path);

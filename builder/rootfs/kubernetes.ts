@@ -11,7 +11,7 @@ const PAUSE_BY_MINOR: Record<number, string> = {
   34: '3.10.1',
 };
 
-export function minorOf(version: string): number {
+function minorOf(version: string): number {
   return Number(/^v1\.([0-9]+)\./.exec(version)?.[1] ?? NaN);
 }
 

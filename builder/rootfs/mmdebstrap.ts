@@ -53,7 +53,7 @@ export function baseRecipe(spec: ResolvedSpec): BaseRecipe {
 /** mmdebstrap's own default, named when a second source is added (then none is implied). */
 const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 
-export const cacheKey = (recipe: BaseRecipe) => sha256(canonicalJson(recipe)).slice(0, 32);
+const cacheKey = (recipe: BaseRecipe) => sha256(canonicalJson(recipe)).slice(0, 32);
 
 export function defaultCacheDir(): string {
   return process.env.KILN_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kiln');

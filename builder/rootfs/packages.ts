@@ -19,7 +19,7 @@ const PACKAGE_GROUPS: Array<[why: string, packages: string[]]> = [
 
 const ENGINE_PACKAGES: Record<string, string[]> = { containerd: [], docker: ['docker.io'] };
 
-export function basePackages(): string[] {
+function basePackages(): string[] {
   return PACKAGE_GROUPS.flatMap(([, pkgs]) => pkgs);
 }
 

@@ -7,7 +7,7 @@ import { hinted, Strict, recordOf } from '../../core/schema.ts';
 import { KubeletDefaults } from '../../node/config/kubelet-defaults.ts';
 
 export const API_VERSION = 'kiln.dev/v1alpha1';
-export const KIND = 'Image';
+const KIND = 'Image';
 
 // Sizes as systemd's config_parse_iec_size reads them; journald does not take percentages.
 const IecSize = hinted(

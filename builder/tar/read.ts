@@ -39,7 +39,7 @@ const TYPES: Record<string, EntryType> = {
   '6': 'fifo',
 };
 
-export function normalizeName(raw: string): string {
+function normalizeName(raw: string): string {
   return raw
     .replace(/^(\.\/|\/)+/, '')
     .replace(/^\.$/, '')

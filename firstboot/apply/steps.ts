@@ -19,7 +19,7 @@ export interface Step {
   apply: (ctx: ApplyContext) => Promise<string>;
 }
 
-export const STEPS: Step[] = [
+const STEPS: Step[] = [
   // every boot, as cloud-init's update_hostname: live-boot resets a live node's hostname each boot
   { name: 'hostname', pass: 'early', when: (m) => Boolean(m.hostname ?? m.fqdn), apply: applyHostname, everyBoot: true },
   { name: 'groups', pass: 'early', when: (m) => m.groups.length > 0, apply: applyGroups },

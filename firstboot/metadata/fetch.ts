@@ -4,8 +4,6 @@ import { readFile } from 'node:fs/promises';
 import { KilnError } from '../../core/errors.ts';
 import { redactUrl, verifyHash, type PinnedHash } from '../../core/hash.ts';
 
-export { digestHex, parseHash, redactUrl, verifyHash, type PinnedHash } from '../../core/hash.ts';
-
 const MAX_BYTES = 64 * 2 ** 20;
 
 export interface FetchOptions {

@@ -7,7 +7,7 @@ import type { NodeConfig, RenderedFile } from './types.ts';
 export const CILIUM_VALUES = '/etc/kiln/cilium-values.yaml';
 
 /** kiln's own values, before the user's. */
-export function ciliumValues(config: NodeConfig): Record<string, unknown> {
+function ciliumValues(config: NodeConfig): Record<string, unknown> {
   const { host, port } = controlPlaneEndpoint(config);
   return {
     // kubeadm skipped its kube-proxy addon (addon/kube-proxy): Cilium's eBPF does services instead

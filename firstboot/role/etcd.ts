@@ -3,7 +3,7 @@
 import type { NodeConfig } from '../../node/config/schema.ts';
 import type { RenderedFile } from './types.ts';
 
-export const SNAPSHOT_DIR = '/var/lib/kiln/etcd-snapshots';
+const SNAPSHOT_DIR = '/var/lib/kiln/etcd-snapshots';
 
 export function renderEtcdSnapshots(config: NodeConfig): RenderedFile[] {
   const schedule = config.etcdSnapshots?.schedule ?? 'hourly';

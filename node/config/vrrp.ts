@@ -14,7 +14,7 @@ export function controlPlaneEndpoint(config: NodeConfig): { host: string; port: 
 }
 
 /** Pool priorities: the preferred holder gets POOL_BASE, each next member POOL_STEP less. */
-export const POOL_BASE = 150;
+const POOL_BASE = 150;
 const POOL_STEP = 10;
 
 const fail = (message: string, path: string, hint: string): never => {

@@ -18,7 +18,7 @@ export interface RawMetadata {
 }
 
 /** JSON user data is Ignition (cloud-config and scripts start with `#`): the Ignition parser says what is wrong with it. */
-export function looksLikeIgnition(data: Buffer): boolean {
+function looksLikeIgnition(data: Buffer): boolean {
   const text = data.toString('utf8').trimStart();
   return text.startsWith('{') || text.startsWith('[');
 }

@@ -17,7 +17,7 @@ const esc = (s: string) =>
 export const networkName = (plan: LabPlan, net: LabNetwork) => `kiln-${plan.cluster}-${net.bridge}`;
 
 /** The host bridge libvirt makes (IFNAMSIZ: 15 characters), distinct per cluster and network. */
-export function hostBridge(plan: LabPlan, net: LabNetwork): string {
+function hostBridge(plan: LabPlan, net: LabNetwork): string {
   return `kv${plan.cluster.replace(/[^a-z0-9]/g, '').slice(0, 9)}${net.bridge.replace('kbr', 'b')}`.slice(0, 15);
 }
 

@@ -85,7 +85,7 @@ const exists = (file: string) =>
     () => false,
   );
 
-export async function nodeStates(plan: LabPlan, nodes = plan.nodes): Promise<NodeState[]> {
+async function nodeStates(plan: LabPlan, nodes = plan.nodes): Promise<NodeState[]> {
   return Promise.all(
     nodes.map(async (n) => {
       const pid = await runningPid(n);

@@ -61,7 +61,7 @@ export async function runningPid(node: LabNode): Promise<number | undefined> {
 }
 
 /** Sends one QMP command (after the capabilities handshake); bounded by `timeoutMs`. */
-export function qmp(socket: string, command: string, timeoutMs = 5000): Promise<void> {
+function qmp(socket: string, command: string, timeoutMs = 5000): Promise<void> {
   return new Promise((resolve, reject) => {
     const conn = net.connect(socket);
     const timer = setTimeout(() => finish(new Error(`QMP ${command}: no answer within ${timeoutMs} ms`)), timeoutMs);

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { SECTOR, type Partition } from './layout.ts';
 import { run } from './run.ts';
 
-export const ESP_LABEL = 'KILN-ESP';
+const ESP_LABEL = 'KILN-ESP';
 
-export function mkfsVfatArgs(image: string, part: Partition): string[] {
+function mkfsVfatArgs(image: string, part: Partition): string[] {
   const start = part.start / SECTOR;
   // mkfs.fat would pick the cluster size and geometry from the image file's size (the whole disk):
   // fix them. 512-byte clusters keep a 64 MiB FAT32 above its 65525-cluster minimum.

@@ -8,7 +8,7 @@ import type { DiskIds } from './ids.ts';
 import { INODE_RATIO, INODE_SIZE, JOURNAL_SIZE, MiB, type Partition } from './layout.ts';
 import { run } from './run.ts';
 
-export const ROOT_LABEL = 'kiln-root';
+const ROOT_LABEL = 'kiln-root';
 
 // kiln's own mke2fs.conf, so the host's defaults (a newer e2fsprogs turns on features such as
 // orphan_file) cannot change the bytes or what the image's GRUB and kernel must support.

@@ -4,8 +4,8 @@ import { SECTOR, type DiskLayout, type Partition } from './layout.ts';
 import { run } from './run.ts';
 
 /** sgdisk type codes: BIOS boot, EFI system, Linux root (x86-64). */
-export const TYPE_CODES = { bios: 'EF02', esp: 'EF00', root: '8304' } as const;
-export const PART_NAMES = { bios: 'BIOS boot', esp: 'EFI System', root: 'kiln-root' } as const;
+const TYPE_CODES = { bios: 'EF02', esp: 'EF00', root: '8304' } as const;
+const PART_NAMES = { bios: 'BIOS boot', esp: 'EFI System', root: 'kiln-root' } as const;
 
 const sectors = (p: Partition) => `${p.number}:${p.start / SECTOR}:${(p.start + p.size) / SECTOR - 1}`;
 

@@ -11,7 +11,7 @@ import { fatUuid, type DiskIds } from './ids.ts';
 import { SECTOR } from './layout.ts';
 import { run } from './run.ts';
 
-export const GRUB_LIB = '/usr/lib/grub';
+const GRUB_LIB = '/usr/lib/grub';
 export const EFI_DIR = 'EFI/BOOT';
 
 /** Modules built into both core images (nothing is loaded from disk later). */

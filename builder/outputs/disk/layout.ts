@@ -10,10 +10,10 @@ export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
 const BLOCK = 4096;
 
-export const BIOS_START = 1 * MiB;
-export const BIOS_SIZE = 1 * MiB;
-export const ESP_START = BIOS_START + BIOS_SIZE;
-export const ESP_SIZE = 64 * MiB;
+const BIOS_START = 1 * MiB;
+const BIOS_SIZE = 1 * MiB;
+const ESP_START = BIOS_START + BIOS_SIZE;
+const ESP_SIZE = 64 * MiB;
 export const ROOT_START = ESP_START + ESP_SIZE;
 /** Left free after the root: holds the backup GPT and keeps the root's end MiB-aligned. */
 export const TAIL = 1 * MiB;
@@ -25,11 +25,11 @@ export const INODE_SIZE = 256;
 /** Free space a computed disk gets: the first boot writes logs and keys before grow-root runs. */
 export const HEADROOM = 512 * MiB;
 /** The least free space a disk.size must leave on the root. */
-export const MIN_FREE = 64 * MiB;
+const MIN_FREE = 64 * MiB;
 /** Computed disks are rounded up to this. */
 const ROUND = 256 * MiB;
 /** Bounds for disk.size checked before any work: below the floor no kiln rootfs fits. */
-export const MIN_DISK = 1 * GiB;
+const MIN_DISK = 1 * GiB;
 export const MAX_DISK = 1024 * GiB;
 
 export interface Partition {

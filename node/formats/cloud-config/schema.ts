@@ -12,7 +12,7 @@ export const Hostname = hinted(
   'lower-case letters, digits, "-" and ".", each label starting and ending with a letter or digit (RFC 1123), e.g. node-1',
 );
 /** The labels are checked by the pattern; that there is a domain part is checked in code, for a clearer message. */
-export const Fqdn = hinted(
+const Fqdn = hinted(
   Type.String({ pattern: HOSTNAME_PATTERN, maxLength: 253 }),
   'a fully qualified name with a domain, e.g. node-1.example.com',
 );
@@ -34,8 +34,8 @@ const SshKey = hinted(
 );
 
 const COMMAND = 'a shell command string ("systemctl restart app") or an argv list ([systemctl, restart, app]); quote numbers and booleans';
-export const Command = hinted(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })]), COMMAND);
-export const Commands = hinted(Type.Array(Command), 'a YAML list of commands');
+const Command = hinted(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })]), COMMAND);
+const Commands = hinted(Type.Array(Command), 'a YAML list of commands');
 
 const SudoRule = OneLine('a sudoers rule on one line, e.g. "ALL=(ALL) NOPASSWD:ALL"');
 
@@ -72,8 +72,8 @@ export const UserObject = Type.Object(
   { ...Strict, description: 'a user account' },
 );
 
-export const Users = hinted(Type.Array(Type.Unknown()), 'a YAML list of user mappings (name, groups, ssh_authorized_keys, ...)');
-export const Groups = hinted(Type.Array(Type.Unknown()), 'a YAML list of group names, or "name: [members]" mappings');
+const Users = hinted(Type.Array(Type.Unknown()), 'a YAML list of user mappings (name, groups, ssh_authorized_keys, ...)');
+const Groups = hinted(Type.Array(Type.Unknown()), 'a YAML list of group names, or "name: [members]" mappings');
 export const GroupMembers = hinted(Type.Union([Type.String(), Type.Array(AccountName)]), 'a user name or a list of user names');
 
 export const ENCODINGS = ['text/plain', 'text', 'b64', 'base64', 'gz', 'gzip', 'gz+b64', 'gz+base64', 'gzip+b64', 'gzip+base64'] as const;
@@ -100,7 +100,7 @@ export const WriteFile = Type.Object(
   },
   { ...Strict, description: 'a file to write' },
 );
-export const WriteFiles = hinted(Type.Array(Type.Unknown()), 'a YAML list of files (path, content, permissions, ...)');
+const WriteFiles = hinted(Type.Array(Type.Unknown()), 'a YAML list of files (path, content, permissions, ...)');
 
 export const Ntp = Type.Object(
   {
@@ -112,13 +112,13 @@ export const Ntp = Type.Object(
 );
 
 // IANA names are Area/Location or Area/Region/Location (America/Argentina/Salta, Etc/GMT+3).
-export const TIMEZONE_PATTERN = '^(UTC|[A-Z][A-Za-z]+(/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$';
-export const Timezone = hinted(
+const TIMEZONE_PATTERN = '^(UTC|[A-Z][A-Za-z]+(/[A-Za-z0-9][A-Za-z0-9_+-]*){1,2})$';
+const Timezone = hinted(
   Type.String({ pattern: TIMEZONE_PATTERN }),
   'an IANA time zone name such as Europe/Berlin, America/New_York or UTC',
 );
 
-export const ManageEtcHosts = hinted(
+const ManageEtcHosts = hinted(
   Type.Union([Type.Boolean(), Type.Literal('localhost'), Type.Literal('template')]),
   'true (write /etc/hosts for this node), false, or "localhost" (add a 127.0.1.1 line to /etc/hosts)',
 );

@@ -25,7 +25,7 @@ const SUPPORTED = SUPPORTED_VERSIONS.join(', ');
 const TRANSLATE_HINT = `kiln reads Ignition spec ${SUPPORTED}`;
 
 /** `ignition-sha256-<16 hex>` of the raw config (its UTF-8 bytes): the same config never provisions twice. */
-export function ignitionInstanceId(text: string): string {
+function ignitionInstanceId(text: string): string {
   return `ignition-sha256-${createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16)}`;
 }
 

@@ -184,7 +184,7 @@ const config = <P extends TProperties>(version: IgnitionVersion, properties: P) 
     title: `Ignition config ${version} as kiln reads it`,
   });
 
-export const IgnitionV3_0 = config('3.0.0', {
+const IgnitionV3_0 = config('3.0.0', {
   ignition: ignitionSection('3.0.0', ConfigReference30, CaReference30, {}),
   storage: opt(
     obj({
@@ -200,7 +200,7 @@ export const IgnitionV3_0 = config('3.0.0', {
   passwd: opt(Passwd30),
 });
 
-export const IgnitionV3_1 = config('3.1.0', {
+const IgnitionV3_1 = config('3.1.0', {
   ignition: ignitionSection('3.1.0', Resource, Resource, { proxy: opt(Proxy31) }),
   storage: opt(
     obj({
@@ -216,7 +216,7 @@ export const IgnitionV3_1 = config('3.1.0', {
   passwd: opt(Passwd30),
 });
 
-export const IgnitionV3_2 = config('3.2.0', {
+const IgnitionV3_2 = config('3.2.0', {
   ignition: ignitionSection('3.2.0', Resource, Resource, { proxy: opt(Proxy31) }),
   storage: opt(
     obj({
@@ -244,7 +244,7 @@ const storage33 = <L extends TSchema>(luks: L) =>
     links: opt(list(Link33)),
   });
 
-export const IgnitionV3_3 = config('3.3.0', {
+const IgnitionV3_3 = config('3.3.0', {
   ignition: ignitionSection('3.3.0', Resource, Resource, { proxy: opt(Proxy31) }),
   storage: opt(storage33(Luks33)),
   systemd: opt(Systemd),
@@ -252,7 +252,7 @@ export const IgnitionV3_3 = config('3.3.0', {
   kernelArguments: opt(KernelArguments),
 });
 
-export const IgnitionV3_4 = config('3.4.0', {
+const IgnitionV3_4 = config('3.4.0', {
   ignition: ignitionSection('3.4.0', Resource, Resource, { proxy: opt(Proxy34) }),
   storage: opt(storage33(Luks34)),
   systemd: opt(Systemd),

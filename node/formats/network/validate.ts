@@ -225,7 +225,7 @@ export function readString(report: Report, v: unknown, path: string, format?: Fo
   return v;
 }
 
-export function readInt(report: Report, v: unknown, path: string, min: number, max: number, hint?: string): number | undefined {
+function readInt(report: Report, v: unknown, path: string, min: number, max: number, hint?: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   const n = toInt(v);
   const range = `a whole number from ${min} to ${max}`;
@@ -238,10 +238,6 @@ export function readInt(report: Report, v: unknown, path: string, min: number, m
     return undefined;
   }
   return n;
-}
-
-export function readBool(v: unknown): boolean | undefined {
-  return toBool(v);
 }
 
 /** Whether `address` lies inside `prefix` (both of one family). */
