@@ -53,7 +53,7 @@ beforeAll(async () => {
 });
 
 // upstream schemas: draft-04 for Ignition and cloud-config; network-config v2 is draft-07 text that
-// the draft-04 Ajv compiles with its $schema dropped (as test/unit/firstboot/formats does)
+// the draft-04 Ajv compiles with its $schema dropped (as test/unit/node/formats does)
 const ajv = () => new Ajv.default({ strict: false, allErrors: true, validateFormats: false });
 const upstream = (rel: string) => JSON.parse(readFileSync(path.join(upstreamDir, rel), 'utf8'));
 const ignitionSchema = ajv().compile(upstream('ignition/ignition-v3_4.schema.json'));

@@ -1,5 +1,5 @@
 // The live outputs' pure parts: live-boot kernel arguments, the spec checks run before any work,
-// and the ISO's GRUB config (golden files: UPDATE_GOLDEN=1 npx vitest run test/unit/outputs/live).
+// and the ISO's GRUB config (golden files: UPDATE_GOLDEN=1 npx vitest run test/unit/builder/outputs/live).
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../../core/errors.ts';

@@ -1,5 +1,5 @@
 // The PXE bundle's rendered files, boot.ipxe and profile.json, against golden files
-// (UPDATE_GOLDEN=1 npx vitest run test/unit/outputs/pxe rewrites them).
+// (UPDATE_GOLDEN=1 npx vitest run test/unit/builder/outputs/pxe rewrites them).
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PXE_FILES, pxeArgs, renderBootIpxe, renderProfile } from '../../../../builder/outputs/pxe.ts';

@@ -1,4 +1,4 @@
-// Template rendering against golden files: UPDATE_GOLDEN=1 npx vitest run test/unit/overlays rewrites them.
+// Template rendering against golden files: UPDATE_GOLDEN=1 npx vitest run test/unit/builder/overlays rewrites them.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';

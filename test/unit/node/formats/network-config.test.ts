@@ -1,5 +1,5 @@
 // cloud-init network-config (v1 and v2) → systemd-networkd files. Golden cases pin every emitted
-// file (UPDATE_GOLDEN=1 npx vitest run --project unit test/unit/firstboot/formats/network-config
+// file (UPDATE_GOLDEN=1 npx vitest run --project unit test/unit/node/formats/network-config
 // rewrites them); upstream's JSON Schemas are the outside oracle that each golden input is real
 // network-config; the error table pins what a user is told for each kind of mistake.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
