@@ -390,5 +390,3 @@ export const ImageSpecSchema = Type.Object(
 export type ImageSpec = Static<typeof ImageSpecSchema>;
 export type SliceSettings = Static<typeof Slice>;
 export type JournaldSettings = Static<typeof Journald>;
-export type BinarySpec = Static<typeof Binary>;
-export type KubernetesSourceSpec = Static<typeof KubernetesSource>;

@@ -225,4 +225,3 @@ export const NodeConfigSchema = Type.Object(
 );
 
 export type NodeConfig = Static<typeof NodeConfigSchema>;
-export type NodeRole = NodeConfig['role'];

@@ -10,14 +10,7 @@ import { adoptNodeConfig } from '../../config/node-file.ts';
 import { emptyProvisioning, type Provisioning } from '../../model.ts';
 import { hostnameOf } from './node.ts';
 import { Report } from '../../../core/problem.ts';
-import {
-  IGNITION_SCHEMAS,
-  SUPPORTED_VERSIONS,
-  schemaAt,
-  type IgnitionConfig,
-  type IgnitionConfigV3_5,
-  type IgnitionVersion,
-} from './schema.ts';
+import { IGNITION_SCHEMAS, SUPPORTED_VERSIONS, schemaAt, type IgnitionConfigV3_5, type IgnitionVersion } from './schema.ts';
 import { convertGroups, convertUnits, convertUsers, refuseUnsupported, warnIgnored } from './sections.ts';
 import { convertStorage } from './storage.ts';
 
@@ -201,5 +194,3 @@ function detectVersion(value: Record<string, unknown>, file: string): IgnitionVe
     `${TRANSLATE_HINT}; lower the version (Butane: pick a variant version that emits one of these) and drop fields the older spec lacks`,
   );
 }
-
-export type { IgnitionConfig };
