@@ -3,25 +3,10 @@
 import { cp, mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_BUILD_FILES, AGENT_SOURCE_DIRS, agentSourceKey } from '../../../builder/firstboot.ts';
+import { bundleInputs } from '../../helpers/bundle.ts';
 import { repoRoot } from '../../helpers/build.ts';
-
-/** The repository files esbuild reads for the entry (node_modules left out). */
-async function bundleInputs(entry: string): Promise<string[]> {
-  const result = await esbuild.build({
-    absWorkingDir: repoRoot,
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  return Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/'));
-}
 
 describe('kiln-firstboot bundle', () => {
   let inputs: string[];

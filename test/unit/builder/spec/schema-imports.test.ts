@@ -1,24 +1,9 @@
 // Reading the spec schema takes the output format names, not the converters behind them (GRUB,
 // sgdisk, xorriso writers): the schema's bundle holds no other builder/outputs/ module.
-import * as esbuild from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { OUTPUT_FORMATS } from '../../../../builder/outputs/format-names.ts';
 import { CONVERTERS } from '../../../../builder/outputs/formats.ts';
-import { repoRoot } from '../../../helpers/build.ts';
-
-async function bundleInputs(entry: string): Promise<string[]> {
-  const result = await esbuild.build({
-    absWorkingDir: repoRoot,
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  return Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/'));
-}
+import { bundleInputs } from '../../../helpers/bundle.ts';
 
 describe('spec schema imports', () => {
   it('takes the format names only from builder/outputs/', async () => {
