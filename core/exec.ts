@@ -61,11 +61,14 @@ export function outputTail(output: string, lines = TAIL_LINES): string {
     .join(' / ');
 }
 
-/** `cmd sub failed (exit N): <tail>`: what an error says of a failed run. */
-export function describeFailure(cmd: string, args: readonly string[], r: ExecResult): string {
+/**
+ * `cmd sub failed (exit N): <tail>`: what an error says of a failed run. `label` names the run
+ * instead (e.g. a whole command line that holds no secrets); by default the tool and its first argument.
+ */
+export function describeFailure(cmd: string, args: readonly string[], r: ExecResult, label?: string): string {
   const how = r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`;
   const tail = outputTail(r.all || r.stderr || r.stdout);
-  return `${cmd}${args[0] ? ` ${args[0]}` : ''} failed (${how})${tail ? `: ${tail}` : ''}`;
+  return `${label ?? `${cmd}${args[0] ? ` ${args[0]}` : ''}`} failed (${how})${tail ? `: ${tail}` : ''}`;
 }
 
 /** exec, throwing a ToolError (with the hint) when the tool is missing or fails. */

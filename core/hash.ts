@@ -35,14 +35,19 @@ export function verifyHash(data: Buffer, hash: PinnedHash, what: string): void {
     });
 }
 
-/** URLs may carry credentials or tokens in user-info or the query: never log those parts. */
+/**
+ * URLs may carry credentials or tokens in user-info or the query: never log those parts. The scheme
+ * is matched in any case (`HTTPS://` is a URL to fetchers); a URL that does not parse keeps only its
+ * scheme, since where its credentials end cannot be told.
+ */
 export function redactUrl(location: string): string {
-  if (!/^[a-z]+:\/\//.test(location)) return location;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location);
+  if (!scheme) return location;
   try {
     const u = new URL(location);
     const auth = u.username || u.password ? '***@' : '';
     return `${u.protocol}//${auth}${u.host}${u.pathname}${u.search ? '?…' : ''}`;
   } catch {
-    return location;
+    return `${scheme[1]!.toLowerCase()}://… (not a valid URL)`;
   }
 }

@@ -28,7 +28,8 @@ export function readYaml(text: string, file: string): YamlDocument {
   return {
     value: doc.toJS(),
     locate(p) {
-      if (p.file !== file) return p;
+      // a problem of another file, or one its reader already placed (a MIME part's line), stays put
+      if (p.file !== file || p.line !== undefined) return p;
       const node = nodeAt(doc.contents, p.path);
       return node?.range ? { ...p, ...lines.linePos(node.range[0]) } : p;
     },

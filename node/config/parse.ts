@@ -142,19 +142,6 @@ const RULES: Array<Rule<NodeConfig>> = [
         : undefined,
   },
   {
-    name: 'the VIP pool member index fits',
-    check: (c) => {
-      const pool = c.keepalived?.externalVips;
-      return pool && pool.memberIndex >= pool.members
-        ? {
-            path: '/keepalived/externalVips/memberIndex',
-            message: `memberIndex ${pool.memberIndex} is not below members (${pool.members})`,
-            hint: 'number the pool members 0 … members-1',
-          }
-        : undefined;
-    },
-  },
-  {
     name: 'control planes can outrank a failed peer',
     check: (c) =>
       c.keepalived && c.role !== 'worker' && c.keepalived.priority < 2

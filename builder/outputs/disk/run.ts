@@ -24,6 +24,7 @@ export async function run(tool: string, args: string[], opts: RunOptions): Promi
   const result = await exec(file, args, { env, ...(opts.input !== undefined ? { input: opts.input } : {}) });
   if (result.missing)
     throw new ToolError(tool, 'not found', { hint: opts.hint ?? 'run `kiln doctor` to see which host tools are missing' });
-  if (result.failed) throw new ToolError(tool, describeFailure(tool, args, result), opts.hint ? { hint: opts.hint } : {});
+  if (result.failed)
+    throw new ToolError(tool, describeFailure(tool, args, result, `${tool} ${args.join(' ')}`), opts.hint ? { hint: opts.hint } : {});
   return { stdout: result.stdout, stderr: result.stderr };
 }

@@ -120,7 +120,7 @@ export function contentsOf(resource: IgnitionResource, base: string, r: Report):
     } catch {
       /* reported below */
     }
-    if (!url?.hostname) return void fail('/source', `"${source}" is not a valid URL`, 'e.g. https://example.com/files/app.conf');
+    if (!url?.hostname) return void fail('/source', `"${redactUrl(source)}" is not a valid URL`, 'e.g. https://example.com/files/app.conf');
     if (!hashText)
       fail(
         '/verification/hash',

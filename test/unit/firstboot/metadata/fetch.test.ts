@@ -56,5 +56,8 @@ describe('fetchBytes', () => {
   it('redacts credentials and query strings', () => {
     expect(redactUrl('https://u:p@h.example/x.ign?token=1')).toBe('https://***@h.example/x.ign?…');
     expect(redactUrl('/srv/x.ign')).toBe('/srv/x.ign');
+    // any case of scheme, and a URL that does not parse, keep no credentials
+    expect(redactUrl('HTTPS://u:s3cret@h.example/x?token=abc')).toBe('https://***@h.example/x?…');
+    expect(redactUrl('http://admin:pw@[::1/x')).toBe('http://… (not a valid URL)');
   });
 });
