@@ -152,3 +152,6 @@ export function emptyProvisioning(format: Provisioning['format'], instanceId: st
     warnings: [],
   };
 }
+
+/** A file mode as messages show it: 420 → "0644". */
+export const octal = (mode: number): string => `0${mode.toString(8).padStart(3, '0')}`;

@@ -1,6 +1,6 @@
 // Checks of a cluster spec the schema cannot express, as a table: each rule looks at the whole
 // spec and reports problems with the JSON path of the value to fix.
-import type { Problem } from '../../core/problem.ts';
+import type { Finding } from '../../core/problem.ts';
 import type { Rule } from '../../core/rules.ts';
 import { restrictedLabel } from '../../node/config/parse.ts';
 import { canonicalIp, contains, hostOf, overlaps, parseNet } from './ip.ts';
@@ -15,8 +15,6 @@ import {
   vrrpInterfaceOf,
 } from './model.ts';
 import type { ClusterSpec } from './schema.ts';
-
-type Found = Omit<Problem, 'file'>;
 
 const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
@@ -34,7 +32,7 @@ const addressEntries = (s: ClusterSpec) =>
   );
 
 /** Reports each value seen before (by `key`) at its later occurrences. */
-function duplicates<T>(items: T[], key: (t: T) => string, report: (t: T, first: T) => Found): Found[] {
+function duplicates<T>(items: T[], key: (t: T) => string, report: (t: T, first: T) => Finding): Finding[] {
   const seen = new Map<string, T>();
   return items.flatMap((t) => {
     const first = seen.get(key(t));
@@ -73,7 +71,6 @@ const rules: Array<Rule<ClusterSpec>> = [
           path: `/nodes/${i}/name`,
           message: `node name "${n.name}" is taken by /nodes/${f.i}`,
           hint: 'node names are host names and Kubernetes node names: one per machine',
-          severity: 'error' as const,
         }),
       ),
   },
@@ -87,7 +84,6 @@ const rules: Array<Rule<ClusterSpec>> = [
           path: a.path,
           message: `${a.ip} is also ${f.node}'s address (${f.path})`,
           hint: 'every interface address must be unique in the cluster',
-          severity: 'error' as const,
         }),
       ),
   },
@@ -106,7 +102,6 @@ const rules: Array<Rule<ClusterSpec>> = [
           path: m.path,
           message: `MAC ${m.mac} is also ${f.node}'s (${f.path})`,
           hint: 'a MAC names one NIC; copy-pasted VM definitions need their own MACs',
-          severity: 'error' as const,
         }),
       );
     },
@@ -122,7 +117,6 @@ const rules: Array<Rule<ClusterSpec>> = [
             path: `/nodes/${i}/interfaces/${j}/name`,
             message: `${n.name} has two interfaces named ${itf.name} (also /nodes/${i}/interfaces/${f.j})`,
             hint: 'name each NIC of a node differently',
-            severity: 'error' as const,
           }),
         ),
       ),
@@ -374,7 +368,6 @@ const rules: Array<Rule<ClusterSpec>> = [
           path: `/addons/${i}/name`,
           message: `${a.name} is listed twice (also /addons/${f.i})`,
           hint: 'list each addon once',
-          severity: 'error' as const,
         }),
       ),
       ...(s.addons ?? []).flatMap((a, i) =>

@@ -17,7 +17,8 @@
 import { gunzipSync } from 'node:zlib';
 import { isSecretPath, type Contents, type FileSpec, type Owner } from '../../model.ts';
 import { KEY_SCHEMAS, WriteFile } from './schema.ts';
-import { isMapping, octal, type Context } from './report.ts';
+import { isMapping, type Context } from './report.ts';
+import { octal } from '../../model.ts';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

@@ -12,9 +12,6 @@ export interface Context {
   isOctalLiteral(path: Array<string | number>): boolean;
 }
 
-/** Octal for messages: 420 → "0644". */
-export const octal = (mode: number): string => `0${mode.toString(8).padStart(3, '0')}`;
-
 export const isMapping = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' &&
   v !== null &&

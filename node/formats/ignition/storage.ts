@@ -4,7 +4,7 @@
 import { posix } from 'node:path';
 import { isSecretPath, type Contents, type DirectorySpec, type FileSpec, type LinkSpec, type Owner } from '../../model.ts';
 import { type Report } from '../../../core/problem.ts';
-import { octal } from './report.ts';
+import { octal } from '../../model.ts';
 import { contentsOf } from './sources.ts';
 import type { IgnitionDirectory, IgnitionFile, IgnitionLink, IgnitionOwner } from './schema.ts';
 
