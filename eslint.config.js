@@ -34,6 +34,24 @@ export default tseslint.config(
   layer(['builder/**'], ['firstboot', 'test'], 'the builder never imports the node agent: share through node/ or core/'),
   layer(['firstboot/**'], ['builder', 'test'], 'the node agent never imports the builder: share through node/ or core/'),
   {
+    // one sink for terminal output, where the redaction layer runs (core/output.ts)
+    files: ['core/**', 'node/**', 'builder/**', 'firstboot/**'],
+    ignores: ['core/output.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.object.name='process'][object.property.name=/^(stdout|stderr)$/][property.name='write']",
+          message: 'print through writeOut/writeErr (core/output.ts): they redact secrets',
+        },
+        {
+          selector: "CallExpression[callee.object.name='console']",
+          message: 'print through writeOut/writeErr (core/output.ts): they redact secrets',
+        },
+      ],
+    },
+  },
+  {
     files: ['scripts/**/*.mjs', 'eslint.config.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly' } },
   },

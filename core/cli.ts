@@ -1,6 +1,7 @@
 // The command-line shell both executables share (kiln, kiln-firstboot): a table of commands,
 // strict flag parsing, help, and typed errors turned into messages and exit codes.
 import { parseArgs } from 'node:util';
+import { writeOut, writeErr } from './output.ts';
 
 type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
@@ -93,16 +94,16 @@ function splitVerb(command: VerbCommand, args: string[]): { verb?: string; rest:
 export async function runProgram(p: Program, argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--version' || name === 'version') {
-    process.stdout.write(`${p.name} ${p.version}\n`);
+    writeOut(`${p.name} ${p.version}\n`);
     return 0;
   }
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(`${help(p)}\n`);
+    writeOut(`${help(p)}\n`);
     return name === undefined ? 2 : 0;
   }
   const command = p.commands.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`${p.name}: unknown command "${name}"\n\n${help(p)}\n`);
+    writeErr(`${p.name}: unknown command "${name}"\n\n${help(p)}\n`);
     return 2;
   }
   return dispatch(command, `${p.name} ${name}`, rest, `${p.name} ${name}`);
@@ -117,14 +118,14 @@ async function dispatch(command: Command, where: string, args: string[], prefix:
   if (command.verbs) {
     const { verb: name, rest, help } = splitVerb(command, args);
     if (name === undefined && help) {
-      process.stdout.write(`${verbsHelp(command)}\n`);
+      writeOut(`${verbsHelp(command)}\n`);
       return 0;
     }
     const verb = command.verbs.find((v) => v.name === name);
     if (!verb) {
       const problem = name === undefined ? `no ${command.name} command given` : `unknown ${command.name} command "${name}"`;
       const verbs = command.verbs.map((v) => v.name).join(', ');
-      process.stderr.write(`${where}: ${problem}\n    hint: one of ${verbs}: ${command.usage}\n`);
+      writeErr(`${where}: ${problem}\n    hint: one of ${verbs}: ${command.usage}\n`);
       return 2;
     }
     return dispatch(verb, `${where} ${verb.name}`, rest, prefix);
@@ -138,11 +139,11 @@ async function dispatch(command: Command, where: string, args: string[], prefix:
       strict: true,
     });
   } catch (error) {
-    process.stderr.write(`${where}: ${(error as Error).message}\nusage: ${command.usage}\n`);
+    writeErr(`${where}: ${(error as Error).message}\nusage: ${command.usage}\n`);
     return 2;
   }
   if (parsed.values.help) {
-    process.stdout.write(`${command.summary}\nusage: ${command.usage}\n`);
+    writeOut(`${command.summary}\nusage: ${command.usage}\n`);
     return 0;
   }
   try {
@@ -151,10 +152,10 @@ async function dispatch(command: Command, where: string, args: string[], prefix:
     // KilnError and its kin: describe() names the file, the path and a hint
     const e = error as { describe?: () => string; exitCode?: number; stack?: string };
     if (typeof e.describe === 'function') {
-      process.stderr.write(`${prefix}: ${e.describe()}\n`);
+      writeErr(`${prefix}: ${e.describe()}\n`);
       return e.exitCode ?? 1;
     }
-    process.stderr.write(`${prefix}: internal error: ${e.stack ?? String(error)}\n`);
+    writeErr(`${prefix}: internal error: ${e.stack ?? String(error)}\n`);
     return 1;
   }
 }
@@ -166,7 +167,7 @@ export function main(p: Program): void {
   // node would exit 0 silently; make that a loud failure instead.
   process.on('exit', () => {
     if (!settled) {
-      process.stderr.write(`${p.name}: internal error: the command stalled before finishing\n`);
+      writeErr(`${p.name}: internal error: the command stalled before finishing\n`);
       process.exitCode = 1;
     }
   });
@@ -177,7 +178,7 @@ export function main(p: Program): void {
     },
     (error: unknown) => {
       settled = true;
-      process.stderr.write(`${p.name}: ${String(error)}\n`);
+      writeErr(`${p.name}: ${String(error)}\n`);
       process.exitCode = 1;
     },
   );

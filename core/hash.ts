@@ -1,5 +1,5 @@
 // Hashing both programs share: pinned hashes (Ignition's `sha256-<hex>` form), digests of bytes and
-// files, verification, and URL redaction (a URL that names what was hashed may carry credentials).
+// files, and verification.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { KilnError } from './errors.ts';
@@ -33,21 +33,4 @@ export function verifyHash(data: Buffer, hash: PinnedHash, what: string): void {
     throw new KilnError(`${what}: ${hash.algorithm} mismatch (got ${actual.slice(0, 16)}…, expected ${hash.hex.slice(0, 16)}…)`, {
       hint: 'the content changed since the hash was pinned, or the hash is for another file; recompute it with sha256sum',
     });
-}
-
-/**
- * URLs may carry credentials or tokens in user-info or the query: never log those parts. The scheme
- * is matched in any case (`HTTPS://` is a URL to fetchers); a URL that does not parse keeps only its
- * scheme, since where its credentials end cannot be told.
- */
-export function redactUrl(location: string): string {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location);
-  if (!scheme) return location;
-  try {
-    const u = new URL(location);
-    const auth = u.username || u.password ? '***@' : '';
-    return `${u.protocol}//${auth}${u.host}${u.pathname}${u.search ? '?…' : ''}`;
-  } catch {
-    return `${scheme[1]!.toLowerCase()}://… (not a valid URL)`;
-  }
 }

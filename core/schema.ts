@@ -3,6 +3,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import type { Problem } from './problem.ts';
+import { rememberSecret } from './redact.ts';
 
 /** Attach a hint that validation prints when a value does not match. */
 export const hinted = <T extends TSchema>(schema: T, hint: string): T => ({ ...schema, 'x-hint': hint });
@@ -14,7 +15,12 @@ export const Strict = { additionalProperties: false } as const;
 export const recordOf = <V extends TSchema>(pattern: string, keyHint: string, value: V, extra: object = {}) =>
   Type.Record(Type.String({ pattern }), value, { ...Strict, 'x-key-hint': keyHint, ...extra });
 
+/** Marks a schema's value as secret: never repeated in a message, hidden wherever it is printed. */
+export const secret = <T extends TSchema>(schema: T): T => ({ ...schema, 'x-secret': true });
+
 export function schemaProblems(schema: TSchema, value: unknown, file: string): Problem[] {
+  // before any problem is formed: a message of this or any later check must not show them
+  rememberSecrets(schema, value);
   const byPath = new Map<string, Problem>();
   for (const error of Value.Errors(schema, value)) {
     if (byPath.has(error.path)) continue;
@@ -104,9 +110,42 @@ function shapeHint(error: ValueError): string {
   return 'see `kiln schema image` for the expected shape';
 }
 
+const secretBelow = new WeakMap<TSchema, boolean>();
+
 /** True when the schema, or anything below it, is marked `x-secret`. */
 function holdsSecret(schema: TSchema): boolean {
-  return JSON.stringify(schema).includes('"x-secret":true');
+  let found = secretBelow.get(schema);
+  if (found === undefined) secretBelow.set(schema, (found = JSON.stringify(schema).includes('"x-secret":true')));
+  return found;
+}
+
+/** Registers with the redaction layer every string the value holds under an `x-secret` schema. */
+export function rememberSecrets(schema: TSchema | undefined, value: unknown): void {
+  if (!schema || !holdsSecret(schema)) return;
+  if (schema['x-secret']) return stringsIn(value).forEach(rememberSecret);
+  for (const branch of [...((schema.anyOf as TSchema[] | undefined) ?? []), ...((schema.allOf as TSchema[] | undefined) ?? [])])
+    rememberSecrets(branch, value);
+  if (Array.isArray(value)) for (const item of value) rememberSecrets(schema.items as TSchema | undefined, item);
+  else if (value && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) {
+      const below =
+        (schema.properties as Record<string, TSchema> | undefined)?.[key] ??
+        (Object.values(schema.patternProperties ?? {})[0] as TSchema | undefined) ??
+        (typeof schema.additionalProperties === 'object' ? (schema.additionalProperties as TSchema) : undefined);
+      rememberSecrets(below, item);
+    }
+}
+
+/** Every string inside a value (iterative: the value may be deep). */
+function stringsIn(value: unknown): string[] {
+  const found: string[] = [];
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') found.push(v);
+    else if (v && typeof v === 'object') stack.push(...Object.values(v));
+  }
+  return found;
 }
 
 function showValue(value: unknown): string {

@@ -5,7 +5,8 @@ import { gunzipSync } from 'node:zlib';
 import { type Problem } from '../core/problem.ts';
 import { ValidationError } from '../core/errors.ts';
 import { adoptNodeConfig } from '../node/config/node-file.ts';
-import { redactUrl, verifyHash } from '../core/hash.ts';
+import { verifyHash } from '../core/hash.ts';
+import { redactUrl } from '../core/redact.ts';
 import { fetchBytes } from './metadata/fetch.ts';
 import type { Contents, Provisioning } from '../node/model.ts';
 

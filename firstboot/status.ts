@@ -1,8 +1,11 @@
 // What firstboot is doing, for people and for tooling: /run/kiln/status.json (rewritten after
 // every step) and one line per step on the console and in the journal. Holds no secrets: steps
-// report names and counts only, and errors carry paths, not values.
+// report names and counts only, errors carry paths, not values, and every string written passes
+// the redaction layer (core/redact.ts) as a second net.
 import type { Problem } from '../core/problem.ts';
 import { writeFileAtomicSync } from '../core/fs.ts';
+import { redactDeep, redactText } from '../core/redact.ts';
+import { writeOut } from '../core/output.ts';
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -31,13 +34,13 @@ export class StatusReporter {
   constructor(
     private readonly file: string,
     pass: string,
-    private readonly out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+    private readonly out: (line: string) => void = (l) => writeOut(`${l}\n`),
   ) {
     this.status = { pass, state: 'running', steps: [], warnings: [], updatedAt: new Date().toISOString() };
   }
 
   line(text: string): void {
-    this.out(`kiln-firstboot[${this.status.pass}]: ${text}`);
+    this.out(redactText(`kiln-firstboot[${this.status.pass}]: ${text}`));
   }
 
   update(change: Partial<Status>): void {
@@ -62,6 +65,7 @@ export class StatusReporter {
   }
 
   flush(): void {
-    writeFileAtomicSync(this.file, `${JSON.stringify(this.status, null, 2)}\n`, 0o644);
+    // world-readable: every string passes the redaction layer, whatever a step or parser put in it
+    writeFileAtomicSync(this.file, `${JSON.stringify(redactDeep(this.status), null, 2)}\n`, 0o644);
   }
 }

@@ -1,8 +1,8 @@
 // Helm charts baked into the image: found in their repository's index.yaml, downloaded and
 // verified against the digest the index publishes (or the sha256 the spec pins, which also lets a
 // cached chart be reused with no network at all).
-import { parse } from 'yaml';
-import { KilnError } from '../../core/errors.ts';
+import { KilnError, ValidationError } from '../../core/errors.ts';
+import { readYaml } from '../../core/yaml.ts';
 import { type BlobStore, ChecksumMismatch, type Blob } from '../binaries/blobs.ts';
 import { FetchError, fetchText, openUrl } from '../binaries/fetch.ts';
 import type { Addon } from './catalogue.ts';
@@ -27,10 +27,13 @@ export function findInIndex(
 ): { url: string; sha256: string } | { error: string } {
   let index: { entries?: Record<string, IndexEntry[]> };
   try {
-    // failsafe: every scalar a string (a digest of digits only must not become a number)
-    index = parse(indexText, { schema: 'failsafe', maxAliasCount: -1 }) as typeof index;
+    // failsafe: every scalar a string (a digest of digits only must not become a number); the
+    // shared reader bounds aliases and nesting (the index comes from the network)
+    index = readYaml(indexText, 'index.yaml', { failsafe: true }).value as typeof index;
   } catch (e) {
-    return { error: `index.yaml is not YAML: ${(e as Error).message.split('\n')[0]}` };
+    const first = e instanceof ValidationError ? e.problems[0] : undefined;
+    if (!first) throw e;
+    return { error: `index.yaml ${first.line === undefined ? '' : `line ${first.line}: `}${first.message}` };
   }
   const versions = index?.entries?.[name];
   if (!Array.isArray(versions)) return { error: `the repository has no chart ${name}` };

@@ -10,11 +10,12 @@ import { clusterDown, clusterStatus, clusterUp, loadPlan, type NodeState } from 
 import { domainXml, networkName, networkXml } from '../cluster/lab/libvirt.ts';
 import type { Accel, Firmware, Seed } from '../cluster/lab/qemu.ts';
 import { diskFormat, ensureDisk } from '../cluster/lab/vm.ts';
+import { writeOut } from '../../core/output.ts';
 
 /** `kiln cluster`'s line in `kiln --help`; each verb has its own, with every flag it takes. */
 export const CLUSTER_USAGE =
   'kiln cluster gen CLUSTER.yaml --out DIR [--rotate] | up DIR --image DISK [NODE...] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S] | down DIR [NODE...] [--force] [--purge] | status DIR [--json] | libvirt DIR --image DISK';
-const out = (line: string) => process.stdout.write(`${line}\n`);
+const out = (line: string) => writeOut(`${line}\n`);
 
 type Verb = (args: string[], opts: Record<string, unknown>) => Promise<number>;
 

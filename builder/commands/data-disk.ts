@@ -1,5 +1,6 @@
 import { KilnError } from '../../core/errors.ts';
 import { createDataDisk, DATA_DISK_LABEL } from '../outputs/data-disk.ts';
+import { writeOut } from '../../core/output.ts';
 
 const UNITS: Record<string, number> = { M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 
@@ -15,6 +16,6 @@ export async function dataDiskCommand(positionals: string[], opts: Record<string
   if (!file || extra.length)
     throw new KilnError('give exactly one image file to create', { hint: 'kiln data-disk node1-data.img --size 20G', exitCode: 2 });
   await createDataDisk(file, parseSize(typeof opts.size === 'string' ? opts.size : '20G'));
-  process.stdout.write(`${file}: ext4 labelled ${DATA_DISK_LABEL}; attach it to a live node and /var persists\n`);
+  writeOut(`${file}: ext4 labelled ${DATA_DISK_LABEL}; attach it to a live node and /var persists\n`);
   return 0;
 }

@@ -2,6 +2,7 @@ import { KilnError } from '../../core/errors.ts';
 import { NodeConfigSchema } from '../../node/config/schema.ts';
 import { ImageSpecSchema } from '../spec/schema.ts';
 import { ClusterSpecSchema } from '../cluster/schema.ts';
+import { writeOut } from '../../core/output.ts';
 
 const SCHEMAS: Record<string, object> = { image: ImageSpecSchema, node: NodeConfigSchema, cluster: ClusterSpecSchema };
 
@@ -20,6 +21,6 @@ export function exportSchema(name: string): string {
 }
 
 export async function schemaCommand(args: string[]): Promise<number> {
-  process.stdout.write(exportSchema(args[0] ?? 'image'));
+  writeOut(exportSchema(args[0] ?? 'image'));
   return 0;
 }

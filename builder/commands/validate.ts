@@ -4,6 +4,7 @@ import { convertersFor } from '../outputs/formats.ts';
 import { addonsOf } from '../addons/resolve.ts';
 import { preflightBinaries } from '../binaries/resolve.ts';
 import { loadSpecFile } from '../spec/load.ts';
+import { writeOut, writeErr } from '../../core/output.ts';
 
 /** `kiln validate SPEC...`: every file checked, every problem printed, exit 2 if any. */
 export async function validateCommand(files: string[], opts: Record<string, unknown>): Promise<number> {
@@ -28,12 +29,12 @@ export async function validateCommand(files: string[], opts: Record<string, unkn
       else throw error;
     }
   }
-  if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  if (opts.json) writeOut(`${JSON.stringify(results, null, 2)}\n`);
   else
     for (const r of results) {
-      if (r.valid) process.stdout.write(`${r.file}: valid (spec hash ${r.hash?.slice(0, 12)})\n`);
+      if (r.valid) writeOut(`${r.file}: valid (spec hash ${r.hash?.slice(0, 12)})\n`);
       else
-        process.stderr.write(
+        writeErr(
           `${r.file}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}\n${r.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`,
         );
     }

@@ -7,6 +7,7 @@ import { KilnError, ValidationError } from '../../core/errors.ts';
 import { readNodeConfig } from '../../node/config/node-file.ts';
 import { gatherFacts } from '../role/facts.ts';
 import { describePlan, planRole } from '../role/plan.ts';
+import { writeOut } from '../../core/output.ts';
 
 export async function planCommand(values: Record<string, unknown>): Promise<number> {
   const file = values.config as string | undefined;
@@ -28,18 +29,18 @@ export async function planCommand(values: Record<string, unknown>): Promise<numb
   // facts from this machine's root (or --root): the image's kubelet defaults, baked images, manifests
   const steps = planRole(config, gatherFacts((values.root as string | undefined) ?? '/', config.manifestsDir));
   if (values.json)
-    process.stdout.write(
+    writeOut(
       `${JSON.stringify(
         steps.map((s) => ({ ...s, files: s.files.map(({ contents: _c, ...f }) => f) })),
         null,
         2,
       )}\n`,
     );
-  else process.stdout.write(`${config.role} plan for ${config.node.name} (${config.cluster.name}):\n${describePlan(steps)}\n`);
+  else writeOut(`${config.role} plan for ${config.node.name} (${config.cluster.name}):\n${describePlan(steps)}\n`);
   const dir = values.render as string | undefined;
   if (dir) {
     for (const f of steps.flatMap((s) => s.files)) await writeFileAtomic(path.join(dir, f.path), f.contents, f.secret ? 0o600 : f.mode);
-    process.stdout.write(`rendered ${steps.flatMap((s) => s.files).length} files under ${dir}\n`);
+    writeOut(`rendered ${steps.flatMap((s) => s.files).length} files under ${dir}\n`);
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Status } from '../status.ts';
+import { writeOut } from '../../core/output.ts';
 
 const PASSES = ['early', 'late'];
 
@@ -10,19 +11,19 @@ export async function statusCommand(values: Record<string, unknown>): Promise<nu
     if (text) found.push(JSON.parse(text) as Status);
   }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+    writeOut(`${JSON.stringify(found, null, 2)}\n`);
   } else if (found.length === 0) {
-    process.stdout.write('kiln-firstboot has not run on this boot (no /run/kiln/status-*.json)\n');
+    writeOut('kiln-firstboot has not run on this boot (no /run/kiln/status-*.json)\n');
   } else {
     for (const s of found) {
-      process.stdout.write(
+      writeOut(
         `${s.pass} pass: ${s.state}${s.source ? ` — ${s.source.provider} (${s.source.location})` : ''}${s.instanceId ? `, instance ${s.instanceId}` : ''}\n`,
       );
       for (const step of s.steps)
-        process.stdout.write(
+        writeOut(
           `  ${step.name.padEnd(12)} ${step.state}${step.summary ? `  ${step.summary}` : ''}${step.error ? `  ${step.error}` : ''}\n`,
         );
-      if (s.error) process.stdout.write(`  error: ${s.error.message}${s.error.hint ? `\n  hint: ${s.error.hint}` : ''}\n`);
+      if (s.error) writeOut(`  error: ${s.error.message}${s.error.hint ? `\n  hint: ${s.error.hint}` : ''}\n`);
     }
   }
   return found.some((s) => s.state === 'failed' || s.state === 'no-source') ? 1 : 0;

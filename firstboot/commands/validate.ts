@@ -8,6 +8,7 @@ import { fetchBytes } from '../metadata/fetch.ts';
 import { type RawMetadata } from '../../node/metadata/decode.ts';
 import { loadSeed } from '../metadata/providers.ts';
 import { resolveModel } from '../resolve.ts';
+import { writeOut, writeErr } from '../../core/output.ts';
 
 export interface ValidationResult {
   valid: boolean;
@@ -47,11 +48,11 @@ export async function validateCommand(positionals: string[], values: Record<stri
     });
   const target = positionals[0]!;
   const result = await validatePath(target, { offline: Boolean(values.offline) });
-  if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (values.json) writeOut(`${JSON.stringify(result, null, 2)}\n`);
   else {
-    for (const w of result.warnings) process.stdout.write(`warning: ${formatProblem(w)}\n`);
-    if (result.valid) process.stdout.write(`${path.basename(target)}: valid\n`);
-    else process.stderr.write(`${new ValidationError(result.problems).describe()}\n`);
+    for (const w of result.warnings) writeOut(`warning: ${formatProblem(w)}\n`);
+    if (result.valid) writeOut(`${path.basename(target)}: valid\n`);
+    else writeErr(`${new ValidationError(result.problems).describe()}\n`);
   }
   return result.valid ? 0 : 2;
 }

@@ -2,7 +2,8 @@
 // verified against a pinned hash when one is given.
 import { readFile } from 'node:fs/promises';
 import { KilnError } from '../../core/errors.ts';
-import { redactUrl, verifyHash, type PinnedHash } from '../../core/hash.ts';
+import { verifyHash, type PinnedHash } from '../../core/hash.ts';
+import { redactUrl } from '../../core/redact.ts';
 
 const MAX_BYTES = 64 * 2 ** 20;
 

@@ -5,7 +5,8 @@ import { KilnError } from '../../core/errors.ts';
 import { exists } from '../apply/fs.ts';
 import type { Host } from '../host.ts';
 import { cmdlineValue, nocloudSeedFrom, type Cmdline } from './cmdline.ts';
-import { parseHash, redactUrl } from '../../core/hash.ts';
+import { parseHash } from '../../core/hash.ts';
+import { redactUrl } from '../../core/redact.ts';
 import { fetchBytes } from './fetch.ts';
 import type { RawMetadata } from '../../node/metadata/decode.ts';
 

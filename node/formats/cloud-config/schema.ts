@@ -5,7 +5,7 @@
 // checked in code: a schema message would quote the value, and a password must never be shown.
 import { Type, type TSchema } from '@sinclair/typebox';
 import { DNS_LABEL, HOSTNAME_PATTERN } from '../../config/schema.ts';
-import { hinted, Strict } from '../../../core/schema.ts';
+import { hinted, secret, Strict } from '../../../core/schema.ts';
 
 export const Hostname = hinted(
   Type.String({ pattern: HOSTNAME_PATTERN, maxLength: 253 }),
@@ -57,10 +57,10 @@ export const UserObject = Type.Object(
     system: Type.Optional(Type.Boolean()),
     uid: Type.Optional(hinted(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^[0-9]+$' })]), 'a number such as 1001')),
     lock_passwd: Type.Optional(Type.Boolean()),
-    passwd: Type.Optional(Type.Unknown()),
-    hashed_passwd: Type.Optional(Type.Unknown()),
-    plain_text_passwd: Type.Optional(Type.Unknown()),
-    'plain-text-passwd': Type.Optional(Type.Unknown()),
+    passwd: Type.Optional(secret(Type.Unknown())),
+    hashed_passwd: Type.Optional(secret(Type.Unknown())),
+    plain_text_passwd: Type.Optional(secret(Type.Unknown())),
+    'plain-text-passwd': Type.Optional(secret(Type.Unknown())),
     ssh_authorized_keys: Type.Optional(Type.Array(SshKey)),
     sudo: Type.Optional(
       hinted(

@@ -50,7 +50,7 @@ export function readCloudConfigYaml(text: string, file: string, lineOffset = 0):
       ),
     );
   return {
-    value: doc.toJS({ maxAliasCount: 100 }),
+    value: doc.toJS({ maxAliasCount: -1 }), // readYaml above checked the alias budget on the same text
     locate: (p) => shift(located.locate(p)),
     isOctalLiteral(path) {
       const node = doc.getIn(path, true);

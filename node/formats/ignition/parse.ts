@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import { type Problem } from '../../../core/problem.ts';
 import { ValidationError } from '../../../core/errors.ts';
+import { readJson } from '../../../core/json.ts';
 import { schemaProblems } from '../../../core/schema.ts';
 import { adoptNodeConfig } from '../../config/node-file.ts';
 import { emptyProvisioning, type Provisioning } from '../../model.ts';
@@ -118,29 +119,13 @@ function parseJson(text: string, file: string): Record<string, unknown> {
         severity: 'error' as const,
       },
     ]);
-  let value: unknown;
-  try {
-    value = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (error) {
-    const raw = (error as Error).message;
-    const at = /at position (\d+)/.exec(raw);
-    const pos = at ? Number(at[1]) + (text.startsWith('\uFEFF') ? 1 : 0) : text.length;
-    const before = text.slice(0, pos).split('\n');
-    const where = `line ${before.length}:${before.at(-1)!.length + 1}`;
-    const reason = raw.replace(/ in JSON at position \d+.*$/s, '').replace(/^JSON\.parse: /, '');
-    const octal = /[:\s[,]0$/.test(text.slice(0, pos)) && /^\d/.test(text.slice(pos));
-    throw new ValidationError([
-      {
-        file,
-        path: '',
-        message: `JSON syntax error at ${where}: ${reason}`,
-        hint: octal
-          ? 'JSON has no octal numbers: Ignition modes are decimal JSON numbers (0644 is 420, 0755 is 493, 0600 is 384)'
-          : 'Ignition configs are strict JSON: check commas, quotes and brackets near that spot (no comments, no trailing commas); Butane writes valid configs from YAML',
-        severity: 'error' as const,
-      },
-    ]);
-  }
+  const body = text.replace(/^\uFEFF/, '');
+  const value = readJson(text, file, (offset) =>
+    // `"mode": 0644` stops at the 6: JSON has no octal, and the hint says what to write instead
+    /[:\s[,]0$/.test(body.slice(0, offset)) && /^\d/.test(body.slice(offset))
+      ? 'JSON has no octal numbers: Ignition modes are decimal JSON numbers (0644 is 420, 0755 is 493, 0600 is 384)'
+      : 'Ignition configs are strict JSON: check commas, quotes and brackets near that spot (no comments, no trailing commas); Butane writes valid configs from YAML',
+  );
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new ValidationError([
       {

@@ -4,7 +4,7 @@
 // Which fields kiln applies, warns about or refuses is decided in the parser, not here: this is the
 // whole spec, so every valid Ignition field is at least recognised.
 import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
-import { hinted } from '../../../core/schema.ts';
+import { hinted, secret } from '../../../core/schema.ts';
 
 export const SUPPORTED_VERSIONS = ['3.0.0', '3.1.0', '3.2.0', '3.3.0', '3.4.0', '3.5.0'] as const;
 export type IgnitionVersion = (typeof SUPPORTED_VERSIONS)[number];
@@ -18,6 +18,8 @@ const opt = Type.Optional;
 // Upstream types most scalars as `[T, "null"]`: null means "not set", as in Ignition's Go types.
 const nullable = <T extends TSchema>(schema: T, hint: string) => Type.Optional(hinted(Type.Union([schema, Type.Null()]), hint));
 const NStr = (hint = 'a string (or null for unset)') => nullable(Type.String(), hint);
+/** A secret string: never repeated in a message (core/redact.ts hides it everywhere). */
+const SecretStr = (hint: string) => Type.Optional(secret(hinted(Type.Union([Type.String(), Type.Null()]), hint)));
 const NBool = () => nullable(Type.Boolean(), 'true or false (or null for unset)');
 const NInt = (hint = 'a whole number (or null for unset)') => nullable(Type.Integer(), hint);
 const Strings = () => opt(list(Type.String()));
@@ -153,7 +155,7 @@ const Systemd = obj({ units: opt(list(Unit)) });
 
 const userProps = {
   name: Name('user'),
-  passwordHash: NStr('a crypt(3) hash, e.g. from `mkpasswd -m yescrypt`'),
+  passwordHash: SecretStr('a crypt(3) hash, e.g. from `mkpasswd -m yescrypt`'),
   sshAuthorizedKeys: Strings(),
   uid: NInt('a numeric user id'),
   gecos: NStr(),
@@ -166,7 +168,7 @@ const userProps = {
   noLogInit: NBool(),
   shell: NStr('an absolute path such as /bin/bash'),
 };
-const groupProps = { name: Name('group'), gid: NInt('a numeric group id'), passwordHash: NStr('a crypt(3) hash'), system: NBool() };
+const groupProps = { name: Name('group'), gid: NInt('a numeric group id'), passwordHash: SecretStr('a crypt(3) hash'), system: NBool() };
 const Passwd30 = obj({ users: opt(list(obj(userProps))), groups: opt(list(obj(groupProps))) });
 const Passwd32 = obj({
   users: opt(list(obj({ ...userProps, shouldExist: NBool() }))),

@@ -2,7 +2,8 @@
 // decompressed and verified now; http(s) URLs stay remote and must be pinned by a hash
 // (kiln policy: nothing unverified is written to a node).
 import { gunzipSync } from 'node:zlib';
-import { digestHex, parseHash, redactUrl, type PinnedHash } from '../../../core/hash.ts';
+import { digestHex, parseHash, type PinnedHash } from '../../../core/hash.ts';
+import { redactUrl } from '../../../core/redact.ts';
 import type { Contents } from '../../model.ts';
 import type { Report } from '../../../core/problem.ts';
 import type { IgnitionResource } from './schema.ts';

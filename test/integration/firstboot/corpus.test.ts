@@ -38,5 +38,13 @@ describe('malformed metadata on a node', () => {
     const status = JSON.parse(readFileSync(path.join(root, 'run/kiln/status-early.json'), 'utf8'));
     expect(status.state).toBe('failed');
     expect(status.error.problems.length).toBeGreaterThan(0);
+    // no stack trace, and no secret of the input on the console or in the world-readable status file
+    const console = lines.join('\n');
+    expect(console).not.toMatch(/internal error|\n\s+at /);
+    const { secrets = [] } = JSON.parse(readFileSync(path.join(corpus, name, 'expect.json'), 'utf8')) as { secrets?: string[] };
+    for (const secret of secrets) {
+      expect(console, `${name}: console shows ${secret}`).not.toContain(secret);
+      expect(JSON.stringify(status), `${name}: status shows ${secret}`).not.toContain(secret);
+    }
   });
 });

@@ -14,6 +14,8 @@ interface Expectation {
   file: string;
   path: string;
   message: string;
+  /** Text of the input that no problem may repeat (passwords, tokens, credentials in URLs). */
+  secrets?: string[];
 }
 
 describe('malformed metadata corpus', () => {
@@ -36,5 +38,7 @@ describe('malformed metadata corpus', () => {
     ).toBeDefined();
     // every problem tells the user what to do
     for (const p of result.problems) expect(p.hint, `${name}: ${p.path} ${p.message}`).toBeTruthy();
+    // not even before the redaction layer: the messages themselves never quote a secret
+    for (const secret of want.secrets ?? []) expect(JSON.stringify(result.problems), `${name} shows ${secret}`).not.toContain(secret);
   });
 });

@@ -91,6 +91,16 @@ describe('findInIndex', () => {
       error: 'the repository has no metrics-server 9.9.9 (newest: 3.12.2, 3.12.1, 3.12.0)',
     });
     expect(findInIndex(index, repo, 'cilium', '1.16.5')).toEqual({ error: 'the repository has no chart cilium' });
-    expect(findInIndex('entries: [', repo, 'x', '1.0.0')).toMatchObject({ error: expect.stringMatching(/^index\.yaml is not YAML/) });
+    expect(findInIndex('entries: [', repo, 'x', '1.0.0')).toMatchObject({
+      error: expect.stringMatching(/^index\.yaml line \d+: YAML syntax: /),
+    });
+    // a hostile index: aliases that multiply are refused, not expanded
+    const laughs = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...'bcdefgh'.split('').map((l, i) => `${l}: &${l} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`),
+    ];
+    expect(findInIndex(laughs.join('\n'), repo, 'x', '1.0.0')).toMatchObject({
+      error: expect.stringMatching(/aliases expand to more than/),
+    });
   });
 });

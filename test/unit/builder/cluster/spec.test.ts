@@ -44,7 +44,7 @@ const rows: Row[] = [
     name: 'duplicate key',
     text: TEXT.replace('kind: Cluster\n', 'kind: Cluster\nkind: Cluster\n'),
     path: '',
-    message: /Map keys must be unique/,
+    message: /a key appears twice in the same mapping/,
     at: 'kind: Cluster',
   },
   {

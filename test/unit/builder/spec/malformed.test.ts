@@ -37,7 +37,7 @@ const rows: Row[] = [
     name: 'YAML syntax error: unclosed flow sequence',
     text: DEFAULT_TEXT.replace('components: [main]', 'components: [main'),
     path: '',
-    message: /^YAML syntax: .*\]/,
+    message: /^YAML syntax: .*not closed/,
     hint: /indentation/,
   },
   {
@@ -51,14 +51,14 @@ const rows: Row[] = [
     name: 'duplicate top-level key',
     text: DEFAULT_TEXT.replace('kind: Image\n', 'kind: Image\nkind: Image\n'),
     path: '',
-    message: /YAML syntax: Map keys must be unique/,
+    message: /YAML syntax: a key appears twice in the same mapping/,
     at: /^kind: Image$/,
   },
   {
     name: 'duplicate nested key',
     text: DEFAULT_TEXT.replace('  suite: bookworm\n', '  suite: bookworm\n  suite: trixie\n'),
     path: '',
-    message: /Map keys must be unique/,
+    message: /a key appears twice in the same mapping/,
     at: 'suite: trixie',
   },
   {

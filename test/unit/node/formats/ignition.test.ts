@@ -335,7 +335,22 @@ describe('parseIgnition', () => {
   it('points JSON syntax errors at line:col', () => {
     const [p] = problemsOf('{\n  "ignition": {\n    "version": "3.5.0",\n  }\n}\n');
     expect(p).toMatchObject({ file: 'config.ign', path: '', message: expect.stringMatching(/^JSON syntax error at line 4:3: /) });
-    expect(problemsOf('{"ignition": ')[0]!.message).toMatch(/^JSON syntax error at line 1:14: Unexpected end of JSON input/);
+    expect(problemsOf('{"ignition": ')[0]!.message).toMatch(/^JSON syntax error at line 1:14: a value is expected/);
+  });
+
+  it('locates a bad token without quoting the text around it (it may be a password hash)', () => {
+    const text = '{"ignition": {"version": "3.5.0"},\n "passwd": {"users": [{"name": "ops", "passwordHash": $6$Xy9.secret}]}}';
+    const [p] = problemsOf(text);
+    expect(p).toMatchObject({ line: 2, col: 55, message: 'JSON syntax error at line 2:55: unexpected character' });
+    expect(JSON.stringify(p)).not.toContain('secret');
+  });
+
+  it('refuses nesting past the budget with a located problem, not a stack overflow', () => {
+    const deep = `{"ignition": {"version": "3.5.0"}, "x": ${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const [p] = problemsOf(deep);
+    expect(p).toMatchObject({ line: 1, message: 'JSON nested deeper than 100 levels' });
+    // a deep and broken one too: the locator's own recursion is bounded
+    expect(problemsOf(`${'['.repeat(200_000)}x`)[0]!.message).toMatch(/^JSON syntax error at line 1:\d+: /);
   });
 
   // Not in the malformed corpus: the CLI's format sniffing (a JSON object with an "ignition" key)
