@@ -1,8 +1,8 @@
 // What every kiln document (image spec, cluster spec) goes through: read → YAML → must be a
 // mapping → schema → a table of semantic rules → every problem at once, located file:line:col.
-import { readFile } from 'node:fs/promises';
 import type { TSchema } from '@sinclair/typebox';
-import { KilnError, ValidationError } from './errors.ts';
+import { ValidationError } from './errors.ts';
+import { readInputFile } from './fs.ts';
 import { schemaProblems } from './schema.ts';
 import { byPosition } from './problem.ts';
 import { readYaml } from './yaml.ts';
@@ -18,16 +18,7 @@ export interface DocumentKind<T> {
 }
 
 export async function readDocumentFile(file: string, kind: Pick<DocumentKind<unknown>, 'what' | 'example'>): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new KilnError(`cannot read the ${kind.what}`, {
-      file,
-      cause,
-      hint: `check the path; ${kind.example} is an example`,
-      exitCode: 2,
-    });
-  }
+  return (await readInputFile(file, { what: `the ${kind.what}`, hint: `check the path; ${kind.example} is an example` }))!;
 }
 
 /** The validated document; a ValidationError listing every problem, sorted by line, otherwise. */

@@ -1,6 +1,7 @@
 // File helpers for "nothing half-written": write under a temporary name, rename when complete.
-import { mkdirSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
-import { rename, writeFile, mkdir, readdir, readFile, rm, chown, chmod } from 'node:fs/promises';
+import { constants, mkdirSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
+import { rename, writeFile, mkdir, readdir, readFile, rm, chown, chmod, open } from 'node:fs/promises';
+import { KilnError } from './errors.ts';
 import path from 'node:path';
 
 /**
@@ -71,5 +72,50 @@ export async function lock(file: string, log: (line: string) => void): Promise<(
       if (waited % 30 === 0) log(`waiting for another build (pid ${holder}) to finish this base`);
       await new Promise((r) => setTimeout(r, 2000));
     }
+  }
+}
+
+/** What an input file read whole may weigh: far past any spec, config or seed, far short of memory trouble. */
+export const INPUT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads an input file whole, refusing what is not a regular file (a FIFO or `/dev/zero` would block
+ * or never end; a directory is a mistake) and what is larger than `maxBytes`, with an exit-2 error
+ * naming the file. Undefined when it does not exist and `optional` is set. Symlinks are followed.
+ */
+export async function readInputFile(file: string, opts: InputFileOptions): Promise<string | undefined> {
+  return (await readInputBytes(file, opts))?.toString('utf8');
+}
+
+export interface InputFileOptions {
+  what: string;
+  hint: string;
+  optional?: boolean;
+  maxBytes?: number;
+}
+
+/** readInputFile's bytes. */
+export async function readInputBytes(file: string, opts: InputFileOptions): Promise<Buffer | undefined> {
+  const max = opts.maxBytes ?? INPUT_BYTES;
+  const fail = (message: string, cause?: unknown): never => {
+    throw new KilnError(`cannot read ${opts.what}: ${message}`, { file, hint: opts.hint, exitCode: 2, cause });
+  };
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((e: NodeJS.ErrnoException) =>
+    e.code === 'ENOENT' && opts.optional
+      ? undefined
+      : fail(e.code === 'ENOENT' ? 'it does not exist' : `it cannot be opened (${e.code})`, e),
+  );
+  if (!handle) return undefined;
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) fail('it is a directory, not a file');
+    if (!info.isFile()) fail('it is not a regular file (a device, FIFO or socket)');
+    if (info.size > max) fail(`it is ${info.size} bytes, more than the ${max} an input may have`);
+    const data = await handle.readFile();
+    // the size may have grown since stat
+    if (data.length > max) fail(`it is more than the ${max} bytes an input may have`);
+    return data;
+  } finally {
+    await handle.close();
   }
 }

@@ -2,12 +2,15 @@
 // repeating the text (V8's message quotes it, and the text may be a password hash), nesting is
 // bounded before any walker recurses into it, and the state files kiln writes for itself are read
 // back through a schema, so a corrupt or tampered one is a clear error rather than a crash.
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { TSchema } from '@sinclair/typebox';
 import { parse as locateJsonError, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { KilnError, ValidationError } from './errors.ts';
 import type { Problem } from './problem.ts';
 import { schemaProblems } from './schema.ts';
+
+/** What a state file of kiln's own may weigh. */
+const STATE_BYTES = 4 * 1024 * 1024;
 
 /** Nesting a JSON document may have: far past any real config, far short of a walker's stack. */
 export const JSON_DEPTH = 100;
@@ -95,11 +98,19 @@ function tooDeep(text: string): number | undefined {
  */
 export function readStateFile<T>(file: string, schema: TSchema, remedy: string): T | undefined {
   let text: string;
+  let fd: number | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = fstatSync(fd);
+    // tampered with: a FIFO would block, /dev/zero never end
+    if (!info.isFile() || info.size > STATE_BYTES) throw new KilnError(`is not a regular file of at most ${STATE_BYTES} bytes`);
+    text = readFileSync(fd, 'utf8');
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new KilnError('cannot read this state file', { file, cause, hint: remedy, exitCode: 2 });
+    const why = cause instanceof KilnError ? cause.message : `cannot be read (${(cause as NodeJS.ErrnoException).code})`;
+    throw new KilnError(`this state file ${why}`, { file, hint: remedy, exitCode: 2 });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   const value = readJson(text, file, remedy);
   const problems: Problem[] = schemaProblems(schema, value, file).map((p) => ({ ...p, hint: `${p.hint ? `${p.hint}; ` : ''}${remedy}` }));

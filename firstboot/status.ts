@@ -2,31 +2,42 @@
 // every step) and one line per step on the console and in the journal. Holds no secrets: steps
 // report names and counts only, errors carry paths, not values, and every string written passes
 // the redaction layer (core/redact.ts) as a second net.
+import { Type, type Static } from '@sinclair/typebox';
 import type { Problem } from '../core/problem.ts';
 import { writeFileAtomicSync } from '../core/fs.ts';
 import { redactDeep, redactText } from '../core/redact.ts';
 import { writeOut } from '../core/output.ts';
 
+const StepStateSchema = Type.Union(['pending', 'running', 'done', 'failed', 'skipped'].map((s) => Type.Literal(s)));
+const StatusStepSchema = Type.Object({
+  name: Type.String(),
+  state: StepStateSchema,
+  summary: Type.Optional(Type.String()),
+  ms: Type.Optional(Type.Number()),
+  error: Type.Optional(Type.String()),
+});
+
+/** /run/kiln/status-PASS.json; `kiln-firstboot status` reads it back through this schema. */
+export const StatusSchema = Type.Object({
+  pass: Type.String(),
+  state: Type.Union(['running', 'done', 'failed', 'no-source', 'already-provisioned', 'waiting-for-network'].map((s) => Type.Literal(s))),
+  source: Type.Optional(Type.Object({ provider: Type.String(), location: Type.String() })),
+  instanceId: Type.Optional(Type.String()),
+  steps: Type.Array(StatusStepSchema),
+  error: Type.Optional(
+    Type.Object({ message: Type.String(), hint: Type.Optional(Type.String()), problems: Type.Optional(Type.Array(Type.Unknown())) }),
+  ),
+  warnings: Type.Array(Type.String()),
+  updatedAt: Type.String(),
+});
+
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
-
-export interface StatusStep {
-  name: string;
-  state: StepState;
-  summary?: string;
-  ms?: number;
-  error?: string;
-}
-
-export interface Status {
-  pass: string;
+export type StatusStep = Static<typeof StatusStepSchema> & { state: StepState };
+export type Status = Omit<Static<typeof StatusSchema>, 'steps' | 'error' | 'state'> & {
   state: 'running' | 'done' | 'failed' | 'no-source' | 'already-provisioned' | 'waiting-for-network';
-  source?: { provider: string; location: string };
-  instanceId?: string;
   steps: StatusStep[];
   error?: { message: string; hint?: string; problems?: Problem[] };
-  warnings: string[];
-  updatedAt: string;
-}
+};
 
 export class StatusReporter {
   readonly status: Status;

@@ -1,8 +1,10 @@
 // The output directory between runs: its layout, and the secrets a re-run keeps (the CAs, the
 // token, the certificate key) unless --rotate. Everything is read and checked before any write.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { readInputFile } from '../../core/fs.ts';
 import path from 'node:path';
 import { KilnError } from '../../core/errors.ts';
+import { readJson } from '../../core/json.ts';
 import { DEFAULT_ALGORITHM } from './model.ts';
 import type { ClusterSecrets } from './node-config.ts';
 import {
@@ -37,8 +39,9 @@ const ROTATE_HINT =
 
 export type Stored = Partial<ClusterSecrets>;
 
+// a file of DIR that is a directory, a FIFO or huge (tampered with) is an exit-2 error naming it
 const readText = (file: string) =>
-  readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  readInputFile(file, { what: 'this file of kiln cluster gen', hint: ROTATE_HINT, optional: true, maxBytes: 1024 * 1024 });
 
 /** Refuses a DIR that is not (yet) a kiln cluster directory, or holds another cluster. */
 async function checkDir(dir: string, spec: ClusterSpec): Promise<boolean> {
@@ -61,7 +64,7 @@ async function checkDir(dir: string, spec: ClusterSpec): Promise<boolean> {
   if (summary !== undefined) {
     const name = (() => {
       try {
-        return (JSON.parse(summary) as { name?: unknown }).name;
+        return (readJson(summary, LAYOUT.summary, '') as { name?: unknown } | null)?.name;
       } catch {
         return undefined;
       }
@@ -99,12 +102,9 @@ async function readSecrets(dir: string): Promise<Pick<Stored, 'token' | 'certifi
   const fail = (jsonPath: string, message: string): never => {
     throw new KilnError(message, { file, path: jsonPath, hint: ROTATE_HINT, exitCode: 2 });
   };
-  let value: Record<string, unknown> = {};
-  try {
-    value = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    fail('', 'not valid JSON');
-  }
+  const parsed = readJson(text, file, ROTATE_HINT);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) fail('', 'not a JSON object with token and certificateKey');
+  const value = parsed as Record<string, unknown>;
   if (typeof value.token !== 'string' || !TOKEN_PATTERN.test(value.token))
     fail('/token', 'not a bootstrap token ([a-z0-9]{6}.[a-z0-9]{16})');
   if (typeof value.certificateKey !== 'string' || !CERTIFICATE_KEY_PATTERN.test(value.certificateKey))

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import type { Status } from '../status.ts';
+import { readStateFile } from '../../core/json.ts';
+import { StatusSchema, type Status } from '../status.ts';
 import { writeOut } from '../../core/output.ts';
 
 const PASSES = ['early', 'late'];
@@ -7,8 +7,12 @@ const PASSES = ['early', 'late'];
 export async function statusCommand(values: Record<string, unknown>): Promise<number> {
   const found: Status[] = [];
   for (const pass of PASSES) {
-    const text = await readFile(`/run/kiln/status-${pass}.json`, 'utf8').catch(() => undefined);
-    if (text) found.push(JSON.parse(text) as Status);
+    const status = readStateFile<Status>(
+      `/run/kiln/status-${pass}.json`,
+      StatusSchema,
+      'kiln-firstboot rewrites it on its next run; remove it, or run the pass again (systemctl restart kiln-firstboot)',
+    );
+    if (status) found.push(status);
   }
   if (values.json) {
     writeOut(`${JSON.stringify(found, null, 2)}\n`);

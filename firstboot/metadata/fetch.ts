@@ -1,7 +1,7 @@
 // Fetching, kept apart from parsing: bytes from a URL or a file, bounded in size and time, and
 // verified against a pinned hash when one is given.
-import { readFile } from 'node:fs/promises';
 import { KilnError } from '../../core/errors.ts';
+import { readInputBytes } from '../../core/fs.ts';
 import { verifyHash, type PinnedHash } from '../../core/hash.ts';
 import { redactUrl } from '../../core/redact.ts';
 
@@ -25,12 +25,13 @@ export async function fetchBytes(location: string, opts: FetchOptions = {}): Pro
 
 async function readLocal(location: string, opts: FetchOptions): Promise<Buffer | undefined> {
   const file = location.startsWith('file://') ? decodeURIComponent(new URL(location).pathname) : location;
-  try {
-    return await readFile(file);
-  } catch (cause) {
-    if (opts.optional && (cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new KilnError(`cannot read ${file}`, { cause, hint: 'check the path given on the kernel command line or in the seed' });
-  }
+  // a seed file that is a directory, a FIFO, /dev/zero or a symlink loop is bad input (exit 2), bounded
+  return readInputBytes(file, {
+    what: 'metadata file',
+    hint: 'check the path given on the kernel command line or in the seed',
+    optional: opts.optional,
+    maxBytes: MAX_BYTES,
+  });
 }
 
 async function fetchHttp(url: string, opts: FetchOptions): Promise<Buffer | undefined> {

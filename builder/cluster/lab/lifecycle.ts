@@ -5,6 +5,8 @@ import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError, ToolError } from '../../../core/errors.ts';
 import { writeFileAtomic } from '../../../core/fs.ts';
+import { readStateFile } from '../../../core/json.ts';
+import { Type, type Static } from '@sinclair/typebox';
 import { findOnPath } from '../../host/tools.ts';
 import { consoleStatus, FINAL_STATES, type ConsoleStatus } from './console.ts';
 import { ensureNetwork, netnsExists, removeNetwork } from './netns.ts';
@@ -36,13 +38,14 @@ export interface NodeState {
 }
 
 /** What `up` remembers in DIR/run/state.json, so later runs boot the same image the same way. */
-interface LabState {
-  image: string;
-  seed: Seed;
-  firmware: Firmware;
-  accel: Accel;
-  netns: string;
-}
+const LabStateSchema = Type.Object({
+  image: Type.String({ minLength: 1 }),
+  seed: Type.Union([Type.Literal('nocloud'), Type.Literal('ignition')]),
+  firmware: Type.Union([Type.Literal('bios'), Type.Literal('uefi')]),
+  accel: Type.Union([Type.Literal('tcg'), Type.Literal('kvm')]),
+  netns: Type.String({ pattern: '^kiln-[a-z0-9-]{1,59}$' }),
+});
+type LabState = Static<typeof LabStateSchema> & { seed: Seed; firmware: Firmware; accel: Accel };
 
 const STATE_FILE = 'state.json';
 
@@ -62,8 +65,11 @@ function pick(plan: LabPlan, names: string[]): LabNode[] {
 }
 
 async function readState(dir: string): Promise<LabState | undefined> {
-  const text = await readFile(path.join(runDirOf(dir), STATE_FILE), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as LabState);
+  return readStateFile<LabState>(
+    path.join(runDirOf(dir), STATE_FILE),
+    LabStateSchema,
+    `remove it (kiln cluster down ${dir} --force first if VMs still run) and run kiln cluster up again`,
+  );
 }
 
 async function requireTools(tools: string[]): Promise<void> {

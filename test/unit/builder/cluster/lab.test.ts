@@ -1,6 +1,7 @@
 // `kiln cluster up|down|status|libvirt` without QEMU: the plan (networks by subnet, taps, MACs,
 // init first), the QEMU command line, the libvirt XML, console parsing against real console logs
 // (fixture → golden), and the checks that refuse bad input before anything is made.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -175,5 +176,55 @@ describe('bad input is refused before anything is made', () => {
     expect((unknown as KilnError).hint).toBe('nodes: cp-1, cp-2, worker-1');
     await expect(clusterUp(dir, { ...opts, image: path.join(tmp, 'missing.qcow2'), nodes: [] })).rejects.toThrow(/cannot read the image/);
     expect(made(dir)).toEqual(['cluster.json']);
+  });
+
+  // cluster.json is a file in the user's directory: every name that becomes a path is checked where it is read
+  it.each([
+    ['a node name that climbs out of DIR', (n: Record<string, unknown>) => ({ ...n, name: '../../x' }), '/nodes/0/name'],
+    ['a node name with a slash', (n: Record<string, unknown>) => ({ ...n, name: 'a/b' }), '/nodes/0/name'],
+    ['a cidata path outside the node directory', (n: Record<string, unknown>) => ({ ...n, cidata: '../../etc/x.iso' }), '/nodes/0/cidata'],
+    [
+      'an ignition path of another node',
+      (n: Record<string, unknown>) => ({ ...n, ignition: 'nodes/cp-1/ignition.json' }),
+      '/nodes/0/ignition',
+    ],
+    [
+      'an interface name that is a path',
+      (n: Record<string, unknown>) => ({ ...n, interfaces: [{ name: '../tap', addresses: ['10.0.2.12/24'] }] }),
+      '/nodes/0/interfaces/0/name',
+    ],
+  ])('a tampered cluster.json: %s is refused at its field', async (_what, tamper, at) => {
+    const dir = mkdtempSync(path.join(tmp, 'tampered-'));
+    const nodes = SUMMARY.nodes.map((n, i) => (i === 0 ? tamper(n as unknown as Record<string, unknown>) : n));
+    writeFileSync(path.join(dir, 'cluster.json'), JSON.stringify({ ...SUMMARY, nodes }));
+    const error = await loadPlan(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems.map((p) => p.path)).toContain(at);
+    expect(made(dir)).toEqual(['cluster.json']);
+  });
+
+  it('a corrupt cluster.json or run/state.json is a located exit-2 error, not a crash', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'corrupt-'));
+    writeFileSync(path.join(dir, 'cluster.json'), '{"name": "lab", ');
+    const error = await loadPlan(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems[0]).toMatchObject({ line: 1, message: expect.stringMatching(/^JSON syntax error/) });
+    writeFileSync(path.join(dir, 'cluster.json'), JSON.stringify(SUMMARY));
+    mkdirSync(path.join(dir, 'run'));
+    writeFileSync(path.join(dir, 'run/state.json'), '{"image": 7}');
+    const opts = {
+      seed: 'nocloud' as const,
+      firmware: 'bios' as const,
+      accel: 'tcg' as const,
+      wait: false,
+      timeoutSeconds: 5,
+      log: () => {},
+    };
+    const image = path.join(dir, 'node.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '16M']);
+    const state = await clusterUp(dir, { ...opts, image, nodes: [] }).catch((e: unknown) => e);
+    expect(state).toBeInstanceOf(ValidationError);
+    expect((state as ValidationError).problems.map((p) => [p.file, p.path])).toContainEqual([path.join(dir, 'run/state.json'), '/image']);
+    expect((state as ValidationError).exitCode).toBe(2);
   });
 });

@@ -104,7 +104,7 @@ describe('kiln validate', { timeout: 60_000 }, () => {
   it('a missing file is invalid input (exit 2) with a hint', async () => {
     const r = await kiln('validate', 'test/fixtures/specs/does-not-exist.yaml');
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/does-not-exist\.yaml: cannot read the image spec\n {4}hint: /);
+    expect(r.stderr).toMatch(/does-not-exist\.yaml: cannot read the image spec: it does not exist\n {4}hint: /);
   });
 
   it('no spec at all is a usage error (exit 2)', async () => {
