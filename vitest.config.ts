@@ -26,8 +26,12 @@ export default defineConfig({
           globalSetup: ['test/vm/setup.ts'],
           testTimeout: 20 * 60_000,
           hookTimeout: 30 * 60_000,
-          // Test files run in parallel up to the root maxWorkers (2): one TCG vCPU per core.
-          pool: 'forks',
+          // One VM test file at a time, beside the integration files: a pool of its own kind runs
+          // concurrently with the integration project's forks (projects sharing a pool kind run one
+          // after the other), so the two cores hold one booting VM test and one host-tool test,
+          // and boots never starve each other (two VM files side by side timed out on CI).
+          pool: 'threads',
+          poolOptions: { threads: { singleThread: true } },
         },
       },
     ],

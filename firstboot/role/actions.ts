@@ -123,9 +123,13 @@ const ACTIONS: Record<ActionName, (ctx: RoleContext) => Promise<string>> = {
     return `${name} → ${advertiseAddress}`;
   },
   async keepalived(ctx) {
-    await systemctl(ctx, 'enable', 'keepalived.service');
-    // a keepalived that was already running (a rerun) must read the new config
-    if (ctx.live) await systemctl(ctx, 'restart', 'keepalived.service');
+    if (!ctx.live) await systemctl(ctx, 'enable', 'keepalived.service');
+    else {
+      // enabled for later boots, then started once: a restart starts a stopped unit, and one that
+      // was already running (a rerun) reads the new config (enable --now and a restart started it twice)
+      await tool(ctx, 'systemctl', ['enable', 'keepalived.service']);
+      await systemctl(ctx, 'restart', 'keepalived.service');
+    }
     return 'keepalived enabled';
   },
   async 'wait-vip'(ctx) {

@@ -138,7 +138,9 @@ export class Vm {
   }
 
   /** Waits (bounded) for the probe's END marker and returns its facts with the console log. */
-  async probe(timeoutSeconds = 600): Promise<Probe> {
+  // generous: a role-image boot under TCG takes 5–8 min on a loaded 2-core machine; the suite's
+  // own budget (scripts/suite-summary.mjs) is where slowness shows, not a flaky timeout
+  async probe(timeoutSeconds = 900): Promise<Probe> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
       const facts = probeFacts(existsSync(this.probeLog) ? readFileSync(this.probeLog, 'utf8') : '');
