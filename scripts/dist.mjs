@@ -63,6 +63,9 @@ export async function bundle(entry, outfile, define) {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
+    // ES modules first: some packages' `main` is a UMD build whose require() calls esbuild cannot
+    // follow (jsonc-parser's lib/umd loads ./impl/* at run time)
+    mainFields: ['module', 'main'],
     minify: false,
     sourcemap: false,
     legalComments: 'none',

@@ -55,7 +55,4 @@ export function overlaps(a: Net, b: Net): boolean {
 /** The address part of `address/prefix`. */
 export const hostOf = (cidr: string): string => cidr.split('/')[0]!;
 
-/** One spelling per address (IPv6 compressed, lower case), so equal addresses compare equal. */
-export function canonicalIp(ip: string): string {
-  return isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
-}
+export { canonicalIp } from '../../node/ip.ts';

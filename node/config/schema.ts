@@ -20,9 +20,11 @@ export const IpAddress = hinted(
   'an IPv4 address such as 192.168.10.11 or an IPv6 address such as fd00::11 (no prefix length)',
 );
 export const Cidr = hinted(Type.String({ format: 'kiln-cidr' }), 'a network in CIDR notation, e.g. 10.244.0.0/16 or fd00:10:244::/56');
+// 1–65535, as a pattern: a port past 65535 is refused where it is read, not by kubeadm half-way.
+export const PORT = '([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
 // host:port, host being an IP (IPv6 in brackets) or a DNS name.
 const Endpoint = hinted(
-  Type.String({ pattern: `^(${IPV4}|\\[[0-9a-fA-F:.]+\\]|${DNS_LABEL}(\\.${DNS_LABEL})*):([1-9][0-9]{0,4})$` }),
+  Type.String({ pattern: `^(${IPV4}|\\[[0-9a-fA-F:.]+\\]|${DNS_LABEL}(\\.${DNS_LABEL})*):${PORT}$` }),
   'host:port of the API server load balancer or VIP, e.g. 192.168.10.10:6443 or [fd00::10]:6443',
 );
 const KubernetesVersion = hinted(

@@ -2,6 +2,7 @@
 // an optional pool of service VIPs, with their router ids and priorities. Pure, and the one place
 // that decides whether a VRRP set-up is one keepalived can run: the node config's rules call it
 // before anything is written, and the agent renders keepalived.conf from what it returns.
+import { canonicalIp } from '../ip.ts';
 import { isIP } from 'node:net';
 import { KilnError } from '../../core/errors.ts';
 import type { NodeConfig } from './schema.ts';
@@ -45,9 +46,6 @@ export function vipPriority(vipIndex: number, memberIndex: number, members: numb
   const rank = (((memberIndex - vipIndex) % members) + members) % members;
   return base - rank * step;
 }
-
-/** One spelling per address (IPv6 compressed, lower case), for comparisons. */
-const canonical = (ip: string) => (isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname : ip);
 
 export interface VrrpInstance {
   name: string;
@@ -118,11 +116,11 @@ export function vrrpPlan(config: NodeConfig): VrrpPlan | undefined {
     // A pool VIP that is the control-plane VIP or this node's own address would be taken away from
     // its rightful holder whenever it moves (keepalived --config-test does not notice either).
     const taken = new Map([
-      [canonical(endpoint.host), 'the control-plane VIP'],
-      [canonical(config.node.advertiseAddress), "this node's advertise address"],
+      [canonicalIp(endpoint.host), 'the control-plane VIP'],
+      [canonicalIp(config.node.advertiseAddress), "this node's advertise address"],
     ]);
     pool.addresses.forEach((address, i) => {
-      const clash = taken.get(canonical(address));
+      const clash = taken.get(canonicalIp(address));
       if (clash)
         fail(`VIP pool address ${address} is ${clash}`, `/keepalived/externalVips/addresses/${i}`, 'give the pool addresses of its own');
       instances.push({

@@ -82,6 +82,9 @@ export function bundled(entry: string): Promise<string> {
         platform: 'node',
         target: 'node20',
         format: 'esm',
+        // ES modules first: some packages' `main` is a UMD build whose require() calls esbuild cannot
+        // follow (jsonc-parser's lib/umd loads ./impl/* at run time)
+        mainFields: ['module', 'main'],
         logLevel: 'silent',
         // CommonJS dependencies call require() for node's built-ins
         banner: { js: "import { createRequire as __kilnRequire } from 'node:module'; const require = __kilnRequire(import.meta.url);" },

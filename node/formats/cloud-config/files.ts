@@ -14,7 +14,7 @@
 //   exist; kiln installs no packages at boot and creates users before it writes files, so deferred
 //   files are written in the early pass with the others.
 // - source (fetch the content from a URL): not supported; kiln fetches only hash-pinned content.
-import { gunzipSync } from 'node:zlib';
+import { gunzipBounded, TOO_LARGE } from '../../../core/compress.ts';
 import { isSecretPath, type Contents, type FileSpec, type Owner } from '../../model.ts';
 import { KEY_SCHEMAS, WriteFile } from './schema.ts';
 import { isMapping, type Context } from './report.ts';
@@ -107,7 +107,7 @@ function decode(content: string | Uint8Array, encoding: string): Buffer | string
   const bytes = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content);
   const b64 = encoding.includes('b64') || encoding.includes('base64');
   const gz = encoding.startsWith('gz');
-  let data = bytes;
+  let data: Buffer = bytes;
   if (b64) {
     const text = typeof content === 'string' ? content.replace(/\s+/g, '') : bytes.toString('latin1').replace(/\s+/g, '');
     if (!BASE64.test(text) || text.length % 4 !== 0) return `content is not valid base64 (encoding: ${encoding})`;
@@ -116,11 +116,10 @@ function decode(content: string | Uint8Array, encoding: string): Buffer | string
     return `gzip content must be binary data (encoding: ${encoding})`;
   }
   if (gz) {
-    try {
-      data = gunzipSync(data);
-    } catch {
-      return `content is not gzip data (encoding: ${encoding})`;
-    }
+    const inflated = gunzipBounded(data);
+    if (inflated === 'too-large') return `content ${TOO_LARGE}`;
+    if (inflated === 'not-gzip') return `content is not gzip data (encoding: ${encoding})`;
+    data = inflated;
   }
   return data;
 }

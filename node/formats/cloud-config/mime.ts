@@ -37,11 +37,22 @@ export function parseMime(text: string): { parts: MimePart[]; problems: MimeProb
   const lines = text.split(/\r?\n/);
   const parts: MimePart[] = [];
   const problems: MimeProblem[] = [];
-  entity(lines, 0, lines.length, parts, problems);
+  entity(lines, 0, lines.length, parts, problems, 0);
   return { parts, problems };
 }
 
-function entity(lines: string[], start: number, end: number, parts: MimePart[], problems: MimeProblem[]): void {
+/** How deep multipart/* may nest: cloud-init's users nest one or two levels; hostile input thousands. */
+export const MIME_DEPTH = 16;
+
+function entity(lines: string[], start: number, end: number, parts: MimePart[], problems: MimeProblem[], depth: number): void {
+  if (depth > MIME_DEPTH) {
+    problems.push({
+      line: start + 1,
+      message: `MIME: multipart nested deeper than ${MIME_DEPTH} levels`,
+      hint: 'flatten the message: every part can sit in one multipart/mixed',
+    });
+    return;
+  }
   const headers = new Map<string, string>();
   let i = start;
   let last: string | undefined;
@@ -55,7 +66,8 @@ function entity(lines: string[], start: number, end: number, parts: MimePart[], 
     if (!m) {
       problems.push({
         line: i + 1,
-        message: `MIME: "${line.slice(0, 40)}" is not a header line`,
+        // the line itself is not quoted: it may be anything, a password included
+        message: 'MIME: this line is not a header line',
         hint: 'a part starts with headers such as Content-Type:, then an empty line, then the content',
       });
       return;
@@ -95,7 +107,7 @@ function entity(lines: string[], start: number, end: number, parts: MimePart[], 
       return;
     }
     const stop = closed === -1 ? end : closed;
-    delimiters.forEach((d, k) => entity(lines, d + 1, delimiters[k + 1] ?? stop, parts, problems));
+    delimiters.forEach((d, k) => entity(lines, d + 1, delimiters[k + 1] ?? stop, parts, problems, depth + 1));
     return;
   }
 

@@ -13,7 +13,8 @@
 // Scripts are written to /var/lib/kiln/scripts/user-data-<n> (0700) and run by the late pass,
 // before runcmd: cloud-init runs its scripts directory in name order, and its part-NNN files sort
 // before runcmd.
-import { gunzipSync } from 'node:zlib';
+import { CLOUD_CONFIG_FIELDS, modelProblems } from '../../model-checks.ts';
+import { gunzipBounded, TOO_LARGE } from '../../../core/compress.ts';
 import { type Problem } from '../../../core/problem.ts';
 import { ValidationError } from '../../../core/errors.ts';
 import { byPosition } from '../../../core/problem.ts';
@@ -87,14 +88,14 @@ export function parseUserData(data: Buffer, file: string, meta: MetaData): Provi
 
   let bytes = data;
   if (isGzip(bytes)) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch {
+    const inflated = gunzipBounded(bytes);
+    if (inflated === 'too-large') fail(`gzip user-data ${TOO_LARGE}`, 'user-data is a config, not a payload: fetch big files from a URL');
+    if (inflated === 'not-gzip')
       fail(
         'user-data starts like gzip data but does not decompress',
         'compress it again with `gzip -c user-data`, or store it uncompressed',
       );
-    }
+    bytes = inflated as Buffer;
   }
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
   const text = bytes.toString('utf8');
@@ -136,6 +137,12 @@ export function parseUserData(data: Buffer, file: string, meta: MetaData): Provi
     applyHostname({}, meta, { report, model, isOctalLiteral: () => false });
   }
   problems.push(...report.problems.map(located));
+  // what useradd, chown and the kernel would refuse, unless a check above already said so there
+  problems.push(
+    ...modelProblems(model, CLOUD_CONFIG_FIELDS)
+      .filter((p) => !problems.some((q) => q.path === p.path))
+      .map(located),
+  );
   warnings.push(...report.warnings.map(located));
   if (problems.length > 0) throw new ValidationError(problems.sort(byPosition));
 

@@ -9,6 +9,7 @@ import { readJson } from '../../../core/json.ts';
 import { schemaProblems } from '../../../core/schema.ts';
 import { adoptNodeConfig } from '../../config/node-file.ts';
 import { emptyProvisioning, type Provisioning } from '../../model.ts';
+import { IGNITION_FIELDS, modelProblems } from '../../model-checks.ts';
 import { hostnameOf } from './node.ts';
 import { Report } from '../../../core/problem.ts';
 import { IGNITION_SCHEMAS, SUPPORTED_VERSIONS, schemaAt, type IgnitionConfigV3_5, type IgnitionVersion } from './schema.ts';
@@ -65,6 +66,8 @@ function convert(value: Record<string, unknown>, version: IgnitionVersion, insta
   model.groups = convertGroups(array('/passwd/groups', passwd?.groups), r, broken);
 
   const problems = [...shape, ...r.problems];
+  // what useradd, chown and the kernel would refuse, unless a check above already said so there
+  problems.push(...modelProblems(model, IGNITION_FIELDS).filter((p) => !problems.some((q) => q.path === p.path)));
   if (problems.length > 0) throw new ValidationError(problems);
   model.warnings = r.warnings;
   return model;

@@ -1,7 +1,7 @@
 // Ignition resources (`contents`, `append` entries) → kiln Contents. data: URLs are decoded,
 // decompressed and verified now; http(s) URLs stay remote and must be pinned by a hash
 // (kiln policy: nothing unverified is written to a node).
-import { gunzipSync } from 'node:zlib';
+import { gunzipBounded, TOO_LARGE } from '../../../core/compress.ts';
 import { digestHex, parseHash, type PinnedHash } from '../../../core/hash.ts';
 import { redactUrl } from '../../../core/redact.ts';
 import type { Contents } from '../../model.ts';
@@ -93,15 +93,16 @@ export function contentsOf(resource: IgnitionResource, base: string, r: Report):
     if ('error' in decoded) return void fail('/source', decoded.error, decoded.hint);
     let data = decoded.data;
     if (gzip) {
-      try {
-        data = gunzipSync(data);
-      } catch {
+      const inflated = gunzipBounded(data);
+      if (inflated === 'too-large')
+        return void fail('/source', `the data ${TOO_LARGE}`, 'serve big files from an http(s) source pinned by a hash');
+      if (inflated === 'not-gzip')
         return void fail(
           '/source',
           'compression is "gzip" but the data is not gzip',
           'compress with `gzip -9 < FILE | base64 -w0` and use data:;base64,…, or drop compression',
         );
-      }
+      data = inflated;
     }
     if (hash) {
       const actual = digestHex(data, hash.algorithm);

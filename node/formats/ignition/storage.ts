@@ -1,6 +1,7 @@
 // storage.files, storage.directories and storage.links → the model, with Ignition's rules (absolute
 // clean paths, no duplicates, no overwrite without contents) and kiln's (no virtual file systems,
 // secrets not readable by others, remote contents pinned).
+import { pathProblem } from '../../model-checks.ts';
 import { posix } from 'node:path';
 import { isSecretPath, type Contents, type DirectorySpec, type FileSpec, type LinkSpec, type Owner } from '../../model.ts';
 import { type Report } from '../../../core/problem.ts';
@@ -137,13 +138,10 @@ function checkPath(path: string, base: string, r: Report): boolean {
     r.error(at, 'the root directory cannot be an Ignition node', 'name a path under /');
     return false;
   }
-  const virtual = ['/proc', '/sys', '/dev'].find((d) => path === d || path.startsWith(`${d}/`));
-  if (virtual) {
-    r.error(
-      at,
-      `${path} is in ${virtual}, a kernel-provided file system`,
-      'set kernel parameters with sysctl.d or udev rules files under /etc instead',
-    );
+  // what the kernel refuses, and its virtual file systems: the same check as every format's (model-checks)
+  const refused = pathProblem(path);
+  if (refused) {
+    r.error(at, refused.message, refused.hint);
     return false;
   }
   if ((path === '/run' || path.startsWith('/run/')) && !(path === '/run/kiln' || path.startsWith('/run/kiln/'))) {

@@ -221,6 +221,17 @@ describe('re-runs', () => {
   });
 });
 
+describe('addresses as resolv.conf and networkd write them', () => {
+  it('a link-local nameserver with its zone (fe80::3%lan0) goes to network-config as written', async () => {
+    const d = freshDir();
+    const zoned = { ...spec, network: { ...spec.network, nameservers: ['fe80::3%lan0', '10.0.2.3'] } } as ClusterSpec;
+    await gen(zoned, d);
+    const node = readdirSync(path.join(d, 'nodes'))[0]!;
+    const config = YAML.parse(readFileSync(path.join(d, 'nodes', node, 'nocloud/network-config'), 'utf8'));
+    expect(JSON.stringify(config)).toContain('"fe80::3%lan0","10.0.2.3"');
+  });
+});
+
 describe('nothing is written when something is wrong', () => {
   const fails = async (setup: (d: string) => void, expected: RegExp, opts: GenOptions = {}, exitCode = 2) => {
     const d = freshDir();
@@ -261,6 +272,16 @@ describe('nothing is written when something is wrong', () => {
       writeFileSync(path.join(d, 'secrets.json'), '{"token":"abcdef.0123456789ABCDEF","certificateKey":"00"}');
     }, /secrets\.json: \/token: not a bootstrap token/);
     expect(error.describe()).not.toContain('0123456789ABCDEF');
+  });
+  it('a secrets.json that is null, or a key file that is a directory (tampered), is an exit-2 error naming it', async () => {
+    await fails((d) => {
+      mkdirSync(d);
+      writeFileSync(path.join(d, 'secrets.json'), 'null');
+    }, /secrets\.json: not a JSON object with token and certificateKey/);
+    await fails((d) => {
+      mkdirSync(path.join(d, 'pki/ca.key'), { recursive: true });
+      writeFileSync(path.join(d, 'pki/ca.crt'), first.get('pki/ca.crt')!);
+    }, /ca\.key: cannot read this file of kiln cluster gen: it is a directory/);
   });
   it('a failing ISO step (after the secrets are made) leaves DIR as it was', () =>
     fails(
