@@ -2,7 +2,7 @@
 // each node's NoCloud seed, cidata.iso and Ignition config. Every file is made (and checked with
 // kiln-firstboot's own parsers) in memory before the first write; each write is atomic.
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Problem } from '../../core/problem.ts';
 import { ValidationError } from '../../core/errors.ts';
@@ -104,11 +104,37 @@ async function privateDir(dir: string): Promise<void> {
   await chmod(dir, PRIVATE_DIR);
 }
 
+const WORK_PREFIX = '.kiln-work-';
+
+/**
+ * Runs fn with a work directory inside DIR (0700, like DIR: the seeds it packs hold the token), not
+ * in $TMPDIR; removed on every exit path, and a killed run's leftover removed by the next run. A
+ * DIR this run made is removed again when fn fails, so a failed run leaves no trace.
+ */
+async function inWorkDir<T>(dir: string, fn: (work: string) => Promise<T>): Promise<T> {
+  const existed = await stat(dir).then(
+    () => true,
+    () => false,
+  );
+  await privateDir(dir);
+  for (const name of await readdir(dir)) if (name.startsWith(WORK_PREFIX)) await rm(path.join(dir, name), { recursive: true, force: true });
+  const work = await mkdtemp(path.join(dir, WORK_PREFIX));
+  let ok = false;
+  try {
+    const result = await fn(work);
+    ok = true;
+    return result;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+    if (!ok && !existed) await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export interface GenOptions {
   /** Make new secrets even where DIR has them. */
   rotate?: boolean;
-  /** Packs a seed as cidata.iso; unit tests swap in one that needs no xorriso. */
-  iso?: (seed: NoCloudSeed) => Promise<Buffer>;
+  /** Packs a seed as cidata.iso in a private work directory; unit tests swap in one that needs no xorriso. */
+  iso?: (seed: NoCloudSeed, workDir: string) => Promise<Buffer>;
 }
 
 export async function generateCluster(spec: ClusterSpec, file: string, dir: string, opts: GenOptions = {}): Promise<GenResult> {
@@ -131,12 +157,13 @@ export async function generateCluster(spec: ClusterSpec, file: string, dir: stri
     data: `${JSON.stringify({ token: secrets.token, certificateKey: secrets.certificateKey }, null, 2)}\n`,
     mode: SECRET,
   });
-  for (const { node, seed, ignition } of nodes) {
+  const isos = await inWorkDir(dir, (work) => Promise.all(nodes.map(({ seed }) => iso(seed, work))));
+  for (const [i, { node, seed, ignition }] of nodes.entries()) {
     plan.push(
       { rel: LAYOUT.nocloud(node.name, 'user-data'), data: seed['user-data'], mode: SECRET },
       { rel: LAYOUT.nocloud(node.name, 'meta-data'), data: seed['meta-data'], mode: PUBLIC },
       { rel: LAYOUT.nocloud(node.name, 'network-config'), data: seed['network-config'], mode: PUBLIC },
-      { rel: LAYOUT.iso(node.name), data: await iso(seed), mode: SECRET },
+      { rel: LAYOUT.iso(node.name), data: isos[i]!, mode: SECRET },
       { rel: LAYOUT.ignition(node.name), data: ignition, mode: SECRET },
     );
   }

@@ -2,7 +2,6 @@
 // reproducibly: fixed volume and file dates, so the same seed gives the same bytes.
 import { execa } from 'execa';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { ToolError } from '../../core/errors.ts';
 import type { NoCloudSeed } from './nocloud.ts';
@@ -10,9 +9,9 @@ import type { NoCloudSeed } from './nocloud.ts';
 /** The dates inside every cidata.iso (2024-01-01T00:00:00Z): they carry no information, only bytes. */
 const ISO_EPOCH = 1704067200;
 
-/** cidata.iso bytes for a seed. Built in a private temporary directory (0700: user-data holds secrets). */
-export async function cidataIso(seed: NoCloudSeed): Promise<Buffer> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'kiln-cidata-'));
+/** cidata.iso bytes for a seed, built in a private directory under workDir (user-data holds secrets). */
+export async function cidataIso(seed: NoCloudSeed, workDir: string): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(workDir, 'cidata-'));
   try {
     const tree = path.join(dir, 'seed');
     await mkdir(tree, { mode: 0o700 });

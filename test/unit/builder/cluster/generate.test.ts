@@ -221,6 +221,24 @@ describe('re-runs', () => {
   });
 });
 
+describe('secret-bearing temporaries', () => {
+  it("the ISOs are packed in a 0700 work directory inside DIR, gone afterwards; a killed run's leftover is removed", async () => {
+    const d = freshDir();
+    await gen(spec, d);
+    mkdirSync(path.join(d, '.kiln-work-killed/cidata-x/seed'), { recursive: true });
+    writeFileSync(path.join(d, '.kiln-work-killed/cidata-x/seed/user-data'), 'token: left by a killed run');
+    const seen: string[] = [];
+    await gen(spec, d, {
+      iso: async (seed, work) => {
+        seen.push(`${path.relative(d, work).replace(/[^-]+$/, '…')}:${mode(work)}`);
+        return fakeIso(seed, work);
+      },
+    });
+    expect(new Set(seen)).toEqual(new Set(['.kiln-work-…:700']));
+    expect(readdirSync(d).filter((n) => n.startsWith('.kiln-work-'))).toEqual([]);
+  });
+});
+
 describe('addresses as resolv.conf and networkd write them', () => {
   it('a link-local nameserver with its zone (fe80::3%lan0) goes to network-config as written', async () => {
     const d = freshDir();
