@@ -3,14 +3,14 @@
 // what the next one needs (Checked → … → Rootfs → Overlaid → Packed → Outputs → Manifested →
 // Published), so nothing is read before the stage that makes it has run. Everything that can be
 // checked is checked in `validate`, before the first side effect.
-import { rename, rm, stat, access, constants, readFile } from 'node:fs/promises';
+import { rename, rm, stat, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KilnError, ToolError } from '../core/errors.ts';
+import { ToolError } from '../core/errors.ts';
 import { addonsOf, bakeAddons, type BakedAddon } from './addons/resolve.ts';
 import { preflightBinaries, resolveBinaries, type InstalledBinary } from './binaries/resolve.ts';
 import { firstbootBinary, type FirstbootBinary } from './firstboot.ts';
 import { preloadImages, type PreloadedImage } from './images/preload.ts';
-import { makeStagingDir, writeFileAtomic } from '../core/fs.ts';
+import { checkOutputDir, makeStagingDir, writeFileAtomic } from '../core/fs.ts';
 import { sha256File } from '../core/hash.ts';
 import type { Artifact, Converter } from './outputs/converter.ts';
 import type { OutputFormat } from './outputs/format-names.ts';
@@ -160,13 +160,7 @@ async function validate(opts: BuildOptions): Promise<Staged<Checked>> {
   preflightBinaries(spec);
   await addonsOf(spec);
   const out = path.resolve(opts.outDir);
-  const outStat = await stat(out).catch(() => undefined);
-  if (outStat && !outStat.isDirectory())
-    throw new KilnError(`${out} exists and is not a directory`, { hint: 'choose another --out', exitCode: 2 });
-  if (outStat)
-    await access(out, constants.W_OK).catch((cause) => {
-      throw new KilnError(`${out} is not writable`, { cause, exitCode: 2 });
-    });
+  await checkOutputDir(out, 'choose another --out');
   return {
     next: { spec, outDir: out, converters },
     detail: `spec ${spec.name} (${spec.hash.slice(0, 12)}), outputs: ${spec.outputs.join(', ')}`,

@@ -1,8 +1,74 @@
 // File helpers for "nothing half-written": write under a temporary name, rename when complete.
-import { constants, mkdirSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
-import { rename, writeFile, mkdir, readdir, readFile, rm, chown, chmod, open } from 'node:fs/promises';
+import { constants, mkdirSync, renameSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { access, rename, writeFile, mkdir, readdir, readFile, rm, chown, chmod, open, stat } from 'node:fs/promises';
 import { KilnError } from './errors.ts';
 import path from 'node:path';
+
+/**
+ * Before any work: an output directory that exists must be a writable directory; a new one must be
+ * makeable (its nearest existing ancestor a writable directory, not in /proc, /sys or /dev), so a
+ * bad --out fails in a moment rather than after the whole job. Exit-2 errors naming the path.
+ */
+export async function checkOutputDir(out: string, hint: string): Promise<void> {
+  const fail = (message: string, cause?: unknown): never => {
+    throw new KilnError(message, { file: out, hint, exitCode: 2, cause });
+  };
+  const resolved = path.resolve(out);
+  if (['/proc', '/sys', '/dev'].some((d) => resolved === d || resolved.startsWith(`${d}/`)))
+    fail(`${resolved} is in a kernel-provided file system`);
+  let existing = resolved;
+  let info = await stat(existing).catch(() => undefined);
+  while (!info) info = await stat((existing = path.dirname(existing))).catch(() => undefined);
+  if (!info.isDirectory())
+    fail(
+      existing === resolved ? `${resolved} exists and is not a directory` : `${existing} is not a directory, so ${resolved} cannot be made`,
+    );
+  await access(existing, constants.W_OK).catch((cause: unknown) => fail(`${existing} is not writable`, cause));
+}
+
+/**
+ * mkdir -p, one component at a time: node's recursive mkdir never returns under /proc or /sys (it
+ * retries the ENOENT those file systems give forever). A path that cannot be made is an exit-2
+ * error naming the component (it is the user's path); a file where a directory must be, too.
+ */
+export async function mkdirs(dir: string, mode = 0o755): Promise<void> {
+  let at = '/';
+  for (const part of path.resolve(dir).split('/').filter(Boolean)) {
+    at = path.join(at, part);
+    try {
+      await mkdir(at, { mode });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && (await stat(at)).isDirectory()) continue;
+      throw new KilnError(`cannot create the directory ${at} (${code === 'EEXIST' ? 'a file is in the way' : code})`, {
+        file: dir,
+        hint: 'give a path under a writable directory (not /proc, /sys or /dev)',
+        exitCode: 2,
+        cause: error,
+      });
+    }
+  }
+}
+
+/** mkdirs for the synchronous writers. */
+export function mkdirsSync(dir: string, mode = 0o755): void {
+  let at = '/';
+  for (const part of path.resolve(dir).split('/').filter(Boolean)) {
+    at = path.join(at, part);
+    try {
+      mkdirSync(at, { mode });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && statSync(at).isDirectory()) continue;
+      throw new KilnError(`cannot create the directory ${at} (${code === 'EEXIST' ? 'a file is in the way' : code})`, {
+        file: dir,
+        hint: 'give a path under a writable directory (not /proc, /sys or /dev)',
+        exitCode: 2,
+        cause: error,
+      });
+    }
+  }
+}
 
 /**
  * Writes under a hidden temporary name in the same directory (no consumer of the directory, such as
@@ -15,7 +81,7 @@ export async function writeFileAtomic(
   mode = 0o644,
   owner?: { uid: number; gid: number },
 ): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await mkdirs(path.dirname(file));
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
   await rm(tmp, { force: true });
   await writeFile(tmp, data, { mode: 0o600, flag: 'wx' });
@@ -26,7 +92,7 @@ export async function writeFileAtomic(
 
 /** writeFileAtomic for the few places that must stay synchronous (status and state journals). */
 export function writeFileAtomicSync(file: string, data: string | Buffer, mode = 0o644): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirsSync(path.dirname(file));
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
   writeFileSync(tmp, data, { mode: 0o600 });
   chmodSync(tmp, mode);
@@ -37,7 +103,7 @@ const STAGING_PREFIX = '.kiln-staging-';
 
 /** A fresh staging directory inside outDir (same file system, so publishing is a rename). */
 export async function makeStagingDir(outDir: string): Promise<string> {
-  await mkdir(outDir, { recursive: true });
+  await mkdirs(outDir);
   // Leftovers of killed builds: never under a final name, removed on the next build.
   for (const name of await readdir(outDir))
     if (name.startsWith(STAGING_PREFIX)) await rm(path.join(outDir, name), { recursive: true, force: true });

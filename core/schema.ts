@@ -3,7 +3,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import type { Problem } from './problem.ts';
-import { rememberSecret } from './redact.ts';
+import { redactText, rememberSecret } from './redact.ts';
 
 /** Attach a hint that validation prints when a value does not match. */
 export const hinted = <T extends TSchema>(schema: T, hint: string): T => ({ ...schema, 'x-hint': hint });
@@ -150,7 +150,8 @@ function stringsIn(value: unknown): string[] {
 
 function showValue(value: unknown): string {
   if (value === undefined) return 'missing value';
-  const text = JSON.stringify(value);
+  // a URL's credentials never reach a message, even one that does not parse
+  const text = redactText(JSON.stringify(value));
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 

@@ -2,11 +2,11 @@
 // each node's NoCloud seed, cidata.iso and Ignition config. Every file is made (and checked with
 // kiln-firstboot's own parsers) in memory before the first write; each write is atomic.
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Problem } from '../../core/problem.ts';
 import { ValidationError } from '../../core/errors.ts';
-import { writeFileAtomic } from '../../core/fs.ts';
+import { mkdirs, writeFileAtomic } from '../../core/fs.ts';
 import { nodeConfigProblems } from '../../node/config/parse.ts';
 import { parseIgnition } from '../../node/formats/ignition/parse.ts';
 import { decodeMetadata } from '../../node/metadata/decode.ts';
@@ -100,7 +100,7 @@ function planNode(spec: ClusterSpec, file: string, i: number, secrets: ClusterSe
 }
 
 async function privateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
+  await mkdirs(dir, PRIVATE_DIR);
   await chmod(dir, PRIVATE_DIR);
 }
 

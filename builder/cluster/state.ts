@@ -1,7 +1,7 @@
 // The output directory between runs: its layout, and the secrets a re-run keeps (the CAs, the
 // token, the certificate key) unless --rotate. Everything is read and checked before any write.
 import { readdir, stat } from 'node:fs/promises';
-import { readInputFile } from '../../core/fs.ts';
+import { checkOutputDir, readInputFile } from '../../core/fs.ts';
 import path from 'node:path';
 import { KilnError } from '../../core/errors.ts';
 import { readJson } from '../../core/json.ts';
@@ -46,7 +46,11 @@ const readText = (file: string) =>
 /** Refuses a DIR that is not (yet) a kiln cluster directory, or holds another cluster. */
 async function checkDir(dir: string, spec: ClusterSpec): Promise<boolean> {
   const info = await stat(dir).catch(() => undefined);
-  if (!info) return false;
+  if (!info) {
+    // before any key is made: a DIR that cannot be made fails now
+    await checkOutputDir(dir, 'give --out a new directory under a writable one');
+    return false;
+  }
   if (!info.isDirectory())
     throw new KilnError('the output path exists and is not a directory', {
       file: dir,

@@ -1,8 +1,7 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from '../../core/cli.ts';
 import { KilnError } from '../../core/errors.ts';
-import { writeFileAtomic } from '../../core/fs.ts';
+import { mkdirs, writeFileAtomic } from '../../core/fs.ts';
 import { generateCluster } from '../cluster/generate.ts';
 import { loadClusterFile } from '../cluster/load.ts';
 import { LAYOUT } from '../cluster/state.ts';
@@ -134,7 +133,7 @@ const libvirt: Verb = async (args, opts) => {
   const image = path.resolve(vm.image);
   const format = await diskFormat(image);
   const target = path.join(path.resolve(dir), 'libvirt');
-  await mkdir(target, { recursive: true, mode: 0o700 });
+  await mkdirs(target, 0o700);
   for (const net of plan.networks) await writeFileAtomic(path.join(target, `network-${net.bridge}.xml`), networkXml(plan, net), 0o644);
   for (const node of plan.nodes) {
     await ensureDisk(node, image, format);

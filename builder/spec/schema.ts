@@ -45,7 +45,7 @@ const Base = Type.Object(
     arch: hinted(Type.Literal('amd64'), 'only amd64 images are supported'),
     mirror: Type.Optional(
       hinted(
-        Type.String({ pattern: '^(https?|file)://\\S+$' }),
+        Type.String({ pattern: '^(https?|file)://\\S+$', format: 'kiln-url' }),
         'an http(s):// or file:// URL, e.g. http://snapshot.debian.org/archive/debian/20250520T000000Z',
       ),
     ),

@@ -12,3 +12,14 @@ export function isCidr(value: string): boolean {
 
 FormatRegistry.Set('kiln-ip', (value) => isIP(value) !== 0);
 FormatRegistry.Set('kiln-cidr', isCidr);
+
+/** A URL that parses, with a host unless it is file:// (the pattern next to it says which schemes). */
+export function isUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'file:' || u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+FormatRegistry.Set('kiln-url', isUrl);

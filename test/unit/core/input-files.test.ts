@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KilnError, ValidationError } from '../../../core/errors.ts';
-import { INPUT_BYTES, readInputFile } from '../../../core/fs.ts';
+import { INPUT_BYTES, mkdirs, readInputFile } from '../../../core/fs.ts';
 import { readStateFile } from '../../../core/json.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-input-'));
@@ -93,5 +93,19 @@ describe('readStateFile', () => {
     execFileSync('mkfifo', [path.join(dir, 'state-fifo.json')]);
     for (const name of ['state-dir.json', 'state-fifo.json'])
       expect(() => readStateFile(path.join(dir, name), schema, remedy)).toThrow(/is not a regular file/);
+  });
+});
+
+describe('mkdirs', () => {
+  it("makes a path one component at a time, and refuses /proc at once (node's recursive mkdir never returns there)", async () => {
+    await mkdirs(path.join(dir, 'x/y/z'));
+    await mkdirs(path.join(dir, 'x/y/z'));
+    const t0 = Date.now();
+    const error = await mkdirs('/proc/kiln-mkdirs/a').catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(error).toBeInstanceOf(KilnError);
+    expect((error as KilnError).message).toBe('cannot create the directory /proc/kiln-mkdirs (ENOENT)');
+    writeFileSync(path.join(dir, 'plain'), '');
+    await expect(mkdirs(path.join(dir, 'plain/sub'))).rejects.toThrow(/plain \(a file is in the way\)|plain \(ENOTDIR\)/);
   });
 });
