@@ -133,5 +133,6 @@ function fail(status: StatusReporter, error: unknown): number {
   const e = error instanceof KilnError ? error : new KilnError((error as Error).message ?? String(error), { cause: error });
   status.update({ state: 'failed', error: { message: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
   status.line(`failed: ${e.describe()}`);
-  return EXIT.failed;
+  // bad input the readers refused as such (a seed file that is a directory, an unpinned remote config)
+  return e.exitCode === 2 ? EXIT.invalid : EXIT.failed;
 }

@@ -50,6 +50,7 @@ export async function loadSeed(
     if (!metaData)
       throw new KilnError(`${describe}: no meta-data file`, {
         hint: 'a NoCloud seed needs meta-data with at least "instance-id: <id>" (it may be the only line)',
+        exitCode: 2,
       });
     // problems name the file as the user knows it: the seed's path when validating, else its plain name
     const name = (n: string) => (options.fileNames ? at(n) : n);
@@ -77,11 +78,13 @@ export const PROVIDERS: Provider[] = [
         throw new KilnError(`kernel command line: kiln.config.hash=${hashText} is not a hash kiln understands`, {
           path: 'kiln.config.hash',
           hint: 'use sha256-<64 hex digits> or sha512-<128 hex digits>',
+          exitCode: 2,
         });
       if (isRemote(url) && !hash)
         throw new KilnError(`kernel command line: kiln.config=${redactUrl(url)} is fetched over the network without a pinned hash`, {
           path: 'kiln.config.hash',
           hint: 'add kiln.config.hash=sha256-<hex of `sha256sum <file>`> so a tampered or stale config is refused',
+          exitCode: 2,
         });
       return {
         provider: 'kernel-cmdline',

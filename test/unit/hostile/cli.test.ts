@@ -173,6 +173,15 @@ const CASES: Record<string, Case> = {
     },
     says: /user-data/,
   },
+  'kiln-firstboot validate: a seed without meta-data': {
+    program: KILN_FIRSTBOOT,
+    argv: ['validate', '$D/seed'],
+    setup: (d) => {
+      mkdirSync(path.join(d, 'seed'));
+      writeFileSync(path.join(d, 'seed/user-data'), '#cloud-config\nhostname: a\n');
+    },
+    says: /no meta-data file/,
+  },
   'kiln-firstboot plan: a billion laughs in node.yaml': {
     program: KILN_FIRSTBOOT,
     argv: ['plan', '--config', '$D/node.yaml'],
