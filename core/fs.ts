@@ -40,14 +40,18 @@ export async function mkdirs(dir: string, mode = 0o755): Promise<void> {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' && (await stat(at)).isDirectory()) continue;
-      throw new KilnError(`cannot create the directory ${at} (${code === 'EEXIST' ? 'a file is in the way' : code})`, {
-        file: dir,
-        hint: 'give a path under a writable directory (not /proc, /sys or /dev)',
-        exitCode: 2,
-        cause: error,
-      });
+      throw cannotCreate(dir, at, code, error);
     }
   }
+}
+
+function cannotCreate(dir: string, at: string, code: string | undefined, cause: unknown): KilnError {
+  return new KilnError(`cannot create the directory ${at} (${code === 'EEXIST' ? 'a file is in the way' : code})`, {
+    file: dir,
+    hint: 'give a path under a writable directory (not /proc, /sys or /dev)',
+    exitCode: 2,
+    cause,
+  });
 }
 
 /** mkdirs for the synchronous writers. */
@@ -60,12 +64,7 @@ export function mkdirsSync(dir: string, mode = 0o755): void {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' && statSync(at).isDirectory()) continue;
-      throw new KilnError(`cannot create the directory ${at} (${code === 'EEXIST' ? 'a file is in the way' : code})`, {
-        file: dir,
-        hint: 'give a path under a writable directory (not /proc, /sys or /dev)',
-        exitCode: 2,
-        cause: error,
-      });
+      throw cannotCreate(dir, at, code, error);
     }
   }
 }

@@ -38,6 +38,8 @@ interface Case {
 }
 
 const write = (file: string, text: string) => (d: string) => writeFileSync(path.join(d, file), text);
+/** An Ignition config at $D/c.ign: the spec version and the sections given. */
+const ignition = (sections: object) => write('c.ign', JSON.stringify({ ignition: { version: '3.5.0' }, ...sections }));
 const CASES: Record<string, Case> = {
   'kiln validate: a billion laughs': {
     program: KILN,
@@ -141,26 +143,14 @@ const CASES: Record<string, Case> = {
   'kiln-firstboot validate: a URL with credentials that does not parse': {
     program: KILN_FIRSTBOOT,
     argv: ['validate', '$D/c.ign', '--offline'],
-    setup: write(
-      'c.ign',
-      JSON.stringify({
-        ignition: { version: '3.5.0' },
-        storage: { files: [{ path: '/etc/a', contents: { source: 'http://admin:Zq81-pw@[::1/x' } }] },
-      }),
-    ),
+    setup: ignition({ storage: { files: [{ path: '/etc/a', contents: { source: 'http://admin:Zq81-pw@[::1/x' } }] } }),
     says: /c\.ign: \/storage\/files\/0\/contents\/source: "http:\/\/…" is not a valid URL/,
     secrets: ['Zq81-pw', 'admin:'],
   },
   'kiln-firstboot validate: a password hash given as a list': {
     program: KILN_FIRSTBOOT,
     argv: ['validate', '$D/c.ign', '--offline'],
-    setup: write(
-      'c.ign',
-      JSON.stringify({
-        ignition: { version: '3.5.0' },
-        passwd: { users: [{ name: 'ops', passwordHash: ['$6$Rk2saltsalt$Q7hashhashhash'] }] },
-      }),
-    ),
+    setup: ignition({ passwd: { users: [{ name: 'ops', passwordHash: ['$6$Rk2saltsalt$Q7hashhashhash'] }] } }),
     says: /\/passwd\/users\/0\/passwordHash: \(value not shown: secret\)/,
     secrets: ['Q7hashhashhash'],
   },

@@ -142,6 +142,16 @@ describe('console status (fixture → golden)', () => {
   });
 });
 
+/** `kiln cluster up` options for the cases that must fail before anything starts. */
+const UP_OPTS = {
+  seed: 'nocloud' as const,
+  firmware: 'bios' as const,
+  accel: 'tcg' as const,
+  wait: false,
+  timeoutSeconds: 5,
+  log: () => {},
+};
+
 describe('bad input is refused before anything is made', () => {
   const made = (dir: string) => readdirSync(dir).sort();
 
@@ -162,14 +172,7 @@ describe('bad input is refused before anything is made', () => {
     const dir = path.join(tmp, 'ok');
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'cluster.json'), JSON.stringify(SUMMARY));
-    const opts = {
-      seed: 'nocloud' as const,
-      firmware: 'bios' as const,
-      accel: 'tcg' as const,
-      wait: false,
-      timeoutSeconds: 5,
-      log: () => {},
-    };
+    const opts = UP_OPTS;
     const unknown = await clusterUp(dir, { ...opts, image: '/nonexistent.qcow2', nodes: ['cp-9'] }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(KilnError);
     expect((unknown as KilnError).message).toBe('no node "cp-9" in cluster lab');
@@ -212,14 +215,7 @@ describe('bad input is refused before anything is made', () => {
     writeFileSync(path.join(dir, 'cluster.json'), JSON.stringify(SUMMARY));
     mkdirSync(path.join(dir, 'run'));
     writeFileSync(path.join(dir, 'run/state.json'), '{"image": 7}');
-    const opts = {
-      seed: 'nocloud' as const,
-      firmware: 'bios' as const,
-      accel: 'tcg' as const,
-      wait: false,
-      timeoutSeconds: 5,
-      log: () => {},
-    };
+    const opts = UP_OPTS;
     const image = path.join(dir, 'node.qcow2');
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '16M']);
     const state = await clusterUp(dir, { ...opts, image, nodes: [] }).catch((e: unknown) => e);
