@@ -2,8 +2,9 @@
 // Certificates come from @peculiar/x509 over Node's WebCrypto; randomness from crypto.randomBytes.
 import 'reflect-metadata'; // @peculiar/x509's dependency injection (tsyringe) needs the Reflect API
 import * as x509 from '@peculiar/x509';
-import { createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { caCertHash } from '../../node/config/parse.ts';
+export { caPairProblem } from '../../node/config/pki.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -78,25 +79,6 @@ export function discoveryHash(certPem: string): string {
   const hash = caCertHash(certPem);
   if (!hash) throw new Error('discoveryHash: not a PEM certificate');
   return hash;
-}
-
-/** Why a stored CA pair cannot be used, or undefined when it can: a CA certificate and its own key. */
-export function caPairProblem(pair: CaPair): string | undefined {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(pair.cert);
-  } catch {
-    return 'the certificate does not parse';
-  }
-  if (!cert.ca) return 'the certificate is not a CA (basicConstraints CA:FALSE)';
-  if (Date.parse(cert.validTo) <= Date.now()) return `the certificate expired on ${cert.validTo}`;
-  try {
-    const mine = createPublicKey(createPrivateKey(pair.key)).export({ type: 'spki', format: 'der' });
-    if (!mine.equals(cert.publicKey.export({ type: 'spki', format: 'der' }))) return 'the key does not belong to the certificate';
-  } catch {
-    return 'the key does not parse';
-  }
-  return undefined;
 }
 
 const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';

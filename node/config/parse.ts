@@ -4,6 +4,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { type Problem } from '../../core/problem.ts';
 import { KilnError } from '../../core/errors.ts';
 import { controlPlaneEndpoint, vrrpPlan } from './vrrp.ts';
+import { caPairProblem } from './pki.ts';
 import { schemaProblems } from '../../core/schema.ts';
 import { runRules, type Rule } from '../../core/rules.ts';
 import { NodeConfigSchema, type NodeConfig } from './schema.ts';
@@ -104,6 +105,20 @@ const RULES: Array<Rule<NodeConfig>> = [
             message: `none of the hashes is the CA's (${actual})`,
             hint: 'the hash is sha256 of the CA public key (SubjectPublicKeyInfo); joiners using these hashes would never trust this cluster',
           };
+    },
+  },
+  {
+    name: 'the CA key belongs to the CA certificate',
+    check: (c) => {
+      if (!c.ca) return undefined;
+      const problem = caPairProblem(c.ca);
+      // a certificate that does not parse is the next rule's to report
+      if (!problem || problem === 'the certificate does not parse') return undefined;
+      return {
+        path: /key/.test(problem) ? '/ca/key' : '/ca/cert',
+        message: `kubeadm cannot use this CA: ${problem}`,
+        hint: 'give the cluster CA as kiln cluster gen wrote it (pki/ca.crt and pki/ca.key of the same CA)',
+      };
     },
   },
   {
