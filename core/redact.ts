@@ -19,8 +19,10 @@ export function redactUrl(location: string): string {
   if (!scheme || location.startsWith('…', scheme[0].length)) return location;
   try {
     const u = new URL(location);
+    // nothing that can hold a secret: left exactly as written (a JSON Schema's "$schema" URL included)
+    if (!u.username && !u.password && !u.search && !u.hash) return location;
     const auth = u.username || u.password ? '***@' : '';
-    return `${u.protocol}//${auth}${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+    return `${u.protocol}//${auth}${u.host}${u.pathname}${u.search ? '?…' : ''}${u.hash ? '#…' : ''}`;
   } catch {
     return `${scheme[1]!.toLowerCase()}://…`;
   }

@@ -165,8 +165,9 @@ const Binary = Type.Object(
     ),
     path: Type.Optional(
       hinted(
-        Type.String({ pattern: '^/(usr/local/bin|usr/bin|usr/local/sbin|usr/sbin|opt)/[^\\s]+$' }),
-        'an absolute path under /usr/local/bin, /usr/bin, /usr/sbin or /opt',
+        // no . or .. component: /usr/local/bin/../../etc/cron.d/x would land outside
+        Type.String({ pattern: '^/(usr/local/bin|usr/bin|usr/local/sbin|usr/sbin|opt)(/(?!\\.\\.?(/|$))[A-Za-z0-9._+@-]+)+$' }),
+        'an absolute path under /usr/local/bin, /usr/bin, /usr/sbin or /opt, without . or .. components',
       ),
     ),
   },
@@ -348,8 +349,9 @@ export const ImageSpecSchema = Type.Object(
     kind: hinted(Type.Literal(KIND), `set kind: ${KIND}`),
     name: hinted(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), 'lower-case letters, digits and dashes'),
     sourceDateEpoch: hinted(
-      Type.Integer({ minimum: 315532800 }),
-      'seconds since 1970, e.g. the date of the release you pin; ≥ 1980 (zip/FAT epoch)',
+      // FAT (the ESP) dates end in 2107, and the tools' own limits come soon after: 2099 is safe everywhere
+      Type.Integer({ minimum: 315532800, maximum: 4102444799 }),
+      'seconds since 1970, e.g. the date of the release you pin; from 1980 (zip/FAT epoch) to the end of 2099',
     ),
     base: Base,
     packages: Type.Optional(Type.Array(PackageName, { uniqueItems: true })),

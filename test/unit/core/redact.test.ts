@@ -29,6 +29,11 @@ describe('redactText', () => {
     for (const text of ['http://admin:pw@[::1/x', 'https://u:p@h/x?q=1']) expect(redactText(redactText(text))).toBe(redactText(text));
   });
 
+  it('leaves a URL without credentials, query or fragment exactly as written (a JSON Schema "$schema" keeps its #)', () => {
+    expect(redactText('"$schema": "http://json-schema.org/draft-07/schema#"')).toBe('"$schema": "http://json-schema.org/draft-07/schema#"');
+    expect(redactText('see https://example.org/a#token=Zq81')).toBe('see https://example.org/a#…');
+  });
+
   it('leaves ordinary text alone: paths, digests, an example hash shape', () => {
     const text = '/etc/kiln/node.yaml: sha256:2f7bd3d1b0f2e6a2 — a hash such as "$6$salt$..."';
     expect(redactText(text)).toBe(text);

@@ -94,6 +94,21 @@ const CASES: Record<string, Case> = {
     },
     says: /a\.yaml: cannot read the image spec: it cannot be opened \(ELOOP\)/,
   },
+  'kiln validate: an overlay directory that is missing': {
+    program: KILN,
+    argv: ['validate', '$D/s.yaml'],
+    setup: write('s.yaml', `${SPEC}\noverlays:\n  - path: ./gone\n`),
+    says: /s\.yaml:\d+:\d+: \/overlays\/0\/path: overlay directory .*gone does not exist/,
+  },
+  'kiln validate: an overlay that is a file': {
+    program: KILN,
+    argv: ['validate', '$D/s.yaml'],
+    setup: (d) => {
+      writeFileSync(path.join(d, 'layer'), 'not a directory');
+      writeFileSync(path.join(d, 's.yaml'), `${SPEC}\noverlays:\n  - path: ./layer\n`);
+    },
+    says: /\/overlays\/0\/path: overlay directory .*layer is not a directory/,
+  },
   'kiln build: --out under /proc': {
     program: KILN,
     argv: ['build', path.join(repoRoot, 'images/debian-bookworm.yaml'), '--out', '/proc/kiln-hostile'],

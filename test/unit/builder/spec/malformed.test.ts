@@ -112,6 +112,13 @@ const rows: Row[] = [
     hint: /1980/,
   },
   {
+    name: 'sourceDateEpoch beyond any date the outputs can hold',
+    mutate: set(['sourceDateEpoch'], 253402300800),
+    path: '/sourceDateEpoch',
+    message: /^253402300800: .*4102444799/,
+    hint: /2099/,
+  },
+  {
     name: 'sourceDateEpoch not an integer',
     mutate: set(['sourceDateEpoch'], 1747699200.5),
     path: '/sourceDateEpoch',
@@ -354,6 +361,16 @@ const rows: Row[] = [
     hint: /add kubeadm/,
   },
   // --- binaries ---
+  {
+    name: 'a binary path that climbs out with ..',
+    mutate: set(
+      ['binaries'],
+      [{ name: 'x', url: 'https://example.org/x', sha256: 'a'.repeat(64), path: '/usr/local/bin/../../../etc/cron.d/x' }],
+    ),
+    path: '/binaries/0/path',
+    message: /does not|expected string to match/,
+    hint: /without \. or \.\. components/,
+  },
   {
     name: 'kubernetes source with both origins',
     mutate: set(['kubernetes', 'source'], { release: 'https://dl.k8s.io/release', bundle: './b' }),
