@@ -27,6 +27,23 @@ node: {name: w1, advertiseAddress: 192.168.10.21}
 join: {token: k1lnzz.4f2a9c7e1b3d5f60, caCertHashes: ["sha256:2f7bd3d1b0f2e6a2a1c0c9e8d7f6a5b4c3d2e1f00f1e2d3c4b5a697887960a1b"]}
 `;
 
+/** A cluster.json as kiln cluster gen writes it (one init node). */
+const SUMMARY = {
+  name: 'lab',
+  controlPlaneEndpoint: '10.0.2.100:6443',
+  vms: { memoryMiB: 2048, cpus: 2, start: 'parallel' },
+  nodes: [
+    {
+      name: 'cp-1',
+      role: 'init',
+      advertiseAddress: '10.0.2.11',
+      interfaces: [{ name: 'lan0', addresses: ['10.0.2.11/24'] }],
+      cidata: 'nodes/cp-1/cidata.iso',
+      ignition: 'nodes/cp-1/ignition.json',
+    },
+  ],
+};
+
 interface Case {
   program: Program;
   /** `$D` is the case's directory. */
@@ -130,24 +147,21 @@ const CASES: Record<string, Case> = {
     program: KILN,
     argv: ['cluster', 'status', '$D'],
     setup: (d) => {
-      const summary = {
-        name: 'lab',
-        controlPlaneEndpoint: '10.0.2.100:6443',
-        vms: { memoryMiB: 2048, cpus: 2, start: 'parallel' },
-        nodes: [
-          {
-            name: '../../x',
-            role: 'init',
-            advertiseAddress: '10.0.2.11',
-            interfaces: [{ name: 'lan0', addresses: ['10.0.2.11/24'] }],
-            cidata: 'nodes/../../x/cidata.iso',
-            ignition: 'nodes/../../x/ignition.json',
-          },
-        ],
-      };
-      writeFileSync(path.join(d, 'cluster.json'), JSON.stringify(summary));
+      const nodes = [{ ...SUMMARY.nodes[0], name: '../../x', cidata: 'nodes/../../x/cidata.iso', ignition: 'nodes/../../x/ignition.json' }];
+      writeFileSync(path.join(d, 'cluster.json'), JSON.stringify({ ...SUMMARY, nodes }));
     },
     says: /cluster\.json: \/nodes\/0\/name/,
+  },
+  'kiln cluster up: a corrupt run/state.json': {
+    program: KILN,
+    argv: ['cluster', 'up', '$D', '--image', '$D/node.qcow2'],
+    setup: (d) => {
+      writeFileSync(path.join(d, 'cluster.json'), JSON.stringify(SUMMARY));
+      mkdirSync(path.join(d, 'run'));
+      writeFileSync(path.join(d, 'run/state.json'), '{"image": 7, "seed": "pxe"');
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(d, 'node.qcow2'), '16M']);
+    },
+    says: /run\/state\.json:1:\d+: JSON syntax error/,
   },
   'kiln cluster libvirt: a corrupt cluster.json': {
     program: KILN,
@@ -177,6 +191,16 @@ const CASES: Record<string, Case> = {
       writeFileSync(path.join(d, 'seed/meta-data'), 'instance-id: i-1\n');
     },
     says: /user-data/,
+  },
+  'kiln-firstboot validate: a user-data that is /dev/zero behind a symlink': {
+    program: KILN_FIRSTBOOT,
+    argv: ['validate', '$D/seed'],
+    setup: (d) => {
+      mkdirSync(path.join(d, 'seed'));
+      writeFileSync(path.join(d, 'seed/meta-data'), 'instance-id: i-1\n');
+      symlinkSync('/dev/zero', path.join(d, 'seed/user-data'));
+    },
+    says: /user-data: cannot read metadata file: it is not a regular file/,
   },
   'kiln-firstboot validate: a seed without meta-data': {
     program: KILN_FIRSTBOOT,
