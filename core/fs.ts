@@ -4,6 +4,11 @@ import { access, rename, writeFile, mkdir, readdir, readFile, rm, chown, chmod, 
 import { KilnError } from './errors.ts';
 import path from 'node:path';
 
+/** The kernel-provided file system an absolute path is in (/proc, /sys, /dev), if any: nothing written there lasts. */
+export function kernelFs(absolute: string): string | undefined {
+  return ['/proc', '/sys', '/dev'].find((d) => absolute === d || absolute.startsWith(`${d}/`));
+}
+
 /**
  * Before any work: an output directory that exists must be a writable directory; a new one must be
  * makeable (its nearest existing ancestor a writable directory, not in /proc, /sys or /dev), so a
@@ -14,8 +19,7 @@ export async function checkOutputDir(out: string, hint: string): Promise<void> {
     throw new KilnError(message, { file: out, hint, exitCode: 2, cause });
   };
   const resolved = path.resolve(out);
-  if (['/proc', '/sys', '/dev'].some((d) => resolved === d || resolved.startsWith(`${d}/`)))
-    fail(`${resolved} is in a kernel-provided file system`);
+  if (kernelFs(resolved)) fail(`${resolved} is in a kernel-provided file system`);
   let existing = resolved;
   let info = await stat(existing).catch(() => undefined);
   while (!info) info = await stat((existing = path.dirname(existing))).catch(() => undefined);

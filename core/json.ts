@@ -2,10 +2,10 @@
 // repeating the text (V8's message quotes it, and the text may be a password hash), nesting is
 // bounded before any walker recurses into it, and the state files kiln writes for itself are read
 // back through a schema, so a corrupt or tampered one is a clear error rather than a crash.
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { TSchema } from '@sinclair/typebox';
 import { parse as locateJsonError, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import { KilnError, ValidationError } from './errors.ts';
+import { ValidationError } from './errors.ts';
+import { readInputFile } from './fs.ts';
 import type { Problem } from './problem.ts';
 import { schemaProblems } from './schema.ts';
 
@@ -96,22 +96,10 @@ function tooDeep(text: string): number | undefined {
  * missing file is undefined; an unreadable, corrupt or tampered one is an exit-2 error naming the
  * file, the field and what to do (`remedy`: usually remove the file, or re-run the step that writes it).
  */
-export function readStateFile<T>(file: string, schema: TSchema, remedy: string): T | undefined {
-  let text: string;
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-    const info = fstatSync(fd);
-    // tampered with: a FIFO would block, /dev/zero never end
-    if (!info.isFile() || info.size > STATE_BYTES) throw new KilnError(`is not a regular file of at most ${STATE_BYTES} bytes`);
-    text = readFileSync(fd, 'utf8');
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    const why = cause instanceof KilnError ? cause.message : `cannot be read (${(cause as NodeJS.ErrnoException).code})`;
-    throw new KilnError(`this state file ${why}`, { file, hint: remedy, exitCode: 2 });
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+export async function readStateFile<T>(file: string, schema: TSchema, remedy: string): Promise<T | undefined> {
+  // a tampered one may be a FIFO, /dev/zero or huge: the input reader refuses those
+  const text = await readInputFile(file, { what: 'this state file', hint: remedy, optional: true, maxBytes: STATE_BYTES });
+  if (text === undefined) return undefined;
   const value = readJson(text, file, remedy);
   const problems: Problem[] = schemaProblems(schema, value, file).map((p) => ({ ...p, hint: `${p.hint ? `${p.hint}; ` : ''}${remedy}` }));
   if (problems.length > 0) throw new ValidationError(problems);

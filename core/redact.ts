@@ -55,19 +55,23 @@ const SECRET_SHAPES: Array<{ what: string; pattern: RegExp; replace: (match: str
 
 // Values under x-secret fields: shorter ones would hide ordinary words in every message.
 const MIN_REMEMBERED = 4;
-const remembered = new Set<string>();
+// longest first, so a secret that contains another is hidden whole (kept sorted as they come)
+const remembered: string[] = [];
 
 /** Registers a secret value (and each of its lines) so that no later message shows it. */
 export function rememberSecret(value: unknown): void {
   if (typeof value !== 'string') return;
-  for (const part of [value, ...value.split('\n')].map((s) => s.trim())) if (part.length >= MIN_REMEMBERED) remembered.add(part);
+  for (const part of [value, ...value.split('\n')].map((s) => s.trim()))
+    if (part.length >= MIN_REMEMBERED && !remembered.includes(part)) {
+      remembered.push(part);
+      remembered.sort((a, b) => b.length - a.length);
+    }
 }
 
 /** The text with every secret shape and remembered secret replaced. */
 export function redactText(text: string): string {
   let out = text;
-  // longest first, so a secret that contains another is hidden whole
-  for (const secret of [...remembered].sort((a, b) => b.length - a.length)) out = out.split(secret).join(HIDDEN);
+  for (const secret of remembered) out = out.split(secret).join(HIDDEN);
   for (const shape of SECRET_SHAPES) out = out.replace(shape.pattern, shape.replace);
   return out;
 }

@@ -8,10 +8,13 @@ import { writeFileAtomicSync } from '../core/fs.ts';
 import { redactDeep, redactText } from '../core/redact.ts';
 import { writeOut } from '../core/output.ts';
 
-const StepStateSchema = Type.Union(['pending', 'running', 'done', 'failed', 'skipped'].map((s) => Type.Literal(s)));
+const STEP_STATES = ['pending', 'running', 'done', 'failed', 'skipped'] as const;
+const PASS_STATES = ['running', 'done', 'failed', 'no-source', 'already-provisioned', 'waiting-for-network'] as const;
+const oneOf = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v as T[number])));
+
 const StatusStepSchema = Type.Object({
   name: Type.String(),
-  state: StepStateSchema,
+  state: oneOf(STEP_STATES),
   summary: Type.Optional(Type.String()),
   ms: Type.Optional(Type.Number()),
   error: Type.Optional(Type.String()),
@@ -20,7 +23,7 @@ const StatusStepSchema = Type.Object({
 /** /run/kiln/status-PASS.json; `kiln-firstboot status` reads it back through this schema. */
 export const StatusSchema = Type.Object({
   pass: Type.String(),
-  state: Type.Union(['running', 'done', 'failed', 'no-source', 'already-provisioned', 'waiting-for-network'].map((s) => Type.Literal(s))),
+  state: oneOf(PASS_STATES),
   source: Type.Optional(Type.Object({ provider: Type.String(), location: Type.String() })),
   instanceId: Type.Optional(Type.String()),
   steps: Type.Array(StatusStepSchema),
@@ -31,13 +34,9 @@ export const StatusSchema = Type.Object({
   updatedAt: Type.String(),
 });
 
-export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
-export type StatusStep = Static<typeof StatusStepSchema> & { state: StepState };
-export type Status = Omit<Static<typeof StatusSchema>, 'steps' | 'error' | 'state'> & {
-  state: 'running' | 'done' | 'failed' | 'no-source' | 'already-provisioned' | 'waiting-for-network';
-  steps: StatusStep[];
-  error?: { message: string; hint?: string; problems?: Problem[] };
-};
+export type StepState = (typeof STEP_STATES)[number];
+export type StatusStep = Static<typeof StatusStepSchema>;
+export type Status = Omit<Static<typeof StatusSchema>, 'error'> & { error?: { message: string; hint?: string; problems?: Problem[] } };
 
 export class StatusReporter {
   readonly status: Status;

@@ -4,6 +4,7 @@
 // 32-bit, and (uid_t)-1 means "unchanged"), the kernel's path limits (255 bytes a component, 4095 a
 // path) and its virtual file systems. A newline in a password hash would end the shadow line and
 // start another user's; these checks are why it never reaches the file.
+import { kernelFs } from '../core/fs.ts';
 import type { Problem } from '../core/problem.ts';
 import type { Origin, Owner, Provisioning } from './model.ts';
 
@@ -13,7 +14,6 @@ export const ACCOUNT_NAME = /^[a-z_][a-z0-9_-]{0,30}\$?$/;
 export const MAX_ID = 4294967294;
 const NAME_MAX = 255;
 const PATH_MAX = 4095;
-const VIRTUAL = ['/proc', '/sys', '/dev'];
 
 /** How each format names a model field, for problem paths ('' points at the entry itself). */
 export type FieldNames = Record<
@@ -158,7 +158,7 @@ export function pathProblem(path: string): { message: string; hint: string } | u
       message: `a path component is ${Buffer.byteLength(long)} bytes, more than ${NAME_MAX}`,
       hint: 'file names are at most 255 bytes (NAME_MAX)',
     };
-  const virtual = VIRTUAL.find((d) => path === d || path.startsWith(`${d}/`));
+  const virtual = kernelFs(path);
   if (virtual)
     return {
       message: `${path} is in ${virtual}, a kernel-provided file system`,

@@ -7,7 +7,7 @@ const PASSES = ['early', 'late'];
 export async function statusCommand(values: Record<string, unknown>): Promise<number> {
   const found: Status[] = [];
   for (const pass of PASSES) {
-    const status = readStateFile<Status>(
+    const status = await readStateFile<Status>(
       `/run/kiln/status-${pass}.json`,
       StatusSchema,
       'kiln-firstboot rewrites it on its next run; remove it, or run the pass again (systemctl restart kiln-firstboot)',

@@ -45,7 +45,7 @@ const LabStateSchema = Type.Object({
   accel: Type.Union([Type.Literal('tcg'), Type.Literal('kvm')]),
   netns: Type.String({ pattern: '^kiln-[a-z0-9-]{1,59}$' }),
 });
-type LabState = Static<typeof LabStateSchema> & { seed: Seed; firmware: Firmware; accel: Accel };
+type LabState = Static<typeof LabStateSchema>;
 
 const STATE_FILE = 'state.json';
 

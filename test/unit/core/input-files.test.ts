@@ -59,28 +59,28 @@ describe('readInputFile', () => {
 describe('readStateFile', () => {
   const schema = Type.Object({ image: Type.String(), seed: Type.Union([Type.Literal('nocloud'), Type.Literal('ignition')]) });
   const remedy = 'remove it and run up again';
-  const attempt = (name: string, text: string) => {
+  const attempt = async (name: string, text: string) => {
     writeFileSync(path.join(dir, name), text);
     try {
-      readStateFile(path.join(dir, name), schema, remedy);
+      await readStateFile(path.join(dir, name), schema, remedy);
     } catch (error) {
       return error as ValidationError;
     }
     throw new Error('accepted');
   };
 
-  it('reads a good one, and nothing for a missing one', () => {
+  it('reads a good one, and nothing for a missing one', async () => {
     writeFileSync(path.join(dir, 'state.json'), '{"image": "/x.qcow2", "seed": "nocloud"}');
-    expect(readStateFile(path.join(dir, 'state.json'), schema, remedy)).toEqual({ image: '/x.qcow2', seed: 'nocloud' });
-    expect(readStateFile(path.join(dir, 'none.json'), schema, remedy)).toBeUndefined();
+    expect(await readStateFile(path.join(dir, 'state.json'), schema, remedy)).toEqual({ image: '/x.qcow2', seed: 'nocloud' });
+    expect(await readStateFile(path.join(dir, 'none.json'), schema, remedy)).toBeUndefined();
   });
 
   it.each([
     ['truncated', '{"image": "/x.qc', /^JSON syntax error at line 1:\d+: a string is not closed$/, ''],
     ['null', 'null', /object/, ''],
     ['a wrong field', '{"image": "/x", "seed": "pxe"}', /is not one of: nocloud, ignition/, '/seed'],
-  ])('refuses one that is %s with the file, the field and the remedy', (_what, text, message, at) => {
-    const e = attempt('bad.json', text);
+  ])('refuses one that is %s with the file, the field and the remedy', async (_what, text, message, at) => {
+    const e = await attempt('bad.json', text);
     expect(e).toBeInstanceOf(ValidationError);
     expect(e.exitCode).toBe(2);
     const p = e.problems[0]!;
@@ -88,11 +88,11 @@ describe('readStateFile', () => {
     expect(p.hint).toContain(remedy);
   });
 
-  it('refuses a directory or FIFO in its place without blocking', () => {
+  it('refuses a directory or FIFO in its place without blocking', async () => {
     mkdirSync(path.join(dir, 'state-dir.json'));
     execFileSync('mkfifo', [path.join(dir, 'state-fifo.json')]);
-    for (const name of ['state-dir.json', 'state-fifo.json'])
-      expect(() => readStateFile(path.join(dir, name), schema, remedy)).toThrow(/is not a regular file/);
+    await expect(readStateFile(path.join(dir, 'state-dir.json'), schema, remedy)).rejects.toThrow(/is a directory/);
+    await expect(readStateFile(path.join(dir, 'state-fifo.json'), schema, remedy)).rejects.toThrow(/is not a regular file/);
   });
 });
 
