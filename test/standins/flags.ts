@@ -4,9 +4,9 @@
 // positional arguments. Unknown flags, missing values and unparsable values are errors worded as
 // pflag words them; each tool prints them in its own style.
 
-type FlagType = 'bool' | 'string' | 'int' | 'int32' | 'stringSlice' | 'stringArray' | 'duration';
+export type FlagType = 'bool' | 'string' | 'int' | 'int32' | 'float32' | 'stringSlice' | 'stringArray' | 'stringToString' | 'duration';
 
-interface FlagSpec {
+export interface FlagSpec {
   type: FlagType;
   short?: string;
   /** pflag's NoOptDefVal: the flag may be given bare (`--dry-run`) and then takes this value; a value needs `=`. */
@@ -102,6 +102,30 @@ function convert(name: string, spec: FlagSpec, raw: string, previous: FlagValue 
       const limit = spec.type === 'int32' ? 2 ** 31 : 2 ** 63;
       if (n >= limit || n < -limit) throw invalid(`strconv.ParseInt: parsing ${JSON.stringify(raw)}: value out of range`);
       return n;
+    }
+    case 'float32': {
+      // strconv.ParseFloat(s, 32): Go's float syntax, finite within float32's range
+      if (!/^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?|[iI]nf(inity)?|NaN)$/.test(raw))
+        throw invalid(`strconv.ParseFloat: parsing ${JSON.stringify(raw)}: invalid syntax`);
+      const n = Number(raw.replace(/^([-+]?)[iI]nf(inity)?$/, '$1Infinity'));
+      if (Number.isFinite(n) && Math.abs(n) > 3.4028234663852886e38)
+        throw invalid(`strconv.ParseFloat: parsing ${JSON.stringify(raw)}: value out of range`);
+      return n;
+    }
+    case 'stringToString': {
+      // pflag's stringToString: CSV fields of key=value, merged into the earlier ones
+      let fields: string[];
+      try {
+        fields = csv(raw);
+      } catch (error) {
+        throw invalid((error as Error).message);
+      }
+      const pairs = fields.map((f) => {
+        const eq = f.indexOf('=');
+        if (eq === -1) throw invalid(`${f} must be formatted as key=value`);
+        return `${f.slice(0, eq)}=${f.slice(eq + 1)}`;
+      });
+      return [...((previous as string[] | undefined) ?? []), ...pairs];
     }
     case 'duration':
       try {

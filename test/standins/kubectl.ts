@@ -12,7 +12,7 @@ import { versionInfo } from './lib/version.ts';
 import { isQualifiedName, isValidLabelValue } from './lib/validate.ts';
 import type { AppliedObject } from './record.ts';
 
-const GLOBAL: FlagSpecs = {
+export const KUBECTL_GLOBAL_FLAGS: FlagSpecs = {
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
   cluster: { type: 'string' },
@@ -26,10 +26,11 @@ const GLOBAL: FlagSpecs = {
   v: { type: 'int32', short: 'v' },
   help: { type: 'bool', short: 'h' },
 };
+const GLOBAL = KUBECTL_GLOBAL_FLAGS;
 
 const DRY_RUN = { type: 'string', noOptDefVal: 'unchanged' } as const;
 
-const COMMAND_FLAGS: Record<string, FlagSpecs> = {
+export const KUBECTL_COMMAND_FLAGS: Record<string, FlagSpecs> = {
   version: { client: { type: 'bool' }, output: { type: 'string', short: 'o' } },
   get: {
     raw: { type: 'string' },
@@ -138,7 +139,7 @@ export async function kubectl(args: string[], ctx: Ctx): Promise<number> {
       ctx.out(`${STANDIN} kubectl controls the Kubernetes cluster manager (TEST STAND-IN).\n`);
       return 0;
     }
-    const specs = COMMAND_FLAGS[command];
+    const specs = KUBECTL_COMMAND_FLAGS[command];
     if (!specs) {
       const real = [
         'create',
