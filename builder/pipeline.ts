@@ -184,21 +184,15 @@ async function binaries(checked: Checked, env: BuildEnv): Promise<Staged<WithBin
 }
 
 async function addons(prev: WithBinaries, env: BuildEnv): Promise<Staged<WithAddons>> {
-  const addons = await bakeAddons(prev.spec, env.opts.cacheDir, env.log);
+  const addons = await bakeAddons(prev.spec, prev.binaries, env.opts.cacheDir, env.log);
   return {
     next: { ...prev, addons },
-    detail: addons.length ? addons.map((a) => `${a.addon.name} ${a.addon.chart.version}`).join(', ') : 'none',
+    detail: addons.length ? addons.map((a) => `${a.addon.name} ${a.addon.chart.version} (${a.images.length} images)`).join(', ') : 'none',
   };
 }
 
 async function images(prev: WithAddons, env: BuildEnv): Promise<Staged<Ingredients>> {
-  const images = await preloadImages(
-    prev.spec,
-    prev.binaries,
-    env.opts.cacheDir,
-    env.log,
-    prev.addons.map((a) => a.addon),
-  );
+  const images = await preloadImages(prev.spec, prev.binaries, env.opts.cacheDir, env.log, prev.addons);
   return {
     next: { ...prev, images },
     detail: images.length ? images.map((i) => `${i.ref} ${(i.size / 2 ** 20).toFixed(1)} MiB`).join(', ') : 'none',

@@ -1,5 +1,16 @@
 // YAML documents whose problems point at file:line:col: parse once, keep the node tree for locating.
-import { LineCounter, parseDocument, isAlias, isMap, isPair, isSeq, type Document, type ErrorCode, type Node as YamlNode } from 'yaml';
+import {
+  LineCounter,
+  parseAllDocuments,
+  parseDocument,
+  isAlias,
+  isMap,
+  isPair,
+  isSeq,
+  type Document,
+  type ErrorCode,
+  type Node as YamlNode,
+} from 'yaml';
 import { type Problem } from './problem.ts';
 import { ValidationError } from './errors.ts';
 
@@ -50,9 +61,29 @@ const SYNTAX_MESSAGES: Record<ErrorCode, string> = {
 /** Parses YAML text; syntax errors and documents past the budget throw a ValidationError naming every bad spot. */
 export function readYaml(text: string, file: string, options: { failsafe?: boolean } = {}): YamlDocument {
   const lines = new LineCounter();
-  // failsafe: every scalar a string (for documents of other tools, e.g. a Helm repository index)
-  const schema = options.failsafe ? { schema: 'failsafe' as const } : {};
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, ...schema });
+  return checked(parseDocument(text, { lineCounter: lines, ...parseOptions(options) }), lines, file);
+}
+
+/**
+ * A stream of YAML documents separated by `---` (rendered Kubernetes manifests): each read and
+ * budgeted as readYaml reads one; empty documents are dropped.
+ */
+export function readYamlStream(text: string, file: string, options: { failsafe?: boolean } = {}): YamlDocument[] {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, ...parseOptions(options) });
+  // a stream that ends in an unclosed flow or a stray token comes back as one EmptyStream-like value
+  const list = Array.isArray(docs) ? docs : [];
+  return list.map((d) => checked(d, lines, file)).filter((d) => d.value !== null && d.value !== undefined);
+}
+
+// failsafe: every scalar a string (for documents of other tools, e.g. a Helm repository index)
+const parseOptions = (options: { failsafe?: boolean }) => ({
+  prettyErrors: false,
+  uniqueKeys: true,
+  ...(options.failsafe ? { schema: 'failsafe' as const } : {}),
+});
+
+function checked(doc: Document, lines: LineCounter, file: string): YamlDocument {
   const problem = (offset: number, message: string, hint: string): Problem => ({
     file,
     ...lines.linePos(offset),

@@ -11,7 +11,6 @@ import { writeFileAtomic } from '../../core/fs.ts';
 import { PRELOAD_DIR } from '../../node/layout.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { layoutDigest, packLayout } from './oci-archive.ts';
-import type { Addon } from '../addons/catalogue.ts';
 import type { InstalledBinary } from '../binaries/resolve.ts';
 import { kubeadmImages, pullSource } from './kubernetes.ts';
 import { archiveName } from './refs.ts';
@@ -45,6 +44,11 @@ async function skopeo(args: string[], at: string, spec: ResolvedSpec, what: stri
     });
   }
   return Buffer.from(r.stdout as Uint8Array).toString('utf8');
+}
+
+/** An addon's images as its rendered chart names them. */
+export interface AddonImages {
+  images: string[];
 }
 
 /** One image to bake in: named `ref` in the image, pulled from `from`; `at` is its spec field. */
@@ -110,7 +114,7 @@ async function preloadOne(
 }
 
 /** The images to bake in: kubeadm's control-plane list first (when asked), then the spec's own, each once. */
-async function wanted(spec: ResolvedSpec, binaries: InstalledBinary[], addons: Addon[]): Promise<Wanted[]> {
+async function wanted(spec: ResolvedSpec, binaries: InstalledBinary[], addons: AddonImages[]): Promise<Wanted[]> {
   const k = spec.images.kubernetes;
   const control = k
     ? (await kubeadmImages(spec, binaries)).map((ref) => ({
@@ -133,7 +137,7 @@ export async function preloadImages(
   binaries: InstalledBinary[],
   cacheDir: string,
   log: (m: string) => void,
-  addons: Addon[] = [],
+  addons: AddonImages[] = [],
 ): Promise<PreloadedImage[]> {
   const out: PreloadedImage[] = [];
   for (const [i, w] of (await wanted(spec, binaries, addons)).entries()) out.push(await preloadOne(spec, w, i, cacheDir, log));

@@ -26,6 +26,21 @@ export function parseImageRef(ref: string): ImageRef | undefined {
   return { registry, repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
 }
 
+/**
+ * A reference as containerd's CRI names it when kubelet asks for it (reference.ParseDockerRef): the
+ * docker.io registry and library/ filled in, :latest when neither tag nor digest is given, and the
+ * tag dropped when a digest is given too. undefined when it is not a reference at all.
+ */
+export function normalizeImageRef(text: string): string | undefined {
+  let ref = text.trim();
+  if (!hasRegistryHost(ref)) ref = `docker.io/${ref.includes('/') ? '' : 'library/'}${ref}`;
+  const parsed = parseImageRef(ref);
+  if (!parsed) return undefined;
+  const name = `${parsed.registry}/${parsed.repository}`;
+  if (parsed.digest) return `${name}@${parsed.digest}`;
+  return `${name}:${parsed.tag ?? 'latest'}`;
+}
+
 /** Whether the first component names a registry (docker's rule: a dot, a port, or localhost). */
 export function hasRegistryHost(ref: string): boolean {
   const first = ref.split('/')[0]!;

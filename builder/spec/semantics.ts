@@ -247,6 +247,21 @@ const rules: Array<Rule<ImageSpec>> = [
       }),
   },
   {
+    // firstboot installs addons with helm, and the build renders each chart with the same helm to
+    // learn which images to preload: an addon without helm in the image would fail on both
+    name: 'addons-need-helm',
+    check: (s) =>
+      (s.addons ?? []).length > 0 && !(s.binaries ?? []).some((b) => (b.path ?? `/usr/local/bin/${b.name}`).split('/').at(-1) === 'helm')
+        ? [
+            {
+              path: '/addons',
+              message: 'addons are installed with helm, and the image has none',
+              hint: 'add helm to binaries (e.g. name: helm, url: https://get.helm.sh/helm-v3.17.3-linux-amd64.tar.gz, extract: linux-amd64/helm, sha256Url: …tar.gz.sha256sum)',
+            },
+          ]
+        : [],
+  },
+  {
     name: 'mirror-hosts-unique',
     check: (s) =>
       (s.images?.mirrors ?? []).flatMap((m, i) => {

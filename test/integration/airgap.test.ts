@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { kiln, kilnBuild, rootfsOnlySpec, tempDir } from '../helpers/build.ts';
 import { startContainerd } from '../helpers/containerd.ts';
-import { makeChartRepo } from '../helpers/charts.ts';
+import { makeChartRepo, workload } from '../helpers/charts.ts';
+import { realTools } from '../helpers/real-tools.ts';
 import { serveStatic, type StaticServer } from '../helpers/http.ts';
 import { pushTestImage, startRegistry, type Registry } from '../helpers/registry.ts';
 import type { SpecDoc } from '../helpers/specs.ts';
@@ -23,6 +24,9 @@ const sha = (data: string | Buffer) => createHash('sha256').update(data).digest(
 const standin = (name: string) => `#!/bin/sh\n# kiln test stand-in for ${name}\necho ${name}\n`;
 let server: StaticServer;
 let registry: Registry;
+
+/** The real helm as the image's helm: the build renders the addon's chart with it (a test image, never shipped). */
+const helmBinary = () => ({ name: 'helm', file: realTools().helm, sha256: sha(readFileSync(realTools().helm)) });
 
 function specWith(edit: (doc: SpecDoc) => void): string {
   const file = rootfsOnlySpec(work);
@@ -57,10 +61,14 @@ describe('kiln build for an air-gapped site', () => {
     const digest = await pushTestImage(work, ref, 'air-gapped\n');
     const metricsFrom = `${registry.host}/mirror/metrics-server:v0.7.2`;
     const metricsDigest = await pushTestImage(work, metricsFrom, 'metrics-server stand-in image\n');
-    const chartSha = makeChartRepo(path.join(work, 'release/charts'), 'metrics-server', '3.12.2');
+    // the chart runs its image as the real one does: the build learns it from helm template
+    const chartSha = makeChartRepo(path.join(work, 'release/charts'), 'metrics-server', '3.12.2', {
+      values: `image: ${METRICS_IMAGE}\n`,
+      templates: { 'deployment.yaml': workload('Deployment', 'metrics-server', '{{ .Values.image }}') },
+    });
     const spec = specWith((d) => {
       d.kubernetes.source = { release };
-      d.binaries = [{ name: 'crictl', file: 'crictl', sha256: sha(standin('crictl')) }];
+      d.binaries = [{ name: 'crictl', file: 'crictl', sha256: sha(standin('crictl')) }, helmBinary()];
       d.images = {
         // the addon's image, named as its chart refers to it, pulled from the local registry
         preload: [
@@ -94,6 +102,7 @@ describe('kiln build for an air-gapped site', () => {
         origin: `${release}/${VERSION}/bin/linux/amd64/kubelet`,
       },
       { path: '/usr/local/bin/crictl', sha256: sha(standin('crictl')), size: standin('crictl').length, origin: path.join(work, 'crictl') },
+      { path: '/usr/local/bin/helm', sha256: helmBinary().sha256, size: expect.any(Number), origin: realTools().helm },
     ]);
     const tar = path.join(out, 'rootfs.tar');
     const listing = execFileSync('tar', ['-tvf', tar, './usr/bin/kubeadm', './usr/bin/kubelet', './usr/local/bin/crictl'], {
@@ -149,6 +158,49 @@ describe('kiln build for an air-gapped site', () => {
       '[host."https://mirror.lab.internal:5000"]',
     );
   }, 600_000);
+
+  it('a chart that runs an image the catalogue does not list, or is another chart, stops the build before mmdebstrap: exit 2, no output', async () => {
+    const charts = path.join(work, 'release/charts-drift');
+    makeChartRepo(charts, 'metrics-server', '3.12.2', {
+      values: `image: ${METRICS_IMAGE}\nsidecar: registry.k8s.io/addon-resizer:1.8.21\n`,
+      templates: {
+        'deployment.yaml': workload('Deployment', 'metrics-server', '{{ .Values.image }}'),
+        'resizer.yaml': workload('Deployment', 'resizer', '{{ .Values.sidecar }}'),
+      },
+    });
+    const impostor = path.join(work, 'release/charts-impostor');
+    makeChartRepo(impostor, 'metrics-server', '3.12.2', { chartYaml: { name: 'metrics-server', version: '3.13.0' } });
+    const cases = [
+      {
+        repo: 'charts-drift',
+        message:
+          'addon metrics-server: chart metrics-server 3.12.2 runs registry.k8s.io/addon-resizer:1.8.21 (Deployment/kube-system/resizer container resizer), not in addons/metrics-server.yaml images',
+      },
+      {
+        repo: 'charts-impostor',
+        message: `addon metrics-server: metrics-server-3.12.2.tgz from http://127.0.0.1:${server.port}/release/charts-impostor/metrics-server-3.12.2.tgz: the archive is metrics-server 3.13.0, not metrics-server 3.12.2`,
+      },
+    ];
+    for (const c of cases) {
+      const spec = specWith((d) => {
+        d.binaries = [helmBinary()];
+        d.addons = [{ name: 'metrics-server', repository: `http://127.0.0.1:${server.port}/release/${c.repo}` }];
+      });
+      const out = path.join(work, `out-${c.repo}`);
+      const r = await kiln(['build', spec, '--out', out, '--cache-dir', path.join(work, 'cache-drift'), '--json'], { reject: false });
+      expect(r.exitCode, r.all).toBe(2);
+      expect(r.all).toContain(`/addons/0: ${c.message}`);
+      expect(r.all).not.toMatch(/\n\s+at /); // no stack trace
+      const stages = r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.event === 'stage-end')
+        .map((e) => e.stage);
+      expect(stages).toEqual(['validate', 'binaries']);
+      expect(existsSync(out)).toBe(false);
+    }
+  }, 120_000);
 
   it('a checksum mismatch fails at the binaries stage: exit 2, the field named, no output', async () => {
     const spec = specWith((d) => (d.binaries = [{ name: 'crictl', file: 'crictl', sha256: 'e'.repeat(64) }]));

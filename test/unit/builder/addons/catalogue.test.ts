@@ -57,16 +57,22 @@ describe('the catalogue', () => {
 });
 
 describe('addonsOf', () => {
+  const HELM = { name: 'helm', file: 'helm', sha256: 'e'.repeat(64) };
   it('names an addon the catalogue does not have, with the closest name', async () => {
-    const spec = defaultSpecWith(['tar'], (d) => (d.addons = [{ name: 'metrics-server' }, { name: 'fluentbit' }]));
+    const spec = defaultSpecWith(['tar'], (d) => {
+      d.addons = [{ name: 'metrics-server' }, { name: 'fluentbit' }];
+      d.binaries = [HELM];
+    });
     const e = await addonsOf(spec).catch((x: unknown) => x as KilnError);
     expect(e).toBeInstanceOf(KilnError);
     expect((e as KilnError).path).toBe('/addons/1/name');
     expect((e as KilnError).message).toBe('no addon "fluentbit" in kiln\'s catalogue');
     expect((e as KilnError).hint).toMatch(/^did you mean "fluent-bit"\? known: cilium, fluent-bit,/);
-    expect((await addonsOf(defaultSpecWith(['tar'], (d) => (d.addons = [{ name: 'cilium' }])))).map((a) => a.chart.name)).toEqual([
-      'cilium',
-    ]);
+    expect(
+      (await addonsOf(defaultSpecWith(['tar'], (d) => ((d.addons = [{ name: 'cilium' }]), (d.binaries = [HELM]))))).map(
+        (a) => a.chart.name,
+      ),
+    ).toEqual(['cilium']);
   });
 });
 

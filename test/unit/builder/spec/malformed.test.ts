@@ -510,6 +510,13 @@ const rows: Row[] = [
     hint: /once/,
   },
   {
+    name: 'addons without helm in the image',
+    mutate: set(['addons'], [{ name: 'metrics-server' }]),
+    path: '/addons',
+    message: 'addons are installed with helm, and the image has none',
+    hint: /add helm to binaries/,
+  },
+  {
     name: 'addon pin not hex',
     mutate: set(['addons'], [{ name: 'cilium', sha256: 'xyz' }]),
     path: '/addons/0/sha256',
