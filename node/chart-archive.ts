@@ -63,6 +63,11 @@ export async function readChartMeta(data: Buffer, file: string): Promise<ChartMe
   if (inflated === 'too-large') refuse(file, TOO_LARGE, 'a Helm chart is a few hundred kilobytes');
   const text = await chartYamlText(inflated, file);
   if (text === undefined) refuse(file, 'no Chart.yaml in the archive', 'a Helm chart archive holds <name>/Chart.yaml');
+  return parseChartYaml(text, file);
+}
+
+/** A Chart.yaml's name and version (an unpacked chart directory's, or the one inside an archive). */
+export function parseChartYaml(text: string, file: string): ChartMeta {
   const meta = readYaml(text, `${file}: Chart.yaml`, { failsafe: true }).value as Record<string, unknown> | null;
   const name = meta?.name;
   const version = meta?.version;

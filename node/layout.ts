@@ -42,7 +42,13 @@ export const CHART_DIR = '/usr/share/kiln/charts';
 export interface AddonDescriptor {
   name: string;
   chart: string;
+  /** The chart's own name (its Chart.yaml's; e.g. nfs-subdir-external-provisioner for nfs-provisioner). */
+  chartName?: string;
   version: string;
+  /** The baked archive's sha256, checked before helm reads it. */
+  sha256?: string;
+  /** What the rendered chart runs, as containerd names it (all preloaded). */
+  images?: string[];
   namespace: string;
   values: Record<string, unknown>;
   requiredValues: string[];

@@ -94,6 +94,7 @@ export function addonDescriptor(baked: BakedAddon) {
   return {
     name: addon.name,
     chart: chartPath(addon),
+    chartName: addon.chart.name,
     version: addon.chart.version,
     sha256: chart.sha256,
     namespace: addon.namespace,

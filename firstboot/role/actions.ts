@@ -15,6 +15,7 @@ import { kubeadmArgs } from './kubeadm.ts';
 import { CHART_DIR } from '../../node/layout.ts';
 import { resolveAddon } from './addons.ts';
 import { ADDON_VALUES_DIR, bakedCilium } from './plan.ts';
+import { checkLocalChart } from './charts.ts';
 
 const ADMIN_CONF = '/etc/kubernetes/admin.conf';
 
@@ -164,7 +165,9 @@ const ACTIONS: Record<ActionName, (ctx: RoleContext) => Promise<string>> = {
     const version = ctx.config.cilium!.version;
     const local = `${CHART_DIR}/cilium-${version}.tgz`;
     const chart = existsSync(under(ctx.root, local)) ? local : `https://helm.cilium.io/cilium-${version}.tgz`;
-    const defaults = bakedCilium(ctx.config, ctx.facts) ? ['--values', `${ADDON_VALUES_DIR}/cilium.defaults.json`] : [];
+    const baked = bakedCilium(ctx.config, ctx.facts);
+    await checkLocalChart(ctx.root, chart, { name: 'cilium', version, sha256: baked?.sha256 });
+    const defaults = baked ? ['--values', `${ADDON_VALUES_DIR}/cilium.defaults.json`] : [];
     await tool(ctx, 'helm', [
       'upgrade',
       '--install',
@@ -188,6 +191,7 @@ const ACTIONS: Record<ActionName, (ctx: RoleContext) => Promise<string>> = {
   async addons(ctx) {
     for (const a of ctx.config.addons ?? []) {
       const r = resolveAddon(a, ctx.facts.addons);
+      await checkLocalChart(ctx.root, r.chart, r.expect);
       await tool(ctx, 'helm', [
         'upgrade',
         '--install',

@@ -25,10 +25,29 @@ type Addon = NonNullable<NodeConfig['addons']>[number];
 export function resolveAddon(
   a: Addon,
   baked: Record<string, AddonDescriptor>,
-): { chart: string; namespace: string; version?: string; defaults?: Record<string, unknown> } {
+): {
+  chart: string;
+  namespace: string;
+  version?: string;
+  defaults?: Record<string, unknown>;
+  /** What a chart in the image must be (its Chart.yaml, the baked archive's sha256). */
+  expect: { name?: string; version?: string; sha256?: string };
+} {
   const d = a.chart ? undefined : baked[a.name];
-  if (!d) return { chart: a.chart!, namespace: a.namespace ?? 'kube-system', ...(a.version ? { version: a.version } : {}) };
-  return { chart: d.chart, namespace: a.namespace ?? d.namespace, version: a.version ?? d.version, defaults: d.values };
+  if (!d)
+    return {
+      chart: a.chart!,
+      namespace: a.namespace ?? 'kube-system',
+      ...(a.version ? { version: a.version } : {}),
+      expect: a.version ? { version: a.version } : {},
+    };
+  return {
+    chart: d.chart,
+    namespace: a.namespace ?? d.namespace,
+    version: a.version ?? d.version,
+    defaults: d.values,
+    expect: { ...(d.chartName ? { name: d.chartName } : {}), version: a.version ?? d.version, ...(d.sha256 ? { sha256: d.sha256 } : {}) },
+  };
 }
 
 const has = (values: unknown, dotted: string) =>

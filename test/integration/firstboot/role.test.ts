@@ -10,6 +10,11 @@ import { treeHost } from '../../helpers/tree-host.ts';
 import { EXIT, runPass } from '../../../firstboot/run.ts';
 import { repoRoot, tempDir } from '../../helpers/build.ts';
 import { bundled, makeNodeRoot, snapshotTree, standinPath } from '../../helpers/firstboot.ts';
+import { makeChartRepo } from '../../helpers/charts.ts';
+import { helmEnv, realTools } from '../../helpers/real-tools.ts';
+
+/** A template that shows the values a chart was given, so the real helm can say what it merged. */
+const VALUES_DUMP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kiln-values\ndata:\n  values: {{ toJson .Values | quote }}\n';
 
 const configs = path.join(repoRoot, 'test/fixtures/firstboot/role/configs');
 const made: string[] = [];
@@ -120,6 +125,12 @@ describe('role plan on a node root', () => {
     const chart = path.join(n.root, 'usr/share/kiln/charts/metrics-server');
     mkdirSync(path.join(chart, 'templates'), { recursive: true });
     writeFileSync(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: metrics-server\nversion: 3.12.2\n');
+    writeFileSync(path.join(chart, 'templates/values.yaml'), VALUES_DUMP);
+    // Cilium's chart baked where firstboot looks for it (an archive, as kiln build bakes it)
+    makeChartRepo(path.join(n.root, 'usr/share/kiln/charts'), 'cilium', n.node.cilium.version, {
+      values: '',
+      templates: { 'values.yaml': VALUES_DUMP },
+    });
     mkdirSync(path.join(n.root, 'etc/kiln/manifests'), { recursive: true });
     writeFileSync(
       path.join(n.root, 'etc/kiln/manifests/10-config.yaml'),
@@ -170,6 +181,37 @@ describe('role plan on a node root', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const addon = records(n.root).find((x) => x.tool === 'helm' && x.args.includes('metrics-server'))!;
     expect(addon.values).toEqual({ args: ['--kubelet-insecure-tls'] });
+    // the real helm 3.17 takes kiln's exact command lines (as `template`: no API server here) and
+    // gives each chart the values the stand-in recorded
+    const home = tempDir('kiln-role-helm-');
+    made.push(home);
+    for (const release of ['cilium', 'metrics-server']) {
+      const rec = records(n.root).find((x) => x.tool === 'helm' && x.exitCode === 0 && x.args[2] === release)!;
+      expect(rec.args.slice(0, 2)).toEqual(['upgrade', '--install']);
+      const args = ['template', ...rec.args.slice(2).map((a) => (a.startsWith('/') ? path.join(n.root, a) : a))];
+      const real = await execa(realTools().helm, args, { env: helmEnv(home), extendEnv: false, reject: false });
+      expect(real.exitCode, `${args.join(' ')}\n${real.stderr}`).toBe(0);
+      const shown = YAML.parseAllDocuments(real.stdout)
+        .map((d) => d.toJS())
+        .find((d) => d?.kind === 'ConfigMap');
+      expect(JSON.parse(shown.data.values), release).toEqual(rec.values);
+    }
+    expect(records(n.root).find((x) => x.args[2] === 'cilium')!.values).toMatchObject({ kubeProxyReplacement: true });
+  });
+
+  it('a chart in the image that is not the one named is refused before helm runs', async () => {
+    const n = nodeWith('init');
+    // the archive at cilium-<version>.tgz holds another version
+    makeChartRepo(path.join(n.root, 'usr/share/kiln/charts'), 'cilium', n.node.cilium.version, { chartYaml: { version: '1.15.0' } });
+    const host = treeHost(n.fixture, n.root);
+    const lines: string[] = [];
+    const role = { env: { PATH }, timing: { retryMs: 50, joinAttempts: 5, waitSeconds: 3 } };
+    expect(await runPass({ host, pass: 'early', out: (l) => lines.push(l), role }), lines.join('\n')).toBe(EXIT.ok);
+    expect(await runPass({ host, pass: 'late', out: (l) => lines.push(l), role })).toBe(EXIT.failed);
+    expect(lines.join('\n')).toContain(
+      `cilium: failed — chart /usr/share/kiln/charts/cilium-${n.node.cilium.version}.tgz: the archive is cilium 1.15.0, not cilium ${n.node.cilium.version}`,
+    );
+    expect(records(n.root).some((x) => x.tool === 'helm')).toBe(false);
   });
 
   it('worker: joins with the CA hash, retrying while the control plane is not up yet', async () => {
