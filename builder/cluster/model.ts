@@ -2,6 +2,7 @@
 // VRRP priorities and VIP pool membership. Pure; the semantic rules and the generators share it.
 import { NETWORK_DEFAULTS } from '../../node/layout.ts';
 import { canonicalIp, hostOf } from './ip.ts';
+import { familyOf, subnetList } from '../../node/config/subnets.ts';
 import type { ClusterNodeSpec, ClusterSpec } from './schema.ts';
 
 const DEFAULT_PORT = 6443;
@@ -16,8 +17,14 @@ const WORKER_PRIORITY = 100;
 const VM_DEFAULTS = { memoryMiB: 2048, cpus: 2, start: 'parallel' } as const;
 export const vmsOf = (s: ClusterSpec) => ({ ...VM_DEFAULTS, ...s.vms });
 
-export const podSubnetOf = (s: ClusterSpec) => s.network?.podSubnet ?? NETWORK_DEFAULTS.podSubnet;
-export const serviceSubnetOf = (s: ClusterSpec) => s.network?.serviceSubnet ?? NETWORK_DEFAULTS.serviceSubnet;
+/** The pod networks, one per family (a dual-stack cluster has two). */
+export const podSubnetsOf = (s: ClusterSpec) => subnetList(s.network?.podSubnet, NETWORK_DEFAULTS.podSubnet);
+export const serviceSubnetsOf = (s: ClusterSpec) => subnetList(s.network?.serviceSubnet, NETWORK_DEFAULTS.serviceSubnet);
+/** As the node config carries them: one network as a string, two as a list. */
+const asConfig = (list: string[]) => (list.length === 1 ? list[0]! : list);
+export const podSubnetOf = (s: ClusterSpec) => asConfig(podSubnetsOf(s));
+export const serviceSubnetOf = (s: ClusterSpec) => asConfig(serviceSubnetsOf(s));
+export const familiesOf = (s: ClusterSpec) => [...new Set(podSubnetsOf(s).map(familyOf))];
 const portOf = (s: ClusterSpec) => s.controlPlane.port ?? DEFAULT_PORT;
 
 /** host:port of the API server, IPv6 in brackets. */
@@ -37,6 +44,23 @@ export const addressesOf = (n: ClusterNodeSpec): string[] => n.interfaces.flatMa
 /** The given advertise address, else the first address on the keepalived interface, else the first address. */
 export function advertiseAddressOf(s: ClusterSpec, n: ClusterNodeSpec): string {
   return n.advertiseAddress ?? hostOf(vrrpInterfaceOf(s, n)?.addresses[0] ?? n.interfaces[0]!.addresses[0]!);
+}
+
+/**
+ * kubelet's addresses on a dual-stack cluster: the advertise address, then the first address of
+ * each other family (the keepalived interface's first); undefined on a single-stack one.
+ */
+export function nodeIpsOf(s: ClusterSpec, n: ClusterNodeSpec): string[] | undefined {
+  const families = familiesOf(s);
+  if (families.length < 2) return undefined;
+  const advertise = advertiseAddressOf(s, n);
+  const vrrp = vrrpInterfaceOf(s, n);
+  const ordered = [...(vrrp ? [vrrp] : []), ...n.interfaces.filter((i) => i !== vrrp)].flatMap((i) => i.addresses.map(hostOf));
+  const others = families
+    .filter((f) => f !== familyOf(advertise))
+    .map((f) => ordered.find((ip) => familyOf(ip) === f && !ip.toLowerCase().startsWith('fe80:')))
+    .filter((ip): ip is string => ip !== undefined);
+  return [advertise, ...others];
 }
 
 /** Control planes in spec order, init first: the order their VRRP priorities fall in. */

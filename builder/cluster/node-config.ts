@@ -6,6 +6,7 @@ import {
   advertiseAddressOf,
   endpointOf,
   poolMembers,
+  nodeIpsOf,
   podSubnetOf,
   priorityOf,
   serviceSubnetOf,
@@ -70,6 +71,7 @@ export function nodeConfigOf(spec: ClusterSpec, node: ClusterNodeSpec, secrets: 
     node: {
       name: node.name,
       advertiseAddress: advertiseAddressOf(spec, node),
+      ...((ips) => (ips ? { nodeIps: ips } : {}))(nodeIpsOf(spec, node)),
       ...(node.labels && Object.keys(node.labels).length > 0 ? { labels: node.labels } : {}),
       ...(node.taints?.length ? { taints: node.taints } : {}),
       ...(node.hyperconverged !== undefined ? { hyperconverged: node.hyperconverged } : {}),

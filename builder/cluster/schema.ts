@@ -3,7 +3,7 @@
 // Schema `kiln schema cluster` exports. Node-level pieces (labels, taints, addresses) are the node
 // config's own definitions, so what the spec accepts is what kiln-firstboot accepts.
 import { Type, type Static } from '@sinclair/typebox';
-import { Cidr, IpAddress, NodeConfigSchema, NodeName, Role } from '../../node/config/schema.ts';
+import { IpAddress, NodeConfigSchema, NodeName, Role, Subnets } from '../../node/config/schema.ts';
 import { API_VERSION } from '../spec/schema.ts';
 import { hinted, Strict } from '../../core/schema.ts';
 
@@ -50,8 +50,8 @@ const ClusterNode = Type.Object(
 
 const Network = Type.Object(
   {
-    podSubnet: Type.Optional(Cidr),
-    serviceSubnet: Type.Optional(Cidr),
+    podSubnet: Type.Optional(Subnets),
+    serviceSubnet: Type.Optional(Subnets),
     dnsDomain: Type.Optional(NodeConfigSchema.properties.cluster.properties.dnsDomain),
     kubeProxyReplacement: Type.Optional(Type.Boolean({ description: 'Cilium replaces kube-proxy; default true' })),
     nameservers: Type.Optional(Type.Array(IpAddress, { uniqueItems: true })),
@@ -65,7 +65,11 @@ const Network = Type.Object(
       ),
     ),
   },
-  { ...Strict, description: 'cluster networks (defaults: pods 10.244.0.0/16, services 10.96.0.0/12) and the DNS servers every node uses' },
+  {
+    ...Strict,
+    description:
+      'cluster networks, one per family for dual-stack (defaults: pods 10.244.0.0/16, services 10.96.0.0/12), and the DNS servers every node uses',
+  },
 );
 
 const Pki = Type.Object(

@@ -9,12 +9,15 @@ import {
   advertiseAddressOf,
   controlPlanes,
   isControlPlane,
-  podSubnetOf,
+  familiesOf,
+  nodeIpsOf,
+  podSubnetsOf,
   poolMembers,
-  serviceSubnetOf,
+  serviceSubnetsOf,
   vrrpInterfaceOf,
 } from './model.ts';
 import type { ClusterSpec } from './schema.ts';
+import { subnetProblems } from '../../node/config/subnets.ts';
 
 const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
@@ -181,9 +184,9 @@ const rules: Array<Rule<ClusterSpec>> = [
     name: 'addresses-outside-cluster-subnets',
     check: (s) => {
       const subnets = [
-        ['podSubnet', podSubnetOf(s)],
-        ['serviceSubnet', serviceSubnetOf(s)],
-      ] as const;
+        ...podSubnetsOf(s).map((c) => ['podSubnet', c] as const),
+        ...serviceSubnetsOf(s).map((c) => ['serviceSubnet', c] as const),
+      ];
       const vip = { ip: s.controlPlane.vip, path: '/controlPlane/vip', node: 'the control plane' };
       return [...addressEntries(s), vip].flatMap((a) =>
         subnets
@@ -198,17 +201,36 @@ const rules: Array<Rule<ClusterSpec>> = [
   },
   {
     name: 'pod-and-service-subnets-disjoint',
+    check: (s) =>
+      podSubnetsOf(s).flatMap((p) =>
+        serviceSubnetsOf(s)
+          .filter((v) => parseNet(p) && parseNet(v) && overlaps(parseNet(p)!, parseNet(v)!))
+          .map((v) => ({
+            path: s.network?.serviceSubnet ? '/network/serviceSubnet' : '/network/podSubnet',
+            message: `the pod subnet ${p} and the service subnet ${v} overlap`,
+            hint: 'e.g. pods 10.244.0.0/16 and services 10.96.0.0/12 (the defaults)',
+          })),
+      ),
+  },
+  {
+    name: 'cluster-networks-kubeadm-runs',
     check: (s) => {
-      const [pods, services] = [parseNet(podSubnetOf(s)), parseNet(serviceSubnetOf(s))];
-      return pods && services && overlaps(pods, services)
-        ? [
-            {
-              path: s.network?.serviceSubnet ? '/network/serviceSubnet' : '/network/podSubnet',
-              message: `the pod subnet ${podSubnetOf(s)} and the service subnet ${serviceSubnetOf(s)} overlap`,
-              hint: 'e.g. pods 10.244.0.0/16 and services 10.96.0.0/12 (the defaults)',
-            },
-          ]
-        : [];
+      const at = { pods: '/network/podSubnet', services: '/network/serviceSubnet' } as const;
+      const net = subnetProblems(podSubnetsOf(s), serviceSubnetsOf(s)).map((p) => ({
+        path: at[p.field as 'pods' | 'services'],
+        message: p.message,
+        hint: p.hint,
+      }));
+      if (net.length > 0 || familiesOf(s).length < 2) return net;
+      // dual-stack: every node needs an address of each family for kubelet's --node-ip
+      return s.nodes.flatMap((n, i) => {
+        const ips = nodeIpsOf(s, n) ?? [];
+        return subnetProblems(podSubnetsOf(s), serviceSubnetsOf(s), ips).map((p) => ({
+          path: `/nodes/${i}/interfaces`,
+          message: `${n.name}: ${p.message}`,
+          hint: 'a dual-stack cluster needs an IPv4 and an IPv6 address on every node (its interfaces list both)',
+        }));
+      });
     },
   },
   {

@@ -3,12 +3,15 @@
 import { controlPlaneEndpoint } from '../../node/config/vrrp.ts';
 import { mergeValues, replacesKubeProxy, yamlFile } from './kubeadm.ts';
 import type { NodeConfig, RenderedFile } from './types.ts';
+import { clusterNetworks } from '../../node/config/subnets.ts';
+import { NETWORK_DEFAULTS } from '../../node/layout.ts';
 
 export const CILIUM_VALUES = '/etc/kiln/cilium-values.yaml';
 
 /** kiln's own values, before the user's. */
 function ciliumValues(config: NodeConfig): Record<string, unknown> {
   const { host, port } = controlPlaneEndpoint(config);
+  const { families } = clusterNetworks(config, NETWORK_DEFAULTS);
   return {
     // kubeadm skipped its kube-proxy addon (addon/kube-proxy): Cilium's eBPF does services instead
     kubeProxyReplacement: replacesKubeProxy(config),
@@ -18,7 +21,11 @@ function ciliumValues(config: NodeConfig): Record<string, unknown> {
     k8sServiceHost: host,
     k8sServicePort: port,
     // pod CIDRs per node from the podSubnet kubeadm gives kube-controller-manager (node.spec.podCIDR)
+    // (one per family on a dual-stack node: node.spec.podCIDRs)
     ipam: { mode: 'kubernetes' },
+    // the families the pod networks have: the chart's defaults are IPv4 on, IPv6 off
+    ipv4: { enabled: families.includes(4) },
+    ipv6: { enabled: families.includes(6) },
   };
 }
 

@@ -7,6 +7,7 @@ import { controlPlaneEndpoint } from '../../node/config/vrrp.ts';
 import { restrictedLabel } from '../../node/config/parse.ts';
 import type { HostFacts, NodeConfig, RenderedFile } from './types.ts';
 import { NETWORK_DEFAULTS } from '../../node/layout.ts';
+import { clusterNetworks } from '../../node/config/subnets.ts';
 
 export const KUBEADM_CONFIG = '/etc/kiln/kubeadm.yaml';
 /** JoinConfiguration patches.directory: files named target[suffix][+patchtype].yaml, applied in name order. */
@@ -101,7 +102,8 @@ function nodeRegistration(config: NodeConfig, facts: HostFacts): Doc {
     // Never when the image carries kubeadm's control-plane images: preflight then proves they are there
     imagePullPolicy: facts.controlPlaneImagesPreloaded ? 'Never' : 'IfNotPresent',
     kubeletExtraArgs: [
-      { name: 'node-ip', value: config.node.advertiseAddress },
+      // one address per family on a dual-stack node, as a comma list
+      { name: 'node-ip', value: clusterNetworks(config, NETWORK_DEFAULTS).nodeIps.join(',') },
       ...(labels.length > 0 ? [{ name: 'node-labels', value: labels.join(',') }] : []),
     ],
     taints: taints(config),
@@ -147,8 +149,9 @@ function clusterConfiguration(config: NodeConfig): Doc {
     kubernetesVersion: version.startsWith('v') ? version : `v${version}`,
     controlPlaneEndpoint: config.cluster.controlPlaneEndpoint,
     networking: {
-      podSubnet: config.cluster.podSubnet ?? NETWORK_DEFAULTS.podSubnet,
-      serviceSubnet: config.cluster.serviceSubnet ?? NETWORK_DEFAULTS.serviceSubnet,
+      // kubeadm's dual-stack form: one network per family, comma-separated
+      podSubnet: clusterNetworks(config, NETWORK_DEFAULTS).pods.join(','),
+      serviceSubnet: clusterNetworks(config, NETWORK_DEFAULTS).services.join(','),
       dnsDomain: config.cluster.dnsDomain ?? NETWORK_DEFAULTS.dnsDomain,
     },
     apiServer: { certSANs: [...new Set([host, config.node.advertiseAddress])] },

@@ -8,6 +8,8 @@ import { caPairProblem } from './pki.ts';
 import { schemaProblems } from '../../core/schema.ts';
 import { runRules, type Rule } from '../../core/rules.ts';
 import { NodeConfigSchema, type NodeConfig } from './schema.ts';
+import { clusterNetworks, subnetProblems } from './subnets.ts';
+import { NETWORK_DEFAULTS } from '../layout.ts';
 
 // kubelet may only set these labels on its own node (NodeRestriction admission); others under
 // kubernetes.io / k8s.io make kubelet refuse to start.
@@ -182,6 +184,30 @@ const RULES: Array<Rule<NodeConfig>> = [
           hint: error.hint ?? 'see `kiln schema node` for the keepalived settings',
         };
       }
+    },
+  },
+  {
+    name: 'the cluster networks are ones kubeadm can run',
+    check: (c) => {
+      const n = clusterNetworks(c, NETWORK_DEFAULTS);
+      const at = { pods: '/cluster/podSubnet', services: '/cluster/serviceSubnet', nodeIps: c.node.nodeIps ? '/node/nodeIps' : '/node' };
+      const own = c.node.nodeIps && !c.node.nodeIps.includes(c.node.advertiseAddress);
+      return [
+        ...subnetProblems(n.pods, n.services, c.node.nodeIps || n.families.length > 1 ? n.nodeIps : undefined).map((p) => ({
+          path: at[p.field],
+          message: p.message,
+          hint: p.hint,
+        })),
+        ...(own
+          ? [
+              {
+                path: '/node/nodeIps',
+                message: `the advertise address ${c.node.advertiseAddress} is not among nodeIps`,
+                hint: 'list the advertise address in nodeIps too',
+              },
+            ]
+          : []),
+      ];
     },
   },
   {

@@ -20,6 +20,11 @@ export const IpAddress = hinted(
   'an IPv4 address such as 192.168.10.11 or an IPv6 address such as fd00::11 (no prefix length)',
 );
 export const Cidr = hinted(Type.String({ format: 'kiln-cidr' }), 'a network in CIDR notation, e.g. 10.244.0.0/16 or fd00:10:244::/56');
+/** podSubnet / serviceSubnet: one network, or one per family for dual-stack (kubeadm's comma list, as a list). */
+export const Subnets = hinted(
+  Type.Union([Cidr, Type.Array(Cidr, { minItems: 1, maxItems: 2, uniqueItems: true })]),
+  'one network in CIDR notation, or one per family for dual-stack: [10.244.0.0/16, fd00:10:244::/56]',
+);
 // 1–65535, as a pattern: a port past 65535 is refused where it is read, not by kubeadm half-way.
 export const PORT = '([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
 // host:port, host being an IP (IPv6 in brackets) or a DNS name.
@@ -54,8 +59,8 @@ const Cluster = Type.Object(
     name: hinted(Type.String({ pattern: `^${DNS_LABEL}$` }), 'a DNS label such as lab or prod-eu'),
     kubernetesVersion: KubernetesVersion,
     controlPlaneEndpoint: Endpoint,
-    podSubnet: Type.Optional(Cidr),
-    serviceSubnet: Type.Optional(Cidr),
+    podSubnet: Type.Optional(Subnets),
+    serviceSubnet: Type.Optional(Subnets),
     dnsDomain: Type.Optional(hinted(Type.String({ pattern: `^${DNS_LABEL}(\\.${DNS_LABEL})*$` }), 'a DNS domain such as cluster.local')),
     /** Cilium takes over kube-proxy's job: kubeadm skips the kube-proxy addon. Default true. */
     kubeProxyReplacement: Type.Optional(
@@ -89,6 +94,13 @@ const Node = Type.Object(
   {
     name: NodeName,
     advertiseAddress: IpAddress,
+    /** kubelet's --node-ip: one address per family of the cluster's pod networks; default advertiseAddress. */
+    nodeIps: Type.Optional(
+      hinted(
+        Type.Array(IpAddress, { minItems: 1, maxItems: 2, uniqueItems: true }),
+        "the node's address per family for a dual-stack cluster (kubelet --node-ip), e.g. [10.0.2.11, fd00::11]",
+      ),
+    ),
     labels: Type.Optional(
       Type.Record(LabelKey, Type.String({ pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' }), {
         ...Strict,

@@ -21,7 +21,7 @@ const install = (extra: string[] = [], name = 'cilium', chart = CHART) =>
 describe('helm', () => {
   it('prints its version', async () => {
     expect((await node.run('helm', ['version', '--short'])).stdout).toBe('v3.17.3+gstandin\n');
-    expect((await node.run('helm', ['version'])).stdout).toMatch(/^version\.BuildInfo\{Version:"v3\.16\.3"/);
+    expect((await node.run('helm', ['version'])).stdout).toMatch(/^version\.BuildInfo\{Version:"v3\.17\.3"/);
   });
 
   it('installs, then upgrades, recording the merged values', async () => {

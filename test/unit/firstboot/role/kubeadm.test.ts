@@ -75,7 +75,37 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 
 describe('node-config fixtures', () => {
   it('covers the roles and variants the plan and VM tests use', () => {
-    expect(cases).toEqual(['control-plane', 'hyperconverged-init', 'init', 'kube-proxy', 'worker', 'worker-labels-taints']);
+    expect(cases).toEqual(['control-plane', 'dual-stack', 'hyperconverged-init', 'init', 'kube-proxy', 'worker', 'worker-labels-taints']);
+  });
+
+  it('refuses networks kubeadm, kube-apiserver or kube-controller-manager would refuse, naming the field', () => {
+    const with_ = (edit: (c: NodeConfig) => void) => {
+      const c = clone('dual-stack');
+      edit(c);
+      return nodeConfigProblems(c, 'n.yaml').map((p) => `${p.path}: ${p.message}`);
+    };
+    expect(with_((c) => (c.cluster.serviceSubnet = '10.96.0.0/12'))).toEqual([
+      "/cluster/serviceSubnet: the service networks (10.96.0.0/12) are not of the pod networks' families (IPv4 and IPv6)",
+    ]);
+    expect(with_((c) => (c.cluster.podSubnet = ['10.244.0.0/16', '10.245.0.0/16']))).toEqual([
+      '/cluster/podSubnet: 10.244.0.0/16, 10.245.0.0/16: at most one network per address family',
+    ]);
+    expect(with_((c) => (c.cluster.serviceSubnet = ['10.96.0.0/12', 'fd00:10:96::/64']))).toEqual([
+      '/cluster/serviceSubnet: the service network fd00:10:96::/64 is too large (64 host bits; kube-apiserver allows 20)',
+    ]);
+    expect(with_((c) => (c.cluster.podSubnet = ['10.244.0.0/16', 'fd00:10:244::/80']))).toEqual([
+      '/cluster/podSubnet: the pod network fd00:10:244::/80 does not fit /64 node ranges (smaller than one node range)',
+    ]);
+    expect(with_((c) => (c.node.nodeIps = ['10.0.2.15']))).toEqual([
+      "/node/nodeIps: the node's addresses (10.0.2.15) are not one per pod network family (IPv4 and IPv6)",
+    ]);
+    expect(with_((c) => (c.node.nodeIps = ['10.0.2.16', 'fd00:2::15']))).toEqual([
+      '/node/nodeIps: the advertise address 10.0.2.15 is not among nodeIps',
+    ]);
+    // a dual-stack cluster with no nodeIps: kubelet would get one family only
+    expect(with_((c) => delete c.node.nodeIps)).toEqual([
+      "/node: the node's addresses (10.0.2.15) are not one per pod network family (IPv4 and IPv6)",
+    ]);
   });
 
   it.each(cases)('%s is a valid node config', (name) => {
@@ -383,6 +413,8 @@ describe('cilium values', () => {
       k8sServiceHost: '10.0.2.100',
       k8sServicePort: 6443,
       ipam: { mode: 'kubernetes' },
+      ipv4: { enabled: true },
+      ipv6: { enabled: false },
     });
     expect(values(configOf('kube-proxy'))).toMatchObject({
       kubeProxyReplacement: false,
@@ -404,6 +436,8 @@ describe('cilium values', () => {
       k8sServicePort: 443,
       ipam: { mode: 'kubernetes', operator: { clusterPoolIPv4MaskSize: 24 } },
       hubble: { enabled: false },
+      ipv4: { enabled: true },
+      ipv6: { enabled: false },
     });
     expect(values(configOf('hyperconverged-init')).operator).toEqual({ replicas: 1 });
   });
