@@ -39,6 +39,26 @@ function userData(spec: ClusterSpec, node: ClusterNodeSpec, config: NodeConfig, 
   return `${header.join('\n')}\n${yaml(doc)}`;
 }
 
+type Iface = ClusterNodeSpec['interfaces'][number];
+
+/** The gateway as the default route, then the interface's own routes and policy rules (network-config v2 keys). */
+function routesOf(i: Iface) {
+  const routes = [
+    ...(i.gateway ? [{ to: 'default', via: i.gateway }] : []),
+    ...(i.routes ?? []).map((r) => ({
+      to: r.to,
+      ...(r.via ? { via: r.via } : {}),
+      ...(r.onLink !== undefined ? { 'on-link': r.onLink } : {}),
+      ...(r.metric !== undefined ? { metric: r.metric } : {}),
+      ...(r.table !== undefined ? { table: r.table } : {}),
+    })),
+  ];
+  return {
+    ...(routes.length > 0 ? { routes } : {}),
+    ...(i.routingPolicy?.length ? { 'routing-policy': i.routingPolicy.map((p) => ({ ...p })) } : {}),
+  };
+}
+
 /** network-config v2: each interface matched by MAC and renamed (or by name), static addresses, one default route. */
 function networkConfig(spec: ClusterSpec, node: ClusterNodeSpec): string {
   const withGateway = node.interfaces.find((i) => i.gateway) ?? node.interfaces[0]!;
@@ -58,7 +78,7 @@ function networkConfig(spec: ClusterSpec, node: ClusterNodeSpec): string {
       {
         ...(i.mac ? { match: { macaddress: i.mac.toLowerCase() }, 'set-name': i.name } : {}),
         addresses: i.addresses,
-        ...(i.gateway ? { routes: [{ to: 'default', via: i.gateway }] } : {}),
+        ...routesOf(i),
         ...(i === withGateway ? nameservers : {}),
       },
     ]),

@@ -1,5 +1,6 @@
 // Cluster spec + secrets → each node's kiln node config (what kiln-firstboot reads). Only the init
 // node gets the CA key; joiners pin the CA's hash, and only control planes get the certificate key.
+import { nodeHealthFor } from '../../node/config/node-health.ts';
 import type { NodeConfig } from '../../node/config/schema.ts';
 import {
   addressesOf,
@@ -45,6 +46,7 @@ function keepalivedOf(spec: ClusterSpec, node: ClusterNodeSpec): NodeConfig['kee
           externalVips: {
             addresses: pool.addresses,
             firstVirtualRouterId: pool.firstVirtualRouterId,
+            ...(pool.interface ? { interface: pool.interface } : {}),
             memberIndex: member,
             members: members.length,
           },
@@ -66,6 +68,7 @@ export function nodeConfigOf(spec: ClusterSpec, node: ClusterNodeSpec, secrets: 
       podSubnet: podSubnetOf(spec),
       serviceSubnet: serviceSubnetOf(spec),
       ...(net?.dnsDomain ? { dnsDomain: net.dnsDomain } : {}),
+      ...(spec.nodeHealth ? { nodeHealth: nodeHealthFor(spec.nodeHealth.gracePeriod) } : {}),
       ...(net?.kubeProxyReplacement !== undefined ? { kubeProxyReplacement: net.kubeProxyReplacement } : {}),
     },
     node: {

@@ -3,7 +3,7 @@
 // Schema `kiln schema cluster` exports. Node-level pieces (labels, taints, addresses) are the node
 // config's own definitions, so what the spec accepts is what kiln-firstboot accepts.
 import { Type, type Static } from '@sinclair/typebox';
-import { IpAddress, NodeConfigSchema, NodeName, Role, Subnets } from '../../node/config/schema.ts';
+import { Cidr, IpAddress, NodeConfigSchema, NodeName, Role, Subnets } from '../../node/config/schema.ts';
 import { API_VERSION } from '../spec/schema.ts';
 import { hinted, Strict } from '../../core/schema.ts';
 
@@ -21,6 +21,29 @@ const InterfaceAddress = hinted(
 );
 const Mac = hinted(Type.String({ pattern: '^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$' }), 'a MAC address such as 52:54:00:6b:69:11');
 
+// Policy routing (multi-homed nodes, a service VIP pool on another subnet): routes into numbered
+// tables and the rules that look them up, as network-config v2 and networkd say them.
+const TableId = hinted(Type.Integer({ minimum: 1, maximum: 4294967295 }), 'a routing table number, e.g. 100 (254 is main)');
+const Route = Type.Object(
+  {
+    to: hinted(Type.Union([Type.Literal('default'), Cidr]), 'default, or a network in CIDR notation such as 198.51.100.0/24'),
+    via: Type.Optional(IpAddress),
+    table: Type.Optional(TableId),
+    metric: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
+    onLink: Type.Optional(Type.Boolean({ description: 'the gateway is reachable on this link even outside its subnets' })),
+  },
+  { ...Strict, description: 'a static route: to a network (or default) via a gateway, optionally in a table of its own' },
+);
+const RoutingRule = Type.Object(
+  {
+    from: Type.Optional(Cidr),
+    to: Type.Optional(Cidr),
+    table: TableId,
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
+  },
+  { ...Strict, description: 'a routing-policy rule: traffic from/to a network looks up table' },
+);
+
 const Interface = Type.Object(
   {
     name: hinted(
@@ -30,8 +53,13 @@ const Interface = Type.Object(
     mac: Type.Optional(Mac),
     addresses: Type.Array(InterfaceAddress, { minItems: 1, uniqueItems: true }),
     gateway: Type.Optional(IpAddress),
+    routes: Type.Optional(Type.Array(Route, { minItems: 1 })),
+    routingPolicy: Type.Optional(Type.Array(RoutingRule, { minItems: 1 })),
   },
-  { ...Strict, description: 'a NIC: found by its MAC (and named `name`) when mac is given, else by name; static addresses' },
+  {
+    ...Strict,
+    description: 'a NIC: found by its MAC (and named `name`) when mac is given, else by name; static addresses, routes and policy rules',
+  },
 );
 
 const ClusterNode = Type.Object(
@@ -72,6 +100,20 @@ const Network = Type.Object(
   },
 );
 
+const NodeHealth = Type.Object(
+  {
+    gracePeriod: hinted(
+      Type.Integer({ minimum: 8, maximum: 600 }),
+      'seconds without a status post before a node is NotReady (Kubernetes: 40); kubelet posts every quarter of it',
+    ),
+  },
+  {
+    ...Strict,
+    description:
+      "how fast a dead node is noticed: kube-controller-manager's node-monitor grace period (its monitor period an eighth of it) and kubelet's nodeStatusUpdateFrequency (a quarter)",
+  },
+);
+
 const Pki = Type.Object(
   {
     algorithm: Type.Optional(
@@ -95,6 +137,8 @@ const Keepalived = Type.Object(
         {
           addresses: Type.Array(IpAddress, { minItems: 1, uniqueItems: true }),
           firstVirtualRouterId: KeepalivedProps.virtualRouterId,
+          /** The interface the pool lives on (another subnet than the control-plane VIP's, say); default keepalived.interface. */
+          interface: Type.Optional(KeepalivedProps.interface),
           /** The nodes that hold the pool, in order; default: every node. */
           nodes: Type.Optional(Type.Array(NodeName, { minItems: 1, uniqueItems: true })),
         },
@@ -162,6 +206,7 @@ export const ClusterSpecSchema = Type.Object(
       { ...Strict, description: 'the control-plane endpoint: VIP and port' },
     ),
     network: Type.Optional(Network),
+    nodeHealth: Type.Optional(NodeHealth),
     pki: Type.Optional(Pki),
     keepalived: Keepalived,
     cilium: Type.Optional(

@@ -234,6 +234,74 @@ const rules: Array<Rule<ClusterSpec>> = [
     },
   },
   {
+    name: 'pool-vips-on-link',
+    check: (s) => {
+      const pool = s.keepalived.externalVips;
+      if (!pool) return [];
+      const name = pool.interface ?? s.keepalived.interface;
+      return s.nodes.flatMap((n, i) => {
+        if (!poolMembers(s).includes(n.name)) return [];
+        const j = n.interfaces.findIndex((itf) => itf.name === name);
+        if (j < 0)
+          return [
+            {
+              path: `/nodes/${i}/interfaces`,
+              message: `${n.name} holds the VIP pool and has no interface ${name} (${pool.interface ? 'keepalived.externalVips.interface' : 'keepalived.interface'})`,
+              hint: `every pool member runs the pool's VRRP instances on ${name}: name that NIC so`,
+            },
+          ];
+        const itf = n.interfaces[j]!;
+        return pool.addresses
+          .filter((vip) => !itf.addresses.some((a) => contains(parseNet(a)!, vip)))
+          .map((vip) => ({
+            path: `/nodes/${i}/interfaces/${j}/addresses`,
+            message: `the pool VIP ${vip} is not in any subnet of ${n.name}'s ${name} (${itf.addresses.join(', ')})`,
+            hint: "VRRP moves an address within one layer-2 network: give the pool interface an address in the VIPs' subnet",
+          }));
+      });
+    },
+  },
+  {
+    name: 'route-gateways-on-link',
+    check: (s) =>
+      s.nodes.flatMap((n, i) =>
+        n.interfaces.flatMap((itf, j) =>
+          (itf.routes ?? []).flatMap((r, k) =>
+            r.via && !r.onLink && !itf.addresses.some((a) => contains(parseNet(a)!, r.via!))
+              ? [
+                  {
+                    path: `/nodes/${i}/interfaces/${j}/routes/${k}/via`,
+                    message: `gateway ${r.via} is not in a subnet of ${itf.name} (${itf.addresses.join(', ')})`,
+                    hint: 'route via a router on the same link, or set onLink: true when it is reachable there anyway',
+                  },
+                ]
+              : [],
+          ),
+        ),
+      ),
+  },
+  {
+    // routes in a table of their own are used only through a rule that looks the table up
+    name: 'route-tables-looked-up',
+    check: (s) =>
+      s.nodes.flatMap((n, i) => {
+        const looked = new Set(n.interfaces.flatMap((itf) => (itf.routingPolicy ?? []).map((r) => r.table)));
+        return n.interfaces.flatMap((itf, j) =>
+          (itf.routes ?? []).flatMap((r, k) =>
+            r.table !== undefined && r.table !== 254 && !looked.has(r.table)
+              ? [
+                  {
+                    path: `/nodes/${i}/interfaces/${j}/routes/${k}/table`,
+                    message: `no routingPolicy rule of ${n.name} looks up table ${r.table}`,
+                    hint: `add routingPolicy: [{ from: <the interface's subnet>, table: ${r.table} }] so replies leave by ${itf.name}`,
+                  },
+                ]
+              : [],
+          ),
+        );
+      }),
+  },
+  {
     name: 'gateway-on-link',
     check: (s) =>
       s.nodes.flatMap((n, i) =>

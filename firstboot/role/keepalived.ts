@@ -128,7 +128,7 @@ export function renderKeepalived(config: NodeConfig): RenderedFile[] {
     ...globalDefs,
     '',
     ...vrrpScript,
-    ...instances.flatMap((i, n) => [...(n > 0 ? [''] : []), ...instanceBlock(i, k.interface, k.authPass)]),
+    ...instances.flatMap((i, n) => [...(n > 0 ? [''] : []), ...instanceBlock(i, i.interface, k.authPass)]),
     '',
   ].join('\n');
 

@@ -73,7 +73,15 @@ export function kubeletConfig(config: NodeConfig, facts: HostFacts): Doc {
     ...(reserved('kubeReserved') ? ['kube-reserved'] : []),
     ...(reserved('systemReserved') ? ['system-reserved'] : []),
   ];
-  return { ...merged, apiVersion: KUBELET_API, kind: 'KubeletConfiguration', enforceNodeAllocatable };
+  const health = config.cluster.nodeHealth;
+  return {
+    ...merged,
+    apiVersion: KUBELET_API,
+    kind: 'KubeletConfiguration',
+    enforceNodeAllocatable,
+    // the cluster's node-health timing (kube-controller-manager's side is in ClusterConfiguration)
+    ...(health ? { nodeStatusUpdateFrequency: health.nodeStatusUpdateFrequency } : {}),
+  };
 }
 
 /** The taints kubeadm registers the node with; always explicit, since in v1beta4 omitted means "the default". */
@@ -155,6 +163,16 @@ function clusterConfiguration(config: NodeConfig): Doc {
       dnsDomain: config.cluster.dnsDomain ?? NETWORK_DEFAULTS.dnsDomain,
     },
     apiServer: { certSANs: [...new Set([host, config.node.advertiseAddress])] },
+    ...(config.cluster.nodeHealth
+      ? {
+          controllerManager: {
+            extraArgs: [
+              { name: 'node-monitor-grace-period', value: config.cluster.nodeHealth.nodeMonitorGracePeriod },
+              { name: 'node-monitor-period', value: config.cluster.nodeHealth.nodeMonitorPeriod },
+            ],
+          },
+        }
+      : {}),
     // kept in the cluster's kubeadm-config, so `kubeadm upgrade` does not bring kube-proxy back
     ...(replacesKubeProxy(config) ? { proxy: { disabled: true } } : {}),
   };

@@ -9,6 +9,7 @@ import { schemaProblems } from '../../core/schema.ts';
 import { runRules, type Rule } from '../../core/rules.ts';
 import { NodeConfigSchema, type NodeConfig } from './schema.ts';
 import { clusterNetworks, subnetProblems } from './subnets.ts';
+import { nodeHealthProblems } from './node-health.ts';
 import { NETWORK_DEFAULTS } from '../layout.ts';
 
 // kubelet may only set these labels on its own node (NodeRestriction admission); others under
@@ -209,6 +210,17 @@ const RULES: Array<Rule<NodeConfig>> = [
           : []),
       ];
     },
+  },
+  {
+    name: 'node health settings agree',
+    check: (c) =>
+      c.cluster.nodeHealth
+        ? nodeHealthProblems(c.cluster.nodeHealth).map((p) => ({
+            path: `/cluster/nodeHealth/${p.field}`,
+            message: p.message,
+            hint: p.hint,
+          }))
+        : undefined,
   },
   {
     name: 'image GC thresholds are ordered',

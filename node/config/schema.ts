@@ -54,6 +54,21 @@ const Pem = (what: string, secret = false) =>
     `a PEM block starting with "-----BEGIN ${what}-----"`,
   );
 
+// A Go duration of whole units (what kubeadm's extraArgs and KubeletConfiguration take here).
+const Duration = hinted(Type.String({ pattern: '^[1-9][0-9]{0,5}(ms|s|m)$' }), 'a duration such as 40s, 500ms or 2m');
+const NodeHealth = Type.Object(
+  {
+    nodeMonitorGracePeriod: Duration,
+    nodeMonitorPeriod: Duration,
+    nodeStatusUpdateFrequency: Duration,
+  },
+  {
+    ...Strict,
+    description:
+      "kube-controller-manager's --node-monitor-grace-period and --node-monitor-period and kubelet's nodeStatusUpdateFrequency (defaults 40s, 5s, 10s)",
+  },
+);
+
 const Cluster = Type.Object(
   {
     name: hinted(Type.String({ pattern: `^${DNS_LABEL}$` }), 'a DNS label such as lab or prod-eu'),
@@ -62,6 +77,8 @@ const Cluster = Type.Object(
     podSubnet: Type.Optional(Subnets),
     serviceSubnet: Type.Optional(Subnets),
     dnsDomain: Type.Optional(hinted(Type.String({ pattern: `^${DNS_LABEL}(\\.${DNS_LABEL})*$` }), 'a DNS domain such as cluster.local')),
+    /** How fast a dead node is noticed: kube-controller-manager's monitor periods and kubelet's status updates, together. */
+    nodeHealth: Type.Optional(NodeHealth),
     /** Cilium takes over kube-proxy's job: kubeadm skips the kube-proxy addon. Default true. */
     kubeProxyReplacement: Type.Optional(
       Type.Boolean({ description: 'Cilium replaces kube-proxy (kubeadm skips addon/kube-proxy); default true' }),
@@ -146,6 +163,10 @@ const Keepalived = Type.Object(
           /** This node's place among the pool's holders (0-based) and how many there are. */
           memberIndex: Type.Integer({ minimum: 0 }),
           members: Type.Integer({ minimum: 1 }),
+          /** The interface the pool's VIPs live on; default keepalived.interface. */
+          interface: Type.Optional(
+            hinted(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,15}$' }), 'the interface the service VIPs live on, e.g. wan0'),
+          ),
         },
         { ...Strict, description: 'a pool of service VIPs; priorities rotate so each VIP prefers a different node' },
       ),

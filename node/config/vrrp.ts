@@ -52,6 +52,8 @@ export interface VrrpInstance {
   vrid: number;
   priority: number;
   address: string;
+  /** The interface keepalived runs the instance on. */
+  interface: string;
   track?: string;
 }
 
@@ -85,6 +87,7 @@ export function vrrpPlan(config: NodeConfig): VrrpPlan | undefined {
       vrid: k.virtualRouterId,
       priority: k.priority,
       address: endpoint.host,
+      interface: k.interface,
       track: 'kiln_apiserver',
     });
   }
@@ -128,6 +131,7 @@ export function vrrpPlan(config: NodeConfig): VrrpPlan | undefined {
         vrid: pool.firstVirtualRouterId + i,
         priority: vipPriority(i, pool.memberIndex, pool.members),
         address,
+        interface: pool.interface ?? k.interface,
       });
     });
   }

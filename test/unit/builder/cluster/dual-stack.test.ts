@@ -86,6 +86,8 @@ describe('a dual-stack cluster', () => {
     expect(problems(dualStack())).toEqual([]);
     expect(problems(dualStack((d) => d.nodes[3].interfaces[0].addresses.pop()))).toEqual([
       "/nodes/3/interfaces: worker-1: the node's addresses (10.0.2.21) are not one per pod network family (IPv4 and IPv6)",
+      // the worker holds the IPv6 pool VIP too
+      "/nodes/3/interfaces/0/addresses: the pool VIP fd00:2::200 is not in any subnet of worker-1's lan0 (10.0.2.21/24)",
     ]);
     expect(problems(dualStack((d) => (d.network.serviceSubnet = '10.96.0.0/12')))).toEqual([
       "/network/serviceSubnet: the service networks (10.96.0.0/12) are not of the pod networks' families (IPv4 and IPv6)",
