@@ -34,6 +34,27 @@ describe('the catalogue', () => {
     expect(catalogue.get('nfs-provisioner')!.requiredValues).toEqual(['nfs.server', 'nfs.path']);
   });
 
+  it("is set through each chart's own keys where the real charts showed it must be", async () => {
+    const c = await loadCatalogue();
+    const at = (name: string, dotted: string) =>
+      dotted.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown>)?.[k], c.get(name)!.values);
+    // the singletons helm --wait waits for run on a control plane too (the init node may be alone)
+    const tolerate = [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }];
+    for (const [name, key] of [
+      ['metrics-server', 'tolerations'],
+      ['kube-state-metrics', 'tolerations'],
+      ['nfs-provisioner', 'tolerations'],
+      ['ingress-nginx', 'controller.admissionWebhooks.patch.tolerations'],
+    ] as const)
+      expect(at(name, key), `${name} ${key}`).toEqual(tolerate);
+    // metrics-server appends args to defaultArgs: the address types are replaced in defaultArgs
+    expect(at('metrics-server', 'defaultArgs')).toContain('--kubelet-preferred-address-types=InternalIP');
+    expect((at('metrics-server', 'args') as string[]).some((a) => a.startsWith('--kubelet-preferred-address-types'))).toBe(false);
+    // Cilium 1.16's envoy DaemonSet is named by tag, like the agent and operator, and listed
+    expect(at('cilium', 'envoy.image.useDigest')).toBe(false);
+    expect(c.get('cilium')!.images).toContain('quay.io/cilium/cilium-envoy:v1.30.8-1733837904-eaae5aca0fb988583e5617170a65ac5aa51c0aa8');
+  });
+
   it('fluent-bit reads the journal', async () => {
     const fb = (await loadCatalogue()).get('fluent-bit')!;
     expect((fb.values.config as { inputs: string }).inputs).toMatch(/Name systemd\n\s+Tag journal\.\*\n\s+Path \/var\/log\/journal/);
