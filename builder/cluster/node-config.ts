@@ -69,6 +69,8 @@ export function nodeConfigOf(spec: ClusterSpec, node: ClusterNodeSpec, secrets: 
       serviceSubnet: serviceSubnetOf(spec),
       ...(net?.dnsDomain ? { dnsDomain: net.dnsDomain } : {}),
       ...(spec.nodeHealth ? { nodeHealth: nodeHealthFor(spec.nodeHealth.gracePeriod) } : {}),
+      // one node alone cannot spread anything: its second replica would wait for ever
+      ...(spec.nodes.length > 1 ? { coreDnsSpread: true } : {}),
       ...(net?.kubeProxyReplacement !== undefined ? { kubeProxyReplacement: net.kubeProxyReplacement } : {}),
     },
     node: {

@@ -19,6 +19,31 @@ import { checkLocalChart } from './charts.ts';
 
 const ADMIN_CONF = '/etc/kubernetes/admin.conf';
 
+/**
+ * kubeadm's CoreDNS prefers other nodes (a soft anti-affinity), but at first boot the init node is
+ * the only one, both replicas land there and stay. With minDomains 2 the second replica of a
+ * rollout waits until a second node exists, then runs there; pod-template-hash counts only the
+ * rollout's own pods, so the old ones keep serving meanwhile.
+ */
+const COREDNS_SPREAD = {
+  spec: {
+    template: {
+      spec: {
+        topologySpreadConstraints: [
+          {
+            maxSkew: 1,
+            minDomains: 2,
+            topologyKey: 'kubernetes.io/hostname',
+            whenUnsatisfiable: 'DoNotSchedule',
+            labelSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+            matchLabelKeys: ['pod-template-hash'],
+          },
+        ],
+      },
+    },
+  },
+};
+
 export interface RoleContext {
   root: string;
   live: boolean;
@@ -160,6 +185,22 @@ const ACTIONS: Record<ActionName, (ctx: RoleContext) => Promise<string>> = {
       if (out.trim() !== 'ok') throw new Error(`readyz says ${out.trim().slice(0, 60)}`);
     });
     return 'API server ready';
+  },
+  async 'coredns-spread'(ctx) {
+    await tool(ctx, 'kubectl', [
+      '--kubeconfig',
+      ADMIN_CONF,
+      '--namespace',
+      'kube-system',
+      'patch',
+      'deployment',
+      'coredns',
+      '--type',
+      'strategic',
+      '--patch',
+      JSON.stringify(COREDNS_SPREAD),
+    ]);
+    return 'coredns: one replica per node (topology spread, minDomains 2)';
   },
   async cilium(ctx) {
     const version = ctx.config.cilium!.version;

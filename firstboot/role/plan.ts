@@ -68,6 +68,12 @@ const STEPS: StepDef[] = [
   { name: 'kubeadm-join', why: KUBEADM_WHY, when: (c) => !init(c), action: true },
   { name: 'wait-apiserver', why: 'the addons need a ready API server', when: init, action: true },
   {
+    name: 'coredns-spread',
+    why: 'CoreDNS replicas on different nodes: the second waits for another node instead of sharing the first one',
+    when: (c) => init(c) && c.cluster.coreDnsSpread === true,
+    action: true,
+  },
+  {
     name: 'cilium',
     why: 'Cilium with Helm: the CNI, replacing kube-proxy, reaching the API through the VIP',
     when: (c) => init(c) && c.cilium !== undefined,

@@ -39,6 +39,7 @@ export type ActionName =
   | 'kubeadm-init'
   | 'kubeadm-join'
   | 'wait-apiserver'
+  | 'coredns-spread'
   | 'cilium'
   | 'addons'
   | 'manifests'

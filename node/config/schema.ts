@@ -79,6 +79,10 @@ const Cluster = Type.Object(
     dnsDomain: Type.Optional(hinted(Type.String({ pattern: `^${DNS_LABEL}(\\.${DNS_LABEL})*$` }), 'a DNS domain such as cluster.local')),
     /** How fast a dead node is noticed: kube-controller-manager's monitor periods and kubelet's status updates, together. */
     nodeHealth: Type.Optional(NodeHealth),
+    /** The init node makes CoreDNS's replicas run on different nodes (kiln cluster gen sets it for clusters of 2+ nodes). */
+    coreDnsSpread: Type.Optional(
+      Type.Boolean({ description: "spread CoreDNS's replicas over nodes (a topology spread constraint the init node adds)" }),
+    ),
     /** Cilium takes over kube-proxy's job: kubeadm skips the kube-proxy addon. Default true. */
     kubeProxyReplacement: Type.Optional(
       Type.Boolean({ description: 'Cilium replaces kube-proxy (kubeadm skips addon/kube-proxy); default true' }),

@@ -79,6 +79,19 @@ export const KUBECTL_COMMAND_FLAGS: Record<string, FlagSpecs> = {
     validate: { type: 'string', noOptDefVal: 'strict' },
     'field-manager': { type: 'string' },
   },
+  patch: {
+    filename: { type: 'stringSlice', short: 'f' },
+    kustomize: { type: 'string', short: 'k' },
+    local: { type: 'bool' },
+    output: { type: 'string', short: 'o' },
+    patch: { type: 'string', short: 'p' },
+    'patch-file': { type: 'string' },
+    recursive: { type: 'bool', short: 'R' },
+    subresource: { type: 'string' },
+    type: { type: 'string' },
+    'dry-run': DRY_RUN,
+    'field-manager': { type: 'string' },
+  },
   wait: {
     for: { type: 'string' },
     timeout: { type: 'duration' },
@@ -169,7 +182,6 @@ export async function kubectl(args: string[], ctx: Ctx): Promise<number> {
         'debug',
         'events',
         'diff',
-        'patch',
         'replace',
         'kustomize',
         'annotate',
@@ -182,7 +194,7 @@ export async function kubectl(args: string[], ctx: Ctx): Promise<number> {
       ];
       if (real.includes(command))
         throw new Refusal(
-          `${STANDIN} "kubectl ${command}" is not simulated by the test stand-in (version, get, apply, label, taint and wait are)`,
+          `${STANDIN} "kubectl ${command}" is not simulated by the test stand-in (version, get, apply, label, taint, patch and wait are)`,
         );
       throw new Refusal(`unknown command "${command}" for "kubectl"`);
     }
@@ -202,6 +214,8 @@ export async function kubectl(args: string[], ctx: Ctx): Promise<number> {
         return label(p, ctx);
       case 'taint':
         return taint(p, ctx);
+      case 'patch':
+        return patch(p, ctx);
       default:
         return wait(p, ctx);
     }
@@ -542,6 +556,73 @@ function label(p: ParsedFlags, ctx: Ctx): number {
     ctx.out(`node/${name} ${!changed ? 'not labeled' : Object.keys(add).length === 0 ? 'unlabeled' : 'labeled'}${suffix}\n`);
   }
   if (dryRun === 'none') ctx.saveState(state);
+  return 0;
+}
+
+// --- patch --------------------------------------------------------------------------------------
+
+interface PatchType {
+  group: string;
+  kind: string;
+  /** As kubectl names the object in its output (deployment.apps/coredns). */
+  shown: string;
+  /** As the API server names the resource in errors. */
+  plural: string;
+}
+/** Resource types patch resolves here, by every name kubectl accepts for them. */
+const PATCH_TYPE_LIST: Array<[string[], PatchType]> = [
+  [
+    ['deployment', 'deployments', 'deploy', 'deployment.apps', 'deployments.apps'],
+    { group: 'apps', kind: 'Deployment', shown: 'deployment.apps', plural: 'deployments.apps' },
+  ],
+  [
+    ['daemonset', 'daemonsets', 'ds', 'daemonset.apps', 'daemonsets.apps'],
+    { group: 'apps', kind: 'DaemonSet', shown: 'daemonset.apps', plural: 'daemonsets.apps' },
+  ],
+  [['configmap', 'configmaps', 'cm'], { group: '', kind: 'ConfigMap', shown: 'configmap', plural: 'configmaps' }],
+];
+const PATCH_TYPES = new Map(PATCH_TYPE_LIST.flatMap(([names, t]) => names.map((n): [string, PatchType] => [n, t])));
+
+function patch(p: ParsedFlags, ctx: Ctx): number {
+  notSimulated(p, 'patch', ['filename', 'kustomize', 'local', 'patch-file', 'recursive', 'subresource']);
+  const type = str(p, 'type') ?? 'strategic';
+  if (!['json', 'merge', 'strategic'].includes(type)) throw new Refusal(`--type must be one of [json merge strategic], not "${type}"`);
+  const text = str(p, 'patch');
+  if (text === undefined || text === '') throw new Refusal('Must specify -p to patch');
+  const doc = parseYamlDocuments(text);
+  const body = doc.docs[0];
+  if (doc.error || body === undefined) throw new Refusal(`unable to parse "${text}": ${doc.error ?? 'empty patch'}`);
+  if (type === 'json' ? !Array.isArray(body) : !isMapping(body))
+    throw new Refusal(
+      type === 'json' ? 'json: cannot unmarshal object into Go value of type jsonpatch.Patch' : 'the patch is not a JSON object',
+    );
+  const args = p.positional.length === 1 && p.positional[0]!.includes('/') ? p.positional[0]!.split('/') : p.positional;
+  if (args.length !== 2) throw new Refusal(`${STANDIN} kubectl patch takes TYPE NAME or TYPE/NAME here`);
+  const [typeName, name] = args as [string, string];
+  const target = PATCH_TYPES.get(typeName);
+  if (!target) throw new Refusal(`${STANDIN} "kubectl patch ${typeName}" is not simulated (deployments, daemonsets, configmaps)`);
+  const dryRun = dryRunStrategy(p, ctx);
+  connect(ctx, p);
+  const namespace = str(p, 'namespace') ?? 'default';
+  const state = ctx.loadState();
+  const key = `${target.group}/${target.kind}/${namespace}/${name}`;
+  const before = state.objects[key];
+  if (before === undefined) throw new Refusal(`Error from server (NotFound): ${target.plural} "${name}" not found`, 1, { plain: true });
+  ctx.record.patch = { type, target: key, body: body as Record<string, unknown> | unknown[] };
+  // the same patch twice changes nothing the second time
+  const applied = new Set((state.objects[`${key}#patches`] ?? '').split(',').filter(Boolean));
+  const digest = createHash('sha256')
+    .update(`${type}\n${JSON.stringify(body)}`)
+    .digest('hex')
+    .slice(0, 16);
+  const unchanged = applied.has(digest);
+  if (dryRun === 'none' && !unchanged) {
+    state.objects[key] = createHash('sha256').update(`${before}\n${digest}`).digest('hex');
+    state.objects[`${key}#patches`] = [...applied, digest].join(',');
+    ctx.saveState(state);
+  }
+  const suffix = dryRun === 'client' ? ' (dry run)' : dryRun === 'server' ? ' (server dry run)' : '';
+  ctx.out(`${target.shown}/${name} ${unchanged ? 'patched (no change)' : 'patched'}${suffix}\n`);
   return 0;
 }
 

@@ -34,6 +34,8 @@ export interface StandinRecord {
   files?: Array<{ path: string; objects: AppliedObject[] }>;
   /** helm/kubectl: the kubeconfig used (a node path). */
   kubeconfig?: string;
+  /** kubectl patch: the patch type, the object ("group/Kind/namespace/name") and the parsed body. */
+  patch?: { type: string; target: string; body: Record<string, unknown> | unknown[] };
   /** kubeadm: the node paths the simulation wrote. */
   wrote?: string[];
   /** Non-fatal things the real tool would print as warnings (preflight warnings, ignored --version, …). */

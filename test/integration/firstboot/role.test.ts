@@ -52,6 +52,7 @@ interface Record {
   exitCode: number;
   config?: Array<{ kind: string; [k: string]: unknown }>;
   values?: { [k: string]: unknown };
+  patch?: { type: string; target: string; body: unknown };
 }
 const records = (root: string): Record[] =>
   existsSync(path.join(root, 'var/lib/kiln-test/standins.jsonl'))
@@ -147,6 +148,7 @@ describe('role plan on a node root', () => {
         },
       ],
     };
+    node.cluster = { ...node.cluster, coreDnsSpread: true };
     node.node = {
       ...node.node,
       labels: { 'example.com/rack': 'r1' },
@@ -197,6 +199,42 @@ describe('role plan on a node root', () => {
       expect(JSON.parse(shown.data.values), release).toEqual(rec.values);
     }
     expect(records(n.root).find((x) => x.args[2] === 'cilium')!.values).toMatchObject({ kubeProxyReplacement: true });
+
+    // CoreDNS spread: the stand-in found kubeadm's Deployment and took the patch; the real kubectl
+    // applies the same argument (locally, to a Deployment shaped like kubeadm's) as a valid
+    // strategic merge patch
+    const spread = records(n.root).find((x) => x.tool === 'kubectl' && x.args.includes('patch'))!;
+    expect(spread.exitCode).toBe(0);
+    expect(spread.patch).toMatchObject({ type: 'strategic', target: 'apps/Deployment/kube-system/coredns' });
+    const coredns = path.join(home, 'coredns.yaml');
+    writeFileSync(
+      coredns,
+      YAML.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          template: {
+            metadata: { labels: { 'k8s-app': 'kube-dns' } },
+            spec: { containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.11.3' }] },
+          },
+        },
+      }),
+    );
+    const body = spread.args[spread.args.indexOf('--patch') + 1]!;
+    const local = await execa(
+      realTools().kubectl,
+      ['patch', '--local', '-f', coredns, '--type', spread.args[spread.args.indexOf('--type') + 1]!, '--patch', body, '-o', 'json'],
+      { env: helmEnv(home), extendEnv: false, reject: false },
+    );
+    expect(local.exitCode, local.stderr).toBe(0);
+    const patched = JSON.parse(local.stdout);
+    expect(patched.spec.template.spec.topologySpreadConstraints).toEqual([
+      expect.objectContaining({ maxSkew: 1, minDomains: 2, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' }),
+    ]);
+    expect(patched.spec.template.spec.containers).toHaveLength(1); // merged, not replaced
   });
 
   it('a chart in the image that is not the one named is refused before helm runs', async () => {

@@ -167,6 +167,12 @@ export async function init(args: string[], ctx: Ctx): Promise<number> {
   if (!isSkipped(skip, 'addon/kube-proxy')) ctx.out('[addons] Applied essential addon: kube-proxy\n');
 
   if (!dryRun) registerNode(ctx, reg.name, labels, mark ? taints : [], mark);
+  // the CoreDNS Deployment the addon phase creates (kubectl patch finds it there)
+  if (!dryRun && !isSkipped(skip, 'addon/coredns')) {
+    const state = ctx.loadState();
+    state.objects['apps/Deployment/kube-system/coredns'] ??= 'kubeadm';
+    ctx.saveState(state);
+  }
 
   if (!isSkipped(skip, 'show-join-command')) {
     const shownToken = bool(p, 'skip-token-print') ? '<value withheld>' : token;

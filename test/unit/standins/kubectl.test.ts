@@ -203,3 +203,28 @@ describe('kubectl label and taint', () => {
     );
   });
 });
+
+describe('kubectl patch', () => {
+  const P = JSON.stringify({ spec: { template: { spec: { topologySpreadConstraints: [{ maxSkew: 1 }] } } } });
+  it('patches the CoreDNS Deployment kubeadm init made; the same patch again changes nothing', async () => {
+    await initialised();
+    const r = await node.run('kubectl', [...kc, '-n', 'kube-system', 'patch', 'deployment', 'coredns', '--type', 'strategic', '-p', P]);
+    expect(r).toMatchObject({ code: 0, stdout: 'deployment.apps/coredns patched\n' });
+    expect(r.record.patch).toEqual({ type: 'strategic', target: 'apps/Deployment/kube-system/coredns', body: JSON.parse(P) });
+    expect((await node.run('kubectl', [...kc, '-n', 'kube-system', 'patch', 'deploy/coredns', '-p', P])).stdout).toBe(
+      'deployment.apps/coredns patched (no change)\n',
+    );
+  });
+
+  it('refuses what kubectl refuses: an unknown patch type, no patch, an object that is not there', async () => {
+    await initialised();
+    const run = (...a: string[]) => node.run('kubectl', [...kc, ...a]);
+    expect((await run('-n', 'kube-system', 'patch', 'deployment', 'coredns', '--type', 'apply', '-p', P)).stderr).toBe(
+      'error: --type must be one of [json merge strategic], not "apply"\n',
+    );
+    expect((await run('-n', 'kube-system', 'patch', 'deployment', 'coredns')).stderr).toBe('error: Must specify -p to patch\n');
+    const missing = await run('patch', 'deployment', 'coredns', '-p', P);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('Error from server (NotFound): deployments.apps "coredns" not found\n');
+  });
+});
