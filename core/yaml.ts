@@ -68,10 +68,19 @@ export function readYaml(text: string, file: string, options: { failsafe?: boole
  * A stream of YAML documents separated by `---` (rendered Kubernetes manifests): each read and
  * budgeted as readYaml reads one; empty documents are dropped.
  */
-export function readYamlStream(text: string, file: string, options: { failsafe?: boolean } = {}): YamlDocument[] {
+export function readYamlStream(
+  text: string,
+  file: string,
+  options: { failsafe?: boolean; duplicateKeys?: 'refuse' | 'last-wins' } = {},
+): YamlDocument[] {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, ...parseOptions(options) });
-  // a stream that ends in an unclosed flow or a stray token comes back as one EmptyStream-like value
+  const docs = parseAllDocuments(text, {
+    lineCounter: lines,
+    ...parseOptions(options),
+    // another tool's output (helm template) may repeat a key, which the Kubernetes API takes (the last wins)
+    ...(options.duplicateKeys === 'last-wins' ? { uniqueKeys: false } : {}),
+  });
+  // parseAllDocuments gives an EmptyStream (an empty list with extras) for text with no documents
   const list = Array.isArray(docs) ? docs : [];
   return list.map((d) => checked(d, lines, file)).filter((d) => d.value !== null && d.value !== undefined);
 }

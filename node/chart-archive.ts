@@ -1,6 +1,7 @@
 // What a Helm chart archive (.tgz) says it is, read from its own Chart.yaml (pure: bytes in).
 // `helm upgrade --version` is a no-op for a local or URL chart, so the builder (when it bakes a
 // chart) and firstboot (before it installs one) check the name and version here instead.
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { gunzipBounded, TOO_LARGE } from '../core/compress.ts';
@@ -19,13 +20,24 @@ function refuse(file: string, message: string, hint: string): never {
   throw new ValidationError([{ file, path: '', message, hint, severity: 'error' }]);
 }
 
-/** The top directory's Chart.yaml text (helm loads that one; subcharts sit under charts/). */
+/** helm's loader: the first path component is the chart's directory, the rest is cleaned (a//b, ./a). */
+const cleaned = (name: string) => path.posix.normalize(name.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
+
+/**
+ * The top directory's Chart.yaml text. helm strips each entry's first component and reads every
+ * Chart.yaml it then finds at the top (the last wins), so an archive with two top directories or
+ * two top Chart.yaml entries could say one chart here and install another: both are refused.
+ */
 async function chartYamlText(tarData: Buffer, file: string): Promise<string | undefined> {
   const extract = tar.extract();
-  let found: string | undefined;
+  const tops = new Set<string>();
+  const found: string[] = [];
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
-      const wanted = found === undefined && header.type === 'file' && /^[^/]+\/Chart\.yaml$/.test(header.name.replace(/^\.\//, ''));
+      const name = cleaned(header.name);
+      const top = name.split('/')[0]!;
+      if (name !== '' && name !== '.') tops.add(top);
+      const wanted = header.type === 'file' && name.split('/').length === 2 && name.endsWith('/Chart.yaml');
       if (!wanted) {
         stream.resume();
         stream.on('end', next);
@@ -39,7 +51,7 @@ async function chartYamlText(tarData: Buffer, file: string): Promise<string | un
       const parts: Buffer[] = [];
       stream.on('data', (c: unknown) => parts.push(c as Buffer));
       stream.on('end', () => {
-        found = Buffer.concat(parts).toString('utf8');
+        found.push(Buffer.concat(parts).toString('utf8'));
         next();
       });
     });
@@ -53,7 +65,14 @@ async function chartYamlText(tarData: Buffer, file: string): Promise<string | un
     if (error instanceof ValidationError) throw error;
     refuse(file, 'not a tar archive inside the gzip', 'a Helm chart is a .tgz made by `helm package`');
   }
-  return found;
+  if (tops.size > 1)
+    refuse(
+      file,
+      `more than one top directory (${[...tops].sort().slice(0, 4).join(', ')})`,
+      'a Helm chart archive holds one directory, <name>/',
+    );
+  if (found.length > 1) refuse(file, 'more than one Chart.yaml at the top', 'a Helm chart archive holds one <name>/Chart.yaml');
+  return found[0];
 }
 
 /** The chart's name and version; a ValidationError naming `file` when it is not a chart archive. */

@@ -59,3 +59,12 @@ export const DEFAULT_NETWORK = '/etc/systemd/network/99-kiln-default.network';
 
 /** kubeadm's cluster networking when neither the cluster spec nor the node config names it. */
 export const NETWORK_DEFAULTS = { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12', dnsDomain: 'cluster.local' } as const;
+
+/** The directories of firstboot's PATH: a tool it runs by name (helm) must be installed in one of them. */
+export const NODE_PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin'] as const;
+
+/** Whether a binary installed at `installPath` is the helm firstboot runs. */
+export const isNodeHelm = (installPath: string): boolean => {
+  const slash = installPath.lastIndexOf('/');
+  return installPath.slice(slash + 1) === 'helm' && (NODE_PATH_DIRS as readonly string[]).includes(installPath.slice(0, slash));
+};

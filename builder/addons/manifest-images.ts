@@ -30,7 +30,7 @@ function podSpec(doc: Record<string, unknown>): Record<string, unknown> | undefi
 /** Every image the manifests name, once each (the first user kept); `source` names the text in errors. */
 export function manifestImages(text: string, source: string): ManifestImage[] {
   const seen = new Map<string, ManifestImage>();
-  for (const { value } of readYamlStream(text, source)) {
+  for (const { value } of readYamlStream(text, source, { duplicateKeys: 'last-wins' })) {
     // `helm template` prints a List only for a chart that templates one itself
     const docs = isMap(value) && value.kind === 'List' && Array.isArray(value.items) ? value.items : [value];
     for (const doc of docs) {

@@ -3,7 +3,7 @@
 // the images its rendered manifests run join the preload list.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KilnError } from '../../core/errors.ts';
+import { KilnError, ValidationError } from '../../core/errors.ts';
 import { BlobStore } from '../binaries/blobs.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { closest } from '../../core/schema.ts';
@@ -12,7 +12,6 @@ import { ADDON_DIR } from '../../node/layout.ts';
 import { bakeChart, type BakedChart } from './charts.ts';
 import type { InstalledBinary } from '../binaries/resolve.ts';
 import { chartMismatch, readChartMeta } from '../../node/chart-archive.ts';
-import { ValidationError } from '../../core/errors.ts';
 import { checkListedImages, findHelm, renderedImages } from './render.ts';
 
 export interface BakedAddon {
@@ -48,15 +47,21 @@ export async function bakeAddons(
   const store = new BlobStore(path.join(cacheDir, 'blobs'));
   const addons = await addonsOf(spec);
   const helm = findHelm(binaries);
+  // the spec rule addons-need-helm says this first; here for a caller that skipped the rules
+  if (addons.length > 0 && !helm)
+    throw new KilnError("no helm on the node's PATH among the image's binaries to render the addons' charts", {
+      file: spec.file,
+      path: '/addons',
+      hint: 'add helm to binaries (installed under /usr/local/bin)',
+      exitCode: 2,
+    });
   const out: BakedAddon[] = [];
   for (const [i, addon] of addons.entries()) {
     const at = { file: spec.file, path: `/addons/${i}` };
     const { sha256, repository } = spec.addons[i]!;
     const chart = await bakeChart(addon, { pin: sha256, repository }, store, at, log);
     await checkChartIdentity(addon, chart, at);
-    // the spec rules require helm beside addons; this guards a caller that skipped them
-    if (!helm) throw new KilnError(`addon ${addon.name}: no helm among the image's binaries to render its chart`, { ...at, exitCode: 2 });
-    const rendered = await renderedImages(helm, { addon, chart: chart.file, kubeVersion: spec.kubernetes.version, at });
+    const rendered = await renderedImages(helm!, { addon, chart: chart.file, kubeVersion: spec.kubernetes.version, at });
     const unused = checkListedImages(addon, rendered, at, `addons/${addon.name}.yaml`);
     if (unused.length > 0)
       log(`addon ${addon.name}: the catalogue lists ${unused.join(', ')}, which the chart does not run with these values (not preloaded)`);

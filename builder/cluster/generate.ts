@@ -83,9 +83,17 @@ function planNode(spec: ClusterSpec, file: string, i: number, secrets: ClusterSe
   const config = nodeConfigOf(spec, node, secrets, hash);
   const extra = extraFilesOf(node, secrets);
   const seed = noCloudSeed(spec, node, config, instanceIdOf(spec, node, hash), extra);
-  const ignition = ignitionConfig(node, config, seed['network-config'], extra);
+  // the Ignition config renders the network-config: a network it refuses is reported like the seed's
+  let ignition = '';
+  const rendering = selfCheck(
+    file,
+    `/nodes/${i}`,
+    'network-config',
+    () => (ignition = ignitionConfig(node, config, seed['network-config'], extra)),
+  );
   const raw = (name: keyof typeof seed) => ({ name, data: Buffer.from(seed[name]) });
   const problems = [
+    ...rendering,
     ...nodeConfigProblems(config, file).map((p) => ({
       ...p,
       path: `/nodes/${i}`,
@@ -94,7 +102,7 @@ function planNode(spec: ClusterSpec, file: string, i: number, secrets: ClusterSe
     ...selfCheck(file, `/nodes/${i}`, 'NoCloud seed', () =>
       decodeMetadata({ kind: 'nocloud', userData: raw('user-data'), metaData: raw('meta-data'), networkConfig: raw('network-config') }),
     ),
-    ...selfCheck(file, `/nodes/${i}`, 'Ignition config', () => parseIgnition(ignition, 'ignition.json')),
+    ...(rendering.length > 0 ? [] : selfCheck(file, `/nodes/${i}`, 'Ignition config', () => parseIgnition(ignition, 'ignition.json'))),
   ];
   return { node, seed, ignition, problems };
 }

@@ -1,7 +1,7 @@
 // What the cluster spec implies but does not spell out: defaults, each node's advertise address,
 // VRRP priorities and VIP pool membership. Pure; the semantic rules and the generators share it.
 import { NETWORK_DEFAULTS } from '../../node/layout.ts';
-import { canonicalIp, hostOf } from './ip.ts';
+import { canonicalIp, contains, hostOf, parseNet } from './ip.ts';
 import { familyOf, subnetList } from '../../node/config/subnets.ts';
 import type { ClusterNodeSpec, ClusterSpec } from './schema.ts';
 
@@ -58,7 +58,7 @@ export function nodeIpsOf(s: ClusterSpec, n: ClusterNodeSpec): string[] | undefi
   const ordered = [...(vrrp ? [vrrp] : []), ...n.interfaces.filter((i) => i !== vrrp)].flatMap((i) => i.addresses.map(hostOf));
   const others = families
     .filter((f) => f !== familyOf(advertise))
-    .map((f) => ordered.find((ip) => familyOf(ip) === f && !ip.toLowerCase().startsWith('fe80:')))
+    .map((f) => ordered.find((ip) => familyOf(ip) === f && !contains(parseNet('fe80::/10')!, ip)))
     .filter((ip): ip is string => ip !== undefined);
   return [advertise, ...others];
 }
@@ -80,3 +80,16 @@ export function poolMembers(s: ClusterSpec): string[] {
   const pool = s.keepalived.externalVips;
   return pool ? (pool.nodes ?? s.nodes.map((n) => n.name)) : [];
 }
+
+/** Every interface address with its JSON path and owner. */
+export const addressEntries = (s: ClusterSpec) =>
+  s.nodes.flatMap((n, i) =>
+    n.interfaces.flatMap((itf, j) =>
+      itf.addresses.map((cidr, k) => ({
+        node: n.name,
+        cidr,
+        ip: canonicalIp(hostOf(cidr)),
+        path: `/nodes/${i}/interfaces/${j}/addresses/${k}`,
+      })),
+    ),
+  );

@@ -3,7 +3,7 @@
 // Schema `kiln schema cluster` exports. Node-level pieces (labels, taints, addresses) are the node
 // config's own definitions, so what the spec accepts is what kiln-firstboot accepts.
 import { Type, type Static } from '@sinclair/typebox';
-import { Cidr, IpAddress, NodeConfigSchema, NodeName, Role, Subnets } from '../../node/config/schema.ts';
+import { Cidr, HostIp, IpAddress, NodeConfigSchema, NodeName, Role, Subnets } from '../../node/config/schema.ts';
 import { API_VERSION } from '../spec/schema.ts';
 import { hinted, Strict } from '../../core/schema.ts';
 
@@ -27,7 +27,7 @@ const TableId = hinted(Type.Integer({ minimum: 1, maximum: 4294967295 }), 'a rou
 const Route = Type.Object(
   {
     to: hinted(Type.Union([Type.Literal('default'), Cidr]), 'default, or a network in CIDR notation such as 198.51.100.0/24'),
-    via: Type.Optional(IpAddress),
+    via: Type.Optional(HostIp),
     table: Type.Optional(TableId),
     metric: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
     onLink: Type.Optional(Type.Boolean({ description: 'the gateway is reachable on this link even outside its subnets' })),
@@ -68,7 +68,7 @@ const ClusterNode = Type.Object(
     role: Role,
     interfaces: Type.Array(Interface, { minItems: 1 }),
     /** The address kubelet and the apiserver advertise; default: the first address of the keepalived interface. */
-    advertiseAddress: Type.Optional(IpAddress),
+    advertiseAddress: Type.Optional(HostIp),
     labels: NodeProps.labels,
     taints: NodeProps.taints,
     hyperconverged: NodeProps.hyperconverged,

@@ -3,36 +3,12 @@
 import type { Finding } from '../../core/problem.ts';
 import type { Rule } from '../../core/rules.ts';
 import { restrictedLabel } from '../../node/config/parse.ts';
-import { canonicalIp, contains, hostOf, overlaps, parseNet } from './ip.ts';
-import {
-  addressesOf,
-  advertiseAddressOf,
-  controlPlanes,
-  isControlPlane,
-  familiesOf,
-  nodeIpsOf,
-  podSubnetsOf,
-  poolMembers,
-  serviceSubnetsOf,
-  vrrpInterfaceOf,
-} from './model.ts';
+import { canonicalIp, contains, parseNet } from './ip.ts';
+import { addressEntries, addressesOf, advertiseAddressOf, controlPlanes, isControlPlane, poolMembers, vrrpInterfaceOf } from './model.ts';
 import type { ClusterSpec } from './schema.ts';
-import { subnetProblems } from '../../node/config/subnets.ts';
+import { NETWORK_RULES } from './network-rules.ts';
 
 const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
-
-/** Every interface address with its JSON path and owner. */
-const addressEntries = (s: ClusterSpec) =>
-  s.nodes.flatMap((n, i) =>
-    n.interfaces.flatMap((itf, j) =>
-      itf.addresses.map((cidr, k) => ({
-        node: n.name,
-        cidr,
-        ip: canonicalIp(hostOf(cidr)),
-        path: `/nodes/${i}/interfaces/${j}/addresses/${k}`,
-      })),
-    ),
-  );
 
 /** Reports each value seen before (by `key`) at its later occurrences. */
 function duplicates<T>(items: T[], key: (t: T) => string, report: (t: T, first: T) => Finding): Finding[] {
@@ -179,158 +155,6 @@ const rules: Array<Rule<ClusterSpec>> = [
           },
         ];
       }),
-  },
-  {
-    name: 'addresses-outside-cluster-subnets',
-    check: (s) => {
-      const subnets = [
-        ...podSubnetsOf(s).map((c) => ['podSubnet', c] as const),
-        ...serviceSubnetsOf(s).map((c) => ['serviceSubnet', c] as const),
-      ];
-      const vip = { ip: s.controlPlane.vip, path: '/controlPlane/vip', node: 'the control plane' };
-      return [...addressEntries(s), vip].flatMap((a) =>
-        subnets
-          .filter(([, cidr]) => parseNet(cidr) && contains(parseNet(cidr)!, a.ip))
-          .map(([name, cidr]) => ({
-            path: a.path,
-            message: `${a.ip} lies in the ${name} ${cidr}`,
-            hint: `pods and services are routed inside the cluster: move network.${name} (or the address) so they do not overlap`,
-          })),
-      );
-    },
-  },
-  {
-    name: 'pod-and-service-subnets-disjoint',
-    check: (s) =>
-      podSubnetsOf(s).flatMap((p) =>
-        serviceSubnetsOf(s)
-          .filter((v) => parseNet(p) && parseNet(v) && overlaps(parseNet(p)!, parseNet(v)!))
-          .map((v) => ({
-            path: s.network?.serviceSubnet ? '/network/serviceSubnet' : '/network/podSubnet',
-            message: `the pod subnet ${p} and the service subnet ${v} overlap`,
-            hint: 'e.g. pods 10.244.0.0/16 and services 10.96.0.0/12 (the defaults)',
-          })),
-      ),
-  },
-  {
-    name: 'cluster-networks-kubeadm-runs',
-    check: (s) => {
-      const at = { pods: '/network/podSubnet', services: '/network/serviceSubnet' } as const;
-      const net = subnetProblems(podSubnetsOf(s), serviceSubnetsOf(s)).map((p) => ({
-        path: at[p.field as 'pods' | 'services'],
-        message: p.message,
-        hint: p.hint,
-      }));
-      if (net.length > 0 || familiesOf(s).length < 2) return net;
-      // dual-stack: every node needs an address of each family for kubelet's --node-ip
-      return s.nodes.flatMap((n, i) => {
-        const ips = nodeIpsOf(s, n) ?? [];
-        return subnetProblems(podSubnetsOf(s), serviceSubnetsOf(s), ips).map((p) => ({
-          path: `/nodes/${i}/interfaces`,
-          message: `${n.name}: ${p.message}`,
-          hint: 'a dual-stack cluster needs an IPv4 and an IPv6 address on every node (its interfaces list both)',
-        }));
-      });
-    },
-  },
-  {
-    name: 'pool-vips-on-link',
-    check: (s) => {
-      const pool = s.keepalived.externalVips;
-      if (!pool) return [];
-      const name = pool.interface ?? s.keepalived.interface;
-      return s.nodes.flatMap((n, i) => {
-        if (!poolMembers(s).includes(n.name)) return [];
-        const j = n.interfaces.findIndex((itf) => itf.name === name);
-        if (j < 0)
-          return [
-            {
-              path: `/nodes/${i}/interfaces`,
-              message: `${n.name} holds the VIP pool and has no interface ${name} (${pool.interface ? 'keepalived.externalVips.interface' : 'keepalived.interface'})`,
-              hint: `every pool member runs the pool's VRRP instances on ${name}: name that NIC so`,
-            },
-          ];
-        const itf = n.interfaces[j]!;
-        return pool.addresses
-          .filter((vip) => !itf.addresses.some((a) => contains(parseNet(a)!, vip)))
-          .map((vip) => ({
-            path: `/nodes/${i}/interfaces/${j}/addresses`,
-            message: `the pool VIP ${vip} is not in any subnet of ${n.name}'s ${name} (${itf.addresses.join(', ')})`,
-            hint: "VRRP moves an address within one layer-2 network: give the pool interface an address in the VIPs' subnet",
-          }));
-      });
-    },
-  },
-  {
-    name: 'route-gateways-on-link',
-    check: (s) =>
-      s.nodes.flatMap((n, i) =>
-        n.interfaces.flatMap((itf, j) =>
-          (itf.routes ?? []).flatMap((r, k) =>
-            r.via && !r.onLink && !itf.addresses.some((a) => contains(parseNet(a)!, r.via!))
-              ? [
-                  {
-                    path: `/nodes/${i}/interfaces/${j}/routes/${k}/via`,
-                    message: `gateway ${r.via} is not in a subnet of ${itf.name} (${itf.addresses.join(', ')})`,
-                    hint: 'route via a router on the same link, or set onLink: true when it is reachable there anyway',
-                  },
-                ]
-              : [],
-          ),
-        ),
-      ),
-  },
-  {
-    // routes in a table of their own are used only through a rule that looks the table up
-    name: 'route-tables-looked-up',
-    check: (s) =>
-      s.nodes.flatMap((n, i) => {
-        const looked = new Set(n.interfaces.flatMap((itf) => (itf.routingPolicy ?? []).map((r) => r.table)));
-        return n.interfaces.flatMap((itf, j) =>
-          (itf.routes ?? []).flatMap((r, k) =>
-            r.table !== undefined && r.table !== 254 && !looked.has(r.table)
-              ? [
-                  {
-                    path: `/nodes/${i}/interfaces/${j}/routes/${k}/table`,
-                    message: `no routingPolicy rule of ${n.name} looks up table ${r.table}`,
-                    hint: `add routingPolicy: [{ from: <the interface's subnet>, table: ${r.table} }] so replies leave by ${itf.name}`,
-                  },
-                ]
-              : [],
-          ),
-        );
-      }),
-  },
-  {
-    name: 'gateway-on-link',
-    check: (s) =>
-      s.nodes.flatMap((n, i) =>
-        n.interfaces.flatMap((itf, j) =>
-          itf.gateway && !itf.addresses.some((a) => contains(parseNet(a)!, itf.gateway!))
-            ? [
-                {
-                  path: `/nodes/${i}/interfaces/${j}/gateway`,
-                  message: `gateway ${itf.gateway} is not in a subnet of ${itf.name} (${itf.addresses.join(', ')})`,
-                  hint: 'a default route goes via a router on the same link',
-                },
-              ]
-            : [],
-        ),
-      ),
-  },
-  {
-    name: 'one-default-route',
-    check: (s) =>
-      s.nodes.flatMap((n, i) =>
-        n.interfaces
-          .flatMap((itf, j) => (itf.gateway ? [j] : []))
-          .slice(1)
-          .map((j) => ({
-            path: `/nodes/${i}/interfaces/${j}/gateway`,
-            message: `${n.name} has a gateway on more than one interface`,
-            hint: 'one default route per node: keep the gateway on the interface that reaches the outside',
-          })),
-      ),
   },
   {
     name: 'odd-control-planes',
@@ -492,4 +316,4 @@ const rules: Array<Rule<ClusterSpec>> = [
 ];
 
 /** The rules, in order (their names identify them in tests). */
-export const CLUSTER_RULES = rules;
+export const CLUSTER_RULES = [...rules, ...NETWORK_RULES];

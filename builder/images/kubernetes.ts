@@ -1,12 +1,9 @@
 // The control-plane images of the Kubernetes version, asked of the verified kubeadm itself
 // (`kubeadm config images list`): kiln keeps no table of etcd, CoreDNS and pause versions that
 // could drift from what the kubeadm in the image will look for.
-import { copyFile, chmod, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { execa } from 'execa';
 import { KilnError } from '../../core/errors.ts';
 import type { InstalledBinary } from '../binaries/resolve.ts';
+import { runVerifiedBinary } from '../binaries/run.ts';
 import type { ResolvedSpec } from '../spec/defaults.ts';
 import { parseImageRef } from './refs.ts';
 
@@ -22,40 +19,34 @@ export async function kubeadmImages(spec: ResolvedSpec, binaries: InstalledBinar
       hint: 'set kubernetes.source and include kubeadm in kubernetes.components',
       exitCode: 2,
     });
-  // blobs are not executable: run a private copy
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'kiln-kubeadm-'));
-  try {
-    const exe = path.join(dir, 'kubeadm');
-    await copyFile(kubeadm.blob, exe);
-    await chmod(exe, 0o700);
-    const r = await execa(
-      exe,
-      ['config', 'images', 'list', '--kubernetes-version', spec.kubernetes.version, '--image-repository', KUBEADM_REPOSITORY],
-      { reject: false, timeout: 120_000, env: { PATH: process.env.PATH ?? '' }, extendEnv: false },
-    );
-    if (r.exitCode !== 0)
-      throw new KilnError(`kubeadm config images list failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`, {
+  const r = await runVerifiedBinary(
+    kubeadm,
+    () => ['config', 'images', 'list', '--kubernetes-version', spec.kubernetes.version, '--image-repository', KUBEADM_REPOSITORY],
+    { timeoutMs: 120_000, maxBytes: 2 ** 20 },
+  );
+  if (r.exitCode !== 0)
+    throw new KilnError(
+      `kubeadm config images list failed: ${r.startError ?? (r.timedOut ? 'no answer in 2 minutes' : (r.stderr || r.stdout).trim().split('\n')[0])}`,
+      {
         file: spec.file,
         path: at,
         hint: 'the kubeadm from kubernetes.source must run on this build host (linux/amd64)',
         exitCode: 2,
-      });
-    const refs = r.stdout
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
-    const bad = refs.find((ref) => !parseImageRef(ref));
-    if (refs.length === 0 || bad !== undefined)
-      throw new KilnError(`kubeadm config images list printed ${bad === undefined ? 'nothing' : `"${bad}", not an image reference`}`, {
-        file: spec.file,
-        path: at,
-        hint: 'is kubernetes.source a real kubeadm?',
-        exitCode: 2,
-      });
-    return refs;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+      },
+    );
+  const refs = r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const bad = refs.find((ref) => !parseImageRef(ref));
+  if (refs.length === 0 || bad !== undefined)
+    throw new KilnError(`kubeadm config images list printed ${bad === undefined ? 'nothing' : `"${bad}", not an image reference`}`, {
+      file: spec.file,
+      path: at,
+      hint: 'is kubernetes.source a real kubeadm?',
+      exitCode: 2,
+    });
+  return refs;
 }
 
 /** Where to pull `ref` from when the spec names a mirror of registry.k8s.io (same paths below it). */

@@ -1,4 +1,5 @@
 // Checks the schema cannot express, as a table: each rule looks at the spec and reports problems.
+import { isNodeHelm } from '../../node/layout.ts';
 import type { Rule } from '../../core/rules.ts';
 import type { ImageSpec } from './schema.ts';
 import { pauseImageFor } from '../rootfs/kubernetes.ts';
@@ -251,11 +252,11 @@ const rules: Array<Rule<ImageSpec>> = [
     // learn which images to preload: an addon without helm in the image would fail on both
     name: 'addons-need-helm',
     check: (s) =>
-      (s.addons ?? []).length > 0 && !(s.binaries ?? []).some((b) => (b.path ?? `/usr/local/bin/${b.name}`).split('/').at(-1) === 'helm')
+      (s.addons ?? []).length > 0 && !(s.binaries ?? []).some((b) => isNodeHelm(b.path ?? `/usr/local/bin/${b.name}`))
         ? [
             {
               path: '/addons',
-              message: 'addons are installed with helm, and the image has none',
+              message: "addons are installed with helm, and the image has none on the node's PATH",
               hint: 'add helm to binaries (e.g. name: helm, url: https://get.helm.sh/helm-v3.17.3-linux-amd64.tar.gz, extract: linux-amd64/helm, sha256Url: …tar.gz.sha256sum)',
             },
           ]

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NodeConfig } from '../../node/config/schema.ts';
 import { ADDON_DIR, type AddonDescriptor } from '../../node/layout.ts';
+import { hasValue } from '../../core/values.ts';
 
 export function readAddonDescriptors(root: string): Record<string, AddonDescriptor> {
   const dir = path.join(root, ADDON_DIR);
@@ -50,14 +51,6 @@ export function resolveAddon(
   };
 }
 
-const has = (values: unknown, dotted: string) =>
-  dotted
-    .split('.')
-    .reduce<unknown>(
-      (v, k) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined),
-      values,
-    ) !== undefined;
-
 /** Addons the image cannot install as configured: no chart and none baked, or a required value missing. */
 export function addonProblems(
   config: NodeConfig,
@@ -79,7 +72,7 @@ export function addonProblems(
       ];
     }
     return d.requiredValues
-      .filter((v) => !has(a.values, v))
+      .filter((v) => !hasValue(a.values, v))
       .map((v) => ({
         path: `/addons/${i}/values`,
         message: `addon "${a.name}" needs values.${v}`,

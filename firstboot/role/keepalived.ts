@@ -26,7 +26,7 @@ const CHECK_WEIGHT = -253;
 const prefixed = (address: string) => `${address}/${isIP(address) === 6 ? 128 : 32}`;
 const indent = (lines: string[], by = '  ') => lines.map((l) => (l ? by + l : l));
 
-function instanceBlock(i: VrrpInstance, iface: string, authPass: string | undefined): string[] {
+function instanceBlock(i: VrrpInstance, authPass: string | undefined): string[] {
   const v6 = isIP(i.address) === 6;
   const auth =
     authPass === undefined
@@ -38,7 +38,7 @@ function instanceBlock(i: VrrpInstance, iface: string, authPass: string | undefi
     `vrrp_instance ${i.name} {`,
     ...indent([
       'state BACKUP',
-      `interface ${iface}`,
+      `interface ${i.interface}`,
       `virtual_router_id ${i.vrid}`,
       `priority ${i.priority}`,
       'advert_int 1',
@@ -128,7 +128,7 @@ export function renderKeepalived(config: NodeConfig): RenderedFile[] {
     ...globalDefs,
     '',
     ...vrrpScript,
-    ...instances.flatMap((i, n) => [...(n > 0 ? [''] : []), ...instanceBlock(i, i.interface, k.authPass)]),
+    ...instances.flatMap((i, n) => [...(n > 0 ? [''] : []), ...instanceBlock(i, k.authPass)]),
     '',
   ].join('\n');
 

@@ -3,11 +3,13 @@
 // joiners: a JoinConfiguration (always CA-pinned) plus `kubeletconfiguration` patches, because
 // `kubeadm join` takes no KubeletConfiguration document: it downloads the cluster's and patches it.
 import YAML from 'yaml';
+import { mergeValues } from '../../core/values.ts';
 import { controlPlaneEndpoint } from '../../node/config/vrrp.ts';
 import { restrictedLabel } from '../../node/config/parse.ts';
 import type { HostFacts, NodeConfig, RenderedFile } from './types.ts';
 import { NETWORK_DEFAULTS } from '../../node/layout.ts';
 import { clusterNetworks } from '../../node/config/subnets.ts';
+import { durationMs } from '../../node/config/node-health.ts';
 
 export const KUBEADM_CONFIG = '/etc/kiln/kubeadm.yaml';
 /** JoinConfiguration patches.directory: files named target[suffix][+patchtype].yaml, applied in name order. */
@@ -27,17 +29,6 @@ const KUBELET_MAPS = ['evictionHard', 'kubeReserved', 'systemReserved'] as const
 type Doc = Record<string, unknown>;
 
 const isPlain = (v: unknown): v is Doc => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** `over` deep-merged onto `base` (maps per key, lists and scalars replaced, null deletes, as Helm does). */
-export function mergeValues(base: Doc, over: Doc): Doc {
-  const out: Doc = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    if (value === null) delete out[key];
-    else if (isPlain(value) && isPlain(out[key])) out[key] = mergeValues(out[key] as Doc, value);
-    else out[key] = value;
-  }
-  return out;
-}
 
 /** The value with every map's keys in a stable order: apiVersion and kind first, then by name. */
 function sortKeys(value: unknown): unknown {
@@ -79,8 +70,16 @@ export function kubeletConfig(config: NodeConfig, facts: HostFacts): Doc {
     apiVersion: KUBELET_API,
     kind: 'KubeletConfiguration',
     enforceNodeAllocatable,
-    // the cluster's node-health timing (kube-controller-manager's side is in ClusterConfiguration)
-    ...(health ? { nodeStatusUpdateFrequency: health.nodeStatusUpdateFrequency } : {}),
+    // the cluster's node-health timing (kube-controller-manager's side is in ClusterConfiguration):
+    // status posts, the status reports they may otherwise be thinned to, and the node lease (renewed
+    // every quarter of its duration), which the controller also counts as a heartbeat
+    ...(health
+      ? {
+          nodeStatusUpdateFrequency: health.nodeStatusUpdateFrequency,
+          nodeStatusReportFrequency: health.nodeStatusUpdateFrequency,
+          nodeLeaseDurationSeconds: Math.ceil(durationMs(health.nodeMonitorGracePeriod) / 1000),
+        }
+      : {}),
   };
 }
 

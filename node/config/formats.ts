@@ -12,6 +12,8 @@ export function isCidr(value: string): boolean {
 
 FormatRegistry.Set('kiln-ip', (value) => isIP(value) !== 0);
 FormatRegistry.Set('kiln-cidr', isCidr);
+// an address kubelet, kubeadm or a route takes: no IPv6 zone (fe80::1%eth0 names a resolver's link)
+FormatRegistry.Set('kiln-host-ip', (value) => isIP(value) !== 0 && !value.includes('%'));
 
 /** A URL that parses, with a host unless it is file:// (the pattern next to it says which schemes). */
 export function isUrl(value: string): boolean {

@@ -191,10 +191,16 @@ const RULES: Array<Rule<NodeConfig>> = [
     name: 'the cluster networks are ones kubeadm can run',
     check: (c) => {
       const n = clusterNetworks(c, NETWORK_DEFAULTS);
-      const at = { pods: '/cluster/podSubnet', services: '/cluster/serviceSubnet', nodeIps: c.node.nodeIps ? '/node/nodeIps' : '/node' };
+      const at = {
+        pods: '/cluster/podSubnet',
+        services: '/cluster/serviceSubnet',
+        nodeIps: c.node.nodeIps ? '/node/nodeIps' : '/node/advertiseAddress',
+        advertiseAddress: '/node/advertiseAddress',
+      };
       const own = c.node.nodeIps && !c.node.nodeIps.includes(c.node.advertiseAddress);
+      const apiServerAddress = c.role === 'worker' ? undefined : c.node.advertiseAddress;
       return [
-        ...subnetProblems(n.pods, n.services, c.node.nodeIps || n.families.length > 1 ? n.nodeIps : undefined).map((p) => ({
+        ...subnetProblems(n.pods, n.services, { ips: n.nodeIps, apiServerAddress }).map((p) => ({
           path: at[p.field],
           message: p.message,
           hint: p.hint,

@@ -19,6 +19,11 @@ export const IpAddress = hinted(
   Type.String({ format: 'kiln-ip' }),
   'an IPv4 address such as 192.168.10.11 or an IPv6 address such as fd00::11 (no prefix length)',
 );
+/** An address a node itself has or routes through: no IPv6 zone (kubeadm, kubelet and routes refuse one). */
+export const HostIp = hinted(
+  Type.String({ format: 'kiln-host-ip' }),
+  'an IPv4 address such as 192.168.10.11 or an IPv6 address such as fd00::11 (no prefix length, no %zone)',
+);
 export const Cidr = hinted(Type.String({ format: 'kiln-cidr' }), 'a network in CIDR notation, e.g. 10.244.0.0/16 or fd00:10:244::/56');
 /** podSubnet / serviceSubnet: one network, or one per family for dual-stack (kubeadm's comma list, as a list). */
 export const Subnets = hinted(
@@ -114,11 +119,11 @@ const Taint = Type.Object(
 const Node = Type.Object(
   {
     name: NodeName,
-    advertiseAddress: IpAddress,
+    advertiseAddress: HostIp,
     /** kubelet's --node-ip: one address per family of the cluster's pod networks; default advertiseAddress. */
     nodeIps: Type.Optional(
       hinted(
-        Type.Array(IpAddress, { minItems: 1, maxItems: 2, uniqueItems: true }),
+        Type.Array(HostIp, { minItems: 1, maxItems: 2, uniqueItems: true }),
         "the node's address per family for a dual-stack cluster (kubelet --node-ip), e.g. [10.0.2.11, fd00::11]",
       ),
     ),

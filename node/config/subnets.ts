@@ -22,13 +22,18 @@ export const NODE_CIDR_MASK: Record<Family, number> = { 4: 24, 6: 64 };
 
 export interface SubnetProblem {
   /** Which list: pods, services or the node's addresses. */
-  field: 'pods' | 'services' | 'nodeIps';
+  field: 'pods' | 'services' | 'nodeIps' | 'advertiseAddress';
   message: string;
   hint: string;
 }
 
 /** Why kubeadm, kube-apiserver or kube-controller-manager would refuse these networks; empty when they would not. */
-export function subnetProblems(pods: readonly string[], services: readonly string[], nodeIps?: readonly string[]): SubnetProblem[] {
+export function subnetProblems(
+  pods: readonly string[],
+  services: readonly string[],
+  node?: { ips: readonly string[]; apiServerAddress?: string | undefined },
+): SubnetProblem[] {
+  const nodeIps = node?.ips;
   const out: SubnetProblem[] = [];
   for (const [field, list] of [
     ['pods', pods],
@@ -72,6 +77,14 @@ export function subnetProblems(pods: readonly string[], services: readonly strin
         hint: f === 4 ? 'use a prefix from /8 to /24, e.g. 10.244.0.0/16' : 'use a prefix from /48 to /64, e.g. fd00:10:244::/56',
       });
   }
+  // kube-apiserver: the first service network's family is the family of the address it advertises
+  const api = node?.apiServerAddress;
+  if (api && listsFine && services.length > 0 && familyOf(api) !== familyOf(services[0]!))
+    out.push({
+      field: 'advertiseAddress',
+      message: `the API server would advertise ${api} (${name(familyOf(api))}), but the first service network ${services[0]} is ${name(familyOf(services[0]!))}`,
+      hint: 'kube-apiserver refuses to start so: list the service network of the advertise address family first (or advertise an address of the first one)',
+    });
   if (nodeIps && listsFine) {
     const nf = families(nodeIps);
     if (new Set(nf).size !== nf.length || nf.length !== pf.size || nf.some((f) => !pf.has(f)))

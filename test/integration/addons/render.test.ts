@@ -3,11 +3,12 @@
 // Kubernetes version is what the chart's kubeVersion is checked against; the catalogue's list is the
 // check. Then the archive's own Chart.yaml, which `helm --version` never looks at for a file.
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Addon } from '../../../builder/addons/catalogue.ts';
-import { checkListedImages, renderedImages } from '../../../builder/addons/render.ts';
+import { checkListedImages, renderedImages, renderValues } from '../../../builder/addons/render.ts';
 import type { InstalledBinary } from '../../../builder/binaries/resolve.ts';
 import { KilnError, ValidationError } from '../../../core/errors.ts';
 import { chartMismatch, readChartMeta } from '../../../node/chart-archive.ts';
@@ -141,6 +142,45 @@ describe('renderedImages (real helm template)', () => {
   });
 });
 
+describe('what the build renders with', () => {
+  it("fills the values a site must give with a placeholder, and refuses an image pinned by digest (the preload is the node's architecture only)", async () => {
+    const repo = path.join(work, 'repo-nfs');
+    makeChartRepo(repo, 'nfs', '4.0.18', {
+      templates: {
+        // renders only when the site's server is given, as the real chart's required does
+        'config.yaml':
+          'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nfs\ndata:\n  server: {{ required "nfs.server is required" .Values.nfs.server }}\n',
+        'deployment.yaml': workload('Deployment', 'nfs', 'registry.k8s.io/sig-storage/nfs:v4.0.2'),
+      },
+    });
+    const nfs = { ...addon({}, []), name: 'nfs', requiredValues: ['nfs.server', 'nfs.path'] };
+    const found = await renderedImages(helm, { addon: nfs, chart: path.join(repo, 'nfs-4.0.18.tgz'), kubeVersion: 'v1.31.4', at });
+    expect(found.map((f) => f.ref)).toEqual(['registry.k8s.io/sig-storage/nfs:v4.0.2']);
+    const chart = demoChart(path.join(work, 'repo-digest'));
+    const digest = `quay.io/demo/agent:v1.16.5@sha256:${'a'.repeat(64)}`;
+    const e = await fail(
+      renderedImages(helm, {
+        addon: addon({ image: { repository: 'quay.io/demo/agent', tag: `v1.16.5@sha256:${'a'.repeat(64)}` } }, []),
+        chart,
+        kubeVersion: 'v1.31.4',
+        at,
+      }),
+    );
+    expect(e.message).toBe(`addon demo: DaemonSet/kube-system/agent container agent runs ${digest}, pinned by digest`);
+    expect(e.hint).toMatch(/useDigest: false/);
+  });
+
+  it("renders Cilium with kiln's own values under the catalogue's, as the node installs it", () => {
+    const v = renderValues({ ...addon({ operator: { replicas: 1 } }, []), name: 'cilium' });
+    expect(v).toMatchObject({
+      operator: { replicas: 1 },
+      kubeProxyReplacement: true,
+      ipam: { mode: 'kubernetes' },
+      ipv4: { enabled: true },
+    });
+  });
+});
+
 describe('readChartMeta', () => {
   it("reads the archive's own name and version, and names a chart that is another", async () => {
     makeChartRepo(path.join(work, 'other'), 'demo', '1.16.5', { chartYaml: { name: 'not-demo', version: '0.1.0' } });
@@ -160,6 +200,14 @@ describe('readChartMeta', () => {
     expect(await refusal(Buffer.from('plain text'))).toBe('not a gzipped archive');
     const { gzipSync } = await import('node:zlib');
     expect(await refusal(gzipSync(Buffer.alloc(1024)))).toBe('no Chart.yaml in the archive');
+    // helm would read both directories' Chart.yaml (the last one wins): refused, not guessed
+    const two = path.join(work, 'two');
+    for (const d of ['demo', 'other']) {
+      mkdirSync(path.join(two, d), { recursive: true });
+      writeFileSync(path.join(two, d, 'Chart.yaml'), `apiVersion: v2\nname: ${d}\nversion: 1.0.0\n`);
+    }
+    execFileSync('tar', ['-czf', path.join(work, 'two.tgz'), '-C', two, 'demo', 'other']);
+    expect(await refusal(readFileSync(path.join(work, 'two.tgz')))).toBe('more than one top directory (demo, other)');
     expect(await refusal(gzipSync(Buffer.from('not a tar archive, but some text that is long enough'.repeat(20))))).toBe(
       'not a tar archive inside the gzip',
     );

@@ -231,8 +231,16 @@ describe('role plan on a node root', () => {
     );
     expect(local.exitCode, local.stderr).toBe(0);
     const patched = JSON.parse(local.stdout);
+    // every key survives the real strategic merge (a misspelt one would be dropped silently)
     expect(patched.spec.template.spec.topologySpreadConstraints).toEqual([
-      expect.objectContaining({ maxSkew: 1, minDomains: 2, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' }),
+      {
+        maxSkew: 1,
+        minDomains: 2,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'DoNotSchedule',
+        labelSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        matchLabelKeys: ['pod-template-hash'],
+      },
     ]);
     expect(patched.spec.template.spec.containers).toHaveLength(1); // merged, not replaced
   });

@@ -3,8 +3,8 @@
 // command kiln runs with every flag shape, must match flag for flag; for kubectl every flag the
 // stand-in accepts must exist in the real command with the same shorthand and kind of value.
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
 import { HELM_GLOBAL_FLAGS, HELM_UPGRADE_FLAGS } from '../../standins/helm.ts';
 import { KUBECTL_COMMAND_FLAGS, KUBECTL_GLOBAL_FLAGS } from '../../standins/kubectl.ts';
 import type { FlagSpec, FlagSpecs, FlagType } from '../../standins/flags.ts';
@@ -13,6 +13,7 @@ import { helmEnv, realTools } from '../../helpers/real-tools.ts';
 
 const tools = realTools();
 const home = tempDir('kiln-real-cli-');
+afterAll(() => rmSync(home, { recursive: true, force: true }));
 const run = (exe: string, args: string[]) => execFileSync(exe, args, { encoding: 'utf8', env: helmEnv(home) });
 
 interface HelpFlag {
@@ -24,7 +25,7 @@ interface HelpFlag {
 }
 
 /** cobra's flag listing: `  -f, --values strings   text`, `      --dry-run string[="client"]   text`. */
-export function parseCobraFlags(section: string): HelpFlag[] {
+function parseCobraFlags(section: string): HelpFlag[] {
   const out: HelpFlag[] = [];
   for (const line of section.split('\n')) {
     const m = /^\s+(?:-(\w), )?--([\w-]+)(?: (\w+)(?:\[="([^"]*)"\])?)?(?:\s{2,}|$)/.exec(line);
@@ -131,5 +132,3 @@ describe('the stand-in kubectl against the real kubectl', () => {
     );
   });
 });
-
-export const helpHome = path.join(home, 'unused');

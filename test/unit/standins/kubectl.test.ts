@@ -222,7 +222,9 @@ describe('kubectl patch', () => {
     expect((await run('-n', 'kube-system', 'patch', 'deployment', 'coredns', '--type', 'apply', '-p', P)).stderr).toBe(
       'error: --type must be one of [json merge strategic], not "apply"\n',
     );
-    expect((await run('-n', 'kube-system', 'patch', 'deployment', 'coredns')).stderr).toBe('error: Must specify -p to patch\n');
+    expect((await run('-n', 'kube-system', 'patch', 'deployment', 'coredns')).stderr).toBe(
+      'error: must specify --patch or --patch-file containing the contents of the patch\n',
+    );
     const missing = await run('patch', 'deployment', 'coredns', '-p', P);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('Error from server (NotFound): deployments.apps "coredns" not found\n');

@@ -103,7 +103,11 @@ describe('the bare-metal HA example', () => {
       const docs = renderKubeadm(config, facts).flatMap((f) => YAML.parseAllDocuments(f.contents).map((d) => d.toJS()));
       for (const d of docs) expect(kubeDocProblems(d, lists), `${node} ${d.kind}`).toEqual([]);
       // init: its KubeletConfiguration; joiners: the last of their kubelet patches
-      expect(docs.filter((d) => d.kind === 'KubeletConfiguration').at(-1).nodeStatusUpdateFrequency).toBe('5s');
+      expect(docs.filter((d) => d.kind === 'KubeletConfiguration').at(-1)).toMatchObject({
+        nodeStatusUpdateFrequency: '5s',
+        nodeStatusReportFrequency: '5s',
+        nodeLeaseDurationSeconds: 20,
+      });
       if (config.role === 'init')
         expect(docs.find((d) => d.kind === 'ClusterConfiguration').controllerManager.extraArgs).toEqual([
           { name: 'node-monitor-grace-period', value: '20s' },

@@ -274,8 +274,22 @@ const rows: Row[] = [
     name: 'two default routes',
     mutate: set(['nodes', 3, 'interfaces', 1], { name: 'san0', addresses: ['192.168.7.21/24'], gateway: '192.168.7.1' }),
     path: '/nodes/3/interfaces/1/gateway',
-    message: 'worker-1 has a gateway on more than one interface',
+    message: 'worker-1 has more than one IPv4 default route in the main table',
     hint: /one default route per node/,
+  },
+  {
+    name: 'a gateway and a default route in the main table',
+    mutate: set(['nodes', 3, 'interfaces', 0, 'routes'], [{ to: 'default', via: '10.0.2.254' }]),
+    path: '/nodes/3/interfaces/0/routes/0',
+    message: 'worker-1 has more than one IPv4 default route in the main table',
+    hint: /a table of their own/,
+  },
+  {
+    name: 'a rule looking up a table no route goes into',
+    mutate: set(['nodes', 3, 'interfaces', 0, 'routingPolicy'], [{ from: '10.0.2.0/24', table: 100 }]),
+    path: '/nodes/3/interfaces/0/routingPolicy/0/table',
+    message: 'no route of worker-1 goes into table 100',
+    hint: /add routes with table: 100/,
   },
   {
     name: 'four control planes',

@@ -104,7 +104,22 @@ describe('node-config fixtures', () => {
     ]);
     // a dual-stack cluster with no nodeIps: kubelet would get one family only
     expect(with_((c) => delete c.node.nodeIps)).toEqual([
-      "/node: the node's addresses (10.0.2.15) are not one per pod network family (IPv4 and IPv6)",
+      "/node/advertiseAddress: the node's addresses (10.0.2.15) are not one per pod network family (IPv4 and IPv6)",
+    ]);
+    // kube-apiserver advertises in the first service network's family
+    expect(with_((c) => (c.cluster.serviceSubnet = ['fd00:10:96::/112', '10.96.0.0/12']))).toEqual([
+      '/node/advertiseAddress: the API server would advertise 10.0.2.15 (IPv4), but the first service network fd00:10:96::/112 is IPv6',
+    ]);
+    // single-stack: the node's address is of the pods' family
+    expect(
+      with_((c) => {
+        delete c.node.nodeIps;
+        c.cluster.podSubnet = 'fd00:10:244::/56';
+        c.cluster.serviceSubnet = 'fd00:10:96::/112';
+      }),
+    ).toEqual([
+      '/node/advertiseAddress: the API server would advertise 10.0.2.15 (IPv4), but the first service network fd00:10:96::/112 is IPv6',
+      "/node/advertiseAddress: the node's addresses (10.0.2.15) are not one per pod network family (IPv6)",
     ]);
   });
 
@@ -440,6 +455,19 @@ describe('cilium values', () => {
       ipv6: { enabled: false },
     });
     expect(values(configOf('hyperconverged-init')).operator).toEqual({ replicas: 1 });
+  });
+
+  it('routes an IPv6-only cluster natively (Cilium 1.16 tunnels over IPv4 only); dual-stack keeps the tunnel', () => {
+    const six = clone('init');
+    six.cluster.podSubnet = 'fd00:10:244::/56';
+    expect(values(six)).toMatchObject({
+      ipv4: { enabled: false },
+      ipv6: { enabled: true },
+      routingMode: 'native',
+      autoDirectNodeRoutes: true,
+      ipv6NativeRoutingCIDR: 'fd00:10:244::/56',
+    });
+    expect(values(configOf('dual-stack')).routingMode).toBeUndefined();
   });
 
   it('gives an IPv6 VIP without brackets', () => {
