@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import type { Addon } from '../../../builder/addons/catalogue.ts';
 import { checkListedImages, renderedImages, renderValues } from '../../../builder/addons/render.ts';
 import type { InstalledBinary } from '../../../builder/binaries/resolve.ts';
@@ -182,6 +183,14 @@ describe('what the build renders with', () => {
 });
 
 describe('readChartMeta', () => {
+  it('reads what the real helm reads: `helm show chart` gives the same name and version, and `helm lint` passes the test charts', async () => {
+    const archive = demoChart(path.join(work, 'repo-show'));
+    const env = { PATH: process.env.PATH ?? '', HOME: path.join(work, 'helm-home') };
+    const shown = YAML.parse(execFileSync(helmPath, ['show', 'chart', archive], { encoding: 'utf8', env }));
+    expect(await readChartMeta(readFileSync(archive), 'demo.tgz')).toEqual({ name: shown.name, version: shown.version });
+    expect(execFileSync(helmPath, ['lint', archive], { encoding: 'utf8', env })).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
   it("reads the archive's own name and version, and names a chart that is another", async () => {
     makeChartRepo(path.join(work, 'other'), 'demo', '1.16.5', { chartYaml: { name: 'not-demo', version: '0.1.0' } });
     const data = readFileSync(path.join(work, 'other/demo-1.16.5.tgz'));
