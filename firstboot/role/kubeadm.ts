@@ -148,6 +148,7 @@ function initConfiguration(config: NodeConfig, facts: HostFacts): Doc {
 
 function clusterConfiguration(config: NodeConfig): Doc {
   const { host } = controlPlaneEndpoint(config);
+  const networks = clusterNetworks(config, NETWORK_DEFAULTS);
   const version = config.cluster.kubernetesVersion;
   return {
     apiVersion: KUBEADM_API,
@@ -157,8 +158,8 @@ function clusterConfiguration(config: NodeConfig): Doc {
     controlPlaneEndpoint: config.cluster.controlPlaneEndpoint,
     networking: {
       // kubeadm's dual-stack form: one network per family, comma-separated
-      podSubnet: clusterNetworks(config, NETWORK_DEFAULTS).pods.join(','),
-      serviceSubnet: clusterNetworks(config, NETWORK_DEFAULTS).services.join(','),
+      podSubnet: networks.pods.join(','),
+      serviceSubnet: networks.services.join(','),
       dnsDomain: config.cluster.dnsDomain ?? NETWORK_DEFAULTS.dnsDomain,
     },
     apiServer: { certSANs: [...new Set([host, config.node.advertiseAddress])] },

@@ -23,6 +23,20 @@ export async function kiln(args: string[], opts: { reject?: boolean; cwd?: strin
   });
 }
 
+/** The events of `kiln build --json` (one JSON object per line; other lines are not events). */
+export function progressEvents(stdout: string): Array<{ event: string; stage?: string; [k: string]: unknown }> {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
+}
+
+/** The stages a `kiln build --json` run finished, in order. */
+export const stagesEnded = (stdout: string) =>
+  progressEvents(stdout)
+    .filter((e) => e.event === 'stage-end')
+    .map((e) => e.stage);
+
 export async function kilnBuild(spec: string, outDir: string, extra: string[] = []) {
   return kiln(['build', spec, '--out', outDir, '--cache-dir', testCacheDir, ...extra]);
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { kiln, kilnBuild, rootfsOnlySpec, tempDir } from '../helpers/build.ts';
+import { kiln, kilnBuild, rootfsOnlySpec, stagesEnded, tempDir } from '../helpers/build.ts';
 import { startContainerd } from '../helpers/containerd.ts';
 import { makeChartRepo, workload } from '../helpers/charts.ts';
 import { realTools } from '../helpers/real-tools.ts';
@@ -191,13 +191,7 @@ describe('kiln build for an air-gapped site', () => {
       expect(r.exitCode, r.all).toBe(2);
       expect(r.all).toContain(`/addons/0: ${c.message}`);
       expect(r.all).not.toMatch(/\n\s+at /); // no stack trace
-      const stages = r.stdout
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l))
-        .filter((e) => e.event === 'stage-end')
-        .map((e) => e.stage);
-      expect(stages).toEqual(['validate', 'binaries']);
+      expect(stagesEnded(r.stdout)).toEqual(['validate', 'binaries']);
       expect(existsSync(out)).toBe(false);
     }
   }, 120_000);
@@ -210,13 +204,7 @@ describe('kiln build for an air-gapped site', () => {
     expect(r.all).toContain(
       `/binaries/0/file: crictl: ${path.join(work, 'crictl')}: SHA-256 mismatch: expected ${'e'.repeat(64)}, got ${sha(standin('crictl'))}`,
     );
-    const stages = r.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l))
-      .filter((e) => e.event === 'stage-end')
-      .map((e) => e.stage);
-    expect(stages).toEqual(['validate']); // neither skopeo nor mmdebstrap ran
+    expect(stagesEnded(r.stdout)).toEqual(['validate']); // neither skopeo nor mmdebstrap ran
     expect(existsSync(out)).toBe(false);
     expect(existsSync(path.join(work, 'cache/rootfs'))).toBe(false);
   }, 120_000);

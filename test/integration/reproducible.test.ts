@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../core/hash.ts';
 import { indexTar } from '../../builder/tar/read.ts';
-import { kiln, kilnBuild, repoRoot, rootfsOnlySpec, tempDir, testCacheDir } from '../helpers/build.ts';
+import { kiln, kilnBuild, progressEvents, repoRoot, rootfsOnlySpec, stagesEnded, tempDir, testCacheDir } from '../helpers/build.ts';
 import type { SpecDoc } from '../helpers/specs.ts';
 
 const work = tempDir('kiln-repro-it-');
@@ -141,11 +141,8 @@ describe('nothing half-written', () => {
 describe('progress', () => {
   it('--json prints one machine-readable event per line with stage timings', async () => {
     const r = await kiln(['build', spec, '--out', out('json'), '--cache-dir', testCacheDir, '--json']);
-    const events = r.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l));
-    const ends = events.filter((e) => e.event === 'stage-end').map((e) => e.stage);
+    const events = progressEvents(r.stdout);
+    const ends = stagesEnded(r.stdout);
     expect(ends).toEqual(['validate', 'binaries', 'addons', 'images', 'rootfs', 'overlays', 'pack', 'outputs', 'manifest', 'publish']);
     expect(events.at(-1)).toMatchObject({ event: 'done', outDir: out('json') });
     for (const e of events.filter((x) => x.event === 'stage-end')) expect(typeof e.ms).toBe('number');

@@ -22,6 +22,7 @@ import {
 import type { HostFacts, RenderedFile } from '../../../../firstboot/role/types.ts';
 import type { ClusterConfiguration, Doc, InitConfiguration, JoinConfiguration } from '../../../standins/kubeadm/config.ts';
 import { kubeDocProblems } from '../../../standins/lib/kube-fields.ts';
+import { NodeRoot } from '../../../standins/testing.ts';
 import { repoRoot } from '../../../helpers/build.ts';
 import { expectGolden } from '../../../helpers/specs.ts';
 import { kubeFieldLists } from '../../../helpers/upstream.ts';
@@ -172,6 +173,21 @@ describe('upstream field lists (kubeadm v1beta4, kubelet v1beta1)', () => {
     expect(docs.length).toBeGreaterThan(0);
     for (const doc of docs) expect(kubeDocProblems(doc, lists), `${doc.kind}`).toEqual([]);
   });
+
+  it.each(cases.filter((c) => configOf(c).role === 'init'))(
+    "%s: the stand-in kubeadm init (kubeadm's own validation: networks, node masks, endpoints) takes the rendered config",
+    async (name) => {
+      const node = new NodeRoot();
+      try {
+        const config = configOf(name);
+        for (const f of rendered(config)) node.write(f.path, f.contents, f.mode);
+        const r = await node.run('kubeadm', kubeadmArgs(config));
+        expect(r.code, r.stderr).toBe(0);
+      } finally {
+        node.cleanup();
+      }
+    },
+  );
 
   it('would catch a misspelt key, a v1beta3-style map and a bad enum value', () => {
     const init = one(configOf('init'), 'InitConfiguration');
