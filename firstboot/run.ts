@@ -7,13 +7,14 @@ import { preflightProblems } from './apply/preflight.ts';
 import type { ApplyContext } from './apply/context.ts';
 import { stepsFor, type Pass, type Step } from './apply/steps.ts';
 import type { Host } from './host.ts';
-import { parseCmdline } from './metadata/cmdline.ts';
+import { parseCmdline, type Cmdline } from './metadata/cmdline.ts';
 import { decodeMetadata } from '../node/metadata/decode.ts';
 import { findSource, NO_SOURCE_HINT } from './metadata/providers.ts';
 import { needsNetwork, resolveModel } from './resolve.ts';
 import { StateJournal } from './state.ts';
 import { StatusReporter } from './status.ts';
 import { roleSteps, type RoleOptions } from './role/steps.ts';
+import { postReport, reportBody, reportUrl, type ReportOptions } from './report.ts';
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2, noSource: 3 } as const;
 
@@ -25,6 +26,8 @@ export interface RunOptions {
   out?: (line: string) => void;
   /** Tool environment and wait bounds for the role steps (the host's toolEnv is added to the environment). */
   role?: RoleOptions;
+  /** Bounds of the report to kiln cluster serve (kiln.report=). */
+  report?: ReportOptions;
 }
 
 export async function runPass(opts: RunOptions): Promise<number> {
@@ -33,8 +36,19 @@ export async function runPass(opts: RunOptions): Promise<number> {
   const status = new StatusReporter(path.join(runDir, `status-${pass}.json`), pass, opts.out);
   const started = performance.now();
   status.update({});
+  let cmdline: Cmdline = new Map();
+  // the seed as served: the report to kiln cluster serve proves the node holds it
+  let seed: Buffer | undefined;
+  const report = async (outcome: 'done' | 'failed', reason?: string) => {
+    const url = reportUrl(cmdline);
+    if (!url || !seed) return;
+    const warning = await postReport(url, reportBody(outcome, seed, reason), opts.report);
+    if (warning) status.warn(warning);
+    else status.line(`reported "${outcome}" to the boot server`);
+  };
   try {
-    const found = await findSource(host, parseCmdline(await host.cmdline()));
+    cmdline = parseCmdline(await host.cmdline());
+    const found = await findSource(host, cmdline);
     if (!found) {
       status.update({ state: 'no-source', error: { message: 'no metadata source found', hint: NO_SOURCE_HINT } });
       status.line(`no metadata source found; ${NO_SOURCE_HINT}`);
@@ -45,7 +59,9 @@ export async function runPass(opts: RunOptions): Promise<number> {
     for (const w of found.warnings) status.warn(w);
     if (found.needsNetwork && pass === 'early') return waitForNetwork(status);
 
-    const model = decodeMetadata(await found.load());
+    const raw = await found.load();
+    seed = raw.userData.data;
+    const model = decodeMetadata(raw);
     for (const w of model.warnings) status.warn(formatProblem(w));
     if (needsNetwork(model) && pass === 'early') return waitForNetwork(status);
     await resolveModel(model);
@@ -96,9 +112,13 @@ export async function runPass(opts: RunOptions): Promise<number> {
     status.line(
       `${pass} pass done in ${total} ms${external > 0 ? ` (own ${total - external} ms; ${external} ms in the user's commands, tools such as useradd, systemctl, kubeadm and helm, and waits)` : ''} (instance ${model.instanceId})`,
     );
+    // the late pass ends the first boot (it runs the early steps too when those waited)
+    if (pass === 'late') await report('done');
     return EXIT.ok;
   } catch (error) {
-    return fail(status, error);
+    const code = fail(status, error);
+    await report('failed', status.status.error?.message);
+    return code;
   }
 }
 
