@@ -10,10 +10,14 @@ import { domainXml, networkName, networkXml } from '../cluster/lab/libvirt.ts';
 import type { Accel, Firmware, Seed } from '../cluster/lab/qemu.ts';
 import { diskFormat, ensureDisk } from '../cluster/lab/vm.ts';
 import { writeOut } from '../../core/output.ts';
+import { servePlan } from '../cluster/serve/plan.ts';
+import { progressLine, readProgress } from '../cluster/serve/progress.ts';
+import { startServer } from '../cluster/serve/server.ts';
+import { writeSnippets } from '../cluster/serve/snippets.ts';
 
 /** `kiln cluster`'s line in `kiln --help`; each verb has its own, with every flag it takes. */
 export const CLUSTER_USAGE =
-  'kiln cluster gen CLUSTER.yaml --out DIR [--rotate] | up DIR --image DISK [NODE...] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S] | down DIR [NODE...] [--force] [--purge] | status DIR [--json] | libvirt DIR --image DISK';
+  'kiln cluster gen CLUSTER.yaml --out DIR [--rotate] | up DIR --image DISK [NODE...] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S] | down DIR [NODE...] [--force] [--purge] | serve DIR --image OUTDIR [--listen ADDR:PORT] [--url URL] [--until-done] | status DIR [--json] | libvirt DIR --image DISK';
 const out = (line: string) => writeOut(`${line}\n`);
 
 type Verb = (args: string[], opts: Record<string, unknown>) => Promise<number>;
@@ -115,12 +119,56 @@ const status: Verb = async (args, opts) => {
   const [dir, extra] = oneDir(args, 'kiln cluster status clusters/lab [--json]');
   if (extra.length > 0) throw new KilnError('status takes only DIR', { hint: 'kiln cluster status clusters/lab', exitCode: 2 });
   const s = await clusterStatus(dir);
-  if (opts.json) out(JSON.stringify({ cluster: s.plan.cluster, netns: s.plan.netns, network: s.network, nodes: s.states }, null, 2));
+  const served = await readProgress(dir);
+  if (opts.json)
+    out(
+      JSON.stringify(
+        { cluster: s.plan.cluster, netns: s.plan.netns, network: s.network, nodes: s.states, ...(served ? { served: served.nodes } : {}) },
+        null,
+        2,
+      ),
+    );
   else {
     out(`cluster ${s.plan.cluster}: network namespace ${s.plan.netns} ${s.network ? 'up' : 'absent'}`);
     for (const n of s.states) out(stateLine(n));
+    if (served) {
+      out('as reported to kiln cluster serve:');
+      for (const n of s.plan.nodes) out(progressLine(n.name, served.nodes[n.name]));
+    }
   }
   return 0;
+};
+
+/** Serves the PXE bundle, each node's boot script and seed, and takes their reports, until stopped. */
+const serve: Verb = async (args, opts) => {
+  const usage = 'kiln cluster serve clusters/rack --image out --listen 10.0.0.1:8080';
+  const [dir, extra] = oneDir(args, usage);
+  if (extra.length > 0) throw new KilnError('serve takes only DIR', { hint: usage, exitCode: 2 });
+  if (typeof opts.image !== 'string' || opts.image === '')
+    throw new KilnError('--image OUTDIR is required (the --out of kiln build)', { hint: usage, exitCode: 2 });
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const plan = await servePlan(dir, { image: opts.image, listen: str(opts.listen), url: str(opts.url) });
+  const server = await startServer(plan, (line) => out(`${new Date().toISOString().slice(11, 19)} ${line}`));
+  const snippets = await writeSnippets(plan);
+  out(`kiln cluster serve: cluster ${plan.cluster} (${plan.nodes.length} nodes) on ${server.address} - nodes reach it at ${plan.url}`);
+  out(`  iPXE chain   ${plan.url}/boot.ipxe (point DHCP at it: ${path.dirname(snippets[0]!)}/{dnsmasq.conf,dhcpd.conf,matchbox/})`);
+  out(`  access log   ${path.join(plan.dir, 'serve/access.log')}`);
+  for (const n of plan.nodes) out(progressLine(n.name, server.progress.get(n.name)));
+  const outcome = await new Promise<number>((resolve) => {
+    const stop = () => resolve(0);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (opts['until-done'] === true)
+      server.onResponse(() => {
+        // a failed node may boot again and succeed: wait until every node has its outcome
+        const all = plan.nodes.map((n) => server.progress.get(n.name).outcome);
+        if (all.every((o) => o !== undefined)) resolve(all.every((o) => o === 'done') ? 0 : 1);
+      });
+  });
+  await server.close();
+  out(`kiln cluster serve: stopped; what each node reported:`);
+  for (const n of plan.nodes) out(progressLine(n.name, server.progress.get(n.name)));
+  return outcome;
 };
 
 /** Writes DIR/libvirt/*.xml (and the nodes' overlay disks they point at) for `virsh net-define` / `virsh define`. */
@@ -165,6 +213,14 @@ export const CLUSTER_VERBS: Command[] = [
     summary: 'boot the cluster (or the NODEs named) as QEMU VMs on a private network',
     options: { ...VM_OPTIONS, wait: { type: 'boolean' }, timeout: { type: 'string' } },
     run: up,
+  },
+  {
+    name: 'serve',
+    usage: 'kiln cluster serve DIR --image OUTDIR [--listen ADDR:PORT] [--url URL] [--until-done]',
+    summary:
+      "serve the image's PXE bundle and each node's boot script and seed to its MAC, and watch the nodes report (--until-done: exit once every node has reported, 0 if all are done)",
+    options: { image: { type: 'string' }, listen: { type: 'string' }, url: { type: 'string' }, 'until-done': { type: 'boolean' } },
+    run: serve,
   },
   {
     name: 'status',
