@@ -7,7 +7,7 @@ import { loadClusterFile } from '../cluster/load.ts';
 import { LAYOUT } from '../cluster/state.ts';
 import { clusterDown, clusterStatus, clusterUp, loadPlan, type NodeState } from '../cluster/lab/lifecycle.ts';
 import { domainXml, networkName, networkXml } from '../cluster/lab/libvirt.ts';
-import type { Accel, Firmware, Seed } from '../cluster/lab/qemu.ts';
+import type { Accel, Boot, Firmware, Seed } from '../cluster/lab/qemu.ts';
 import { diskFormat, ensureDisk } from '../cluster/lab/vm.ts';
 import { writeOut } from '../../core/output.ts';
 import { servePlan } from '../cluster/serve/plan.ts';
@@ -17,7 +17,7 @@ import { writeSnippets } from '../cluster/serve/snippets.ts';
 
 /** `kiln cluster`'s line in `kiln --help`; each verb has its own, with every flag it takes. */
 export const CLUSTER_USAGE =
-  'kiln cluster gen CLUSTER.yaml --out DIR [--rotate] | up DIR --image DISK [NODE...] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S] | down DIR [NODE...] [--force] [--purge] | serve DIR --image OUTDIR [--listen ADDR:PORT] [--url URL] [--until-done] | status DIR [--json] | libvirt DIR --image DISK';
+  'kiln cluster gen CLUSTER.yaml --out DIR [--rotate] | up DIR --image DISK|OUTDIR [NODE...] [--boot disk|pxe] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S] | down DIR [NODE...] [--force] [--purge] | serve DIR --image OUTDIR [--listen ADDR:PORT] [--url URL] [--until-done] | status DIR [--json] | libvirt DIR --image DISK';
 const out = (line: string) => writeOut(`${line}\n`);
 
 type Verb = (args: string[], opts: Record<string, unknown>) => Promise<number>;
@@ -46,10 +46,14 @@ function seconds(value: unknown, flag: string, fallback: number): number {
   return n;
 }
 
-function vmOptions(opts: Record<string, unknown>, usage: string): { image: string; seed: Seed; firmware: Firmware; accel: Accel } {
+function vmOptions(
+  opts: Record<string, unknown>,
+  usage: string,
+): { image: string; boot: Boot; seed: Seed; firmware: Firmware; accel: Accel } {
   if (typeof opts.image !== 'string' || opts.image === '') throw new KilnError('--image DISK is required', { hint: usage, exitCode: 2 });
   return {
     image: opts.image,
+    boot: choice(opts.boot, ['disk', 'pxe'] as const, 'boot', 'disk'),
     seed: choice(opts.seed, ['nocloud', 'ignition'] as const, 'seed', 'nocloud'),
     firmware: opts.uefi === true ? 'uefi' : 'bios',
     accel: choice(opts.accel, ['tcg', 'kvm'] as const, 'accel', 'tcg'),
@@ -209,9 +213,11 @@ export const CLUSTER_VERBS: Command[] = [
   },
   {
     name: 'up',
-    usage: 'kiln cluster up DIR --image DISK [NODE...] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S]',
-    summary: 'boot the cluster (or the NODEs named) as QEMU VMs on a private network',
-    options: { ...VM_OPTIONS, wait: { type: 'boolean' }, timeout: { type: 'string' } },
+    usage:
+      'kiln cluster up DIR --image DISK|OUTDIR [NODE...] [--boot disk|pxe] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S]',
+    summary:
+      'boot the cluster (or the NODEs named) as QEMU VMs on a private network; --boot pxe: blank disks, network boot from dnsmasq and kiln cluster serve in the namespace (--image is then the --out of kiln build)',
+    options: { ...VM_OPTIONS, boot: { type: 'string' }, wait: { type: 'boolean' }, timeout: { type: 'string' } },
     run: up,
   },
   {

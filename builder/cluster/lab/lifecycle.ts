@@ -11,12 +11,15 @@ import { findOnPath } from '../../host/tools.ts';
 import { consoleStatus, FINAL_STATES, type ConsoleStatus } from './console.ts';
 import { ensureNetwork, netnsExists, removeNetwork } from './netns.ts';
 import { planLab, runDirOf, socketDir, type LabNode, type LabPlan } from './plan.ts';
-import { OVMF_CODE, OVMF_VARS, type Accel, type Firmware, type Seed } from './qemu.ts';
+import { planPxeLab, startPxeServices, stopPxeServices, type PxeLab } from './pxe.ts';
+import { OVMF_CODE, OVMF_VARS, type Accel, type Boot, type Firmware, type Seed } from './qemu.ts';
 import { readSummary } from './summary.ts';
-import { diskFormat, ensureDisk, runningPid, startVm, stopVm } from './vm.ts';
+import { blankDisk, diskFormat, ensureDisk, runningPid, startVm, stopVm } from './vm.ts';
 
 export interface UpOptions {
+  /** A disk image (--boot disk), or the --out of a kiln build with the pxe output (--boot pxe). */
   image: string;
+  boot: Boot;
   seed: Seed;
   firmware: Firmware;
   accel: Accel;
@@ -40,6 +43,7 @@ export interface NodeState {
 /** What `up` remembers in DIR/run/state.json, so later runs boot the same image the same way. */
 const LabStateSchema = Type.Object({
   image: Type.String({ minLength: 1 }),
+  boot: Type.Optional(Type.Union([Type.Literal('disk'), Type.Literal('pxe')])),
   seed: Type.Union([Type.Literal('nocloud'), Type.Literal('ignition')]),
   firmware: Type.Union([Type.Literal('bios'), Type.Literal('uefi')]),
   accel: Type.Union([Type.Literal('tcg'), Type.Literal('kvm')]),
@@ -124,15 +128,24 @@ export async function clusterUp(dir: string, opts: UpOptions): Promise<{ states:
   // --- every check before the first side effect
   await requireTools(['ip', 'qemu-system-x86_64', 'qemu-img']);
   const image = path.resolve(opts.image);
-  const format = await diskFormat(image);
+  // pxe: the image's PXE bundle, every node's MAC and seed, dnsmasq; disk: the disk image
+  let pxe: PxeLab | undefined;
+  if (opts.boot === 'pxe') {
+    await requireTools(['dnsmasq']);
+    pxe = await planPxeLab(dir, plan, image);
+  }
+  const format = opts.boot === 'pxe' ? undefined : await diskFormat(image);
   const previous = await readState(dir);
-  if (previous && previous.image !== image)
-    throw new KilnError(`the cluster's disks are overlays of ${previous.image}, not ${image}`, {
-      file: path.join(runDirOf(dir), STATE_FILE),
-      hint: 'kiln cluster down DIR --purge drops the disks; then up with the new image',
-      exitCode: 2,
-    });
-  for (const n of nodes) {
+  if (previous && (previous.image !== image || (previous.boot ?? 'disk') !== opts.boot))
+    throw new KilnError(
+      `the cluster's disks were made for --boot ${previous.boot ?? 'disk'} of ${previous.image}, not --boot ${opts.boot} of ${image}`,
+      {
+        file: path.join(runDirOf(dir), STATE_FILE),
+        hint: 'kiln cluster down DIR --purge drops the disks; then up with the new image',
+        exitCode: 2,
+      },
+    );
+  for (const n of opts.boot === 'pxe' ? [] : nodes) {
     const seed = opts.seed === 'nocloud' ? n.cidata : n.ignition;
     if (!(await exists(seed)))
       throw new KilnError(`no ${opts.seed} seed for node ${n.name}`, {
@@ -149,20 +162,23 @@ export async function clusterUp(dir: string, opts: UpOptions): Promise<{ states:
 
   await mkdir(runDirOf(dir), { recursive: true, mode: 0o700 });
   await mkdir(path.dirname(plan.nodes[0]!.qmp), { recursive: true, mode: 0o700 });
-  const state: LabState = { image, seed: opts.seed, firmware: opts.firmware, accel: opts.accel, netns: plan.netns };
+  const state: LabState = { image, boot: opts.boot, seed: opts.seed, firmware: opts.firmware, accel: opts.accel, netns: plan.netns };
   await writeFileAtomic(path.join(runDirOf(dir), STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, 0o600);
   await ensureNetwork(plan);
   opts.log(
     `network: namespace ${plan.netns}, ${plan.networks.map((n) => `${n.bridge} ${n.subnet}${n.hostAddress ? ` (namespace at ${n.hostAddress})` : ''}`).join(', ')}`,
   );
+  if (pxe) await startPxeServices(dir, plan, pxe, image, opts.log);
   for (const n of nodes) {
     if (await runningPid(n)) {
       opts.log(`${n.name}: already running`);
       continue;
     }
-    const disk = await ensureDisk(n, image, format);
-    await startVm(n, plan.netns, { seed: opts.seed, firmware: opts.firmware, accel: opts.accel });
-    opts.log(`${n.name}: started (${n.role}, ${n.memoryMiB} MiB, ${n.cpus} vCPU, disk ${disk}); console ${n.console}`);
+    const disk = format ? await ensureDisk(n, image, format) : await blankDisk(n);
+    await startVm(n, plan.netns, { boot: opts.boot, seed: opts.seed, firmware: opts.firmware, accel: opts.accel });
+    opts.log(
+      `${n.name}: started (${n.role}, ${n.memoryMiB} MiB, ${n.cpus} vCPU, ${format ? `disk ${disk}` : `blank disk ${disk}, network boot`}); console ${n.console}`,
+    );
     if (plan.start === 'sequential') {
       const [s] = await waitFinished(plan, [n], t0 + opts.timeoutSeconds * 1000);
       opts.log(`${n.name}: first boot ${s!.console.overall}`);
@@ -198,6 +214,7 @@ export async function clusterDown(dir: string, opts: DownOptions): Promise<void>
   );
   for (const [name, result] of results) opts.log(`${name}: ${result}`);
   if (opts.nodes.length > 0) return;
+  for (const stopped of await stopPxeServices(dir)) opts.log(`pxe: ${stopped} stopped`);
   await removeNetwork(plan);
   await rm(path.dirname(plan.nodes[0]!.qmp), { recursive: true, force: true });
   opts.log(`network: namespace ${plan.netns} removed`);

@@ -10,7 +10,11 @@ export type Seed = 'nocloud' | 'ignition';
 export type Firmware = 'bios' | 'uefi';
 export type Accel = 'tcg' | 'kvm';
 
+export type Boot = 'disk' | 'pxe';
+
 export interface VmOptions {
+  /** disk: the node disk holds the image and a seed goes with it; pxe: a blank disk, the NIC boots it. */
+  boot: Boot;
   seed: Seed;
   firmware: Firmware;
   accel: Accel;
@@ -45,16 +49,21 @@ export function qemuArgs(node: LabNode, opts: VmOptions): string[] {
       `if=pflash,format=raw,unit=1,file=${opts.ovmfVars}`,
     );
   }
+  // a blank disk first, as in a rack: the firmware finds nothing on it and boots the NIC
   a.push('-drive', `if=none,id=disk,format=qcow2,file=${node.disk}`, '-device', 'virtio-blk-pci,drive=disk,bootindex=0');
-  if (opts.seed === 'nocloud')
+  if (opts.boot === 'pxe') {
+    // the seed comes from kiln cluster serve
+  } else if (opts.seed === 'nocloud')
     a.push('-drive', `if=none,id=seed,media=cdrom,readonly=on,file=${node.cidata}`, '-device', 'ide-cd,drive=seed');
   else a.push('-fw_cfg', `name=opt/com.coreos/config,file=${node.ignition}`);
   node.nics.forEach((nic, i) => {
+    // QEMU's NIC option ROM is iPXE; only the first NIC is in the boot order
+    const boot = opts.boot !== 'pxe' ? '' : i === 0 ? ',bootindex=1' : ',romfile=';
     a.push(
       '-netdev',
       `tap,id=net${i},ifname=${nic.tap},script=no,downscript=no`,
       '-device',
-      `virtio-net-pci,netdev=net${i},mac=${nic.mac}`,
+      `virtio-net-pci,netdev=net${i},mac=${nic.mac}${boot}`,
     );
   });
   return a;

@@ -39,6 +39,18 @@ export async function ensureDisk(node: LabNode, image: string, format: DiskForma
   return 'created';
 }
 
+/** What a blank machine's disk holds: nothing, and room for an installed node. */
+export const BLANK_DISK_SIZE = '16G';
+
+/** The node's blank disk (--boot pxe); an existing one is kept, as ensureDisk keeps an overlay. */
+export async function blankDisk(node: LabNode): Promise<'created' | 'kept'> {
+  if (await stat(node.disk).catch(() => undefined)) return 'kept';
+  await mkdir(node.dir, { recursive: true, mode: 0o700 });
+  const r = await execa('qemu-img', ['create', '-q', '-f', 'qcow2', node.disk, BLANK_DISK_SIZE], { reject: false });
+  if (r.exitCode !== 0) throw new ToolError('qemu-img', `creating ${node.disk} failed: ${r.stderr.trim()}`);
+  return 'created';
+}
+
 export async function startVm(node: LabNode, netns: string, opts: Omit<VmOptions, 'ovmfVars'>): Promise<void> {
   await mkdir(node.dir, { recursive: true, mode: 0o700 });
   const ovmfVars = opts.firmware === 'uefi' ? `${node.dir}/OVMF_VARS.fd` : undefined;

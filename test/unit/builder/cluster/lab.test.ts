@@ -81,7 +81,7 @@ describe('the plan', () => {
 describe('the QEMU command line', () => {
   const cp1 = plan.nodes[0]!;
   it('boots the overlay with the cidata ISO, taps with the node MACs, consoles in files', () => {
-    const a = qemuArgs(cp1, { seed: 'nocloud', firmware: 'bios', accel: 'tcg' }).join(' ');
+    const a = qemuArgs(cp1, { boot: 'disk', seed: 'nocloud', firmware: 'bios', accel: 'tcg' }).join(' ');
     expect(a).toContain('-accel tcg -machine q35 -cpu max -smp 2 -m 2048');
     expect(a).toContain(`-daemonize -pidfile ${DIR}/run/cp-1/qemu.pid`);
     expect(a).toContain(`-serial file:${DIR}/run/cp-1/console.log -serial file:${DIR}/run/cp-1/serial1.log`);
@@ -97,12 +97,21 @@ describe('the QEMU command line', () => {
   });
 
   it('passes Ignition over fw_cfg and UEFI firmware with the node its own variables', () => {
-    const a = qemuArgs(cp1, { seed: 'ignition', firmware: 'uefi', accel: 'kvm', ovmfVars: '/x/OVMF_VARS.fd' }).join(' ');
+    const a = qemuArgs(cp1, { boot: 'disk', seed: 'ignition', firmware: 'uefi', accel: 'kvm', ovmfVars: '/x/OVMF_VARS.fd' }).join(' ');
     expect(a).toContain(`-fw_cfg name=opt/com.coreos/config,file=${DIR}/nodes/cp-1/ignition.json`);
     expect(a).not.toContain('cidata.iso');
     expect(a).toContain('if=pflash,format=raw,unit=1,file=/x/OVMF_VARS.fd');
     expect(a).toContain('-accel kvm -machine q35 -cpu host');
-    expect(() => qemuArgs(cp1, { seed: 'ignition', firmware: 'uefi', accel: 'tcg' })).toThrow(/OVMF variables/);
+    expect(() => qemuArgs(cp1, { boot: 'disk', seed: 'ignition', firmware: 'uefi', accel: 'tcg' })).toThrow(/OVMF variables/);
+  });
+
+  it('boots a rack machine: blank disk first, then the first NIC (iPXE), no seed of its own', () => {
+    const a = qemuArgs(cp1, { boot: 'pxe', seed: 'nocloud', firmware: 'bios', accel: 'tcg' }).join(' ');
+    expect(a).toContain('virtio-blk-pci,drive=disk,bootindex=0');
+    expect(a).toContain('-device virtio-net-pci,netdev=net0,mac=52:54:00:6b:69:11,bootindex=1 ');
+    // the second NIC carries no option ROM, so it never boots
+    expect(a).toMatch(/netdev=net1,mac=[0-9a-f:]+,romfile=(\s|$)/);
+    expect(a).not.toMatch(/cidata|fw_cfg/);
   });
 });
 
@@ -144,6 +153,7 @@ describe('console status (fixture → golden)', () => {
 
 /** `kiln cluster up` options for the cases that must fail before anything starts. */
 const UP_OPTS = {
+  boot: 'disk' as const,
   seed: 'nocloud' as const,
   firmware: 'bios' as const,
   accel: 'tcg' as const,
