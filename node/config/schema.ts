@@ -237,6 +237,52 @@ const ClusterCa = Type.Object(
   { ...Strict, description: 'the cluster CA the init node places in /etc/kubernetes/pki' },
 );
 
+// /dev/disk/by-id and by-path names: one path component, no "..".
+const DEV_LINK = '^(?!\\.{1,2}$)[A-Za-z0-9_.:+@-]{1,200}$';
+const DiskSelector = Type.Union(
+  [
+    Type.Object(
+      { id: hinted(Type.String({ pattern: DEV_LINK }), 'a name in /dev/disk/by-id, e.g. wwn-0x5000c500a1b2c3d4 or nvme-eui.0025388b91b4f1a2') },
+      Strict,
+    ),
+    Type.Object({ path: hinted(Type.String({ pattern: DEV_LINK }), 'a name in /dev/disk/by-path, e.g. pci-0000:00:1f.2-ata-1') }, Strict),
+    Type.Object({ serial: hinted(Type.String({ pattern: '^[A-Za-z0-9_.:+ -]{1,100}$' }), "the disk's serial number as lsblk shows it") }, Strict),
+    Type.Object(
+      {
+        minSizeGiB: hinted(
+          Type.Integer({ minimum: 1, maximum: 1048576 }),
+          'a size in GiB: the disk is the only non-removable, writable disk at least this big',
+        ),
+      },
+      Strict,
+    ),
+  ],
+  {
+    'x-hint':
+      'one of {id: <name in /dev/disk/by-id>}, {path: <name in /dev/disk/by-path>}, {serial: <serial>} or {minSizeGiB: N} (the only non-removable disk of at least N GiB)',
+  },
+);
+
+export const WIPE_POLICIES = ['if-blank', 'always'] as const;
+const Install = Type.Object(
+  {
+    /** The disk kiln is installed to, by a name that survives device renaming (never /dev/sdX). */
+    disk: DiskSelector,
+    /** if-blank: refuse a disk holding a partition table or a file system; always: overwrite it. */
+    wipe: Type.Optional(
+      hinted(
+        Type.Union(WIPE_POLICIES.map((p) => Type.Literal(p))),
+        'if-blank (the default: refuse a disk with a partition table or file system on it) or always (overwrite it)',
+      ),
+    ),
+  },
+  {
+    ...Strict,
+    description:
+      'install kiln to this disk when the node boots live (ISO or PXE), then reboot into it; the first boot continues on the disk',
+  },
+);
+
 export const Role = hinted(
   Type.Union([Type.Literal('init'), Type.Literal('control-plane'), Type.Literal('worker')]),
   'init: the first control plane (kubeadm init); control-plane: joins as another control plane; worker: joins as a worker',
@@ -259,6 +305,7 @@ export const NodeConfigSchema = Type.Object(
     /** Manifests applied by the init node after the addons (kubectl apply -f). Default /etc/kiln/manifests. */
     manifestsDir: Type.Optional(Type.String({ pattern: '^/' })),
     etcdSnapshots: Type.Optional(EtcdSnapshots),
+    install: Type.Optional(Install),
   },
   {
     ...Strict,
@@ -269,3 +316,5 @@ export const NodeConfigSchema = Type.Object(
 );
 
 export type NodeConfig = Static<typeof NodeConfigSchema>;
+export type InstallConfig = NonNullable<NodeConfig['install']>;
+export type DiskSelectorConfig = InstallConfig['disk'];

@@ -18,8 +18,8 @@ const SPEC = 'images/examples/cluster-lab.yaml';
 const usageOf = (verb: string) => CLUSTER_VERBS.find((v) => v.name === verb)!.usage;
 
 describe('the cluster verbs', () => {
-  it('are gen, up, status, down and libvirt, each usage from `kiln cluster VERB` on', () => {
-    expect(CLUSTER_VERBS.map((v) => v.name)).toEqual(['gen', 'up', 'status', 'down', 'libvirt']);
+  it('are gen, up, serve, status, down and libvirt, each usage from `kiln cluster VERB` on', () => {
+    expect(CLUSTER_VERBS.map((v) => v.name)).toEqual(['gen', 'up', 'serve', 'status', 'down', 'libvirt']);
     for (const v of CLUSTER_VERBS) expect(v.usage.startsWith(`kiln cluster ${v.name} `), v.usage).toBe(true);
   });
 
@@ -138,7 +138,7 @@ describe.concurrent('kiln cluster through builder/cli.ts', { timeout: 60_000 }, 
   });
 
   it('no verb, or an unknown one, exits 2 listing the verbs (the message as before)', async () => {
-    const hint = `    hint: one of gen, up, status, down, libvirt: ${CLUSTER_USAGE}\n`;
+    const hint = `    hint: one of gen, up, serve, status, down, libvirt: ${CLUSTER_USAGE}\n`;
     const [none, unknown] = await Promise.all([kiln('cluster'), kiln('cluster', 'launch', SPEC)]);
     expect(none.exitCode).toBe(2);
     expect(none.stderr).toBe(`kiln cluster: no cluster command given\n${hint}`);
