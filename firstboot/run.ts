@@ -15,6 +15,9 @@ import { StateJournal } from './state.ts';
 import { StatusReporter } from './status.ts';
 import { roleSteps, type RoleOptions } from './role/steps.ts';
 import { postReport, reportBody, reportUrl, type ReportOptions } from './report.ts';
+import { cmdlineValue } from './metadata/cmdline.ts';
+import { runInstall, type InstallTools } from './install/install.ts';
+import { machineInstallTools } from './install/tools.ts';
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2, noSource: 3 } as const;
 
@@ -28,6 +31,8 @@ export interface RunOptions {
   role?: RoleOptions;
   /** Bounds of the report to kiln cluster serve (kiln.report=). */
   report?: ReportOptions;
+  /** The disks, mounts and reboot of `install`; the machine's own by default. */
+  install?: InstallTools;
 }
 
 export async function runPass(opts: RunOptions): Promise<number> {
@@ -39,8 +44,9 @@ export async function runPass(opts: RunOptions): Promise<number> {
   let cmdline: Cmdline = new Map();
   // the seed as served: the report to kiln cluster serve proves the node holds it
   let seed: Buffer | undefined;
+  let carriedReport: string | undefined;
   const report = async (outcome: 'done' | 'failed', reason?: string) => {
-    const url = reportUrl(cmdline);
+    const url = reportUrl(cmdline) ?? carriedReport;
     if (!url || !seed) return;
     const warning = await postReport(url, reportBody(outcome, seed, reason), opts.report);
     if (warning) status.warn(warning);
@@ -54,6 +60,7 @@ export async function runPass(opts: RunOptions): Promise<number> {
       status.line(`no metadata source found; ${NO_SOURCE_HINT}`);
       return EXIT.noSource;
     }
+    carriedReport = found.reportUrl;
     status.update({ source: { provider: found.provider, location: found.location } });
     status.line(`source: ${found.provider} (${found.location})`);
     for (const w of found.warnings) status.warn(w);
@@ -65,6 +72,31 @@ export async function runPass(opts: RunOptions): Promise<number> {
     for (const w of model.warnings) status.warn(formatProblem(w));
     if (needsNetwork(model) && pass === 'early') return waitForNetwork(status);
     await resolveModel(model);
+    // a live boot (ISO or PXE) of a node with install: it installs, and the installed system provisions
+    const install = model.node?.install;
+    if (install && cmdlineValue(cmdline, 'boot') === 'live') {
+      if (pass === 'early') {
+        status.update({ state: 'waiting-for-network' });
+        status.line('install: the disk is written in the late pass; this live system provisions nothing');
+        return EXIT.ok;
+      }
+      const disk = await runInstall(
+        {
+          install,
+          cmdline,
+          seed: raw.userData,
+          ...((url) => (url ? { report: url } : {}))(reportUrl(cmdline)),
+          log: (l) => status.line(l),
+        },
+        opts.install ?? machineInstallTools,
+      );
+      status.update({ state: 'installed' });
+      status.line(
+        `installed to ${disk} in ${Math.round(performance.now() - started)} ms; rebooting into it, where the first boot continues`,
+      );
+      await (opts.install ?? machineInstallTools).reboot();
+      return EXIT.ok;
+    }
     const journal = new StateJournal(path.join(host.root, 'var/lib/kiln/firstboot.json'));
     const sameInstance = journal.instanceId === model.instanceId;
     status.update({ instanceId: model.instanceId });

@@ -9,7 +9,7 @@ import { redactDeep, redactText } from '../core/redact.ts';
 import { writeOut } from '../core/output.ts';
 
 const STEP_STATES = ['pending', 'running', 'done', 'failed', 'skipped'] as const;
-const PASS_STATES = ['running', 'done', 'failed', 'no-source', 'already-provisioned', 'waiting-for-network'] as const;
+const PASS_STATES = ['running', 'done', 'failed', 'no-source', 'already-provisioned', 'waiting-for-network', 'installed'] as const;
 const oneOf = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v as T[number])));
 
 const StatusStepSchema = Type.Object({

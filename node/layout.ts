@@ -68,3 +68,17 @@ export const isNodeHelm = (installPath: string): boolean => {
   const slash = installPath.lastIndexOf('/');
   return installPath.slice(slash + 1) === 'helm' && (NODE_PATH_DIRS as readonly string[]).includes(installPath.slice(0, slash));
 };
+
+/**
+ * What `install` carries from the live system onto the installed disk's root, so that its first
+ * boot continues with the seed the live system was given (fetched once) and reports to the same
+ * server: the seed's bytes, and `INSTALLED_SOURCE` ({name, report?}). Both 0600.
+ */
+export const INSTALLED_SEED = '/var/lib/kiln/install/seed';
+export const INSTALLED_SOURCE = '/var/lib/kiln/install/source.json';
+export interface InstalledSource {
+  /** The seed's name as the live system fetched it (ignition.json, user-data). */
+  name: string;
+  /** kiln.report= of the live boot. */
+  report?: string;
+}

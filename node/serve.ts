@@ -45,6 +45,11 @@ export const SERVE_PATHS = {
   chain: '/boot.ipxe',
   node: (mac: string) => `/node/${macToUrl(mac)}.ipxe`,
   image: (file: string) => `/pxe/${file}`,
+  disk: '/image/disk.raw',
   seed: (mac: string) => `/seed/${macToUrl(mac)}/ignition.json`,
   report: (mac: string) => `/report/${macToUrl(mac)}`,
 } as const;
+
+/** `kiln.install.image=<url>` and `kiln.install.hash=sha256-<hex>`: the raw disk image `install` writes, pinned. */
+export const INSTALL_IMAGE_PARAM = 'kiln.install.image';
+export const INSTALL_HASH_PARAM = 'kiln.install.hash';

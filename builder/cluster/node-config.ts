@@ -84,6 +84,7 @@ export function nodeConfigOf(spec: ClusterSpec, node: ClusterNodeSpec, secrets: 
     join: JOIN[node.role](secrets, caCertHash),
     ...(init ? { ca: { cert: secrets.ca.cert, key: secrets.ca.key } } : {}),
     ...(keepalived ? { keepalived } : {}),
+    ...((install) => (install ? { install } : {}))(node.install ?? spec.install),
     // the init node installs the cluster-wide things
     ...(init && spec.cilium ? { cilium: spec.cilium } : {}),
     ...(init && spec.addons?.length

@@ -72,6 +72,8 @@ const ClusterNode = Type.Object(
     labels: NodeProps.labels,
     taints: NodeProps.taints,
     hyperconverged: NodeProps.hyperconverged,
+    /** Install to this disk when the machine boots live (PXE through kiln cluster serve, or the ISO); default: the cluster's install. */
+    install: Type.Optional(NodeConfigSchema.properties.install),
   },
   { ...Strict, description: 'one machine of the cluster' },
 );
@@ -207,6 +209,8 @@ export const ClusterSpecSchema = Type.Object(
     ),
     network: Type.Optional(Network),
     nodeHealth: Type.Optional(NodeHealth),
+    /** Every node's install (a node's own install replaces it). */
+    install: Type.Optional(NodeConfigSchema.properties.install),
     pki: Type.Optional(Pki),
     keepalived: Keepalived,
     cilium: Type.Optional(

@@ -11,6 +11,7 @@ import type { Accel, Boot, Firmware, Seed } from '../cluster/lab/qemu.ts';
 import { diskFormat, ensureDisk } from '../cluster/lab/vm.ts';
 import { writeOut } from '../../core/output.ts';
 import { servePlan } from '../cluster/serve/plan.ts';
+import { diskImage } from '../cluster/serve/disk-image.ts';
 import { progressLine, readProgress } from '../cluster/serve/progress.ts';
 import { startServer } from '../cluster/serve/server.ts';
 import { writeSnippets } from '../cluster/serve/snippets.ts';
@@ -152,11 +153,16 @@ const serve: Verb = async (args, opts) => {
     throw new KilnError('--image OUTDIR is required (the --out of kiln build)', { hint: usage, exitCode: 2 });
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const plan = await servePlan(dir, { image: opts.image, listen: str(opts.listen), url: str(opts.url) });
+  const disk = await diskImage(path.resolve(opts.image), plan.dir, out);
+  if (disk) plan.disk = disk;
   const server = await startServer(plan, (line) => out(`${new Date().toISOString().slice(11, 19)} ${line}`));
   const snippets = await writeSnippets(plan);
   out(`kiln cluster serve: cluster ${plan.cluster} (${plan.nodes.length} nodes) on ${server.address} - nodes reach it at ${plan.url}`);
   out(`  iPXE chain   ${plan.url}/boot.ipxe (point DHCP at it: ${path.dirname(snippets[0]!)}/{dnsmasq.conf,dhcpd.conf,matchbox/})`);
   out(`  access log   ${path.join(plan.dir, 'serve/access.log')}`);
+  out(
+    `  install      ${disk ? `${disk.file} (${disk.bytes} bytes, sha256 ${disk.sha256})` : 'no disk.raw or disk.qcow2 in the image: nodes with install: will refuse'}`,
+  );
   for (const n of plan.nodes) out(progressLine(n.name, server.progress.get(n.name)));
   const outcome = await new Promise<number>((resolve) => {
     const stop = () => resolve(0);

@@ -14,6 +14,8 @@ const PACKAGE_GROUPS: Array<[why: string, packages: string[]]> = [
     'kubelet and kube-proxy host tools',
     ['iproute2', 'iptables', 'nftables', 'conntrack', 'socat', 'ethtool', 'ebtables', 'ipset', 'ipvsadm'],
   ],
+  // install to disk: sfdisk reads the image's partition table, efibootmgr adds the UEFI boot entry
+  ['install to disk', ['fdisk', 'efibootmgr']],
   ['operations', ['ca-certificates', 'openssh-server', 'chrony', 'curl', 'less', 'procps', 'iputils-ping', 'sudo']],
 ];
 

@@ -9,6 +9,16 @@ import { parseHash } from '../../core/hash.ts';
 import { redactUrl } from '../../core/redact.ts';
 import { fetchBytes } from './fetch.ts';
 import type { RawMetadata } from '../../node/metadata/decode.ts';
+import { INSTALLED_SEED, INSTALLED_SOURCE, type InstalledSource } from '../../node/layout.ts';
+import { readInputBytes } from '../../core/fs.ts';
+import { readStateFile } from '../../core/json.ts';
+import { Type } from '@sinclair/typebox';
+import { Strict } from '../../core/schema.ts';
+
+const InstalledSourceSchema = Type.Object(
+  { name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }), report: Type.Optional(Type.String({ pattern: '^https?://' })) },
+  Strict,
+);
 
 export interface FoundSource {
   provider: string;
@@ -18,6 +28,8 @@ export interface FoundSource {
   needsNetwork: boolean;
   /** Notes for the user (an unpinned http source, …). */
   warnings: string[];
+  /** Where to report the first boot's outcome when not on the command line (an installed node's carried kiln.report). */
+  reportUrl?: string;
   load(): Promise<RawMetadata>;
 }
 
@@ -96,6 +108,30 @@ export const PROVIDERS: Provider[] = [
           userData: {
             name: path.basename(new URL(url, 'file:///').pathname) || 'kiln.config',
             data: (await fetchBytes(isRemote(url) ? url : local(host, url), { ...(hash ? { hash } : {}) }))!,
+          },
+        }),
+      };
+    },
+  },
+  {
+    name: 'installed-seed',
+    why: 'a node kiln installed to disk from a live boot: the seed that boot was given, carried onto the disk',
+    async find(host) {
+      const seedFile = path.join(host.root, INSTALLED_SEED);
+      if (!(await exists(seedFile))) return undefined;
+      const remedy = `remove ${INSTALLED_SEED} and ${INSTALLED_SOURCE} and give the node another source`;
+      const source = await readStateFile<InstalledSource>(path.join(host.root, INSTALLED_SOURCE), InstalledSourceSchema, remedy);
+      return {
+        provider: 'installed-seed',
+        location: INSTALLED_SEED,
+        needsNetwork: false,
+        warnings: [],
+        ...(source?.report ? { reportUrl: source.report } : {}),
+        load: async () => ({
+          kind: 'sniff',
+          userData: {
+            name: source?.name ?? 'seed',
+            data: (await readInputBytes(seedFile, { what: 'the seed carried by install', hint: remedy }))!,
           },
         }),
       };
@@ -193,7 +229,7 @@ export const PROVIDERS: Provider[] = [
 ];
 
 export const NO_SOURCE_HINT =
-  'looked at: kiln.config= and ds=nocloud;s= on the kernel command line, fw_cfg opt/com.coreos/config, ignition.config.url=, a volume labelled cidata, /var/lib/cloud/seed/nocloud; give the node one of these';
+  'looked at: kiln.config= on the kernel command line, the seed install carried (/var/lib/kiln/install/seed), ds=nocloud;s= on the kernel command line, fw_cfg opt/com.coreos/config, ignition.config.url=, a volume labelled cidata, /var/lib/cloud/seed/nocloud; give the node one of these';
 
 /** The first provider that finds a source, or undefined: "no source" is an outcome of its own. */
 export async function findSource(host: Host, cmdline: Cmdline, providers = PROVIDERS): Promise<FoundSource | undefined> {

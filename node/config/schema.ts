@@ -242,11 +242,19 @@ const DEV_LINK = '^(?!\\.{1,2}$)[A-Za-z0-9_.:+@-]{1,200}$';
 const DiskSelector = Type.Union(
   [
     Type.Object(
-      { id: hinted(Type.String({ pattern: DEV_LINK }), 'a name in /dev/disk/by-id, e.g. wwn-0x5000c500a1b2c3d4 or nvme-eui.0025388b91b4f1a2') },
+      {
+        id: hinted(
+          Type.String({ pattern: DEV_LINK }),
+          'a name in /dev/disk/by-id, e.g. wwn-0x5000c500a1b2c3d4 or nvme-eui.0025388b91b4f1a2',
+        ),
+      },
       Strict,
     ),
     Type.Object({ path: hinted(Type.String({ pattern: DEV_LINK }), 'a name in /dev/disk/by-path, e.g. pci-0000:00:1f.2-ata-1') }, Strict),
-    Type.Object({ serial: hinted(Type.String({ pattern: '^[A-Za-z0-9_.:+ -]{1,100}$' }), "the disk's serial number as lsblk shows it") }, Strict),
+    Type.Object(
+      { serial: hinted(Type.String({ pattern: '^[A-Za-z0-9_.:+ -]{1,100}$' }), "the disk's serial number as lsblk shows it") },
+      Strict,
+    ),
     Type.Object(
       {
         minSizeGiB: hinted(

@@ -2,7 +2,8 @@
 // (firstboot/status.ts) as `kiln-firstboot[<pass>]: …`. Pure: `kiln cluster status` and `up --wait`
 // read the console log and ask this.
 
-export type PassState = 'not-started' | 'running' | 'waiting-for-network' | 'done' | 'already-provisioned' | 'failed' | 'no-source';
+export type PassState =
+  'not-started' | 'running' | 'waiting-for-network' | 'installed' | 'done' | 'already-provisioned' | 'failed' | 'no-source';
 
 export interface PassStatus {
   state: PassState;
@@ -36,7 +37,10 @@ function apply(pass: PassStatus, text: string): void {
   else if (/^instance \S+ is already provisioned/.test(text)) pass.state = 'already-provisioned';
   else if ((m = /^(?:failed|invalid metadata, nothing applied): (.*)$/.exec(text))) Object.assign(pass, { state: 'failed', error: m[1] });
   else if (/^no metadata source found/.test(text)) pass.state = 'no-source';
-  else if (/^the metadata is fetched over the network/.test(text)) pass.state = 'waiting-for-network';
+  else if (/^(?:the metadata is fetched over the network|install: the disk is written in the late pass)/.test(text))
+    pass.state = 'waiting-for-network';
+  // not final: the machine reboots into the installed system, whose boot starts anew
+  else if (/^installed to \S+ in \d+ ms/.test(text)) pass.state = 'installed';
   else if (pass.state === 'failed' && pass.error !== undefined) (pass.problems ??= []).push(text);
   else if (pass.state === 'not-started' || pass.state === 'running') {
     pass.state = 'running';

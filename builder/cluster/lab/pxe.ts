@@ -100,7 +100,6 @@ export async function startPxeServices(dir: string, plan: LabPlan, lab: PxeLab, 
         `dhcp-leasefile=${f.leases}`,
         `pid-file=${f.dnsmasqPid}`,
         `log-facility=${f.dnsmasqLog}`,
-        'log-dhcp',
         'user=root', // DIR/run is root's own (0700)
       ],
     });
@@ -142,7 +141,7 @@ function prefixMask(prefix: number): string {
 }
 
 async function waitListening(logFile: string, pid: number, url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 600_000; // a first start converts and hashes the disk image
   for (;;) {
     const text = await readFile(logFile, 'utf8').catch(() => '');
     if (text.includes(`reach it at ${url}`)) return;

@@ -10,6 +10,7 @@ import { digestHex } from '../../../core/hash.ts';
 import type { Problem } from '../../../core/problem.ts';
 import { seedProof } from '../../../node/serve.ts';
 import { readSummary } from '../lab/summary.ts';
+import type { DiskImage } from './disk-image.ts';
 
 /** The files of the image's pxe/ the server hands out (boot.ipxe is read, not served). */
 export const SERVED_FILES = ['vmlinuz', 'initrd.img', 'rootfs.squashfs'] as const;
@@ -39,6 +40,8 @@ export interface ServePlan {
   port: number;
   /** The URL nodes reach the server at, no trailing slash. */
   url: string;
+  /** The raw disk image install writes (set by the caller from diskImage, once the plan is checked). */
+  disk?: DiskImage;
 }
 
 export interface ServeOptions {

@@ -2,7 +2,7 @@
 // asks for the script of the NIC it booted from; per node, the image's kernel line plus where that
 // node's own seed is (its hash pinned) and where to report; for a MAC not in the cluster, a script
 // that says so on the console and stops, never another node's boot.
-import { REPORT_PARAM, SERVE_PATHS } from '../../../node/serve.ts';
+import { INSTALL_HASH_PARAM, INSTALL_IMAGE_PARAM, REPORT_PARAM, SERVE_PATHS } from '../../../node/serve.ts';
 import type { ServedNode, ServePlan } from './plan.ts';
 
 /** How long a refused machine waits before iPXE gives up and the firmware tries its next boot entry. */
@@ -29,6 +29,8 @@ export function nodeArgs(plan: ServePlan, node: ServedNode, mac: string): string
     `kiln.config=${plan.url}${SERVE_PATHS.seed(mac)}`,
     `kiln.config.hash=sha256-${node.seedHash}`,
     `${REPORT_PARAM}=${plan.url}${SERVE_PATHS.report(mac)}`,
+    // what a node with install writes to its disk (a node without install ignores it)
+    ...(plan.disk ? [`${INSTALL_IMAGE_PARAM}=${plan.url}${SERVE_PATHS.disk}`, `${INSTALL_HASH_PARAM}=sha256-${plan.disk.sha256}`] : []),
   ].join(' ');
 }
 

@@ -90,6 +90,12 @@ export async function startServer(plan: ServePlan, log: (line: string) => void):
     return reply.sendFile(file);
   });
 
+  app.get('/image/disk.raw', async (_request, reply) =>
+    plan.disk
+      ? reply.sendFile(path.basename(plan.disk.file), path.dirname(plan.disk.file))
+      : reply.code(404).send('this image has no disk output\n'),
+  );
+
   app.get<{ Params: { mac: string } }>('/seed/:mac/ignition.json', async (request, reply) => {
     const found = nodeOf(request.params.mac, reply);
     if (!found) return reply;
