@@ -106,7 +106,7 @@ export async function runInstall(input: InstallInput, tools: InstallTools): Prom
   }
   input.log(`install: writing the disk image (${(bytes / 2 ** 20).toFixed(0)} MiB, ${hash.algorithm} pinned) to ${describeDisk(disk)}`);
   const t0 = Date.now();
-  const written = await writeImage(res.body as unknown as AsyncIterable<Buffer>, bytes, hash, disk.path);
+  const written = await writeImage(res.body as unknown as AsyncIterable<Uint8Array>, bytes, hash, disk.path);
   try {
     input.log(`install: written and read back in ${((Date.now() - t0) / 1000).toFixed(0)} s; carrying the seed onto the installed root`);
     const range = await rootRange(written.head, bytes);
@@ -122,6 +122,10 @@ export async function runInstall(input: InstallInput, tools: InstallTools): Prom
   } finally {
     await written.close();
   }
+  // the image's backup GPT sits where the image ended: move it to the end of the (bigger) disk
+  const relocated = await execa('sfdisk', ['--relocate', 'gpt-bak-std', disk.path], { reject: false, all: true });
+  if (relocated.exitCode !== 0)
+    input.log(`install: could not move the backup GPT to the disk's end (${(relocated.all ?? '').trim()}); grow-root does on first boot`);
   for (const line of await tools.finish(disk.path)) input.log(`install: ${line}`);
   return disk.path;
 }

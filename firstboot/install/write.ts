@@ -52,7 +52,7 @@ async function targetSize(handle: FileHandle, device: string): Promise<number> {
  * verifying `hash` on the way and on the disk. Throws, with the disk unbootable, on any mismatch.
  */
 export async function writeImage(
-  source: AsyncIterable<Buffer> | Readable,
+  source: AsyncIterable<Uint8Array> | Readable,
   bytes: number,
   hash: PinnedHash,
   device: string,
@@ -84,7 +84,8 @@ export async function writeImage(
       pendingBytes = 0;
     };
     for await (const raw of source) {
-      const chunk = raw as Buffer;
+      // fetch's body yields Uint8Arrays: a Buffer view over the same bytes
+      const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       if (offset + chunk.length > bytes)
         throw new KilnError(`the disk image is longer than the ${bytes} bytes announced`, {
           hint: 'the server sent more than its Content-Length',
