@@ -1,5 +1,6 @@
 // Directories, files and links, in Ignition's order: directories first so files land in them,
 // links last so their targets exist.
+import { renameNics } from './system.ts';
 import { writeFileAtomic } from '../../core/fs.ts';
 import { readFile } from 'node:fs/promises';
 import type { Contents } from '../../node/model.ts';
@@ -27,6 +28,8 @@ export async function applyFiles(ctx: ApplyContext): Promise<string> {
     // a file holding a token or key is never group- or world-readable, whatever the metadata said
     await writeFileAtomic(target, data, f.secret ? f.mode & 0o700 : f.mode, resolveOwner(ids, f.user, f.group));
   }
+  // an Ignition config carries its networkd .link files (NIC names by MAC) as plain files: renamed now, not next boot
+  if (ctx.model.files.some((f) => /^\/etc\/systemd\/network\/[^/]+\.link$/.test(f.path))) await renameNics(ctx);
   return `${ctx.model.files.length} file${ctx.model.files.length === 1 ? '' : 's'}`;
 }
 

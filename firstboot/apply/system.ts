@@ -35,18 +35,21 @@ export async function applyUnits(ctx: ApplyContext): Promise<string> {
   return done.join(', ');
 }
 
+/** udev named the NICs before this pass ran; .link files (set-name) apply on an "add" event. */
+export async function renameNics(ctx: ApplyContext): Promise<void> {
+  if (!ctx.live) return;
+  await run(ctx, 'udevadm', ['control', '--reload']);
+  await run(ctx, 'udevadm', ['trigger', '--action=add', '--subsystem-match=net']);
+  await run(ctx, 'udevadm', ['settle', '--timeout=30']);
+}
+
 /** The image's catch-all DHCP file; a node with its own network-config must not also DHCP everywhere. */
 export async function applyNetwork(ctx: ApplyContext): Promise<string> {
   for (const f of ctx.model.network) await writeFileAtomic(under(ctx.root, `/etc/systemd/network/${f.name}`), f.contents, 0o644);
   const fallback = under(ctx.root, DEFAULT_NETWORK);
   await rm(fallback, { force: true });
   await symlink('/dev/null', fallback); // masked, as systemd reads a link to /dev/null
-  if (ctx.live && ctx.model.network.some((f) => f.name.endsWith('.link'))) {
-    // udev named the NICs before this pass ran; .link files (set-name) apply on an "add" event
-    await run(ctx, 'udevadm', ['control', '--reload']);
-    await run(ctx, 'udevadm', ['trigger', '--action=add', '--subsystem-match=net']);
-    await run(ctx, 'udevadm', ['settle', '--timeout=30']);
-  }
+  if (ctx.model.network.some((f) => f.name.endsWith('.link'))) await renameNics(ctx);
   // networkd writes its state file once running; the early pass runs before it (nothing to reload)
   if (ctx.live && (await exists('/run/systemd/netif/state'))) await run(ctx, 'networkctl', ['reload']);
   return ctx.model.network.map((f) => f.name).join(', ');

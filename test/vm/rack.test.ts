@@ -1,9 +1,10 @@
 // `kiln cluster up --boot pxe`: a node boots like a blank rack machine. Its disk is blank; QEMU's
 // iPXE ROM gets DHCP from the real dnsmasq inside the cluster's namespace, chains to `kiln cluster
 // serve` (also inside it), which picks the node by its MAC; the node live-boots the role-test PXE
-// bundle, kiln-firstboot fetches its own seed (sha256 pinned) once, runs kubeadm init (stand-in)
-// and reports done; the seed then answers 410. A machine whose MAC is not in the cluster boots
-// beside it and gets only the refusal script.
+// bundle, kiln-firstboot fetches its own seed (sha256 pinned) once and, as its node config says
+// install, writes the served disk image (sha256 pinned) to the blank disk and reboots into it. The
+// installed system provisions from the carried seed (kubeadm init, stand-in), reports done, and the
+// seed then answers 410. A machine whose MAC is not in the cluster gets only the refusal script.
 import { execa } from 'execa';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +34,7 @@ function rackSpec(): string {
   const doc = YAML.parse(readFileSync(path.join(repoRoot, 'test/fixtures/cluster/e2e.yaml'), 'utf8'));
   doc.name = 'rack';
   doc.vms.memoryMiB = 3072;
+  doc.nodes[0].install = { disk: { minSizeGiB: 8 } };
   const file = path.join(work, 'rack.yaml');
   writeFileSync(file, YAML.stringify(doc));
   return file;
@@ -73,7 +75,7 @@ async function waitFor(what: string, seconds: number, check: () => boolean): Pro
 
 describe('kiln cluster up --boot pxe: a blank machine network-boots into its node', () => {
   it(
-    'PXE boots the init node from its own seed, reports done, revokes the seed, and refuses a stranger',
+    'PXE boots the init node, installs it to its blank disk, provisions it from there, revokes its seed, and refuses a stranger',
     async () => {
       await kiln(['cluster', 'gen', rackSpec(), '--out', dir]);
       const secrets = JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8'));
@@ -92,14 +94,21 @@ describe('kiln cluster up --boot pxe: a blank machine network-boots into its nod
       expect(up.all).toMatch(/cp-1: started \(init, 3072 MiB, 2 vCPU, blank disk created, network boot\)/);
       expect(up.all).toMatch(/all nodes finished their first boot in \d+ s/);
 
-      // --- the node ran from the network, with its own seed, and did its role
-      const facts = probeFacts(readFileSync(path.join(dir, 'run/cp-1/serial1.log'), 'utf8'))!;
-      expect(facts.cmdline).toContain(`kiln.config=${SERVER}/seed/${hyp(cp1)}/ignition.json`);
-      expect(facts.cmdline).toContain(`fetch=${SERVER}/pxe/rootfs.squashfs`);
+      // --- the live boot installed, the disk boot provisioned from the carried seed and did its role
+      const console1 = readFileSync(path.join(dir, 'run/cp-1/console.log'), 'utf8');
       const seedHash = (await execa('sha256sum', [path.join(dir, 'nodes/cp-1/ignition.json')])).stdout.split(' ')[0];
-      expect(facts.cmdline).toContain(`kiln.config.hash=sha256-${seedHash}`);
+      expect(console1).toContain(`source: kernel-cmdline (kiln.config=${SERVER}/seed/${hyp(cp1)}/ignition.json)`);
+      expect(console1).toMatch(/install: writing the disk image \(\d+ MiB, sha256 pinned\) to \/dev\/vda, 16\.0 GiB/);
+      expect(console1).toMatch(/installed to \/dev\/vda in \d+ ms; rebooting into it/);
+      expect(console1).toMatch(/kiln-firstboot\[early\]: source: installed-seed \(\/var\/lib\/kiln\/install\/seed\)/);
+      const facts = probeFacts(readFileSync(path.join(dir, 'run/cp-1/serial1.log'), 'utf8'))!;
+      // the last boot ran from the installed disk, not the live overlay, with the disk's own command line
+      expect(facts.root).toMatch(/^\/dev\/vda3 ext4/);
+      expect(facts.cmdline).not.toContain('kiln.config');
       const init = standinCalls(facts.standins!).filter((c) => c.tool === 'kubeadm' && c.args[0] === 'init');
       expect(init.at(-1)?.exitCode).toBe(0);
+      // the live kernel's command line (printed on the console) pinned the seed
+      expect(console1).toContain(`kiln.config.hash=sha256-${seedHash}`);
 
       // --- the server saw: script, kernel, initrd, squashfs, the seed once, the report; then 410
       await waitFor('the report of cp-1', 60, () =>
@@ -123,6 +132,7 @@ describe('kiln cluster up --boot pxe: a blank machine network-boots into its nod
       ]);
       for (const file of ['vmlinuz', 'initrd.img', 'rootfs.squashfs'])
         expect(access).toMatch(new RegExp(`GET /pxe/${file.replace('.', '\\.')} 200`));
+      expect(access.match(/ 10\.0\.2\.11 GET \/image\/disk\.raw 200/g)).toHaveLength(1);
       const status = await kiln(['cluster', 'status', dir]);
       expect(status.stdout).toMatch(/cp-1\s+script 1×, seed 1×, seed refused 1×\s+first boot done/);
 
