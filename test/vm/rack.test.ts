@@ -101,7 +101,11 @@ describe('kiln cluster up --boot pxe: a blank machine network-boots into its nod
       expect(console1).toMatch(/install: writing the disk image \(\d+ MiB, sha256 pinned\) to \/dev\/vda, 16\.0 GiB/);
       expect(console1).toMatch(/installed to \/dev\/vda in \d+ ms; rebooting into it/);
       expect(console1).toMatch(/kiln-firstboot\[early\]: source: installed-seed \(\/var\/lib\/kiln\/install\/seed\)/);
-      const facts = probeFacts(readFileSync(path.join(dir, 'run/cp-1/serial1.log'), 'utf8'))!;
+      // the probe reports after firstboot; its last report is the disk boot's once that one is in
+      const serial1 = path.join(dir, 'run/cp-1/serial1.log');
+      const latest = () => (existsSync(serial1) ? probeFacts(readFileSync(serial1, 'utf8')) : undefined);
+      await waitFor('the probe of the disk boot', 300, () => (latest()?.root ?? 'overlay').match(/overlay/) === null);
+      const facts = latest()!;
       // the last boot ran from the installed disk, not the live overlay, with the disk's own command line
       expect(facts.root).toMatch(/^\/dev\/vda3 ext4/);
       expect(facts.cmdline).not.toContain('kiln.config');

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { consoleStatus } from '../../../../builder/cluster/lab/console.ts';
+import { consoleStatus, FINAL_STATES } from '../../../../builder/cluster/lab/console.ts';
 import { clusterUp, loadPlan } from '../../../../builder/cluster/lab/lifecycle.ts';
 import { domainXml, networkXml } from '../../../../builder/cluster/lab/libvirt.ts';
 import { derivedMac, planLab, subnetOf } from '../../../../builder/cluster/lab/plan.ts';
@@ -148,6 +148,13 @@ describe('console status (fixture → golden)', () => {
     expect(consoleStatus('SeaBIOS (version 1.16)\n').overall).toBe('not-started');
     const s = consoleStatus('kiln-firstboot[early]: late pass done in 5 ms\n[ 0.0] Linux version 6.1\nkiln-firstboot[early]: source: x\n');
     expect(s).toMatchObject({ boots: 1, overall: 'running', early: { state: 'running' } });
+  });
+
+  it('an installing live boot is "installed", which is not final: the disk boot follows', () => {
+    const log = readFileSync(path.join(dir, 'install-then-disk.log'), 'utf8');
+    const live = consoleStatus(log.split('\n').slice(0, 8).join('\n'));
+    expect(live).toMatchObject({ boots: 1, early: { state: 'waiting-for-network' }, late: { state: 'installed' }, overall: 'installed' });
+    expect(FINAL_STATES.has(live.overall)).toBe(false);
   });
 });
 
