@@ -81,7 +81,7 @@ describe('kiln cluster up --boot pxe: a blank machine network-boots into its nod
       const secrets = JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8'));
       const cp1 = '52:54:00:e2:00:11';
 
-      const upRun = kiln(['cluster', 'up', dir, '--image', images, '--boot', 'pxe', 'cp-1', '--wait', '--timeout', '900'], {
+      const upRun = kiln(['cluster', 'up', dir, '--image', images, '--boot', 'pxe', 'cp-1', '--wait', '--timeout', '1500'], {
         reject: false,
       });
       // the stranger boots while cp-1 does, once the namespace's DHCP and server are up
@@ -169,6 +169,6 @@ describe('kiln cluster up --boot pxe: a blank machine network-boots into its nod
       expect(down.stdout).toContain('pxe: dnsmasq stopped');
       expect((await execa('ip', ['netns', 'list'])).stdout).not.toMatch(new RegExp(`^${NETNS}\\b`, 'm'));
     },
-    25 * 60_000,
+    35 * 60_000,
   );
 });

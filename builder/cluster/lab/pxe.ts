@@ -131,7 +131,7 @@ export async function startPxeServices(dir: string, plan: LabPlan, lab: PxeLab, 
     child.unref();
     await writeFileAtomic(f.servePid, `${child.pid}\n`, 0o600);
     await waitListening(f.serveLog, child.pid!, lab.serve.url);
-    log(`pxe: kiln cluster serve at ${lab.serve.url}; log ${f.serveLog}`);
+    log(`pxe: kiln cluster serve (log ${f.serveLog}) at ${lab.serve.url}`);
   }
 }
 
