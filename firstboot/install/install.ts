@@ -106,7 +106,7 @@ export async function runInstall(input: InstallInput, tools: InstallTools): Prom
   }
   input.log(`install: writing the disk image (${(bytes / 2 ** 20).toFixed(0)} MiB, ${hash.algorithm} pinned) to ${describeDisk(disk)}`);
   const t0 = Date.now();
-  const written = await writeImage(res.body as unknown as AsyncIterable<Uint8Array>, bytes, hash, disk.path);
+  const written = await writeImage(res.body as unknown as AsyncIterable<Uint8Array>, bytes, hash, disk.path, disk.size);
   try {
     input.log(`install: written and read back in ${((Date.now() - t0) / 1000).toFixed(0)} s; carrying the seed onto the installed root`);
     const range = await rootRange(written.head, bytes);

@@ -2,8 +2,7 @@
 // over its byte range (the disk's partition table is not written yet), and after the tables are:
 // the kernel told, and on UEFI a boot entry for the disk's ESP.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { execa } from 'execa';
-import { KilnError } from '../../core/errors.ts';
+import { exec, execOrFail } from '../../core/exec.ts';
 import { exists } from '../apply/fs.ts';
 import { readDisks } from './disks.ts';
 import type { InstallTools } from './install.ts';
@@ -12,59 +11,48 @@ import type { InstallTools } from './install.ts';
 const ESP_PARTITION = '2';
 const EFI_LOADER = '\\EFI\\BOOT\\BOOTX64.EFI';
 
-async function run(cmd: string, args: string[]): Promise<string> {
-  const r = await execa(cmd, args, { reject: false, all: true });
-  if (r.exitCode !== 0) throw new KilnError(`${cmd} ${args.join(' ')} failed: ${(r.all ?? '').trim().split('\n').slice(-3).join(' / ')}`);
-  return r.stdout.trim();
-}
-
 export const machineInstallTools: InstallTools = {
   disks: readDisks,
   async mountRange(device, offset, size) {
-    const loop = await run('losetup', ['--find', '--show', '--offset', String(offset), '--sizelimit', String(size), device]);
+    const loop = (
+      await execOrFail('losetup', ['--find', '--show', '--offset', String(offset), '--sizelimit', String(size), device])
+    ).stdout.trim();
     const dir = await mkdtemp('/run/kiln-install-root-');
     try {
-      await run('mount', ['-t', 'ext4', loop, dir]);
+      await execOrFail('mount', ['-t', 'ext4', loop, dir]);
     } catch (error) {
-      await execa('losetup', ['-d', loop], { reject: false });
+      await exec('losetup', ['-d', loop]);
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
     return {
       dir,
       async release() {
-        await run('umount', [dir]);
-        await execa('losetup', ['-d', loop], { reject: false });
+        await execOrFail('umount', [dir]);
+        await exec('losetup', ['-d', loop]);
         await rm(dir, { recursive: true, force: true });
       },
     };
   },
   async finish(device) {
     const lines: string[] = [];
-    await execa('blockdev', ['--rereadpt', device], { reject: false });
-    await execa('udevadm', ['settle', '--timeout=30'], { reject: false });
+    await exec('blockdev', ['--rereadpt', device]);
+    await exec('udevadm', ['settle', '--timeout=30']);
     lines.push(`the partition table of ${device} is written: the disk boots`);
     if (!(await exists('/sys/firmware/efi'))) {
       lines.push('BIOS firmware: the machine boots the disk when it comes before the network in its boot order');
       return lines;
     }
-    const r = await execa(
-      'efibootmgr',
-      ['--create', '--disk', device, '--part', ESP_PARTITION, '--label', 'kiln', '--loader', EFI_LOADER],
-      {
-        reject: false,
-        all: true,
-      },
-    );
+    const r = await exec('efibootmgr', ['--create', '--disk', device, '--part', ESP_PARTITION, '--label', 'kiln', '--loader', EFI_LOADER]);
     lines.push(
       r.exitCode === 0
         ? `UEFI boot entry "kiln" for ${device} made first in the boot order`
-        : `efibootmgr failed (${(r.all ?? '').trim().split('\n')[0]}); the firmware's fallback path ${EFI_LOADER} still boots the disk`,
+        : `efibootmgr failed (${r.all.trim().split('\n')[0]}); the firmware's fallback path ${EFI_LOADER} still boots the disk`,
     );
     return lines;
   },
   async reboot() {
     // queued: this unit ends first, so its status and report are out before the system goes down
-    await execa('systemctl', ['reboot', '--no-block'], { reject: false });
+    await exec('systemctl', ['reboot', '--no-block']);
   },
 };

@@ -15,7 +15,6 @@ export const END_BYTES = 2 ** 20;
 const WRITE_CHUNK = 4 * 2 ** 20;
 
 export interface WrittenImage {
-  bytes: number;
   /** The image's first MiB: what the partition table is read from before it is on the disk. */
   head: Buffer;
   /** Writes the held-back ends and syncs: the disk is bootable from here on. */
@@ -30,32 +29,17 @@ async function zeroEnds(handle: FileHandle, size: number): Promise<void> {
   await handle.sync();
 }
 
-async function targetSize(handle: FileHandle, device: string): Promise<number> {
-  const info = await handle.stat();
-  if (info.isFile()) return info.size;
-  // a block device's stat size is 0: its end is where seeking ends
-  const probe = Buffer.alloc(1);
-  let low = 0;
-  let high = 2 ** 50;
-  while (low < high) {
-    const mid = Math.floor((low + high + 1) / 2);
-    const { bytesRead } = await handle.read(probe, 0, 1, mid - 1);
-    if (bytesRead === 1) low = mid;
-    else high = mid - 1;
-  }
-  if (low === 0) throw new KilnError(`${device} has no size`, { hint: 'name a disk, not an empty device' });
-  return low;
-}
-
 /**
- * Streams `bytes` bytes of image from `source` onto `device` (a block device, or a file in tests),
- * verifying `hash` on the way and on the disk. Throws, with the disk unbootable, on any mismatch.
+ * Streams `bytes` bytes of image from `source` onto `device` (a block device of `deviceSize` bytes
+ * as lsblk told, or a file in tests), verifying `hash` on the way and on the disk. Throws, with the
+ * disk unbootable, on any mismatch.
  */
 export async function writeImage(
   source: AsyncIterable<Uint8Array> | Readable,
   bytes: number,
   hash: PinnedHash,
   device: string,
+  deviceSize: number,
 ): Promise<WrittenImage> {
   if (bytes < 2 * END_BYTES)
     throw new KilnError(`the disk image is ${bytes} bytes, too small to be one`, { hint: 'check kiln.install.image' });
@@ -64,9 +48,9 @@ export async function writeImage(
     throw new KilnError(`cannot open ${device} to write: ${e.code}`, { cause: e, hint: 'is it in use (mounted, or part of an array)?' });
   });
   try {
-    const size = await targetSize(handle, device);
-    if (size < bytes) throw new KilnError(`${device} holds ${size} bytes, less than the image's ${bytes}`, { hint: 'name a bigger disk' });
-    await zeroEnds(handle, size);
+    if (deviceSize < bytes)
+      throw new KilnError(`${device} holds ${deviceSize} bytes, less than the image's ${bytes}`, { hint: 'name a bigger disk' });
+    await zeroEnds(handle, deviceSize);
     const head = Buffer.alloc(END_BYTES);
     const tail = Buffer.alloc(END_BYTES);
     const tailStart = bytes - END_BYTES;
@@ -136,7 +120,6 @@ export async function writeImage(
         hint: 'the disk may be failing: check its SMART status (smartctl -a)',
       });
     return {
-      bytes,
       head,
       async commit() {
         await handle.write(tail, 0, tail.length, tailStart);
