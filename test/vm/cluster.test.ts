@@ -59,6 +59,8 @@ describe('kiln cluster up: three control planes and a worker from one spec', () 
       // --- what each node asked kubeadm and helm to do
       const facts = Object.fromEntries(await Promise.all(Object.keys(macOf).map(async (n) => [n, await factsOf(n)] as const)));
       const calls = Object.fromEntries(Object.entries(facts).map(([n, f]) => [n, standinCalls(f.standins!)]));
+      // four boots of the same disk image, four machine identities
+      expect(new Set(Object.values(facts).map((f) => f.machine_id)).size).toBe(4);
       const [init] = kubeadm(calls['cp-1']!, 'init');
       expect(init?.exitCode).toBe(0);
       expect(init!.args).toContain('--upload-certs');

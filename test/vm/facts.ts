@@ -55,13 +55,14 @@ export function journalMaxBytes(line: string): number {
 }
 
 /** A live (ISO/PXE) boot without a data disk. */
-export function expectLive(facts: Record<string, string>): void {
+/** A live system's facts; containerd's storage is tmpfs in RAM, or ext4 on a `kiln-data` disk. */
+export function expectLive(facts: Record<string, string>, containerdStorage: 'tmpfs' | 'ext4' = 'tmpfs'): void {
   expect(facts.cmdline).toMatch(/\bboot=live\b/);
   expect(facts.cmdline).toMatch(/console=ttyS0,115200n8/);
   expect(facts.root).toMatch(/overlay$/);
   expect(facts.grow_root!.split(' ')).toContain('inactive'); // live systems do not touch disks
   // containerd's snapshotter needs a real file system under it, not the live overlay
-  expect(facts.containerd_storage).toBe('tmpfs');
+  expect(facts.containerd_storage).toBe(containerdStorage);
 }
 
 export interface StandinCall {

@@ -1,11 +1,14 @@
-// kiln-firstboot in a booted image, from an Ignition config passed over QEMU fw_cfg.
+// kiln-firstboot in a booted image, from an Ignition config passed over QEMU fw_cfg. The same UEFI
+// boot checks the disk image itself (disk.test.ts folded in for the budget): root found by PARTUUID
+// and grown to fill a disk bigger than the image.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../helpers/build.ts';
 import { bootAndProbe } from '../helpers/qemu.ts';
-import { expectKilnNode, standinCalls } from './facts.ts';
+import { expectKilnNode, journalMaxBytes, standinCalls } from './facts.ts';
 
 const images = inject('vmRoleImages');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-vm-ignition-'));
@@ -14,11 +17,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('kiln-firstboot with Ignition over fw_cfg', () => {
   it('applies files, directories, links, units and users from the config', async () => {
     const ignition = path.join(repoRoot, 'test/fixtures/firstboot/vm/ignition.ign');
+    // a copy-on-write overlay 4 GiB larger than the image: kiln-grow-root must claim the space
+    const image = path.join(images, 'disk.qcow2');
+    const imageMiB = Math.round(
+      JSON.parse(execFileSync('qemu-img', ['info', '--output=json', image], { encoding: 'utf8' }))['virtual-size'] / 2 ** 20,
+    );
+    const bigger = path.join(dir, 'bigger.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image, '-F', 'qcow2', bigger, `${imageMiB + 4096}M`]);
     const probe = await bootAndProbe({
       name: 'ignition-uefi',
       dir,
       firmware: 'uefi',
-      disks: [{ file: path.join(images, 'disk.qcow2'), format: 'qcow2' }],
+      disks: [{ file: bigger, format: 'qcow2', snapshot: false }],
       ignition,
       memoryMiB: 3072,
     });
@@ -27,6 +37,13 @@ describe('kiln-firstboot with Ignition over fw_cfg', () => {
       `Ignition/UEFI: probe after ${probe.seconds.toFixed(0)} s; firstboot early pass ${f.firstboot_ms} ms, own ${f.firstboot_own_ms} ms (unit ${(Number(f.firstboot_unit_us) / 1000).toFixed(0)} ms)`,
     );
     expectKilnNode(probe);
+    // the disk image on UEFI: root by PARTUUID, grown before journald sized itself (the full cap)
+    expect(f.cmdline).toMatch(/root=PARTUUID=[0-9a-f-]{36}/);
+    expect(f.cmdline).toMatch(/console=ttyS0,115200n8/);
+    expect(f.root).toMatch(/^\/dev\/vda\d\s+ext4$/);
+    expect(f.grow_root!.split(' ').sort()).toEqual(['active', 'success']);
+    expect(Number(f.root_size_mb)).toBeGreaterThan(imageMiB + 3500);
+    expect(journalMaxBytes(f.journal_limits!)).toBe(2 * 2 ** 30);
     expect(f.firstboot_early).toBe('done');
     expect(f.hostname).toBe('kiln-ignition');
     // what an operator sees from `kiln-firstboot status` on the node

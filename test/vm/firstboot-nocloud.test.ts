@@ -1,5 +1,6 @@
 // kiln-firstboot in a booted image, from a NoCloud `cidata` ISO: user with key, files with modes,
 // a unit enabled and run, networkd config applied, hostname set; a second boot changes nothing.
+// Booted from the qcow2 with BIOS (SeaBIOS).
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +46,8 @@ describe('kiln-firstboot with a NoCloud cidata volume', () => {
       `NoCloud first boot: probe after ${one.seconds.toFixed(0)} s; firstboot early pass ${f.firstboot_ms} ms, own ${f.firstboot_own_ms} ms (unit ${(Number(f.firstboot_unit_us) / 1000).toFixed(0)} ms)`,
     );
     expectKilnNode(one);
+    // the compressed disk image on BIOS (SeaBIOS): root on its ext4 partition
+    expect(f.root).toMatch(/^\/dev\/vda\d\s+ext4$/);
     expect(f.firstboot_early).toBe('done');
     expect(f.firstboot_late).toBe('done');
     // the image baked in at build time, imported into k8s.io by the role plan: same name, same digest
