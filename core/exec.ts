@@ -1,6 +1,7 @@
 // The one way both programs run a host tool (over execa): a missing tool is told apart from a
 // failing one, and a failure carries the same tail of the tool's own output everywhere.
 import { execa } from 'execa';
+import { readFile } from 'node:fs/promises';
 import { ToolError } from './errors.ts';
 
 /** How much of a failed tool's output an error repeats: enough for its own message, never a flood. */
@@ -77,4 +78,25 @@ export async function execOrFail(cmd: string, args: readonly string[], opts: Exe
   if (r.missing) throw new ToolError(cmd, 'not found', { hint: opts.hint ?? `install ${cmd} (kiln doctor lists the host tools)` });
   if (r.failed) throw new ToolError(cmd, describeFailure(cmd, args, r), opts.hint ? { hint: opts.hint } : {});
   return r;
+}
+
+/** Whether a process with this pid exists (signal 0 tests without signalling; EPERM: it exists, not ours). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The pid in a pid file when that process still runs and its command line holds `marker`: a pid
+ * file outlives its process, and the kernel hands its pid to the next one.
+ */
+export async function pidFromFile(file: string, marker: string): Promise<number | undefined> {
+  const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ');
+  return cmdline.includes(marker) ? pid : undefined;
 }

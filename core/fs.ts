@@ -2,6 +2,7 @@
 import { constants, mkdirSync, renameSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { access, rename, writeFile, mkdir, readdir, readFile, rm, chown, chmod, open, stat } from 'node:fs/promises';
 import { KilnError } from './errors.ts';
+import { processAlive } from './exec.ts';
 import path from 'node:path';
 
 /** The kernel-provided file system an absolute path is in (/proc, /sys, /dev), if any: nothing written there lasts. */
@@ -124,17 +125,7 @@ export async function lock(file: string, log: (line: string) => void): Promise<(
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number(await readFile(file, 'utf8').catch(() => '0'));
-      const alive =
-        holder > 0 &&
-        (() => {
-          try {
-            process.kill(holder, 0);
-            return true;
-          } catch {
-            return false;
-          }
-        })();
-      if (!alive) {
+      if (!(holder > 0 && processAlive(holder))) {
         await rm(file, { force: true }); // left by a killed build
         continue;
       }

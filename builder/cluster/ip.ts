@@ -52,6 +52,21 @@ export function overlaps(a: Net, b: Net): boolean {
   return (other.address & mask(shorter)) === (shorter.address & mask(shorter));
 }
 
+/** An address (its number) as text: dotted quad, or IPv6 in its canonical short form. */
+export function ipText(family: 4 | 6, value: bigint): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => ((value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
+  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1); // WHATWG URL shortens it (RFC 5952)
+}
+
+export const ipv4Text = (value: bigint): string => ipText(4, value);
+
+/** The network address of a net, e.g. 10.0.2.11/24 → 10.0.2.0/24. */
+export const networkText = (net: Net): string => `${ipText(net.family, net.address & mask(net))}/${net.prefix}`;
+
+/** The dotted netmask of an IPv4 prefix length (dnsmasq and dhcpd want 255.255.255.0, not /24). */
+export const ipv4Netmask = (prefix: number): string => ipv4Text(mask({ family: 4, address: 0n, prefix }));
+
 /** The address part of `address/prefix`. */
 export const hostOf = (cidr: string): string => cidr.split('/')[0]!;
 

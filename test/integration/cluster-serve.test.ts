@@ -170,14 +170,20 @@ describe('kiln cluster serve', () => {
     expect(first.output()).toContain('cp-1: first boot done; its seed is no longer served');
   });
 
-  it('records a failed first boot with its reason and keeps serving that seed', async () => {
+  it('records a failed first boot with its reason (on one line) and keeps serving that seed', async () => {
     const mac = hyp(MACS['worker-1']);
     const seed = (await get(`${first.url}/seed/${mac}/ignition.json`)).body;
-    const warning = await postReport(`${first.url}/report/${mac}`, reportBody('failed', seed, 'step kubeadm-join failed'), { attempts: 1 });
+    const warning = await postReport(
+      `${first.url}/report/${mac}`,
+      reportBody('failed', seed, 'step kubeadm-join failed\r\nafter 3 tries'),
+      {
+        attempts: 1,
+      },
+    );
     expect(warning).toBeUndefined();
     expect((await get(`${first.url}/seed/${mac}/ignition.json`)).status).toBe(200);
     const status = await kiln(['cluster', 'status', rack]);
-    expect(status.stdout).toMatch(/worker-1\s+script 0×, seed 2×\s+first boot FAILED: step kubeadm-join failed/);
+    expect(status.stdout).toMatch(/worker-1\s+script 0×, seed 2×\s+first boot FAILED: step kubeadm-join failed after 3 tries$/m);
     expect(status.stdout).toMatch(/cp-1\s+script 2×, seed 3×, seed refused 1×\s+first boot done/);
   });
 

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { KilnError } from '../../../core/errors.ts';
-import { hostOf, parseNet } from '../ip.ts';
+import { hostOf, networkText, parseNet } from '../ip.ts';
 import type { ClusterSummary, SummaryNode } from './summary.ts';
 
 export interface LabNetwork {
@@ -69,15 +69,7 @@ export function subnetOf(cidr: string): string {
     throw new KilnError(`not an address with a prefix length: ${cidr}`, {
       hint: 'cluster.json interfaces carry addresses such as 10.0.2.11/24',
     });
-  const bits = net.family === 4 ? 32 : 128;
-  const value = (net.address >> BigInt(bits - net.prefix)) << BigInt(bits - net.prefix);
-  const text =
-    net.family === 4
-      ? [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join('.')
-      : new URL(
-          `http://[${Array.from({ length: 8 }, (_, i) => ((value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16)).join(':')}]/`,
-        ).hostname.slice(1, -1);
-  return `${text}/${net.prefix}`;
+  return networkText(net);
 }
 
 /** Where a cluster's QMP sockets live: unix socket paths are limited to 107 bytes, DIR may be long. */

@@ -8,10 +8,11 @@ import { closeSync, openSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KilnError, ToolError } from '../../../core/errors.ts';
+import { pidFromFile, processAlive } from '../../../core/exec.ts';
 import { writeFileAtomic } from '../../../core/fs.ts';
 import { servePlan, type ServePlan } from '../serve/plan.ts';
 import { dnsmasqConf } from '../serve/snippets.ts';
-import { parseNet } from '../ip.ts';
+import { ipv4Netmask, ipv4Text, parseNet } from '../ip.ts';
 import { inNetns } from './netns.ts';
 import { runDirOf, type LabNetwork, type LabPlan } from './plan.ts';
 
@@ -35,8 +36,7 @@ export function strangerRange(subnet: string): [string, string] {
   const size = 2n ** BigInt(32 - net.prefix);
   if (size < 64n)
     throw new KilnError(`the boot network ${subnet} is too small for a DHCP range`, { hint: 'use a /26 or larger', exitCode: 2 });
-  const dotted = (v: bigint) => [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
-  return [dotted(net.address + size - 26n), dotted(net.address + size - 17n)];
+  return [ipv4Text(net.address + size - 26n), ipv4Text(net.address + size - 17n)];
 }
 
 export interface PxeLab {
@@ -64,14 +64,6 @@ const files = (dir: string) => {
   };
 };
 
-/** The pid in `file` if that process still runs and its command line names `marker`. */
-async function livePid(file: string, marker: string): Promise<number | undefined> {
-  const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ');
-  return cmdline.includes(marker) ? pid : undefined;
-}
-
 /** This program again, the same way it was started (tsx in development, node on a bundle, or a single binary). */
 function selfCommand(args: string[]): [string, string[]] {
   const sea = (() => {
@@ -90,13 +82,13 @@ export async function startPxeServices(dir: string, plan: LabPlan, lab: PxeLab, 
   const f = files(dir);
   const [low, high] = strangerRange(lab.network.subnet);
   const mask = parseNet(lab.network.subnet)!.prefix;
-  if (!(await livePid(f.dnsmasqPid, f.conf))) {
+  if (!(await pidFromFile(f.dnsmasqPid, f.conf))) {
     const conf = dnsmasqConf(lab.serve, {
       dnsmasqExtra: [
         `interface=${lab.network.bridge}`,
         'bind-interfaces',
         'port=0', // DHCP and TFTP only: no DNS
-        `dhcp-range=${low},${high},${prefixMask(mask)},1h`,
+        `dhcp-range=${low},${high},${ipv4Netmask(mask)},1h`,
         `dhcp-leasefile=${f.leases}`,
         `pid-file=${f.dnsmasqPid}`,
         `log-facility=${f.dnsmasqLog}`,
@@ -112,7 +104,7 @@ export async function startPxeServices(dir: string, plan: LabPlan, lab: PxeLab, 
       });
     log(`pxe: dnsmasq on ${lab.network.bridge} (nodes pinned to their addresses, strangers ${low}–${high}); log ${f.dnsmasqLog}`);
   }
-  if (!(await livePid(f.servePid, `serve ${lab.serve.dir}`))) {
+  if (!(await pidFromFile(f.servePid, `serve ${lab.serve.dir}`))) {
     const out = openSync(f.serveLog, 'a', 0o600);
     const [cmd, args] = inNetns(
       plan.netns,
@@ -135,25 +127,12 @@ export async function startPxeServices(dir: string, plan: LabPlan, lab: PxeLab, 
   }
 }
 
-function prefixMask(prefix: number): string {
-  const v = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return [24, 16, 8, 0].map((s) => String((v >>> s) & 0xff)).join('.');
-}
-
 async function waitListening(logFile: string, pid: number, url: string): Promise<void> {
   const deadline = Date.now() + 600_000; // a first start converts and hashes the disk image
   for (;;) {
     const text = await readFile(logFile, 'utf8').catch(() => '');
     if (text.includes(`reach it at ${url}`)) return;
-    const alive = (() => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    })();
-    if (!alive || Date.now() > deadline)
+    if (!processAlive(pid) || Date.now() > deadline)
       throw new KilnError(`kiln cluster serve did not start in the namespace: ${text.trim().split('\n').slice(-4).join(' / ')}`, {
         file: logFile,
         hint: 'see the log; kiln cluster down DIR stops what did start',
@@ -170,10 +149,10 @@ export async function stopPxeServices(dir: string): Promise<string[]> {
     [f.servePid, `serve ${path.resolve(dir)}`, 'kiln cluster serve'],
     [f.dnsmasqPid, f.conf, 'dnsmasq'],
   ] as const) {
-    const pid = await livePid(pidFile, marker);
+    const pid = await pidFromFile(pidFile, marker);
     if (pid === undefined) continue;
     process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 50 && (await livePid(pidFile, marker)); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && (await pidFromFile(pidFile, marker)); i++) await new Promise((r) => setTimeout(r, 100));
     await rm(pidFile, { force: true });
     stopped.push(name);
   }

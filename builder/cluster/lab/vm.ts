@@ -2,9 +2,10 @@
 // whether it runs (pid file, checked against /proc so a reused pid is not mistaken for it), and
 // powering it off: ACPI over QMP (the guest shuts down cleanly) or the plug pulled (SIGKILL).
 import { execa } from 'execa';
-import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdir, stat } from 'node:fs/promises';
 import net from 'node:net';
 import { KilnError, ToolError } from '../../../core/errors.ts';
+import { pidFromFile, processAlive } from '../../../core/exec.ts';
 import { inNetns } from './netns.ts';
 import type { LabNode } from './plan.ts';
 import { OVMF_VARS, qemuArgs, type VmOptions } from './qemu.ts';
@@ -64,13 +65,8 @@ export async function startVm(node: LabNode, netns: string, opts: Omit<VmOptions
     });
 }
 
-/** The VM's QEMU pid when it runs. */
-export async function runningPid(node: LabNode): Promise<number | undefined> {
-  const pid = Number((await readFile(node.pidFile, 'utf8').catch(() => '')).trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  return cmdline.includes(node.pidFile) ? pid : undefined;
-}
+/** The VM's QEMU pid when it runs (QEMU's command line names its pid file). */
+export const runningPid = (node: LabNode): Promise<number | undefined> => pidFromFile(node.pidFile, node.pidFile);
 
 /** Sends one QMP command (after the capabilities handshake); bounded by `timeoutMs`. */
 function qmp(socket: string, command: string, timeoutMs = 5000): Promise<void> {
@@ -106,11 +102,7 @@ function qmp(socket: string, command: string, timeoutMs = 5000): Promise<void> {
 
 async function exited(pid: number, deadline: number): Promise<boolean> {
   for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return true;
-    }
+    if (!processAlive(pid)) return true;
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -124,9 +124,11 @@ export async function startServer(plan: ServePlan, log: (line: string) => void):
       log(`${found.node.name}: a report without the proof of its seed was refused (403)`);
       return reply.code(403).type(IPXE).send('the proof does not match this node’s seed\n');
     }
-    await progress.reported(found.node.name, report.outcome, report.reason);
+    // one line in the log, state.json and kiln cluster status, whatever the node sent
+    const reason = report.reason?.replace(/\p{Cc}+/gu, ' ');
+    await progress.reported(found.node.name, report.outcome, reason);
     log(
-      `${found.node.name}: first boot ${report.outcome === 'done' ? 'done; its seed is no longer served' : `FAILED: ${report.reason ?? 'no reason given'}`}`,
+      `${found.node.name}: first boot ${report.outcome === 'done' ? 'done; its seed is no longer served' : `FAILED: ${reason ?? 'no reason given'}`}`,
     );
     return reply.code(204).send();
   });

@@ -19,7 +19,7 @@ export interface SnippetOptions {
 }
 
 const chainUrl = (plan: ServePlan) => `${plan.url}${SERVE_PATHS.chain}`;
-const hostOf = (plan: ServePlan) => new URL(plan.url).hostname.replace(/^\[|\]$/g, '');
+const serverHost = (plan: ServePlan) => new URL(plan.url).hostname.replace(/^\[|\]$/g, '');
 
 export function dnsmasqConf(plan: ServePlan, opts: SnippetOptions = {}): string {
   const hosts = plan.nodes.flatMap((n) => n.macs.map((mac) => `dhcp-host=${[mac, n.addresses[mac], n.name].filter(Boolean).join(',')}`));
@@ -44,7 +44,7 @@ export function dnsmasqConf(plan: ServePlan, opts: SnippetOptions = {}): string 
 }
 
 export function dhcpdConf(plan: ServePlan): string {
-  const server = hostOf(plan);
+  const server = serverHost(plan);
   const hosts = plan.nodes.flatMap((n) =>
     n.macs.map((mac, i) => {
       const address = n.addresses[mac];

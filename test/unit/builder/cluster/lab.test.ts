@@ -6,6 +6,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ipv4Netmask } from '../../../../builder/cluster/ip.ts';
+import { strangerRange } from '../../../../builder/cluster/lab/pxe.ts';
 import { consoleStatus, FINAL_STATES } from '../../../../builder/cluster/lab/console.ts';
 import { clusterUp, loadPlan } from '../../../../builder/cluster/lab/lifecycle.ts';
 import { domainXml, networkXml } from '../../../../builder/cluster/lab/libvirt.ts';
@@ -75,6 +77,15 @@ describe('the plan', () => {
       memoryMiB: 2048,
       cpus: 2,
     });
+  });
+});
+
+describe('the PXE lab network', () => {
+  it('leaves ten addresses below the broadcast address to strangers, with the netmask dnsmasq wants', () => {
+    expect(strangerRange('10.0.2.0/24')).toEqual(['10.0.2.230', '10.0.2.239']);
+    expect(strangerRange('192.168.0.0/16')).toEqual(['192.168.255.230', '192.168.255.239']);
+    expect(() => strangerRange('10.0.2.0/27')).toThrow(/too small for a DHCP range/);
+    expect([0, 20, 24, 32].map(ipv4Netmask)).toEqual(['0.0.0.0', '255.255.240.0', '255.255.255.0', '255.255.255.255']);
   });
 });
 
