@@ -14,7 +14,8 @@ import { needsNetwork, resolveModel } from './resolve.ts';
 import { StateJournal } from './state.ts';
 import { StatusReporter } from './status.ts';
 import { roleSteps, type RoleOptions } from './role/steps.ts';
-import { postReport, reportBody, reportUrl, type ReportOptions } from './report.ts';
+import type { ReportTarget } from '../node/serve.ts';
+import { postReport, reportBody, reportTarget, type ReportOptions } from './report.ts';
 import { cmdlineValue } from './metadata/cmdline.ts';
 import { runInstall, type InstallTools } from './install/install.ts';
 import { machineInstallTools } from './install/tools.ts';
@@ -44,11 +45,11 @@ export async function runPass(opts: RunOptions): Promise<number> {
   let cmdline: Cmdline = new Map();
   // the seed as served: the report to kiln cluster serve proves the node holds it
   let seed: Buffer | undefined;
-  let carriedReport: string | undefined;
+  let carriedReport: ReportTarget | undefined;
   const report = async (outcome: 'done' | 'failed', reason?: string) => {
-    const url = reportUrl(cmdline) ?? carriedReport;
-    if (!url || !seed) return;
-    const warning = await postReport(url, reportBody(outcome, seed, reason), opts.report);
+    const target = reportTarget(cmdline) ?? carriedReport;
+    if (!target || !seed) return;
+    const warning = await postReport(target, reportBody(outcome, seed, reason), opts.report);
     if (warning) status.warn(warning);
     else status.line(`reported "${outcome}" to the boot server`);
   };
@@ -60,7 +61,7 @@ export async function runPass(opts: RunOptions): Promise<number> {
       status.line(`no metadata source found; ${NO_SOURCE_HINT}`);
       return EXIT.noSource;
     }
-    carriedReport = found.reportUrl;
+    carriedReport = found.report;
     status.update({ source: { provider: found.provider, location: found.location } });
     status.line(`source: ${found.provider} (${found.location})`);
     for (const w of found.warnings) status.warn(w);
@@ -85,7 +86,7 @@ export async function runPass(opts: RunOptions): Promise<number> {
           install,
           cmdline,
           seed: raw.userData,
-          ...((url) => (url ? { report: url } : {}))(reportUrl(cmdline)),
+          ...((target) => (target ? { report: target } : {}))(reportTarget(cmdline)),
           log: (l) => status.line(l),
         },
         opts.install ?? machineInstallTools,

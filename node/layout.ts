@@ -81,4 +81,6 @@ export interface InstalledSource {
   name: string;
   /** kiln.report= of the live boot. */
   report?: string;
+  /** kiln.tls.ca= of the live boot (hex): the report goes to a server with that CA, as the seed came from one. */
+  reportTlsPin?: string;
 }

@@ -53,3 +53,20 @@ export const SERVE_PATHS = {
 /** `kiln.install.image=<url>` and `kiln.install.hash=sha256-<hex>`: the raw disk image `install` writes, pinned. */
 export const INSTALL_IMAGE_PARAM = 'kiln.install.image';
 export const INSTALL_HASH_PARAM = 'kiln.install.hash';
+
+/**
+ * `kiln.tls.ca=sha256:<hex>`: the CA (kubeadm's discovery hash form: sha256 of its
+ * SubjectPublicKeyInfo) that the boot server's certificate must chain to. With it, the node trusts
+ * that CA alone for its https:// seed and report URLs, whatever the system's trust store says.
+ */
+export const TLS_CA_PARAM = 'kiln.tls.ca';
+const TLS_PIN = /^sha256:([0-9a-f]{64})$/;
+
+/** Where a node reports: the URL, and the pinned CA's hash (hex) when it is https to kiln cluster serve's TLS. */
+export interface ReportTarget {
+  url: string;
+  tlsPin?: string;
+}
+
+/** The pin's hex digest, or undefined when the text is not sha256:<64 hex>. */
+export const parseTlsPin = (text: string): string | undefined => TLS_PIN.exec(text)?.[1];

@@ -3,6 +3,7 @@
 import 'reflect-metadata'; // @peculiar/x509's dependency injection (tsyringe) needs the Reflect API
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 import { caCertHash } from '../../node/config/parse.ts';
 export { caPairProblem } from '../../node/config/pki.ts';
 
@@ -98,3 +99,49 @@ export const generateCertificateKey = (): string => randomBytes(32).toString('he
 
 export const TOKEN_PATTERN = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
 export const CERTIFICATE_KEY_PATTERN = /^[0-9a-f]{64}$/;
+
+/** How long a boot server's certificate lives: it is issued afresh at every start (the pin is on the CA). */
+const SERVING_VALIDITY_MS = 365 * 24 * 3600 * 1000;
+
+/**
+ * A TLS server certificate for `host` (an IP address or a DNS name), signed by the cluster CA:
+ * ECDSA P-256, serverAuth, a year. The chain (leaf, then CA) is what the server presents, so a node
+ * that pins the CA's hash (kiln.tls.ca) finds the CA in it.
+ */
+export async function issueServingCertificate(ca: CaPair, host: string, now = new Date()): Promise<{ chain: string; key: string }> {
+  const caCert = new x509.X509Certificate(ca.cert);
+  const caKey = createPrivateKey(ca.key);
+  const caAlg = ALGORITHMS[caKey.asymmetricKeyType === 'rsa' ? 'rsa-2048' : 'ecdsa-p256'];
+  const signingKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    caKey.export({ type: 'pkcs8', format: 'der' }),
+    caAlg.generate.name === 'ECDSA' ? caAlg.generate : { name: caAlg.generate.name, hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  const leaf = ALGORITHMS['ecdsa-p256'];
+  const keys = (await webcrypto.subtle.generateKey(leaf.generate, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const serial = randomBytes(16);
+  serial[0]! &= 0x7f;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial.toString('hex'),
+    subject: 'CN=kiln-cluster-serve',
+    issuer: caCert.subject,
+    notBefore: new Date(now.getTime() - BACKDATE_MS),
+    notAfter: new Date(now.getTime() + SERVING_VALIDITY_MS),
+    signingAlgorithm: caAlg.sign,
+    publicKey: keys.publicKey,
+    signingKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension([{ type: isIP(host) ? 'ip' : 'dns', value: host }]),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+    ],
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }) as string;
+  const pem = (c: x509.X509Certificate) => c.toString('pem').replace(/\r\n/g, '\n').trimEnd() + '\n';
+  return { chain: pem(cert) + pem(caCert), key };
+}

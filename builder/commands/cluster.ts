@@ -18,7 +18,7 @@ import { writeSnippets } from '../cluster/serve/snippets.ts';
 
 /** `kiln cluster`'s line in `kiln --help`; each verb has its own, with every flag it takes. */
 export const CLUSTER_USAGE =
-  'kiln cluster gen CLUSTER.yaml --out DIR [--rotate] | up DIR --image DISK|OUTDIR [NODE...] [--boot disk|pxe] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S] | down DIR [NODE...] [--force] [--purge] | serve DIR --image OUTDIR [--listen ADDR:PORT] [--url URL] [--until-done] | status DIR [--json] | libvirt DIR --image DISK';
+  'kiln cluster gen CLUSTER.yaml --out DIR [--rotate] | up DIR --image DISK|OUTDIR [NODE...] [--boot disk|pxe] [--seed nocloud|ignition] [--uefi] [--accel tcg|kvm] [--wait] [--timeout S] | down DIR [NODE...] [--force] [--purge] | serve DIR --image OUTDIR [--listen ADDR:PORT] [--url URL] [--tls-listen ADDR:PORT] [--until-done] | status DIR [--json] | libvirt DIR --image DISK';
 const out = (line: string) => writeOut(`${line}\n`);
 
 type Verb = (args: string[], opts: Record<string, unknown>) => Promise<number>;
@@ -152,13 +152,23 @@ const serve: Verb = async (args, opts) => {
   if (typeof opts.image !== 'string' || opts.image === '')
     throw new KilnError('--image OUTDIR is required (the --out of kiln build)', { hint: usage, exitCode: 2 });
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  const plan = await servePlan(dir, { image: opts.image, listen: str(opts.listen), url: str(opts.url) });
+  const plan = await servePlan(dir, {
+    image: opts.image,
+    listen: str(opts.listen),
+    url: str(opts.url),
+    tlsListen: str(opts['tls-listen']),
+  });
   const disk = await diskImage(path.resolve(opts.image), plan.dir, out);
   if (disk) plan.disk = disk;
   const server = await startServer(plan, (line) => out(`${new Date().toISOString().slice(11, 19)} ${line}`));
   const snippets = await writeSnippets(plan);
   out(`kiln cluster serve: cluster ${plan.cluster} (${plan.nodes.length} nodes) on ${server.address} - nodes reach it at ${plan.url}`);
   out(`  iPXE chain   ${plan.url}/boot.ipxe (point DHCP at it: ${path.dirname(snippets[0]!)}/{dnsmasq.conf,dhcpd.conf,matchbox/})`);
+  out(
+    server.tlsAddress
+      ? `  seeds        over HTTPS only, on ${server.tlsAddress} (nodes reach ${plan.tls!.url}; certificate from the cluster CA, pinned as kiln.tls.ca=sha256:${plan.tls!.pin})`
+      : `  seeds        over plain HTTP (--tls-listen ADDR:PORT serves them over HTTPS, pinned to the cluster CA)`,
+  );
   out(`  access log   ${path.join(plan.dir, 'serve/access.log')}`);
   out(
     `  install      ${disk ? `${disk.file} (${disk.bytes} bytes, sha256 ${disk.sha256})` : 'no disk.raw or disk.qcow2 in the image: nodes with install: will refuse'}`,
@@ -228,10 +238,16 @@ export const CLUSTER_VERBS: Command[] = [
   },
   {
     name: 'serve',
-    usage: 'kiln cluster serve DIR --image OUTDIR [--listen ADDR:PORT] [--url URL] [--until-done]',
+    usage: 'kiln cluster serve DIR --image OUTDIR [--listen ADDR:PORT] [--url URL] [--tls-listen ADDR:PORT] [--until-done]',
     summary:
       "serve the image's PXE bundle and each node's boot script and seed to its MAC, and watch the nodes report (--until-done: exit once every node has reported, 0 if all are done)",
-    options: { image: { type: 'string' }, listen: { type: 'string' }, url: { type: 'string' }, 'until-done': { type: 'boolean' } },
+    options: {
+      image: { type: 'string' },
+      listen: { type: 'string' },
+      url: { type: 'string' },
+      'tls-listen': { type: 'string' },
+      'until-done': { type: 'boolean' },
+    },
     run: serve,
   },
   {

@@ -13,7 +13,7 @@ import { parseHash } from '../../core/hash.ts';
 import { redactUrl } from '../../core/redact.ts';
 import type { InstallConfig } from '../../node/config/schema.ts';
 import { INSTALLED_SEED, INSTALLED_SOURCE, type InstalledSource } from '../../node/layout.ts';
-import { INSTALL_HASH_PARAM, INSTALL_IMAGE_PARAM } from '../../node/serve.ts';
+import { INSTALL_HASH_PARAM, INSTALL_IMAGE_PARAM, type ReportTarget } from '../../node/serve.ts';
 import { cmdlineValue, type Cmdline } from '../metadata/cmdline.ts';
 import { describeDisk, selectDisk, type DiskFacts } from './select.ts';
 import { writeImage } from './write.ts';
@@ -36,7 +36,7 @@ export interface InstallInput {
   install: InstallConfig;
   cmdline: Cmdline;
   seed: { name: string; data: Buffer };
-  report?: string;
+  report?: ReportTarget;
   log: (line: string) => void;
 }
 
@@ -112,7 +112,11 @@ export async function runInstall(input: InstallInput, tools: InstallTools): Prom
     const range = await rootRange(written.head, bytes);
     const root = await tools.mountRange(disk.path, range.offset, range.size);
     try {
-      const source: InstalledSource = { name: input.seed.name, ...(input.report ? { report: input.report } : {}) };
+      const { report } = input;
+      const source: InstalledSource = {
+        name: input.seed.name,
+        ...(report ? { report: report.url, ...(report.tlsPin ? { reportTlsPin: report.tlsPin } : {}) } : {}),
+      };
       await writeFileAtomic(path.join(root.dir, INSTALLED_SEED), input.seed.data, 0o600);
       await writeFileAtomic(path.join(root.dir, INSTALLED_SOURCE), `${JSON.stringify(source)}\n`, 0o600);
     } finally {

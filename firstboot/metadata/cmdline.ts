@@ -1,5 +1,7 @@
 // The kernel command line as the kernel splits it: spaces separate, double quotes group.
 // Pure: the caller reads /proc/cmdline.
+import { KilnError } from '../../core/errors.ts';
+import { parseTlsPin, TLS_CA_PARAM } from '../../node/serve.ts';
 
 export type Cmdline = Map<string, string | true>;
 
@@ -35,4 +37,18 @@ export function nocloudSeedFrom(cmdline: Cmdline): string | undefined {
     if (m) return m[2]!.endsWith('/') ? m[2]! : `${m[2]!}/`;
   }
   return undefined;
+}
+
+/** kiln.tls.ca's pin (hex), checked: a malformed pin is bad input, never ignored. */
+export function cmdlineTlsPin(cmdline: Cmdline): string | undefined {
+  const text = cmdlineValue(cmdline, TLS_CA_PARAM);
+  if (text === undefined) return undefined;
+  const pin = parseTlsPin(text);
+  if (!pin)
+    throw new KilnError(`kernel command line: ${TLS_CA_PARAM}=${text} is not a CA pin kiln understands`, {
+      path: TLS_CA_PARAM,
+      hint: 'use sha256:<64 hex digits>, the hash kubeadm calls --discovery-token-ca-cert-hash (cluster.json caCertHash)',
+      exitCode: 2,
+    });
+  return pin;
 }

@@ -4,19 +4,24 @@ import path from 'node:path';
 import { KilnError } from '../../core/errors.ts';
 import { exists } from '../apply/fs.ts';
 import type { Host } from '../host.ts';
-import { cmdlineValue, nocloudSeedFrom, type Cmdline } from './cmdline.ts';
+import { cmdlineTlsPin, cmdlineValue, nocloudSeedFrom, type Cmdline } from './cmdline.ts';
 import { parseHash } from '../../core/hash.ts';
 import { redactUrl } from '../../core/redact.ts';
 import { fetchBytes } from './fetch.ts';
 import type { RawMetadata } from '../../node/metadata/decode.ts';
 import { INSTALLED_SEED, INSTALLED_SOURCE, type InstalledSource } from '../../node/layout.ts';
+import type { ReportTarget } from '../../node/serve.ts';
 import { readInputBytes } from '../../core/fs.ts';
 import { readStateFile } from '../../core/json.ts';
 import { Type } from '@sinclair/typebox';
 import { Strict } from '../../core/schema.ts';
 
 const InstalledSourceSchema = Type.Object(
-  { name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }), report: Type.Optional(Type.String({ pattern: '^https?://' })) },
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }),
+    report: Type.Optional(Type.String({ pattern: '^https?://' })),
+    reportTlsPin: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+  },
   Strict,
 );
 
@@ -29,7 +34,7 @@ export interface FoundSource {
   /** Notes for the user (an unpinned http source, …). */
   warnings: string[];
   /** Where to report the first boot's outcome when not on the command line (an installed node's carried kiln.report). */
-  reportUrl?: string;
+  report?: ReportTarget;
   load(): Promise<RawMetadata>;
 }
 
@@ -98,6 +103,7 @@ export const PROVIDERS: Provider[] = [
           hint: 'add kiln.config.hash=sha256-<hex of `sha256sum <file>`> so a tampered or stale config is refused',
           exitCode: 2,
         });
+      const tlsPin = cmdlineTlsPin(cmdline);
       return {
         provider: 'kernel-cmdline',
         location: `kiln.config=${redactUrl(url)}`,
@@ -107,7 +113,7 @@ export const PROVIDERS: Provider[] = [
           kind: 'sniff',
           userData: {
             name: path.basename(new URL(url, 'file:///').pathname) || 'kiln.config',
-            data: (await fetchBytes(isRemote(url) ? url : local(host, url), { ...(hash ? { hash } : {}) }))!,
+            data: (await fetchBytes(isRemote(url) ? url : local(host, url), { ...(hash ? { hash } : {}), ...(tlsPin ? { tlsPin } : {}) }))!,
           },
         }),
       };
@@ -126,7 +132,7 @@ export const PROVIDERS: Provider[] = [
         location: INSTALLED_SEED,
         needsNetwork: false,
         warnings: [],
-        ...(source?.report ? { reportUrl: source.report } : {}),
+        ...(source?.report ? { report: { url: source.report, ...(source.reportTlsPin ? { tlsPin: source.reportTlsPin } : {}) } } : {}),
         load: async () => ({
           kind: 'sniff',
           userData: {

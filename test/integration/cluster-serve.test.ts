@@ -12,7 +12,8 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderBootIpxe } from '../../builder/outputs/pxe.ts';
 import { cmdlineValue, parseCmdline } from '../../firstboot/metadata/cmdline.ts';
-import { postReport, reportBody, reportUrl } from '../../firstboot/report.ts';
+import { fetchBytes } from '../../firstboot/metadata/fetch.ts';
+import { postReport, reportBody, reportTarget } from '../../firstboot/report.ts';
 import { seedProof } from '../../node/serve.ts';
 import { kiln, repoRoot, tempDir } from '../helpers/build.ts';
 import { defaultSpecWith } from '../helpers/specs.ts';
@@ -49,7 +50,7 @@ interface Serving {
 }
 
 /** Starts the real CLI and waits for its "on http://…" line. */
-async function serve(extra: string[] = []): Promise<Serving> {
+async function serve(extra: string[] = [], dir = rack): Promise<Serving> {
   const port = await freePort();
   const proc = execa(
     process.execPath,
@@ -59,7 +60,7 @@ async function serve(extra: string[] = []): Promise<Serving> {
       path.join(repoRoot, 'builder/cli.ts'),
       'cluster',
       'serve',
-      rack,
+      dir,
       '--image',
       image,
       '--listen',
@@ -116,7 +117,7 @@ describe('kiln cluster serve', () => {
     const cmdline = parseCmdline(args);
     expect(cmdline.get('kiln.config')).toBe(`${first.url}/seed/${hyp(MACS['cp-1'])}/ignition.json`);
     expect(cmdline.get('kiln.config.hash')).toBe(`sha256-${sha256(seedOf('cp-1'))}`);
-    expect(reportUrl(cmdline)).toBe(`${first.url}/report/${hyp(MACS['cp-1'])}`);
+    expect(reportTarget(cmdline)?.url).toBe(`${first.url}/report/${hyp(MACS['cp-1'])}`);
   });
 
   it('serves the three files of the PXE bundle and nothing else of the image or DIR', async () => {
@@ -159,7 +160,7 @@ describe('kiln cluster serve', () => {
     const cmdline = parseCmdline(args);
     const seed = (await get(cmdlineValue(cmdline, 'kiln.config')!)).body;
     // what kiln-firstboot posts at the end of its late pass
-    expect(await postReport(reportUrl(cmdline)!, reportBody('done', seed), { attempts: 1 })).toBeUndefined();
+    expect(await postReport(reportTarget(cmdline)!, reportBody('done', seed), { attempts: 1 })).toBeUndefined();
     expect((await get(cmdlineValue(cmdline, 'kiln.config')!)).status).toBe(410);
     const again = (await get(`${first.url}/node/${hyp(MACS['cp-1'])}.ipxe`)).body.toString();
     expect(again).toContain('node cp-1');
@@ -174,7 +175,7 @@ describe('kiln cluster serve', () => {
     const mac = hyp(MACS['worker-1']);
     const seed = (await get(`${first.url}/seed/${mac}/ignition.json`)).body;
     const warning = await postReport(
-      `${first.url}/report/${mac}`,
+      { url: `${first.url}/report/${mac}` },
       reportBody('failed', seed, 'step kubeadm-join failed\r\nafter 3 tries'),
       {
         attempts: 1,
@@ -229,12 +230,74 @@ describe('kiln cluster serve', () => {
     for (const node of ['worker-1', 'cp-2', 'cp-3'] as const) {
       const mac = hyp(MACS[node]);
       const seed = (await get(`${second.url}/seed/${mac}/ignition.json`)).body;
-      expect(await postReport(`${second.url}/report/${mac}`, reportBody('done', seed), { attempts: 1 })).toBeUndefined();
+      expect(await postReport({ url: `${second.url}/report/${mac}` }, reportBody('done', seed), { attempts: 1 })).toBeUndefined();
     }
     const result = await second.proc;
     expect(result.exitCode, result.all).toBe(0);
     expect(result.all).toMatch(/worker-1\s+script 0×, seed 3×\s+first boot done/);
   }, 60_000);
+});
+
+describe('kiln cluster serve --tls-listen: seeds and reports over HTTPS, pinned to the cluster CA', () => {
+  const tlsRack = path.join(work, 'rack-tls');
+  const mac = hyp(MACS['cp-2']);
+  let served: Serving;
+  let tlsPort: number;
+  let caCertHash: string;
+  let cmdline: ReturnType<typeof parseCmdline>;
+  beforeAll(async () => {
+    await kiln(['cluster', 'gen', SPEC, '--out', tlsRack]);
+    caCertHash = JSON.parse(readFileSync(path.join(tlsRack, 'cluster.json'), 'utf8')).caCertHash;
+    tlsPort = await freePort();
+    served = await serve(['--tls-listen', `127.0.0.1:${tlsPort}`], tlsRack);
+    const script = (await get(`${served.url}/node/${mac}.ipxe`)).body.toString();
+    cmdline = parseCmdline(/^kernel \$\{base\}\/vmlinuz (.*)$/m.exec(script)![1]!);
+  }, 60_000);
+  afterAll(() => served.proc.kill('SIGTERM'));
+  const seedUrl = () => `https://127.0.0.1:${tlsPort}/seed/${mac}/ignition.json`;
+  const tlsSeed = () => readFileSync(path.join(tlsRack, 'nodes/cp-2/ignition.json'));
+
+  it("puts the node's seed and report on HTTPS and pins the cluster CA's hash; iPXE's files stay on HTTP", () => {
+    expect(cmdline.get('kiln.config')).toBe(seedUrl());
+    expect(cmdline.get('kiln.tls.ca')).toBe(caCertHash);
+    expect(reportTarget(cmdline)).toEqual({ url: `https://127.0.0.1:${tlsPort}/report/${mac}`, tlsPin: caCertHash.slice(7) });
+    expect(served.output()).toContain(`over HTTPS only, on https://127.0.0.1:${tlsPort}`);
+  });
+
+  it('gives the seed only over TLS, and only to a client that pins the cluster CA and names the certified host', async () => {
+    const refused = await get(`${served.url}/seed/${mac}/ignition.json`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.toString()).toContain(`served over HTTPS only: https://127.0.0.1:${tlsPort}`);
+    // the system's trust store does not know the cluster CA
+    await expect(fetch(seedUrl())).rejects.toThrow();
+    // another cluster's CA pinned: refused after the handshake, before any request
+    const other = 'sha256:' + 'ab'.repeat(32);
+    await expect(fetchBytes(seedUrl(), { tlsPin: other.slice(7), attempts: 1 })).rejects.toThrow(
+      /does not present a certificate chain to the pinned CA/,
+    );
+    // the right pin, but a name the certificate does not carry
+    await expect(fetchBytes(seedUrl().replace('127.0.0.1', 'localhost'), { tlsPin: caCertHash.slice(7), attempts: 1 })).rejects.toThrow(
+      /cannot fetch/,
+    );
+    const hash = { algorithm: 'sha256' as const, hex: cmdline.get('kiln.config.hash')!.toString().slice(7) };
+    const seed = await fetchBytes(seedUrl(), { tlsPin: caCertHash.slice(7), hash, attempts: 1 });
+    expect(seed?.equals(tlsSeed())).toBe(true);
+    // the access log is a write stream: its lines land just after the answers
+    const logged = new RegExp(`GET /seed/${mac}/ignition.json 200 mac=\\S+ node=cp-2 tls$`, 'gm');
+    for (let i = 0; i < 50 && !logged.test(readFileSync(path.join(tlsRack, 'serve/access.log'), 'utf8')); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const access = readFileSync(path.join(tlsRack, 'serve/access.log'), 'utf8');
+    expect(access.match(new RegExp(`GET /seed/${mac}/ignition.json 200 mac=\\S+ node=cp-2 tls$`, 'gm'))).toHaveLength(1);
+    expect(access).toMatch(new RegExp(`GET /seed/${mac}/ignition.json 403 mac=\\S+ node=cp-2$`, 'm'));
+  });
+
+  it('takes the report over TLS; the seed is then gone there too', async () => {
+    expect(await postReport(reportTarget(cmdline)!, reportBody('done', tlsSeed()), { attempts: 1 })).toBeUndefined();
+    expect(await fetchBytes(seedUrl(), { tlsPin: caCertHash.slice(7), attempts: 1 }).catch((e: Error) => e.cause)).toMatchObject({
+      message: 'HTTP 410',
+    });
+    expect((await kiln(['cluster', 'status', tlsRack])).stdout).toMatch(/cp-2\s+script 1×, seed 1×, seed refused 1×\s+first boot done/);
+  });
 });
 
 describe('kiln cluster serve refuses bad input before it listens', () => {

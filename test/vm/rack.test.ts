@@ -19,6 +19,8 @@ const work = tempDir('kiln-vm-rack-');
 const dir = path.join(work, 'rack');
 const NETNS = 'kiln-rack';
 const SERVER = 'http://10.0.2.2:8080';
+/** Seeds and reports: the lab's serve listens for TLS with a certificate from the cluster CA. */
+const SECRETS = 'https://10.0.2.2:8443';
 const STRANGER = { mac: '52:54:00:e2:00:99', tap: 'ktstranger' };
 const strangerPid = path.join(work, 'stranger.pid');
 
@@ -79,6 +81,7 @@ describe('kiln cluster up --boot pxe: a blank machine network-boots into its nod
     async () => {
       await kiln(['cluster', 'gen', rackSpec(), '--out', dir]);
       const secrets = JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8'));
+      const { caCertHash } = JSON.parse(readFileSync(path.join(dir, 'cluster.json'), 'utf8'));
       const cp1 = '52:54:00:e2:00:11';
 
       const upRun = kiln(['cluster', 'up', dir, '--image', images, '--boot', 'pxe', 'cp-1', '--wait', '--timeout', '1500'], {
@@ -106,7 +109,7 @@ describe('kiln cluster up --boot pxe: a blank machine network-boots into its nod
       // --- the live boot installed, the disk boot provisioned from the carried seed and did its role
       const console1 = readFileSync(path.join(dir, 'run/cp-1/console.log'), 'utf8');
       const seedHash = (await execa('sha256sum', [path.join(dir, 'nodes/cp-1/ignition.json')])).stdout.split(' ')[0];
-      expect(console1).toContain(`source: kernel-cmdline (kiln.config=${SERVER}/seed/${hyp(cp1)}/ignition.json)`);
+      expect(console1).toContain(`source: kernel-cmdline (kiln.config=${SECRETS}/seed/${hyp(cp1)}/ignition.json)`);
       expect(console1).toMatch(/install: writing the disk image \(\d+ MiB, sha256 pinned\) to \/dev\/vda, 16\.0 GiB/);
       expect(console1).toMatch(/installed to \/dev\/vda in \d+ ms; rebooting into it/);
       expect(console1).toMatch(/kiln-firstboot\[early\]: source: installed-seed \(\/var\/lib\/kiln\/install\/seed\)/);
@@ -122,16 +125,20 @@ describe('kiln cluster up --boot pxe: a blank machine network-boots into its nod
       expect(init.at(-1)?.exitCode).toBe(0);
       // the live kernel's command line (printed on the console) pinned the seed
       expect(console1).toContain(`kiln.config.hash=sha256-${seedHash}`);
+      expect(console1).toContain(`kiln.tls.ca=${caCertHash}`);
+      // the disk image (public, pinned by its sha256) comes over the plain HTTP listener, like iPXE's files
+      expect(console1).toMatch(new RegExp(`kiln\\.install\\.image=${SERVER}/image/disk\\.raw kiln\\.install\\.hash=sha256-[0-9a-f]{64}`));
 
       // --- the server saw: script, kernel, initrd, squashfs, the seed once, the report; then 410
       await waitFor('the report of cp-1', 60, () =>
         readFileSync(path.join(dir, 'serve/access.log'), 'utf8').includes(`POST /report/${hyp(cp1)} 204`),
       );
-      const gone = await inNs(process.execPath, [
-        '-e',
-        `fetch('${SERVER}/seed/${hyp(cp1)}/ignition.json').then((r) => console.log(r.status))`,
+      // curl (OpenSSL) trusting the cluster CA alone: the server's certificate chains to it; the seed is gone
+      const gone = await inNs('curl', [
+        ...['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10'],
+        ...['--cacert', path.join(dir, 'pki/ca.crt'), `${SECRETS}/seed/${hyp(cp1)}/ignition.json`],
       ]);
-      expect(gone.stdout.trim()).toBe('410');
+      expect(gone.stdout.trim(), gone.all).toBe('410');
       const access = readFileSync(path.join(dir, 'serve/access.log'), 'utf8');
       const mine = access
         .split('\n')
@@ -143,6 +150,8 @@ describe('kiln cluster up --boot pxe: a blank machine network-boots into its nod
         `POST /report/${hyp(cp1)} 204`,
         `GET /seed/${hyp(cp1)}/ignition.json 410`,
       ]);
+      // the seed and the reports went over TLS only (the access log marks the HTTPS listener's lines)
+      for (const l of access.split('\n').filter((l) => /\/(seed|report)\//.test(l))) expect(l).toMatch(/ tls$/);
       for (const file of ['vmlinuz', 'initrd.img', 'rootfs.squashfs'])
         expect(access).toMatch(new RegExp(`GET /pxe/${file.replace('.', '\\.')} 200`));
       expect(access.match(/ 10\.0\.2\.11 GET \/image\/disk\.raw 200/g)).toHaveLength(1);

@@ -16,8 +16,9 @@ import { ipv4Netmask, ipv4Text, parseNet } from '../ip.ts';
 import { inNetns } from './netns.ts';
 import { runDirOf, type LabNetwork, type LabPlan } from './plan.ts';
 
-/** The port `kiln cluster serve` listens on inside the namespace. */
+/** The ports `kiln cluster serve` listens on inside the namespace: HTTP (iPXE), HTTPS (seeds and reports). */
 export const LAB_SERVE_PORT = 8080;
+export const LAB_SERVE_TLS_PORT = 8443;
 
 /** The network the nodes PXE boot on: the first with an address of the namespace's own. */
 function bootNetwork(plan: LabPlan): LabNetwork & { hostAddress: string } {
@@ -48,7 +49,7 @@ export interface PxeLab {
 export async function planPxeLab(dir: string, plan: LabPlan, image: string): Promise<PxeLab> {
   const network = bootNetwork(plan);
   const host = network.hostAddress.split('/')[0]!;
-  const serve = await servePlan(dir, { image, listen: `${host}:${LAB_SERVE_PORT}` });
+  const serve = await servePlan(dir, { image, listen: `${host}:${LAB_SERVE_PORT}`, tlsListen: `${host}:${LAB_SERVE_TLS_PORT}` });
   return { serve, network };
 }
 
@@ -116,6 +117,8 @@ export async function startPxeServices(dir: string, plan: LabPlan, lab: PxeLab, 
         path.resolve(image),
         '--listen',
         `${lab.serve.host}:${lab.serve.port}`,
+        '--tls-listen',
+        `${lab.serve.tls!.host}:${lab.serve.tls!.port}`,
       ]),
     );
     const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, CI: 'true' } });

@@ -8,7 +8,9 @@ import { KilnError, ValidationError } from '../../../core/errors.ts';
 import { readInputBytes, readInputFile } from '../../../core/fs.ts';
 import { digestHex } from '../../../core/hash.ts';
 import type { Problem } from '../../../core/problem.ts';
+import { caCertHash } from '../../../node/config/parse.ts';
 import { seedProof } from '../../../node/serve.ts';
+import { caPairProblem, type CaPair } from '../pki.ts';
 import { readSummary } from '../lab/summary.ts';
 import type { DiskImage } from './disk-image.ts';
 
@@ -42,23 +44,38 @@ export interface ServePlan {
   url: string;
   /** The raw disk image install writes (set by the caller from diskImage, once the plan is checked). */
   disk?: DiskImage;
+  /** --tls-listen: seeds and reports over HTTPS only, with a certificate from the cluster CA. */
+  tls?: ServeTls;
+}
+
+export interface ServeTls {
+  host: string;
+  port: number;
+  /** https://HOST:PORT the nodes reach, HOST as in the plan's url (the certificate's one name). */
+  url: string;
+  /** The cluster CA (DIR/pki/ca.crt and ca.key) that signs the server's certificate. */
+  ca: CaPair;
+  /** The CA's discovery hash (hex of sha256 over its public key): kiln.tls.ca on every node's command line. */
+  pin: string;
 }
 
 export interface ServeOptions {
   image: string;
   listen?: string;
   url?: string;
+  /** ADDRESS:PORT for the HTTPS listener of seeds and reports. */
+  tlsListen?: string;
 }
 
 const IMAGE_HINT = 'give --image the --out directory of a kiln build whose spec has the pxe output';
 const SEED_MAX_BYTES = 1024 * 1024;
 
-function parseListen(listen: string): { host: string; port: number } {
+function parseListen(listen: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(listen);
   const host = m?.[1] ?? m?.[2];
   const port = Number(m?.[3]);
   if (!m || !host || isIP(host) === 0 || !(port > 0 && port < 65536))
-    throw new KilnError(`--listen "${listen}" is not ADDRESS:PORT`, {
+    throw new KilnError(`${flag} "${listen}" is not ADDRESS:PORT`, {
       hint: 'e.g. --listen 10.0.0.1:8080 or --listen [fd00::1]:8080 (an IP address the nodes reach)',
       exitCode: 2,
     });
@@ -162,5 +179,38 @@ export async function servePlan(dir: string, opts: ServeOptions): Promise<ServeP
   if (problems.length > 0) throw new ValidationError(problems);
   const scriptFile = path.join(pxeDir, 'boot.ipxe');
   const script = (await readInputFile(scriptFile, { what: "the image's boot.ipxe", hint: IMAGE_HINT, maxBytes: 64 * 1024 }))!;
-  return { dir: path.resolve(dir), cluster: summary.name, nodes, pxeDir, kernelArgs: kernelArgsOf(script, scriptFile), host, port, url };
+  const tls = opts.tlsListen === undefined ? undefined : await tlsPlan(dir, opts.tlsListen, url);
+  return {
+    dir: path.resolve(dir),
+    cluster: summary.name,
+    nodes,
+    pxeDir,
+    kernelArgs: kernelArgsOf(script, scriptFile),
+    host,
+    port,
+    url,
+    ...(tls ? { tls } : {}),
+  };
+}
+
+/** The HTTPS listener: its address, the URL nodes reach (the http URL's host), and the cluster CA that signs for it. */
+async function tlsPlan(dir: string, tlsListen: string, url: string): Promise<ServeTls> {
+  const { host, port } = parseListen(tlsListen, '--tls-listen');
+  const hostname = new URL(url).hostname;
+  const read = (file: string) =>
+    readInputFile(path.join(dir, 'pki', file), {
+      what: `the cluster CA's ${file}`,
+      hint: 'kiln cluster gen writes DIR/pki/ca.crt and ca.key; serve the DIR it made',
+      maxBytes: 64 * 1024,
+    });
+  const ca = { cert: (await read('ca.crt'))!, key: (await read('ca.key'))! };
+  const problem = caPairProblem(ca);
+  if (problem)
+    throw new KilnError(`DIR/pki/ca.crt and ca.key are not a CA and its key: ${problem}`, {
+      file: path.join(dir, 'pki/ca.crt'),
+      hint: 'kiln cluster gen --rotate writes a new cluster CA (every node then needs its new seed)',
+      exitCode: 2,
+    });
+  const hash = caCertHash(ca.cert)!;
+  return { host, port, url: `https://${hostname}:${port}`, ca, pin: hash.slice('sha256:'.length) };
 }

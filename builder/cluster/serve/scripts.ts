@@ -2,7 +2,7 @@
 // asks for the script of the NIC it booted from; per node, the image's kernel line plus where that
 // node's own seed is (its hash pinned) and where to report; for a MAC not in the cluster, a script
 // that says so on the console and stops, never another node's boot.
-import { INSTALL_HASH_PARAM, INSTALL_IMAGE_PARAM, REPORT_PARAM, SERVE_PATHS } from '../../../node/serve.ts';
+import { INSTALL_HASH_PARAM, INSTALL_IMAGE_PARAM, REPORT_PARAM, SERVE_PATHS, TLS_CA_PARAM } from '../../../node/serve.ts';
 import type { ServedNode, ServePlan } from './plan.ts';
 
 /** How long a refused machine waits before iPXE gives up and the firmware tries its next boot entry. */
@@ -22,13 +22,18 @@ export function chainScript(plan: ServePlan): string {
   ].join('\n');
 }
 
-/** The node's kernel command line: the image's, then its seed with the seed's hash, then the report URL. */
+/**
+ * The node's kernel command line: the image's, then its seed with the seed's hash, then the report
+ * URL; both over HTTPS with the cluster CA pinned when the server listens for TLS.
+ */
 export function nodeArgs(plan: ServePlan, node: ServedNode, mac: string): string {
+  const secrets = plan.tls?.url ?? plan.url;
   return [
     plan.kernelArgs,
-    `kiln.config=${plan.url}${SERVE_PATHS.seed(mac)}`,
+    `kiln.config=${secrets}${SERVE_PATHS.seed(mac)}`,
     `kiln.config.hash=sha256-${node.seedHash}`,
-    `${REPORT_PARAM}=${plan.url}${SERVE_PATHS.report(mac)}`,
+    `${REPORT_PARAM}=${secrets}${SERVE_PATHS.report(mac)}`,
+    ...(plan.tls ? [`${TLS_CA_PARAM}=sha256:${plan.tls.pin}`] : []),
     // what a node with install writes to its disk (a node without install ignores it)
     ...(plan.disk ? [`${INSTALL_IMAGE_PARAM}=${plan.url}${SERVE_PATHS.disk}`, `${INSTALL_HASH_PARAM}=sha256-${plan.disk.sha256}`] : []),
   ].join(' ');

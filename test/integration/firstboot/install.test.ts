@@ -159,7 +159,7 @@ describe('install writes kiln’s disk image', () => {
         install: { disk: { id: 'virtio-test-disk' }, wipe: 'always' },
         cmdline: cmdline(`${base}/disk.raw`),
         seed,
-        report: 'http://10.0.2.2:8080/report/52-54-00-e2-00-11',
+        report: { url: 'https://10.0.2.2:8443/report/52-54-00-e2-00-11', tlsPin: 'ab'.repeat(32) },
         log: (l) => lines.push(l),
       },
       testTools(disk, events),
@@ -177,7 +177,8 @@ describe('install writes kiln’s disk image', () => {
     expect(await debugfsCat(disk, INSTALLED_SEED)).toBe(seed.data.toString());
     expect(JSON.parse(await debugfsCat(disk, INSTALLED_SOURCE))).toEqual({
       name: 'ignition.json',
-      report: 'http://10.0.2.2:8080/report/52-54-00-e2-00-11',
+      report: 'https://10.0.2.2:8443/report/52-54-00-e2-00-11',
+      reportTlsPin: 'ab'.repeat(32),
     });
     const mode = (await execa('debugfs', ['-R', `stat ${INSTALLED_SEED}`, `${disk}?offset=${ROOT_START}`])).stdout;
     expect(mode).toMatch(/Mode:\s+0600/);

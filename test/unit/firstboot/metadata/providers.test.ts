@@ -24,7 +24,13 @@ async function outcome(name: string): Promise<unknown> {
   try {
     const found = await findSource(host, parseCmdline(await host.cmdline()));
     if (!found) return { outcome: 'no source' };
-    const summary = { provider: found.provider, location: found.location, needsNetwork: found.needsNetwork, warnings: found.warnings };
+    const summary = {
+      provider: found.provider,
+      location: found.location,
+      needsNetwork: found.needsNetwork,
+      warnings: found.warnings,
+      ...(found.report ? { report: found.report } : {}),
+    };
     if (found.needsNetwork) return summary;
     try {
       return { ...summary, raw: describeRaw(await found.load()) };
