@@ -7,6 +7,7 @@ import { validateCommand } from './commands/validate.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { dataDiskCommand } from './commands/data-disk.ts';
+import { keygenCommand } from './commands/keygen.ts';
 import { CLUSTER_USAGE, CLUSTER_VERBS } from './commands/cluster.ts';
 
 const COMMANDS: Command[] = [
@@ -48,6 +49,13 @@ const COMMANDS: Command[] = [
     summary: 'create the persistent /var disk for live (ISO/PXE) nodes',
     options: { size: { type: 'string' } },
     run: (pos, v) => dataDiskCommand(pos, v),
+  },
+  {
+    name: 'keygen',
+    usage: 'kiln keygen --out DIR [--name NAME]',
+    summary: 'make the ed25519 key pair update bundles are signed with (NAME.key stays with you, NAME.pub goes into image specs)',
+    options: { out: { type: 'string', short: 'o' }, name: { type: 'string' } },
+    run: (pos, v) => keygenCommand(pos, v),
   },
   {
     name: 'doctor',
