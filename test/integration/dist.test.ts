@@ -1,5 +1,6 @@
 // `npm run dist` builds dist/kiln, a single executable that needs neither node nor the repository.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execa } from 'execa';
 import { createHash } from 'node:crypto';
 import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,8 +21,9 @@ function kiln(...args: string[]): SpawnSyncReturns<string> {
 
 beforeAll(async () => {
   const started = Date.now();
-  const r = spawnSync(process.execPath, [path.join(repo, 'scripts/dist.mjs')], { cwd: repo, encoding: 'utf8' });
-  expect(r.status, `scripts/dist.mjs failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
+  // not spawnSync: a worker blocked past vitest's 60 s RPC deadline fails the whole run
+  const r = await execa(process.execPath, [path.join(repo, 'scripts/dist.mjs')], { cwd: repo, reject: false });
+  expect(r.exitCode, `scripts/dist.mjs failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
   console.log(`npm run dist: ${((Date.now() - started) / 1000).toFixed(1)}s — ${r.stdout.trim().split('\n').at(-1)}`);
   dir = await mkdtemp(path.join(tmpdir(), 'kiln-dist-'));
   await copyFile(path.join(repo, 'dist/kiln'), path.join(dir, 'kiln'));
