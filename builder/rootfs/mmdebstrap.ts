@@ -7,12 +7,17 @@ import { ToolError } from '../../core/errors.ts';
 import { lock } from '../../core/fs.ts';
 import { canonicalJson, sha256, type ResolvedSpec } from '../spec/defaults.ts';
 import { aptRecipe } from './apt-source.ts';
+import { moduleFilters, ORPHAN_MODULES_HOOK } from './modules.ts';
 
 // Bump when the way the base is made changes, so old cache entries are not reused.
-const RECIPE = 3;
+const RECIPE = 4;
 
-// Documentation and translations a node never reads; copyright files stay (licences).
+// Documentation and translations a node never reads; copyright files stay (licences). The
+// containerd v1 shims serve only the io.containerd.runc.v1/runtime.v1.linux runtimes, which
+// containerd 1.6 deprecates and kiln's config never names (it runs io.containerd.runc.v2).
 const DPKG_OPTS = [
+  'path-exclude=/usr/bin/containerd-shim',
+  'path-exclude=/usr/bin/containerd-shim-runc-v1',
   'path-exclude=/usr/share/man/*',
   'path-exclude=/usr/share/doc/*',
   'path-include=/usr/share/doc/*/copyright',
@@ -30,6 +35,8 @@ export interface BaseRecipe {
   variant: string;
   packages: string[];
   dpkgOpts: string[];
+  /** mmdebstrap --customize-hook scripts, run in order once every package is installed. */
+  customizeHooks: string[];
   sourceDateEpoch: number;
   /** Kubernetes packages from an apt repository (kubernetes.source.apt). */
   apt?: { uri: string; suite: string; components: string[]; keySha256: string; packages: string[] };
@@ -44,7 +51,8 @@ export function baseRecipe(spec: ResolvedSpec): BaseRecipe {
     components: spec.base.components,
     variant: 'required',
     packages: spec.packages,
-    dpkgOpts: DPKG_OPTS,
+    dpkgOpts: [...DPKG_OPTS, ...moduleFilters(spec.node.shippedModules)],
+    customizeHooks: [ORPHAN_MODULES_HOOK],
     sourceDateEpoch: spec.sourceDateEpoch,
     ...(aptRecipe(spec) ? { apt: aptRecipe(spec)! } : {}),
   };
@@ -70,6 +78,7 @@ export function mmdebstrapArgs(recipe: BaseRecipe, output: string, sourcesFile?:
     `--components=${recipe.components.join(',')}`,
     `--include=${[...recipe.packages, ...(recipe.apt?.packages ?? [])].join(',')}`,
     ...recipe.dpkgOpts.map((o) => `--dpkgopt=${o}`),
+    ...recipe.customizeHooks.map((h) => `--customize-hook=${h}`),
     recipe.suite,
     output,
     ...mirrors,
@@ -121,7 +130,7 @@ async function runMmdebstrap(
   const sourcesFile = path.join(dir, `${key}.kubernetes.sources`);
   if (recipe.apt) await writeFile(sourcesFile, aptSources ?? '');
   const args = mmdebstrapArgs(recipe, partial, sourcesFile);
-  log(`mmdebstrap ${args.join(' ')}`);
+  log(`mmdebstrap ${args.map((a) => (a.startsWith('--customize-hook=') ? "--customize-hook='…'" : a)).join(' ')}`);
   try {
     const child = execa('mmdebstrap', args, {
       env: { SOURCE_DATE_EPOCH: String(recipe.sourceDateEpoch) },

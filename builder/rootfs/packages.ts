@@ -4,10 +4,7 @@ import type { ImageSpec } from '../spec/schema.ts';
 const PACKAGE_GROUPS: Array<[why: string, packages: string[]]> = [
   ['init and devices', ['systemd', 'systemd-sysv', 'systemd-resolved', 'udev', 'dbus', 'libpam-systemd', 'kmod']],
   // live-boot serves the ISO and PXE outputs; busybox gives its initramfs wget for PXE's fetch=
-  [
-    'kernel and early boot',
-    ['linux-image-amd64', 'initramfs-tools', 'live-boot', 'busybox', 'cloud-guest-utils', 'e2fsprogs', 'dosfstools'],
-  ],
+  ['kernel and early boot', ['linux-image-amd64', 'initramfs-tools', 'live-boot', 'busybox', 'e2fsprogs', 'dosfstools']],
   ['container runtime', ['containerd', 'runc', 'containernetworking-plugins']],
   ['control-plane VIP', ['keepalived']],
   [

@@ -5,6 +5,7 @@ import type { ImageSpec, SliceSettings, JournaldSettings } from './schema.ts';
 import type { KubeletDefaults } from '../../node/config/kubelet-defaults.ts';
 import { pauseImageFor } from '../rootfs/kubernetes.ts';
 import { packagesFor } from '../rootfs/packages.ts';
+import { DEFAULT_SHIPPED_MODULES, type ShippedModules } from '../rootfs/modules.ts';
 
 const DEFAULT_SYSCTLS: Record<string, string | number> = {
   'net.ipv4.ip_forward': 1,
@@ -75,6 +76,7 @@ export interface ResolvedSpec {
     slices: typeof DEFAULT_SLICES;
     sysctls: Array<[string, string]>;
     kernelModules: string[];
+    shippedModules: ShippedModules;
     journald: JournaldSettings;
     kubelet: KubeletDefaults;
   };
@@ -168,6 +170,11 @@ export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
         .map(([k, v]) => [k, String(v)] as [string, string])
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
       kernelModules: [...new Set([...DEFAULT_MODULES, ...(spec.node?.kernelModules ?? [])])],
+      shippedModules: {
+        profile: spec.node?.shippedModules?.profile ?? DEFAULT_SHIPPED_MODULES.profile,
+        drop: spec.node?.shippedModules?.drop ?? [],
+        keep: spec.node?.shippedModules?.keep ?? [],
+      },
       journald: { ...DEFAULT_JOURNALD, ...spec.node?.journald },
       kubelet: { ...DEFAULT_KUBELET, ...spec.node?.kubelet },
     },

@@ -255,6 +255,31 @@ const Journald = Type.Object(
   Strict,
 );
 
+// A directory of the kernel's module tree (relative to lib/modules/VERSION/kernel/); never a glob,
+// an absolute path or "..": it becomes a dpkg path filter.
+const ModuleDir = hinted(
+  Type.String({ pattern: '^[a-z0-9_][a-z0-9_+-]*(/[a-z0-9_][a-z0-9_+-]*)*$', maxLength: 200 }),
+  'a directory under the kernel module tree such as drivers/gpu or sound (no leading /, no globs)',
+);
+const ShippedModules = Type.Object(
+  {
+    profile: Type.Optional(
+      hinted(
+        Type.Union([Type.Literal('server'), Type.Literal('all')]),
+        'server leaves out sound, media, DRM, wireless and the like; all ships every module',
+      ),
+    ),
+    drop: Type.Optional(Type.Array(ModuleDir, { uniqueItems: true, description: 'more module directories to leave out' })),
+    keep: Type.Optional(
+      Type.Array(ModuleDir, {
+        uniqueItems: true,
+        description: 'directories the profile or drop leaves out that this image carries anyway',
+      }),
+    ),
+  },
+  { ...Strict, description: "which of the kernel's modules the image carries (node.kernelModules are the ones loaded at boot)" },
+);
+
 const Node = Type.Object(
   {
     slices: Type.Optional(
@@ -274,6 +299,7 @@ const Node = Type.Object(
     kernelModules: Type.Optional(
       Type.Array(hinted(Type.String({ pattern: '^[a-z0-9_-]+$' }), 'a kernel module name such as br_netfilter'), { uniqueItems: true }),
     ),
+    shippedModules: Type.Optional(ShippedModules),
     journald: Type.Optional(Journald),
     kubelet: Type.Optional(KubeletDefaults),
   },

@@ -5,6 +5,7 @@ import type { ImageSpec } from './schema.ts';
 import { pauseImageFor } from '../rootfs/kubernetes.ts';
 import { DEFAULT_KUBELET } from './defaults.ts';
 import { hasRegistryHost, parseImageRef } from '../images/refs.ts';
+import { SERVER_DROPS } from '../rootfs/modules.ts';
 
 /** A MemoryHigh=/MemoryMax= value as [unit, amount], so like compares with like: bytes or % of RAM ("infinity": undefined). */
 const amount = (v: string | undefined): [unit: string, n: number] | undefined => {
@@ -277,6 +278,27 @@ const rules: Array<Rule<ImageSpec>> = [
             ]
           : [];
       }),
+  },
+  {
+    name: 'kept-modules-were-dropped',
+    check: (s) => {
+      const policy = s.node?.shippedModules;
+      const dropped = [...(policy?.profile === 'all' ? [] : SERVER_DROPS), ...(policy?.drop ?? [])];
+      return (policy?.keep ?? []).flatMap((k, i) => {
+        const path = `/node/shippedModules/keep/${i}`;
+        if (policy?.drop?.includes(k))
+          return [{ path, message: `${k} is both dropped and kept`, hint: 'remove it from one of node.shippedModules.drop and keep' }];
+        return dropped.some((d) => k === d || k.startsWith(`${d}/`))
+          ? []
+          : [
+              {
+                path,
+                message: `${k} is not left out, so there is nothing to keep`,
+                hint: `keep names a directory the profile or drop leaves out: ${[...new Set(dropped)].join(', ') || '(none: profile all drops nothing)'}`,
+              },
+            ];
+      });
+    },
   },
 ];
 

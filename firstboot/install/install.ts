@@ -108,7 +108,7 @@ export async function runInstall(input: InstallInput, tools: InstallTools): Prom
   const t0 = Date.now();
   const written = await writeImage(res.body as unknown as AsyncIterable<Uint8Array>, bytes, hash, disk.path, disk.size);
   try {
-    input.log(`install: written and read back in ${((Date.now() - t0) / 1000).toFixed(0)} s; carrying the seed onto the installed root`);
+    input.log(`install: written and verified in ${((Date.now() - t0) / 1000).toFixed(0)} s; carrying the seed onto the installed root`);
     const range = await rootRange(written.head, bytes);
     const root = await tools.mountRange(disk.path, range.offset, range.size);
     try {

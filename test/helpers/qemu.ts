@@ -5,6 +5,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { TCG_CPU } from '../../builder/cluster/lab/qemu.ts';
 
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
@@ -58,7 +59,7 @@ export class Vm {
       '-machine',
       'q35',
       '-cpu',
-      'max',
+      process.env.KILN_TEST_QEMU_CPU ?? TCG_CPU,
       '-smp',
       String(s.cpus ?? 1),
       '-m',

@@ -234,6 +234,60 @@ describe('rendered files pass their real consumers', () => {
     }
   });
 
+  it('carries the server module set: sound, DRM, media and wireless left out, nothing left that needs them', () => {
+    const kver = readdirSync(path.join(root, 'usr/lib/modules'))[0]!;
+    const kernel = path.join(root, 'usr/lib/modules', kver, 'kernel');
+    for (const gone of ['sound', 'drivers/gpu', 'drivers/media', 'drivers/net/wireless', 'net/mac80211', 'net/bluetooth'])
+      expect(existsSync(path.join(kernel, gone)) ? readdirSync(path.join(kernel, gone), { recursive: true }) : [], gone).toEqual([]);
+    // what a server needs stays: NICs, storage, RDMA, netfilter, file systems, virtio
+    for (const dir of [
+      'drivers/net/ethernet',
+      'drivers/nvme',
+      'drivers/scsi',
+      'drivers/md',
+      'drivers/infiniband',
+      'net/netfilter',
+      'fs/xfs',
+    ])
+      expect(readdirSync(path.join(kernel, dir), { recursive: true }).length, dir).toBeGreaterThan(0);
+    // every module that stays has the modules it needs (modinfo's depends, written when the kernel was built)
+    const files = readdirSync(kernel, { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.ko(\.[a-z]+)?$/.test(f))
+      .map((f) => `/usr/lib/modules/${kver}/kernel/${f}`);
+    const info = spawnSync('chroot', [root, 'modinfo', '-0', '-F', 'depends', ...files], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(info.status, info.stderr).toBe(0);
+    const needs = info.stdout.split('\0').slice(0, -1);
+    expect(needs).toHaveLength(files.length);
+    const name = (p: string) =>
+      path
+        .basename(p)
+        .replace(/\.ko.*$/, '')
+        .replace(/-/g, '_');
+    const present = new Set(files.map(name));
+    const missing = files.flatMap((f, i) =>
+      needs[i]!.split(',')
+        .filter((d) => d && !present.has(name(d)))
+        .map((d) => `${name(f)} needs ${d}`),
+    );
+    expect(missing).toEqual([]);
+    expect(files.length).toBeGreaterThan(1500);
+    // the shipped modules.dep is the one for what is there (depmod ran after the last removal)
+    const dep = readFileSync(path.join(root, 'usr/lib/modules', kver, 'modules.dep'), 'utf8');
+    for (const line of dep.split('\n').filter(Boolean))
+      for (const file of line.replace(':', '').split(' ').filter(Boolean))
+        expect(existsSync(path.join(root, 'usr/lib/modules', kver, file)), file).toBe(true);
+  });
+
+  it('leaves out what a node never runs: python (growpart is sfdisk now) and the containerd v1 shims', () => {
+    const status = readFileSync(path.join(root, 'var/lib/dpkg/status'), 'utf8');
+    for (const pkg of ['python3', 'cloud-guest-utils']) expect(status).not.toMatch(new RegExp(`^Package: ${pkg}$`, 'm'));
+    for (const shim of ['containerd-shim', 'containerd-shim-runc-v1'])
+      expect(existsSync(path.join(root, 'usr/bin', shim)), shim).toBe(false);
+    expect(existsSync(path.join(root, 'usr/bin/containerd-shim-runc-v2'))).toBe(true);
+    for (const tool of ['sfdisk', 'partx', 'resize2fs'])
+      expect(existsSync(path.join(root, 'usr/sbin', tool)) || existsSync(path.join(root, 'usr/bin', tool)), tool).toBe(true);
+  });
+
   it('journald settings use values journald parses (sizes with K/M/G, no percentages)', () => {
     const conf = readFileSync(path.join(root, 'etc/systemd/journald.conf.d/10-kiln.conf'), 'utf8');
     expect(conf).toMatch(/^\[Journal\]$/m);

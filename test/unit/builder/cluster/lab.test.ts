@@ -93,7 +93,7 @@ describe('the QEMU command line', () => {
   const cp1 = plan.nodes[0]!;
   it('boots the overlay with the cidata ISO, taps with the node MACs, consoles in files', () => {
     const a = qemuArgs(cp1, { boot: 'disk', seed: 'nocloud', firmware: 'bios', accel: 'tcg' }).join(' ');
-    expect(a).toContain('-accel tcg -machine q35 -cpu max -smp 2 -m 2048');
+    expect(a).toContain('-accel tcg -machine q35 -cpu max,-erms,-fsrm -smp 2 -m 2048');
     expect(a).toContain(`-daemonize -pidfile ${DIR}/run/cp-1/qemu.pid`);
     expect(a).toContain(`-serial file:${DIR}/run/cp-1/console.log -serial file:${DIR}/run/cp-1/serial1.log`);
     expect(a).toContain(`-drive if=none,id=disk,format=qcow2,file=${DIR}/run/cp-1/disk.qcow2`);
