@@ -35,6 +35,9 @@ export const DEFAULT_MANIFESTS_DIR = '/etc/kiln/manifests';
 /** Addon descriptors baked by the builder (builder/addons/resolve.ts writes them), one `<name>.json` each. */
 export const ADDON_DIR = '/usr/share/kiln/addons';
 
+/** The ed25519 public keys (SPKI PEM, `<keyId>.pub`) whose signatures this node accepts on update bundles. */
+export const UPDATE_KEYS_DIR = '/usr/share/kiln/update-keys';
+
 /** Charts baked into the image by the air-gap bundle; otherwise Helm fetches the release URL. */
 export const CHART_DIR = '/usr/share/kiln/charts';
 

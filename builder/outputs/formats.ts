@@ -8,6 +8,7 @@ import { rawConverter } from './raw.ts';
 import { qcow2Converter } from './qcow2.ts';
 import { isoConverter } from './iso.ts';
 import { pxeConverter } from './pxe.ts';
+import { updateConverter } from './update.ts';
 
 const tarConverter: Converter<'tar'> = {
   format: 'tar',
@@ -23,6 +24,7 @@ const BY_FORMAT: { [F in OutputFormat]: Converter<F> } = {
   qcow2: qcow2Converter,
   iso: isoConverter,
   pxe: pxeConverter,
+  update: updateConverter,
 };
 
 export const CONVERTERS: Converter[] = OUTPUT_FORMATS.map((f) => BY_FORMAT[f]);

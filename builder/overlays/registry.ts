@@ -12,6 +12,8 @@ import { hostsToml } from '../images/refs.ts';
 import type { PreloadedImage } from '../images/preload.ts';
 import { chartPath } from '../addons/catalogue.ts';
 import { addonDescriptor, descriptorPath, type BakedAddon } from '../addons/resolve.ts';
+import { trustedKeys } from '../update/keys.ts';
+import { UPDATE_KEYS_DIR } from '../../node/layout.ts';
 
 export interface OverlayContext {
   spec: ResolvedSpec;
@@ -228,6 +230,18 @@ export const OVERLAYS: Overlay[] = [
     why: 'dockerd with the systemd cgroup driver, pods in container.slice, journald logging, loopback-only metrics',
     when: (spec) => spec.runtime.engine === 'docker',
     ops: builtin('docker'),
+  },
+  {
+    name: 'update-keys',
+    why: 'the ed25519 public keys whose signed update bundles this node accepts (update.trustedKeys, or the signing key’s)',
+    when: (spec) => spec.update.signingKey !== undefined || spec.update.trustedKeys.length > 0,
+    ops: async ({ spec }) => ({
+      files: [
+        { overlay: 'update-keys', type: 'directory', path: UPDATE_KEYS_DIR.slice(1), mode: 0o755 },
+        ...(await trustedKeys(spec)).map((k) => file('update-keys', `${UPDATE_KEYS_DIR.slice(1)}/${k.keyId}.pub`, k.pem)),
+      ],
+      remove: [],
+    }),
   },
 ];
 

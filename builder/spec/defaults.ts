@@ -84,6 +84,8 @@ export interface ResolvedSpec {
   boot: { cmdline: string[]; console: 'serial' | 'vga' | 'both'; serialSpeed: number; timeout: number };
   disk: { size?: string };
   pxe: { baseUrl: string };
+  /** Key files as the spec names them (relative to `dir`: the hash must not depend on where the spec lives). */
+  update: { signingKey?: string; trustedKeys: string[] };
   outputs: string[];
 }
 
@@ -188,6 +190,10 @@ export function applyDefaults(spec: ImageSpec, file: string): ResolvedSpec {
     disk: { ...(spec.disk?.size ? { size: spec.disk.size } : {}) },
     // ${next-server} is iPXE's own variable: the TFTP/DHCP server that handed out boot.ipxe
     pxe: { baseUrl: spec.pxe?.baseUrl ?? `http://\${next-server}/kiln/${spec.name}` },
+    update: {
+      ...(spec.update?.signingKey ? { signingKey: spec.update.signingKey } : {}),
+      trustedKeys: spec.update?.trustedKeys ?? [],
+    },
     outputs: spec.outputs.map((o) => o.format),
   };
   // file/dir are where the spec lives, not what it says: keep them out of the hash.

@@ -2,12 +2,13 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocumentText, readDocumentFile, type DocumentKind } from '../../core/document.ts';
-import { ValidationError } from '../../core/errors.ts';
+import { KilnError, ValidationError } from '../../core/errors.ts';
 import type { Problem } from '../../core/problem.ts';
 import { readYaml } from '../../core/yaml.ts';
 import { ImageSpecSchema, type ImageSpec } from './schema.ts';
 import { IMAGE_RULES } from './semantics.ts';
 import { applyDefaults, type ResolvedSpec } from './defaults.ts';
+import { signingKey, trustedKeys } from '../update/keys.ts';
 
 const IMAGE_SPEC: DocumentKind<ImageSpec> = {
   what: 'image spec',
@@ -33,6 +34,14 @@ export async function loadSpecFile(file: string): Promise<ResolvedSpec> {
         severity: 'error',
       });
   }
+  // the update keys: readable, the right kind, the signing key private to its owner
+  const keyProblem = (e: unknown) => {
+    if (!(e instanceof KilnError) || !e.path) throw e;
+    if (!problems.some((p) => p.path === e.path))
+      problems.push({ file, path: e.path, message: `${e.file}: ${e.message}`, hint: e.hint ?? '', severity: 'error' });
+  };
+  await signingKey(spec).catch(keyProblem);
+  await trustedKeys(spec).catch(keyProblem);
   if (problems.length > 0) throw new ValidationError(problems.map(readYaml(text, file).locate));
   return spec;
 }

@@ -361,6 +361,23 @@ const Pxe = Type.Object(
   Strict,
 );
 
+// Key files named by the spec, relative to it: the signing key never enters an image.
+const KeyFile = hinted(
+  Type.String({ minLength: 1, maxLength: 1024, pattern: '^[^\\n]*$' }),
+  'a key file kiln keygen wrote, relative to the spec',
+);
+const Update = Type.Object(
+  {
+    signingKey: Type.Optional(KeyFile),
+    trustedKeys: Type.Optional(Type.Array(KeyFile, { minItems: 1, maxItems: 16, uniqueItems: true })),
+  },
+  {
+    ...Strict,
+    description:
+      "signingKey (NAME.key) signs the update output; trustedKeys (NAME.pub) are baked in as the keys whose bundles the node accepts (default: the signing key's public half)",
+  },
+);
+
 const Output = Type.Object(
   {
     format: hinted(Type.Union(OUTPUT_FORMATS.map((f) => Type.Literal(f))), `known output formats: ${OUTPUT_FORMATS.join(', ')}`),
@@ -410,6 +427,7 @@ export const ImageSpecSchema = Type.Object(
     boot: Type.Optional(Boot),
     disk: Type.Optional(Disk),
     pxe: Type.Optional(Pxe),
+    update: Type.Optional(Update),
     outputs: Type.Array(Output, { minItems: 1 }),
   },
   { ...Strict, $id: 'https://kiln.dev/schemas/image.json', title: 'kiln image spec' },

@@ -3,7 +3,7 @@
 // unsquashfs (the live squashfs), the image's own lsinitramfs (what the live initrd can do).
 // Two builds must give the same bytes. Booting them is test/vm's job.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import { KilnError } from '../../core/errors.ts';
 import { sha256File } from '../../core/hash.ts';
 import { createDataDisk, DATA_DISK_LABEL, PERSISTENCE_CONF } from '../../builder/outputs/data-disk.ts';
 import { indexTar } from '../../builder/tar/read.ts';
+import { readBundle } from '../../firstboot/update/bundle.ts';
+import { keyId, updatePublicKey } from '../../node/update/manifest.ts';
 import { kiln, kilnBuild, repoRoot, tempDir, testCacheDir } from '../helpers/build.ts';
 
 const SDE = 1747699200;
@@ -20,7 +22,9 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const doc = YAML.parse(readFileSync(path.join(repoRoot, 'images/debian-bookworm.yaml'), 'utf8'));
 delete doc.$schema;
-doc.outputs = [{ format: 'iso' }, { format: 'pxe' }];
+doc.outputs = [{ format: 'iso' }, { format: 'pxe' }, { format: 'update' }];
+// the update output, signed with a pair kiln keygen makes (beforeAll); its public half is baked in
+doc.update = { signingKey: 'keys/update.key' };
 const spec = path.join(work, 'live.yaml');
 writeFileSync(spec, YAML.stringify(doc));
 
@@ -34,6 +38,7 @@ const run = (cmd: string, args: string[]) =>
 const manifest = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 
 beforeAll(async () => {
+  await kiln(['keygen', '--out', path.join(work, 'keys'), '--name', 'update']);
   for (const out of [outA, outB]) {
     const t0 = Date.now();
     await kilnBuild(spec, out);
@@ -49,6 +54,7 @@ describe('manifest', () => {
     expect(artifacts.map((a) => `${a.format} ${a.path}`)).toEqual([
       'iso kiln.iso',
       ...['vmlinuz', 'initrd.img', 'rootfs.squashfs', 'boot.ipxe', 'profile.json'].map((f) => `pxe pxe/${f}`),
+      'update update.tar',
     ]);
     for (const a of artifacts) {
       const file = path.join(outA, a.path);
@@ -57,7 +63,7 @@ describe('manifest', () => {
     }
     expect(readdirSync(pxe).sort()).toEqual(PXE_FILES);
     // nothing but the published names (no staging or work leftovers)
-    expect(readdirSync(outA).sort()).toEqual(['kiln.iso', 'manifest.json', 'pxe', 'rootfs.tar']);
+    expect(readdirSync(outA).sort()).toEqual(['kiln.iso', 'manifest.json', 'pxe', 'rootfs.tar', 'update.tar']);
   });
 });
 
@@ -217,10 +223,66 @@ describe('pxe/', () => {
 });
 
 describe('determinism', () => {
-  it('a second build gives the same kiln.iso and pxe/ files, byte for byte', async () => {
-    for (const f of ['kiln.iso', ...PXE_FILES.map((p) => `pxe/${p}`)])
+  it('a second build gives the same kiln.iso, pxe/ files and signed update.tar, byte for byte', async () => {
+    for (const f of ['kiln.iso', ...PXE_FILES.map((p) => `pxe/${p}`), 'update.tar'])
       expect(await sha256File(path.join(outB, f)), f).toBe(await sha256File(path.join(outA, f)));
     expect(manifest(outB).artifacts).toEqual(manifest(outA).artifacts);
+  });
+});
+
+describe('update.tar', () => {
+  it('verifies against the key baked into the image: the live squashfs, kernel and initrd, as the manifest says', async () => {
+    const pub = readFileSync(path.join(work, 'keys/update.pub'), 'utf8');
+    const trusted = updatePublicKey(pub, 'update.pub');
+    // the image trusts exactly the signing key's public half, named by its id; the private key is nowhere in it
+    const listing = run('unsquashfs', ['-lln', path.join(pxe, 'rootfs.squashfs'), 'usr/share/kiln/update-keys']);
+    expect(listing).toMatch(new RegExp(`-rw-r--r-- 0/0 .* squashfs-root/usr/share/kiln/update-keys/${keyId(trusted)}\\.pub\\n`));
+    expect(listing.match(/update-keys\/[^\n]+\.pub/g)).toHaveLength(1);
+    expect(run('unsquashfs', ['-cat', path.join(pxe, 'rootfs.squashfs'), `usr/share/kiln/update-keys/${keyId(trusted)}.pub`])).toBe(pub);
+    const m = await readBundle(path.join(outA, 'update.tar'), [trusted], undefined);
+    expect(m).toMatchObject({
+      image: 'debian-bookworm',
+      specHash: manifest(outA).specHash,
+      kubernetes: doc.kubernetes.version,
+      sourceDateEpoch: SDE,
+    });
+    expect(m.parts.map((p) => [p.name, p.role])).toEqual([
+      ['rootfs.squashfs', 'root'],
+      ['vmlinuz', 'kernel'],
+      ['initrd.img', 'initrd'],
+    ]);
+    for (const p of m.parts) expect(p.sha256, p.name).toBe(await sha256File(path.join(pxe, p.name)));
+    // a node whose image is this very build takes no replay of it
+    await expect(
+      readBundle(path.join(outA, 'update.tar'), [trusted], { image: m.image, specHash: m.specHash, sourceDateEpoch: SDE }),
+    ).rejects.toThrow(KilnError);
+  });
+
+  it('is refused before any work without a signing key, or with one others can read', async () => {
+    const cases: Array<[update: object, mode: number, message: RegExp]> = [
+      [{}, 0o600, /\/update\/signingKey: the update output needs a key to sign it with\n\s+hint: run kiln keygen/],
+      [
+        { signingKey: 'keys/update.key' },
+        0o644,
+        /\/update\/signingKey: .*update\.key: the update signing key is readable by others \(mode 0644\)\n\s+hint: whoever reads it can sign updates every node accepts: chmod 600 keys\/update\.key/,
+      ],
+      [{ signingKey: 'keys/update.pub' }, 0o600, /\/update\/signingKey: .*update\.pub: not a PEM private key/],
+    ];
+    for (const [update, mode, message] of cases) {
+      const bad = path.join(work, 'bad-update.yaml');
+      writeFileSync(bad, YAML.stringify({ ...doc, update }));
+      chmodSync(path.join(work, 'keys/update.key'), mode);
+      chmodSync(path.join(work, 'keys/update.pub'), mode);
+      const r = await kiln(['build', bad, '--out', path.join(work, 'never'), '--cache-dir', path.join(work, 'never-cache')], {
+        reject: false,
+      });
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/PRIVATE KEY|\n\s+at /);
+      expect(existsSync(path.join(work, 'never'))).toBe(false);
+    }
+    chmodSync(path.join(work, 'keys/update.key'), 0o600);
+    chmodSync(path.join(work, 'keys/update.pub'), 0o644);
   });
 });
 

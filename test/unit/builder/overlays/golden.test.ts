@@ -121,6 +121,7 @@ describe('overlay contents', () => {
       'kubelet',
       'firstboot',
       'docker',
+      'update-keys',
     ]);
     for (const o of OVERLAYS) expect(o.why.length).toBeGreaterThan(20);
   });
