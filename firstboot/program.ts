@@ -33,6 +33,19 @@ const COMMANDS: Command[] = [
     options: { json: { type: 'boolean' } },
     run: async (_pos, v) => (await import('./commands/status.ts')).statusCommand(v),
   },
+  {
+    name: 'update',
+    usage: 'kiln-firstboot update --check FILE [--role control-plane|worker --control-plane vX.Y.Z] [--root DIR] [--json]',
+    summary: 'check an update bundle against this node: signature, freshness, every part, the version skew; writes nothing',
+    options: {
+      check: { type: 'boolean' },
+      role: { type: 'string' },
+      'control-plane': { type: 'string' },
+      root: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    run: async (pos, v) => (await import('./commands/update.ts')).updateCommand(pos, v),
+  },
 ];
 export const KILN_FIRSTBOOT: Program = {
   name: 'kiln-firstboot',

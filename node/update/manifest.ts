@@ -111,7 +111,7 @@ export function verifyManifest(manifestBytes: Buffer, signatureBytes: Buffer, tr
   const known = trusted.map(keyId).join(', ') || 'none';
   if (!key)
     throw new KilnError(`the bundle is signed by key ${id}, which this node does not trust (it trusts: ${known})`, {
-      hint: 'sign with a key whose .pub is in the image spec’s update.keys, or rebuild the node’s image with that key',
+      hint: 'sign with a key the node’s image trusts (its spec’s update.trustedKeys, or its update.signingKey), or rebuild the node’s image trusting this one',
       exitCode: 2,
     });
   if (!verify(null, manifestBytes, key, Buffer.from(signature, 'base64')))
