@@ -187,12 +187,12 @@ describe('disk.size', () => {
   it('a disk.size the rootfs does not fit fails with /disk/size and a hint, writing no disk', async () => {
     const small = variant('small', (d) => {
       d.outputs = [{ format: 'raw' }];
-      d.disk = { size: '1G' };
+      d.disk = { size: '512M' };
     });
     const out = path.join(work, 'small');
     const r = await kiln(['build', small, '--out', out, '--cache-dir', testCacheDir], { reject: false });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/\/disk\/size: 1G is too small for this rootfs/);
+    expect(r.stderr).toMatch(/\/disk\/size: 512M is too small for this rootfs/);
     expect(r.stderr).toMatch(/hint: use disk\.size: \d+M or more \(e\.g\. 2G\)/);
     expect(existsSync(path.join(out, 'disk.raw'))).toBe(false);
     expect(existsSync(path.join(out, 'manifest.json'))).toBe(false);

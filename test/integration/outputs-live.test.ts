@@ -43,7 +43,7 @@ beforeAll(async () => {
     const t0 = Date.now();
     await kilnBuild(spec, out);
     console.log(
-      `iso + pxe build: ${((Date.now() - t0) / 1000).toFixed(0)} s, kiln.iso ${(statSync(path.join(out, 'kiln.iso')).size / MiB).toFixed(0)} MiB`,
+      `iso + pxe + update build: ${((Date.now() - t0) / 1000).toFixed(0)} s, kiln.iso ${(statSync(path.join(out, 'kiln.iso')).size / MiB).toFixed(0)} MiB, update.tar ${(statSync(path.join(out, 'update.tar')).size / MiB).toFixed(0)} MiB`,
     );
   }
 });

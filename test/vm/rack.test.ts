@@ -47,6 +47,8 @@ const hyp = (mac: string) => mac.replace(/:/g, '-');
 
 /** A machine not in the cluster: no disk, network boot only, on the cluster's bridge. */
 async function bootStranger(): Promise<void> {
+  // a run killed before its afterAll leaves the namespace (cluster up reuses it) with this tap in it
+  await execa('ip', ['-n', NETNS, 'link', 'del', STRANGER.tap], { reject: false });
   for (const args of [
     ['tuntap', 'add', 'dev', STRANGER.tap, 'mode', 'tap'],
     ['link', 'set', STRANGER.tap, 'master', 'kbr0', 'up'],
@@ -66,6 +68,9 @@ async function bootStranger(): Promise<void> {
   ]);
   expect(qemu.exitCode, qemu.all).toBe(0);
 }
+
+/** A log the test polls: empty until the process that writes it has created it. */
+const logText = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
 
 async function waitFor(what: string, seconds: number, check: () => boolean): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
@@ -89,11 +94,12 @@ describe('kiln cluster up --boot pxe: a blank machine network-boots into its nod
       });
       // the stranger boots while cp-1 does, once the namespace's DHCP and server are up
       await waitFor('kiln cluster serve in the namespace', 120, () => existsSync(path.join(dir, 'run/serve.pid')));
-      await waitFor('the server listening', 60, () => readFileSync(path.join(dir, 'run/serve.log'), 'utf8').includes('reach it at'));
+      // serve.pid comes before serve.log exists: poll the log as empty until then
+      await waitFor('the server listening', 60, () => logText(path.join(dir, 'run/serve.log')).includes('reach it at'));
       await bootStranger();
       // the stranger is powered off once it was refused (and had half a minute to ask for more):
       // a spare TCG machine would take a core from cp-1 for the whole test
-      const strangerAsked = () => readFileSync(path.join(dir, 'serve/access.log'), 'utf8').includes(`mac=${STRANGER.mac}`);
+      const strangerAsked = () => logText(path.join(dir, 'serve/access.log')).includes(`mac=${STRANGER.mac}`);
       const strangerStopped = waitFor('the stranger asking for its script', 600, strangerAsked).then(async () => {
         await new Promise((r) => setTimeout(r, 30_000));
         process.kill(Number(readFileSync(strangerPid, 'utf8')), 'SIGKILL');
@@ -130,9 +136,7 @@ describe('kiln cluster up --boot pxe: a blank machine network-boots into its nod
       expect(console1).toMatch(new RegExp(`kiln\\.install\\.image=${SERVER}/image/disk\\.raw kiln\\.install\\.hash=sha256-[0-9a-f]{64}`));
 
       // --- the server saw: script, kernel, initrd, squashfs, the seed once, the report; then 410
-      await waitFor('the report of cp-1', 60, () =>
-        readFileSync(path.join(dir, 'serve/access.log'), 'utf8').includes(`POST /report/${hyp(cp1)} 204`),
-      );
+      await waitFor('the report of cp-1', 60, () => logText(path.join(dir, 'serve/access.log')).includes(`POST /report/${hyp(cp1)} 204`));
       // curl (OpenSSL) trusting the cluster CA alone: the server's certificate chains to it; the seed is gone
       const gone = await inNs('curl', [
         ...['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10'],
