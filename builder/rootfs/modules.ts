@@ -1,7 +1,7 @@
 // Which of the kernel's modules the image carries. The server profile leaves out whole subsystems a
 // Kubernetes node never drives (sound, media, DRM, wireless, ...) as dpkg path filters, so the
 // kernel package's own depmod and initramfs see only what stays; a module that needs a dropped one
-// is removed after installation (depmod -e names it), so nothing left fails with "unknown symbol".
+// is removed after installation (its modinfo "depends" names a dropped one), so nothing left fails to load.
 
 /** Module directories (under lib/modules/VERSION/kernel/) the server profile leaves out. */
 export const SERVER_DROPS = [
