@@ -2,7 +2,7 @@
 // sfdisk (GPT), e2fsck and debugfs (the ext4 root), mtools (the ESP), qemu-img (the qcow2).
 // Two builds at different times must give the same bytes. Booting them is test/vm's job.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,14 +185,19 @@ describe('reproducible and published', () => {
 
 describe('disk.size', () => {
   it('a disk.size the rootfs does not fit fails with /disk/size and a hint, writing no disk', async () => {
+    // the default rootfs fits the 1G floor now: an overlay's 320 MiB file makes this one need more
+    const bulk = path.join(work, 'bulk');
+    mkdirSync(path.join(bulk, 'var/lib'), { recursive: true });
+    writeFileSync(path.join(bulk, 'var/lib/bulk.bin'), Buffer.alloc(320 * MiB, 1));
     const small = variant('small', (d) => {
       d.outputs = [{ format: 'raw' }];
-      d.disk = { size: '512M' };
+      d.disk = { size: '1G' };
+      d.overlays = [{ path: bulk }];
     });
     const out = path.join(work, 'small');
     const r = await kiln(['build', small, '--out', out, '--cache-dir', testCacheDir], { reject: false });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/\/disk\/size: 512M is too small for this rootfs/);
+    expect(r.stderr).toMatch(/\/disk\/size: 1G is too small for this rootfs/);
     expect(r.stderr).toMatch(/hint: use disk\.size: \d+M or more \(e\.g\. 2G\)/);
     expect(existsSync(path.join(out, 'disk.raw'))).toBe(false);
     expect(existsSync(path.join(out, 'manifest.json'))).toBe(false);

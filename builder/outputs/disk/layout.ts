@@ -88,7 +88,7 @@ export function validateDiskSize(spec: Pick<ResolvedSpec, 'file' | 'disk'>): voi
     throw sizeError(
       spec,
       `${size} is too small for a kiln node disk (at least ${MIN_DISK / GiB}G)`,
-      'the base packages alone take about 850M; leave disk.size out and kiln sizes the disk from the rootfs (the root grows to fill the real disk on first boot)',
+      'the base packages alone take about 750M; leave disk.size out and kiln sizes the disk from the rootfs (the root grows to fill the real disk on first boot)',
     );
   if (bytes > MAX_DISK)
     throw sizeError(
