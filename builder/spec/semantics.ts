@@ -5,7 +5,7 @@ import type { ImageSpec } from './schema.ts';
 import { pauseImageFor } from '../rootfs/kubernetes.ts';
 import { DEFAULT_KUBELET } from './defaults.ts';
 import { hasRegistryHost, parseImageRef } from '../images/refs.ts';
-import { SERVER_DROPS } from '../rootfs/modules.ts';
+import { droppedDirs } from '../rootfs/modules.ts';
 
 /** A MemoryHigh=/MemoryMax= value as [unit, amount], so like compares with like: bytes or % of RAM ("infinity": undefined). */
 const amount = (v: string | undefined): [unit: string, n: number] | undefined => {
@@ -283,7 +283,7 @@ const rules: Array<Rule<ImageSpec>> = [
     name: 'kept-modules-were-dropped',
     check: (s) => {
       const policy = s.node?.shippedModules;
-      const dropped = [...(policy?.profile === 'all' ? [] : SERVER_DROPS), ...(policy?.drop ?? [])];
+      const dropped = droppedDirs({ profile: policy?.profile ?? 'server', drop: policy?.drop ?? [], keep: [] });
       return (policy?.keep ?? []).flatMap((k, i) => {
         const path = `/node/shippedModules/keep/${i}`;
         if (policy?.drop?.includes(k))
@@ -294,7 +294,7 @@ const rules: Array<Rule<ImageSpec>> = [
               {
                 path,
                 message: `${k} is not left out, so there is nothing to keep`,
-                hint: `keep names a directory the profile or drop leaves out: ${[...new Set(dropped)].join(', ') || '(none: profile all drops nothing)'}`,
+                hint: `keep names a directory the profile or drop leaves out: ${dropped.join(', ') || '(none: profile all drops nothing)'}`,
               },
             ];
       });

@@ -6,10 +6,9 @@ import type { KeyObject } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { KilnError, ValidationError } from '../../core/errors.ts';
+import { KilnError } from '../../core/errors.ts';
 import { readInputFile } from '../../core/fs.ts';
-import { readJson } from '../../core/json.ts';
-import { schemaProblems } from '../../core/schema.ts';
+import { readStateFile } from '../../core/json.ts';
 import { IMAGE_JSON, UPDATE_KEYS_DIR } from '../../node/layout.ts';
 import { keyId, updatePublicKey, type RunningImage } from '../../node/update/manifest.ts';
 
@@ -52,9 +51,7 @@ const RunningSchema = Type.Object({
 export async function runningImage(root: string): Promise<RunningImage & { kubernetes: string }> {
   const file = path.join(root, IMAGE_JSON);
   const remedy = 'the image’s own record is missing or damaged: reinstall the node';
-  const value = readJson((await readInputFile(file, { what: 'the image record', hint: remedy, maxBytes: 64 * 1024 }))!, file, remedy);
-  const problems = schemaProblems(RunningSchema, value, file);
-  if (problems.length > 0) throw new ValidationError(problems);
-  const facts = value as Static<typeof RunningSchema>;
+  const facts = await readStateFile<Static<typeof RunningSchema>>(file, RunningSchema, remedy);
+  if (!facts) throw new KilnError('the image record is missing', { file, hint: remedy, exitCode: 2 });
   return { image: facts.name, specHash: facts.specHash, sourceDateEpoch: facts.sourceDateEpoch, kubernetes: facts.kubernetesVersion };
 }
